@@ -1,0 +1,1 @@
+"""The ``borne`` command line: serve, status, doctor, sim."""

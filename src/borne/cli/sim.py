@@ -1,0 +1,37 @@
+"""``borne sim ...``: run the simulated box and put test cards in and out of it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..control.client import call
+
+__all__ = ["sim"]
+
+
+def sim(args: argparse.Namespace, *, language: str) -> int:
+    """Dispatch a ``borne sim`` sub-command."""
+    from ..sim.runner import run_sim, sim_config, sim_socket
+
+    if args.sim_command == "run":
+        return run_sim(args.config)
+    socket = sim_socket(sim_config(args.config))
+
+    def ask(command: str, **payload: object) -> object:
+        return call(socket, command, payload, timeout=30.0, unavailable_code="sim_unavailable")
+
+    if args.sim_command == "insert":
+        ask("insert", slot=args.slot, card=args.card, pull_after=args.pull_after)
+        print(f"slot {args.slot}: {args.card}")
+    elif args.sim_command == "remove":
+        ask("remove", slot=args.slot)
+        print(f"slot {args.slot}: -")
+    elif args.sim_command == "cards":
+        from ..sim.cards import CARD_NAMES
+
+        print("\n".join(CARD_NAMES))
+    elif args.sim_command == "slots":
+        for row in ask("slots"):  # type: ignore[union-attr]
+            print(f"{row['slot']}: {row['reader']:<22} {row['card'] or '-'}")
+    return 0

@@ -1,0 +1,174 @@
+"""The box's configuration: one TOML file, typed, frozen, every default built in.
+
+``borne serve`` with no file at all runs on the real PC/SC stack. A file only
+says what differs from the defaults::
+
+    [daemon]
+    data_dir = "/var/lib/borne"
+    language = "fr"            # words on screen and in errors: "fr" or "en"
+
+    [readers]
+    smartcard = "pcsc"         # a backend path string, see borne.registry
+
+    [readers.pcsc]
+    contactless = ["*Contactless*", "*KAP-Move* 02"]
+
+An unknown or misspelt key, a value of the wrong type or a path string that no
+backend answers is a :class:`~borne.errors.ConfigError` naming the file and the
+key, and the daemon does not start.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from .errors import ConfigError
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "Config",
+    "ControlConfig",
+    "DaemonConfig",
+    "PcscConfig",
+    "ReadersConfig",
+    "load_config",
+    "parse_config",
+]
+
+#: Where the daemon and the CLI look when no ``--config`` is given.
+DEFAULT_CONFIG_PATH = Path("/etc/borne/borne.toml")
+
+
+class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Base of every config section: immutable, unknown keys refused."""
+
+
+class DaemonConfig(_Section):
+    """Where the daemon keeps its state, and how it speaks."""
+
+    #: Persistent data (paired clients, journals): the box's writable data partition.
+    data_dir: str = "/var/lib/borne"
+    #: Runtime files (the control socket); a tmpfs that vanishes at reboot.
+    runtime_dir: str = "/run/borne"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    #: Language of words meant for a person (screen, CLI, error messages).
+    language: Literal["fr", "en"] = "fr"
+    #: Seconds a decoded card's identity data are kept after the card is removed
+    #: (so a billing client that was a moment late can still fetch them). 0 = forget at once.
+    card_grace_s: float = msgspec.field(default=0.0)
+
+
+class ControlConfig(_Section):
+    """The local control socket: how the ``borne`` CLI talks to the running daemon.
+
+    Being able to use it counts as physical presence (pairing, revocation): only
+    root and members of ``group`` may connect.
+    """
+
+    #: Path of the UNIX socket; empty means ``<runtime_dir>/control.sock``.
+    socket: str = ""
+    group: str = "borne"
+
+
+class PcscConfig(_Section):
+    """Settings of the PC/SC backends (``pcsc`` and its twin ``sim``)."""
+
+    #: Reader names (fnmatch globs) whose slot is contactless. pcscd does not say
+    #: which slot of a multi-slot reader is contactless, so it is configured; a
+    #: PC/SC Part 3 contactless pseudo-ATR (3B 8x 80 01) also marks it.
+    contactless: list[str] = msgspec.field(
+        default_factory=lambda: ["*Contactless*", "*CTLS*", "* CL *", "*PICC*"]
+    )
+    #: How often to retry when pcscd is not running (seconds).
+    retry_interval_s: float = 0.5
+    #: Reader names (globs) to ignore entirely, e.g. a SIM reader built into a modem.
+    ignore: list[str] = msgspec.field(default_factory=list)
+
+
+class ReadersConfig(_Section):
+    """Which backend drives each kind of input device (path strings, see borne.registry)."""
+
+    smartcard: str = "pcsc"
+    pcsc: PcscConfig = msgspec.field(default_factory=PcscConfig)
+
+
+class Config(_Section):
+    """The whole configuration. Build it with :func:`load_config` or :func:`parse_config`."""
+
+    daemon: DaemonConfig = msgspec.field(default_factory=DaemonConfig)
+    control: ControlConfig = msgspec.field(default_factory=ControlConfig)
+    readers: ReadersConfig = msgspec.field(default_factory=ReadersConfig)
+    #: The file this configuration was read from (None: built-in defaults).
+    source: str | None = None
+
+    @property
+    def control_socket(self) -> Path:
+        """The control socket path, derived from the runtime dir unless set."""
+        return Path(self.control.socket or os.path.join(self.daemon.runtime_dir, "control.sock"))
+
+
+_PATH_RE = re.compile(r"`([^`]*)`")
+
+
+def _key_from_msgspec(error: msgspec.ValidationError) -> tuple[str, str]:
+    """Turn msgspec's message into (dotted key, reason)."""
+    text = str(error)
+    reason, _, where = text.partition(" - at `$")
+    where = where.rstrip("`").lstrip(".")
+    if reason.startswith("Object contains unknown field"):
+        match = _PATH_RE.search(reason)
+        field = match.group(1) if match else "?"
+        key = f"{where}.{field}" if where else field
+        return key, "unknown key"
+    return where or "?", reason
+
+
+def parse_config(data: dict, *, source: str | None = None) -> Config:
+    """Validate a TOML document (already parsed) into a :class:`Config`.
+
+    Path strings are checked against the backend registry too, so a misspelt
+    backend fails here rather than at the first card.
+    """
+    if "source" in data:
+        raise ConfigError("unknown key", file=source, key="source")
+    try:
+        config = msgspec.convert({**data, "source": source}, Config)
+    except msgspec.ValidationError as error:
+        key, reason = _key_from_msgspec(error)
+        raise ConfigError(reason, file=source, key=key) from None
+    from .registry import parse_path  # late: the registry imports nothing heavy either
+
+    for kind in ("smartcard",):
+        value = getattr(config.readers, kind)
+        try:
+            parse_path(kind, value)
+        except Exception as error:  # UnknownBackend, BackendError
+            raise ConfigError(str(error), file=source, key=f"readers.{kind}") from None
+    return config
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read the configuration.
+
+    ``path=None`` reads :data:`DEFAULT_CONFIG_PATH` if it exists and uses the
+    built-in defaults otherwise; an explicit path must exist.
+    """
+    explicit = path is not None
+    file = Path(path) if explicit else DEFAULT_CONFIG_PATH
+    if not explicit and not file.exists():
+        return Config()
+    try:
+        raw = file.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"cannot read: {error.strerror}", file=str(file)) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"not valid TOML: {error}", file=str(file)) from None
+    return parse_config(data, source=str(file))

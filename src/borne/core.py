@@ -1,0 +1,157 @@
+"""The daemon's state: what the readers hold now, built from backend observations.
+
+:class:`Core` is the :class:`~borne.readers.base.ReaderSink` every backend
+reports to. It keeps the slots, the device states and the decoded cards, and
+publishes the public events. Decoded cards (identity data) stay here, in
+memory, while the card is in its slot (plus an optional short grace), and are
+never put into events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from . import API_LEVEL, __version__
+from .clock import Clock
+from .errors import message_for
+from .events import EventBus
+from .readers.base import SlotInfo
+from .readers.cards.model import Card
+
+__all__ = ["Core", "SlotState"]
+
+
+@dataclass
+class SlotState:
+    """One slot and what it holds."""
+
+    info: SlotInfo
+    #: "empty", "reading", "decoded" or "error"
+    state: str = "empty"
+    atr: bytes | None = None
+    card: Card | None = None
+    error: str | None = None
+
+    def to_dict(self, *, identity: bool, language: str) -> dict[str, Any]:
+        """The slot as JSON; the card's content only with ``identity=True``."""
+        body = self.info.to_dict()
+        body["state"] = self.state
+        body["atr"] = self.atr.hex(" ").upper() if self.atr else None
+        if self.card is not None:
+            body["card"] = self.card.to_dict() if identity else self.card.summary()
+        else:
+            body["card"] = None
+        body["error"] = (
+            {"code": self.error, "message": message_for(self.error, language)} if self.error else None
+        )
+        return body
+
+
+class Core:
+    """Receives observations, keeps state, publishes events. Runs on the event loop."""
+
+    def __init__(self, bus: EventBus, clock: Clock, *, mode: str = "counter",
+                 card_grace_s: float = 0.0, language: str = "fr") -> None:
+        self.bus = bus
+        self.clock = clock
+        self.mode = mode
+        self.language = language
+        self.started_mono = clock.monotonic()
+        self.devices: dict[str, dict[str, Any]] = {}
+        self.slots: dict[str, SlotState] = {}
+        self._grace_s = card_grace_s
+        self._forget: dict[str, asyncio.TimerHandle] = {}
+
+    # -- ReaderSink ---------------------------------------------------------------------------
+
+    def device_state(self, device: str, state: str, detail: str | None = None) -> None:
+        previous = self.devices.get(device, {}).get("state")
+        self.devices[device] = {"state": state, "detail": detail}
+        if previous != state:
+            self.bus.publish("device.state", {"device": device, "state": state, "detail": detail})
+
+    def reader_attached(self, slot: SlotInfo) -> None:
+        self.slots[slot.id] = SlotState(slot)
+        self.bus.publish("reader.attached", {"slot": slot.id, **slot.to_dict()})
+
+    def reader_detached(self, slot_id: str) -> None:
+        if self.slots.pop(slot_id, None) is not None:
+            self._cancel_forget(slot_id)
+            self.bus.publish("reader.detached", {"slot": slot_id})
+
+    def card_inserted(self, slot_id: str, atr: bytes, detected_ns: int) -> None:
+        slot = self.slots.get(slot_id)
+        if slot is None:
+            return
+        self._cancel_forget(slot_id)
+        slot.state, slot.atr, slot.card, slot.error = "reading", atr, None, None
+        self.bus.publish("card.inserted", {"slot": slot_id, "atr": atr.hex(" ").upper(),
+                                           "detected_ns": detected_ns})
+
+    def card_removed(self, slot_id: str, detected_ns: int) -> None:
+        slot = self.slots.get(slot_id)
+        if slot is None:
+            return
+        slot.state, slot.atr, slot.error = "empty", None, None
+        if slot.card is not None and self._grace_s > 0:
+            loop = asyncio.get_running_loop()
+            self._forget[slot_id] = loop.call_later(self._grace_s, self._forget_card, slot_id)
+        else:
+            slot.card = None
+        self.bus.publish("card.removed", {"slot": slot_id, "detected_ns": detected_ns})
+
+    def card_decoded(self, slot_id: str, card: Card, detected_ns: int) -> None:
+        slot = self.slots.get(slot_id)
+        if slot is None:
+            return
+        slot.state, slot.card, slot.error = "decoded", card, None
+        self.bus.publish("card.decoded", {"slot": slot_id, **card.summary(),
+                                          "detected_ns": detected_ns})
+
+    def card_error(self, slot_id: str, code: str, detected_ns: int) -> None:
+        slot = self.slots.get(slot_id)
+        if slot is None:
+            return
+        slot.state, slot.card, slot.error = "error", None, code
+        self.bus.publish("card.error", {"slot": slot_id, "code": code,
+                                        "message": message_for(code, "en"),
+                                        "detected_ns": detected_ns})
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def card(self, slot_id: str) -> Card | None:
+        """The decoded card in a slot (identity data: for authorised callers only)."""
+        slot = self.slots.get(slot_id)
+        return slot.card if slot else None
+
+    def snapshot(self, *, identity: bool) -> dict[str, Any]:
+        """The whole state as JSON: what ``borne status --json`` prints."""
+        wall = self.clock.wall()
+        return {
+            "version": __version__,
+            "api_level": API_LEVEL,
+            "mode": self.mode,
+            "uptime_s": round(self.clock.monotonic() - self.started_mono, 3),
+            "clock": {"wall": wall.iso, "synchronised": wall.synchronised},
+            "devices": self.devices,
+            "last_event_seq": self.bus.last_seq,
+            "readers": [
+                slot.to_dict(identity=identity, language=self.language)
+                for slot in sorted(self.slots.values(), key=lambda s: s.info.name)
+            ],
+        }
+
+    # -- grace --------------------------------------------------------------------------------
+
+    def _forget_card(self, slot_id: str) -> None:
+        self._forget.pop(slot_id, None)
+        slot = self.slots.get(slot_id)
+        if slot is not None and slot.state == "empty":
+            slot.card = None
+
+    def _cancel_forget(self, slot_id: str) -> None:
+        handle = self._forget.pop(slot_id, None)
+        if handle is not None:
+            handle.cancel()

@@ -1,0 +1,102 @@
+"""The daemon: built from its services, run until told to stop.
+
+Everything is passed in, nothing global: tests and the simulator build a
+:class:`Daemon` from a :class:`~borne.config.Config` exactly like ``borne serve``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from typing import Any
+
+from .clock import Clock
+from .config import Config
+from .control.server import ControlServer, Peer
+from .core import Core
+from .errors import BorneError
+from .events import EventBus
+from .logsub import event_logger
+from .registry import load_backend
+
+__all__ = ["Daemon"]
+
+log = logging.getLogger("borne.daemon")
+
+
+class Daemon:
+    """The running box: event bus, core state, reader backends, control socket."""
+
+    def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock = clock or Clock()
+        self.bus = EventBus(self.clock)
+        self.core = Core(self.bus, self.clock, card_grace_s=config.daemon.card_grace_s,
+                         language=config.daemon.language)
+        self.bus.add_listener(event_logger(logging.getLogger("borne.events")))
+        self.backends: list[Any] = []
+        self.control = ControlServer(config.control_socket, self._control_handlers(),
+                                     group=config.control.group, language=config.daemon.language)
+        self._stop = asyncio.Event()
+        self.ready = asyncio.Event()
+        self.ready_after_s: float | None = None
+
+    def _control_handlers(self) -> dict[str, Any]:
+        async def status(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+            # The control socket is physical presence: the operator sees the cards' content.
+            return self.core.snapshot(identity=True)
+
+        async def ping(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+            return {"pong": True, "last_event_seq": self.bus.last_seq}
+
+        async def events(peer: Peer, args: dict[str, Any]) -> list[dict[str, Any]]:
+            after = int(args.get("after", 0))
+            return [event.to_dict() for event in self.bus.history(after)]
+
+        return {"status": status, "ping": ping, "events": events}
+
+    async def start(self) -> None:
+        """Start every service; returns once the readers are enumerated."""
+        started = time.monotonic()
+        loop = asyncio.get_running_loop()
+        await self.control.start()
+        try:
+            backend = load_backend("smartcard", self.config.readers.smartcard, self.config)
+        except BorneError as error:
+            # A missing device degrades, never kills: report it and run on.
+            self.core.device_state("pcsc", "error", error.message("en"))
+        else:
+            backend.start(self.core, loop)
+            self.backends.append(backend)
+            await backend.wait_ready(5.0)
+        # Let the observations queued by the backends land in the state first.
+        await asyncio.sleep(0)
+        self.ready_after_s = time.monotonic() - started
+        self.bus.publish("daemon.started", {"ready_after_s": round(self.ready_after_s, 4)})
+        self.ready.set()
+
+    async def stop(self) -> None:
+        """Stop every service (idempotent)."""
+        self.bus.publish("daemon.stopping")
+        for backend in self.backends:
+            await backend.stop()
+        self.backends.clear()
+        await self.control.stop()
+
+    def request_stop(self) -> None:
+        """Ask :meth:`run` to return (signal handlers call this)."""
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Start, wait for SIGTERM/SIGINT, stop."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+        await self.start()
+        log.info("ready in %.3f s, control socket %s", self.ready_after_s, self.control.path)
+        try:
+            await self._stop.wait()
+        finally:
+            await self.stop()

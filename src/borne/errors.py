@@ -1,0 +1,147 @@
+"""The error hierarchy and the catalogue of stable error codes.
+
+Every error the box reports to a person or a program carries a stable ``code``
+(snake_case, never renamed once shipped) and a message in French and English.
+Lower-layer exceptions (pyscard, OS errors...) are translated into these at the
+backend boundary, most specific first.
+
+Hierarchy::
+
+    BorneError
+     ├── ConfigError (also ValueError)      a config file or value is wrong
+     ├── BackendError                       a device backend cannot be loaded
+     │    └── UnknownBackend (also LookupError)
+     ├── CardError                          reading a card failed (see CARD_* codes)
+     └── ControlError                       the local control socket refused or failed
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "MESSAGES",
+    "BackendError",
+    "BorneError",
+    "CardError",
+    "ConfigError",
+    "ControlError",
+    "UnknownBackend",
+    "message_for",
+]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One human message in both languages."""
+
+    fr: str
+    en: str
+
+    def get(self, language: str) -> str:
+        """The message in ``language`` ("fr" or "en"); French for anything else."""
+        return self.en if language == "en" else self.fr
+
+
+#: Stable codes and what they say to a person. French first: the box speaks French.
+MESSAGES: dict[str, Message] = {
+    # Configuration
+    "config_invalid": Message("Configuration invalide", "Invalid configuration"),
+    "config_unreadable": Message("Fichier de configuration illisible", "Configuration file unreadable"),
+    # Card reading (card.error events)
+    "card_removed": Message("Carte retirée pendant la lecture", "Card removed during the read"),
+    "reader_unavailable": Message("Lecteur débranché pendant la lecture", "Reader unplugged during the read"),
+    "pcsc_unavailable": Message("Service PC/SC (pcscd) indisponible", "PC/SC service (pcscd) unavailable"),
+    "card_unresponsive": Message("La carte ne répond pas", "The card does not answer"),
+    "card_protocol_error": Message(
+        "Réponse inattendue de la carte", "Unexpected answer from the card"
+    ),
+    "card_data_invalid": Message(
+        "Données de la carte illisibles ou corrompues", "Card data unreadable or corrupted"
+    ),
+    "card_connect_failed": Message("Connexion à la carte impossible", "Cannot connect to the card"),
+    # Control socket
+    "control_forbidden": Message(
+        "Accès refusé : réservé à root et au groupe borne",
+        "Access denied: root and the borne group only",
+    ),
+    "control_unavailable": Message(
+        "Le service borne ne répond pas (est-il démarré ?)",
+        "The borne daemon does not answer (is it running?)",
+    ),
+    "control_bad_request": Message("Requête invalide", "Invalid request"),
+    "unknown_command": Message("Commande inconnue", "Unknown command"),
+    "sim_unavailable": Message(
+        "Le simulateur ne répond pas (lancez « borne sim run »)",
+        "The simulator does not answer (start `borne sim run`)",
+    ),
+    "sim_bad_slot": Message("Emplacement inconnu", "Unknown slot"),
+    "sim_unknown_card": Message("Carte de test inconnue", "Unknown test card"),
+}
+
+
+def message_for(code: str, language: str = "fr") -> str:
+    """The human message of ``code``; the code itself if the catalogue lacks it."""
+    message = MESSAGES.get(code)
+    return message.get(language) if message else code
+
+
+class BorneError(Exception):
+    """Root of every error raised by borne.
+
+    ``code`` is stable and machine-readable; ``details`` never holds identity
+    data (names, NIR, birth dates) nor a PIN.
+    """
+
+    code = "error"
+
+    def __init__(self, detail: str = "", *, code: str | None = None, **details: Any) -> None:
+        if code is not None:
+            self.code = code
+        self.detail = detail
+        self.details = details
+        super().__init__(detail or message_for(self.code, "en"))
+
+    def message(self, language: str = "fr") -> str:
+        """A sentence for a person: the catalogue message, then the detail."""
+        base = message_for(self.code, language)
+        return f"{base} : {self.detail}" if self.detail and language != "en" else (
+            f"{base}: {self.detail}" if self.detail else base
+        )
+
+
+class ConfigError(BorneError, ValueError):
+    """A configuration file or value is wrong; names the file and the key."""
+
+    code = "config_invalid"
+
+    def __init__(self, detail: str, *, file: str | None = None, key: str | None = None) -> None:
+        where = ", ".join(p for p in (f"file {file}" if file else "", f"key {key}" if key else "") if p)
+        super().__init__(f"{detail} ({where})" if where else detail, file=file, key=key)
+        self.file = file
+        self.key = key
+
+
+class BackendError(BorneError):
+    """A device backend could not be loaded or started."""
+
+    code = "backend_error"
+
+
+class UnknownBackend(BackendError, LookupError):
+    """A path string names no registered backend."""
+
+    code = "unknown_backend"
+
+
+class CardError(BorneError):
+    """Reading a card failed; ``code`` is one of the ``card_*``/reader codes above."""
+
+    code = "card_protocol_error"
+
+
+class ControlError(BorneError):
+    """The local control socket refused a request or could not be reached."""
+
+    code = "control_unavailable"

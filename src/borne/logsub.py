@@ -1,0 +1,62 @@
+"""Logging for the daemon, with identity data kept out by construction.
+
+Two layers, because one mistake must not leak a NIR:
+
+1. :func:`event_logger` logs each event with an allow-list of data keys
+   (slot, type, code, state...): a field it does not know is not logged.
+2. :class:`RedactingFilter` rewrites any log line that still contains
+   something shaped like a NIR/NIA (with or without key, Corsica included).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+
+from .events import Event
+
+__all__ = ["LOGGED_KEYS", "NIR_PATTERN", "RedactingFilter", "event_logger", "setup_logging"]
+
+#: Event data keys that may appear in logs. Never add a name, NIR or birth date here.
+LOGGED_KEYS = frozenset({
+    "slot", "kind", "backend", "type", "code", "state", "device", "detail", "generation",
+    "profession", "beneficiaries",
+})
+
+#: 13 or 15 characters shaped like a NIR: sex/type digit, year, month, département
+#: (2A/2B allowed), commune, order, optional key; spaces tolerated between groups.
+NIR_PATTERN = re.compile(
+    r"(?<![0-9A-Za-z])[1-478]\s?\d{2}\s?\d{2}\s?(?:\d{2}|2[ABab])\s?\d{3}\s?\d{3}(?:\s?\d{2})?(?![0-9A-Za-z])"
+)
+
+
+def event_logger(logger: logging.Logger) -> Callable[[Event], None]:
+    """A bus listener that logs events with allow-listed fields only."""
+
+    def listen(event: Event) -> None:
+        fields = " ".join(f"{k}={v}" for k, v in event.data.items() if k in LOGGED_KEYS)
+        logger.info("event %d %s %s", event.seq, event.type, fields)
+
+    return listen
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces NIR-shaped text in log records with ``[NIR]``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = NIR_PATTERN.sub("[NIR]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def setup_logging(level: str) -> None:
+    """Log to stderr (the journal under systemd) with the redacting filter."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())

@@ -1,0 +1,342 @@
+"""PC/SC smart-card backend (pyscard), in a worker thread only it knows about.
+
+=========  ==============================================================
+path       what it drives
+=========  ==============================================================
+``pcsc``          every reader slot of the machine's pcscd
+``pcsc:GLOB``     only the slots whose PC/SC name matches the glob
+``sim``           the twin: same code, only the ``Borne Sim*`` slots of the
+                  simulator's pcscd (vpcd driver + virtual card processes)
+=========  ==============================================================
+
+Supports: readers present at start and plugged in later (pcsc-lite's
+``\\\\?PnP?\\Notification`` pseudo-reader), readers unplugged, multi-slot
+readers (each slot is its own PC/SC reader name; which slot is contactless is
+configured, see :class:`borne.config.PcscConfig`), cards inserted/removed/swapped
+(pcsc-lite's event counter in the high word of ``dwEventState``), and pcscd
+stopping or restarting under the daemon: the device state turns
+``unavailable`` and the backend re-establishes its context every
+``retry_interval_s`` until pcscd answers again.
+
+A card is read as soon as pcscd reports it present, inside a PC/SC transaction
+so no other client interleaves APDUs, with the sans-I/O scripts of
+:mod:`borne.readers.cards`. pyscard errors become stable codes here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import CardError
+from .base import ReaderSink, SlotInfo, SmartcardBackend, slot_id_for
+from .cards import read_card
+from .cards.script import drive
+
+__all__ = ["PcscBackend"]
+
+log = logging.getLogger(__name__)
+
+PNP_READER = "\\\\?PnP?\\Notification"
+SIM_READER_GLOB = "Borne Sim*"
+
+
+def _u32(hresult: int) -> int:
+    # pyscard returns HRESULTs signed on some platforms and unsigned on others.
+    return hresult & 0xFFFFFFFF
+
+
+# Normalised PC/SC codes (winscard.h); imported lazily with pyscard, defined here
+# as numbers so this module's pure helpers stay importable without pyscard.
+S_SUCCESS = 0x0
+E_CANCELLED = 0x80100002
+E_INVALID_HANDLE = 0x80100003
+E_TIMEOUT = 0x8010000A
+E_UNKNOWN_READER = 0x80100009
+E_NO_SMARTCARD = 0x8010000C
+E_PROTO_MISMATCH = 0x8010000F
+F_COMM_ERROR = 0x80100013
+E_READER_UNAVAILABLE = 0x80100017
+E_NO_SERVICE = 0x8010001D
+E_SERVICE_STOPPED = 0x8010001E
+E_NO_READERS_AVAILABLE = 0x8010002E
+W_UNRESPONSIVE_CARD = 0x80100066
+W_UNPOWERED_CARD = 0x80100067
+W_RESET_CARD = 0x80100068
+W_REMOVED_CARD = 0x80100069
+F_INTERNAL_ERROR = 0x80100001
+
+#: Codes meaning "pcscd is gone": drop the context and start over.
+SERVICE_LOST = {E_NO_SERVICE, E_SERVICE_STOPPED, F_COMM_ERROR, E_INVALID_HANDLE, F_INTERNAL_ERROR}
+
+STATE_IGNORE = 0x1
+STATE_CHANGED = 0x2
+STATE_UNKNOWN = 0x4
+STATE_UNAVAILABLE = 0x8
+STATE_EMPTY = 0x10
+STATE_PRESENT = 0x20
+STATE_MUTE = 0x200
+
+
+def card_error_code(hresult: int) -> str:
+    """Map a PC/SC error met while reading a card to a stable borne code."""
+    code = _u32(hresult)
+    if code in (W_REMOVED_CARD, E_NO_SMARTCARD, W_RESET_CARD):
+        return "card_removed"
+    if code in (E_UNKNOWN_READER, E_READER_UNAVAILABLE):
+        return "reader_unavailable"
+    if code in SERVICE_LOST:
+        return "pcsc_unavailable"
+    if code in (W_UNRESPONSIVE_CARD, W_UNPOWERED_CARD, E_TIMEOUT):
+        return "card_unresponsive"
+    if code == E_PROTO_MISMATCH:
+        return "card_connect_failed"
+    return "card_protocol_error"
+
+
+class _ServiceLost(Exception):
+    """pcscd went away under us."""
+
+
+class PcscBackend(SmartcardBackend):
+    """Watches PC/SC readers and reads the cards put in them."""
+
+    device = "pcsc"
+
+    def __init__(self, *, reader_glob: str | None = None, contactless: list[str] | None = None,
+                 ignore: list[str] | None = None, retry_interval_s: float = 0.5,
+                 wait_timeout_ms: int = 60_000, cps_layout: Any = None) -> None:
+        self._reader_glob = reader_glob
+        self._contactless = list(contactless or [])
+        self._ignore = list(ignore or [])
+        self._retry_interval_s = retry_interval_s
+        # Long waits: pcscd wakes us on any change, so this only bounds a stop's latency
+        # if SCardCancel were to be missed. No busy polling.
+        self._wait_timeout_ms = wait_timeout_ms
+        self._cps_layout = cps_layout
+        self._stopping = threading.Event()
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._context: int | None = None
+        self._context_lock = threading.Lock()
+        self._sink: ReaderSink | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._scard: Any = None
+
+    @classmethod
+    def from_path(cls, scheme: str, argument: str | None, config: Any) -> PcscBackend:
+        pcsc = config.readers.pcsc
+        glob = SIM_READER_GLOB if scheme == "sim" else argument
+        return cls(reader_glob=glob, contactless=pcsc.contactless, ignore=pcsc.ignore,
+                   retry_interval_s=pcsc.retry_interval_s)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self, sink: ReaderSink, loop: asyncio.AbstractEventLoop) -> None:
+        self._sink, self._loop = sink, loop
+        self._thread = threading.Thread(target=self._run, name="pcsc-monitor", daemon=True)
+        self._thread.start()
+
+    async def wait_ready(self, timeout: float) -> bool:
+        return await asyncio.to_thread(self._ready.wait, timeout)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._cancel_wait()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join, 5.0)
+            self._thread = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"device": self.device, "backend": "pcsc", "reader_glob": self._reader_glob}
+
+    # -- helpers run in the worker thread --------------------------------------------------
+
+    def _emit(self, method: Callable[..., None], *args: Any) -> None:
+        assert self._loop is not None
+        try:
+            self._loop.call_soon_threadsafe(method, *args)
+        except RuntimeError:  # loop closed during shutdown
+            pass
+
+    def _cancel_wait(self) -> None:
+        with self._context_lock:
+            if self._context is not None and self._scard is not None:
+                self._scard.SCardCancel(self._context)
+
+    def _wanted(self, reader: str) -> bool:
+        if reader == PNP_READER:
+            return False
+        if any(fnmatch.fnmatchcase(reader, pattern) for pattern in self._ignore):
+            return False
+        return self._reader_glob is None or fnmatch.fnmatchcase(reader, self._reader_glob)
+
+    def _slot_for(self, reader: str) -> SlotInfo:
+        contactless = any(fnmatch.fnmatchcase(reader, p) for p in self._contactless)
+        return SlotInfo(slot_id_for(reader), reader, "contactless" if contactless else "contact",
+                        "pcsc")
+
+    def _run(self) -> None:
+        try:
+            from smartcard import scard  # the only place pyscard is imported
+        except ImportError as error:
+            self._emit(self._sink.device_state, self.device, "error", f"pyscard missing: {error}")
+            self._ready.set()
+            return
+        self._scard = scard
+        reported: str | None = None
+        while not self._stopping.is_set():
+            hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+            if _u32(hresult) != S_SUCCESS:
+                if reported != "unavailable":
+                    self._emit(self._sink.device_state, self.device, "unavailable",
+                               scard.SCardGetErrorMessage(hresult))
+                    reported = "unavailable"
+                self._ready.set()  # ready = enumeration done or known to be impossible
+                self._stopping.wait(self._retry_interval_s)
+                continue
+            with self._context_lock:
+                self._context = context
+            self._emit(self._sink.device_state, self.device, "available", None)
+            reported = "available"
+            try:
+                self._watch(scard, context)
+            except _ServiceLost as lost:
+                log.warning("pcscd lost: %s", lost)
+            finally:
+                with self._context_lock:
+                    self._context = None
+                scard.SCardReleaseContext(context)
+            if not self._stopping.is_set():
+                self._emit(self._sink.device_state, self.device, "unavailable", "pcscd went away")
+                reported = "unavailable"
+                self._stopping.wait(self._retry_interval_s)
+
+    def _list_readers(self, scard: Any, context: int) -> list[str]:
+        hresult, readers = scard.SCardListReaders(context, [])
+        code = _u32(hresult)
+        if code == E_NO_READERS_AVAILABLE:
+            return []
+        if code in SERVICE_LOST:
+            raise _ServiceLost(scard.SCardGetErrorMessage(hresult))
+        if code != S_SUCCESS:
+            return []
+        return [r for r in readers if self._wanted(r)]
+
+    def _watch(self, scard: Any, context: int) -> None:
+        sink = self._sink
+        assert sink is not None
+        # reader name -> last dwEventState we acknowledged (CHANGED bit cleared)
+        states: dict[str, int] = {}
+        slots: dict[str, SlotInfo] = {}
+        pnp_state = 0
+        relist = True
+        try:
+            while not self._stopping.is_set():
+                if relist:
+                    present = self._list_readers(scard, context)
+                    for reader in [r for r in states if r not in present]:
+                        self._detach(reader, states, slots)
+                    for reader in present:
+                        if reader not in states:
+                            slots[reader] = self._slot_for(reader)
+                            states[reader] = 0
+                            self._emit(sink.reader_attached, slots[reader])
+                    relist = False
+                    self._ready.set()
+                query = [(r, s) for r, s in states.items()] + [(PNP_READER, pnp_state)]
+                hresult, changes = scard.SCardGetStatusChange(context, self._wait_timeout_ms, query)
+                detected_ns = time.monotonic_ns()
+                code = _u32(hresult)
+                if code in (E_TIMEOUT, E_CANCELLED):
+                    continue
+                if code in SERVICE_LOST:
+                    raise _ServiceLost(scard.SCardGetErrorMessage(hresult))
+                if code in (E_UNKNOWN_READER, E_READER_UNAVAILABLE):
+                    relist = True  # a reader vanished between listing and waiting
+                    continue
+                if code != S_SUCCESS:
+                    log.warning("SCardGetStatusChange: %s", scard.SCardGetErrorMessage(hresult))
+                    self._stopping.wait(self._retry_interval_s)
+                    relist = True
+                    continue
+                for reader, event_state, atr in changes:
+                    if reader == PNP_READER:
+                        if event_state & STATE_CHANGED:
+                            relist = True
+                        pnp_state = event_state & ~STATE_CHANGED
+                        continue
+                    if not event_state & STATE_CHANGED or reader not in states:
+                        continue
+                    if event_state & (STATE_UNKNOWN | STATE_UNAVAILABLE | STATE_IGNORE):
+                        relist = True
+                        continue
+                    self._on_change(scard, context, reader, states[reader], event_state,
+                                    bytes(atr), slots[reader], detected_ns)
+                    states[reader] = event_state & ~STATE_CHANGED
+        finally:
+            for reader in list(states):
+                self._detach(reader, states, slots)
+
+    def _detach(self, reader: str, states: dict[str, int], slots: dict[str, SlotInfo]) -> None:
+        slot = slots.pop(reader)
+        if states.pop(reader) & STATE_PRESENT:
+            self._emit(self._sink.card_removed, slot.id, time.monotonic_ns())
+        self._emit(self._sink.reader_detached, slot.id)
+
+    def _on_change(self, scard: Any, context: int, reader: str, old: int, new: int, atr: bytes,
+                   slot: SlotInfo, detected_ns: int) -> None:
+        sink = self._sink
+        was_present = bool(old & STATE_PRESENT)
+        is_present = bool(new & STATE_PRESENT)
+        # pcsc-lite counts insertions/removals in the high word: a changed count while
+        # "present" both times means the card was swapped between two waits.
+        swapped = was_present and is_present and (old >> 16) != (new >> 16)
+        if was_present and (not is_present or swapped):
+            self._emit(sink.card_removed, slot.id, detected_ns)
+        if is_present and (not was_present or swapped):
+            self._emit(sink.card_inserted, slot.id, atr, detected_ns)
+            if new & STATE_MUTE:
+                self._emit(sink.card_error, slot.id, "card_unresponsive", detected_ns)
+                return
+            self._read(scard, context, reader, atr, slot, detected_ns)
+
+    def _read(self, scard: Any, context: int, reader: str, atr: bytes, slot: SlotInfo,
+              detected_ns: int) -> None:
+        sink = self._sink
+        hresult, card, protocol = scard.SCardConnect(
+            context, reader, scard.SCARD_SHARE_SHARED,
+            scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1)
+        if _u32(hresult) != S_SUCCESS:
+            self._emit(sink.card_error, slot.id, card_error_code(hresult), detected_ns)
+            return
+        try:
+            if not atr:
+                hresult, _name, _state, _proto, raw_atr = scard.SCardStatus(card)
+                atr = bytes(raw_atr) if _u32(hresult) == S_SUCCESS else b""
+            scard.SCardBeginTransaction(card)
+
+            def transmit(apdu: bytes) -> bytes:
+                rv, response = scard.SCardTransmit(card, protocol, list(apdu))
+                if _u32(rv) != S_SUCCESS:
+                    raise CardError(code=card_error_code(rv))
+                return bytes(response)
+
+            try:
+                decoded = drive(read_card(atr, cps_layout=self._cps_layout), transmit)
+            except CardError as error:
+                self._emit(sink.card_error, slot.id, error.code, detected_ns)
+                return
+            except Exception:  # a decoder bug must not kill the monitor thread
+                log.exception("decoder failed on slot %s", slot.id)
+                self._emit(sink.card_error, slot.id, "card_data_invalid", detected_ns)
+                return
+            self._emit(sink.card_decoded, slot.id, decoded, detected_ns)
+        finally:
+            scard.SCardEndTransaction(card, scard.SCARD_LEAVE_CARD)
+            scard.SCardDisconnect(card, scard.SCARD_LEAVE_CARD)

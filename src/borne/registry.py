@@ -1,0 +1,98 @@
+"""The backend registry: path strings name the device and the code that drives it.
+
+Like nfcpy's device paths (``usb:054c:06c3``, ``udp:localhost:54321``), one
+string says which backend drives a kind of device and how to find it::
+
+    pcsc            every reader of the machine's pcscd
+    pcsc:Kapelse*   only the readers whose name matches the glob
+    sim             the twin: pcscd with the vpcd driver and virtual card
+                    processes (borne.sim), only the "Borne Sim" readers
+
+Entries map a scheme to ``(module, class)`` and are imported on first use, so
+listing or validating backends loads no hardware library. Every kind has at
+least one *virtual* backend (its twin); ``tests/unit/test_registry.py`` walks the
+registry to prove it.
+
+Backend classes provide ``from_path(argument: str | None, config: Config)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import BackendError, UnknownBackend
+
+__all__ = ["REGISTRY", "BackendSpec", "load_backend", "parse_path"]
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """One registered backend."""
+
+    kind: str
+    scheme: str
+    module: str
+    cls: str
+    #: True for a twin that needs no hardware (it may need pcscd, a UDP peer...).
+    virtual: bool
+    #: "required", "optional" or "none": whether the path takes ``scheme:ARGUMENT``.
+    argument: str
+    summary: str
+
+    def load_class(self) -> type:
+        """Import the backend's module and return its class."""
+        try:
+            module = importlib.import_module(self.module)
+        except ImportError as error:
+            raise BackendError(
+                f"backend {self.scheme!r} for {self.kind} cannot be loaded: {error}",
+                code="backend_unavailable",
+            ) from None
+        return getattr(module, self.cls)
+
+
+def _spec(kind: str, scheme: str, module: str, cls: str, *, virtual: bool, argument: str,
+          summary: str) -> tuple[str, BackendSpec]:
+    return scheme, BackendSpec(kind, scheme, module, cls, virtual, argument, summary)
+
+
+#: kind -> scheme -> spec
+REGISTRY: dict[str, dict[str, BackendSpec]] = {
+    "smartcard": dict([
+        _spec("smartcard", "pcsc", "borne.readers.pcsc", "PcscBackend", virtual=False,
+              argument="optional",
+              summary="readers of the machine's pcscd (pyscard); optional reader-name glob"),
+        _spec("smartcard", "sim", "borne.readers.pcsc", "PcscBackend", virtual=True,
+              argument="none",
+              summary="twin: pcscd + vpcd driver + virtual card processes (borne sim)"),
+    ]),
+}
+
+
+def parse_path(kind: str, path: str) -> tuple[BackendSpec, str | None]:
+    """Split a path string into its backend and argument, strictly.
+
+    An unknown scheme, a missing required argument or an unexpected one is an
+    error: a misspelt path must never fall back to something else.
+    """
+    backends = REGISTRY.get(kind)
+    if backends is None:
+        raise UnknownBackend(f"unknown device kind {kind!r}")
+    scheme, sep, argument = path.partition(":")
+    spec = backends.get(scheme)
+    if spec is None:
+        known = ", ".join(sorted(backends))
+        raise UnknownBackend(f"no {kind} backend named {scheme!r} (known: {known})")
+    if spec.argument == "required" and not argument:
+        raise UnknownBackend(f"backend {scheme!r} needs an argument: {scheme}:...")
+    if spec.argument == "none" and sep:
+        raise UnknownBackend(f"backend {scheme!r} takes no argument, got {path!r}")
+    return spec, (argument if sep else None)
+
+
+def load_backend(kind: str, path: str, config: Any) -> Any:
+    """Build the backend named by ``path`` for ``kind``."""
+    spec, argument = parse_path(kind, path)
+    return spec.load_class().from_path(spec.scheme, argument, config)

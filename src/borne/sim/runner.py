@@ -1,0 +1,133 @@
+"""``borne sim run``: the whole simulated box in one foreground process.
+
+1. Make ``/run/pcscd`` private to this process (a mount namespace), so the
+   simulator never disturbs a pcscd the machine already runs, and start a
+   private pcscd with the vpcd driver (:mod:`borne.sim.pcscd`).
+2. Serve the simulator's control socket (``<runtime_dir>/sim.sock``), through
+   which ``borne sim insert|remove`` put virtual cards in and out (each card is
+   its own process speaking vpcd: :mod:`borne.sim.vpcd`).
+3. Run the real daemon in this process, configured for the ``sim`` backend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from ..config import Config, load_config
+from ..control.server import ControlServer, Peer
+from ..daemon import Daemon
+from ..errors import BorneError
+from ..logsub import setup_logging
+
+__all__ = ["run_sim", "sim_config", "sim_socket"]
+
+log = logging.getLogger("borne.sim")
+
+
+def sim_socket(config: Config) -> Path:
+    """Where the simulator's control socket lives."""
+    return Path(config.daemon.runtime_dir) / "sim.sock"
+
+
+def sim_config(config_path: str | None) -> Config:
+    """The daemon's config in the simulator: the given file, else defaults with the ``sim`` backend."""
+    if config_path is not None:
+        return load_config(config_path)
+    base = Config()
+    return msgspec.structs.replace(
+        base, readers=msgspec.structs.replace(base.readers, smartcard="sim"),
+        daemon=msgspec.structs.replace(base.daemon, data_dir="/var/lib/borne-sim"))
+
+
+def _sim_handlers(slots: Any) -> dict[str, Any]:
+    from .cards import CARD_NAMES
+
+    async def insert(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+        slot, card = args.get("slot"), args.get("card")
+        if not isinstance(slot, int) or slot not in _slot_numbers(slots):
+            raise BorneError(f"{slot}", code="sim_bad_slot")
+        if not isinstance(card, str) or (card not in CARD_NAMES and not Path(card).is_file()):
+            raise BorneError(f"{card} (known: {', '.join(CARD_NAMES)})", code="sim_unknown_card")
+        options = {}
+        if args.get("pull_after"):
+            options["pull_after"] = int(args["pull_after"])
+        await asyncio.to_thread(slots.remove, slot)
+        await asyncio.to_thread(slots.insert, slot, card, **options)
+        return {"slot": slot, "card": card}
+
+    async def remove(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+        slot = args.get("slot")
+        if not isinstance(slot, int) or slot not in _slot_numbers(slots):
+            raise BorneError(f"{slot}", code="sim_bad_slot")
+        await asyncio.to_thread(slots.remove, slot)
+        return {"slot": slot}
+
+    async def list_slots(peer: Peer, args: dict[str, Any]) -> list[dict[str, Any]]:
+        held = slots.inserted
+        return [{"slot": index, "reader": name, "port": port, "card": held.get(index)}
+                for index, name, port in slots.pcscd.slots]
+
+    async def cards(peer: Peer, args: dict[str, Any]) -> list[str]:
+        return list(CARD_NAMES)
+
+    return {"insert": insert, "remove": remove, "slots": list_slots, "cards": cards}
+
+
+def _slot_numbers(slots: Any) -> set[int]:
+    return {index for index, _name, _port in slots.pcscd.slots}
+
+
+async def _run(config: Config, work_dir: Path) -> None:
+    from .cardslots import CardSlots
+    from .pcscd import DEFAULT_SIM_READERS, PrivatePcscd
+
+    pcscd = PrivatePcscd(work_dir / "pcscd", DEFAULT_SIM_READERS)
+    await asyncio.to_thread(pcscd.start)
+    slots = CardSlots(pcscd)
+    control = ControlServer(sim_socket(config), _sim_handlers(slots), group=config.control.group,
+                            language=config.daemon.language)
+    daemon = Daemon(config)
+    try:
+        await control.start()
+        run = asyncio.create_task(daemon.run())
+        await daemon.ready.wait()
+        print(_banner(config, pcscd), flush=True)
+        await run
+    finally:
+        await control.stop()
+        await asyncio.to_thread(slots.remove_all)
+        await asyncio.to_thread(pcscd.stop)
+
+
+def _banner(config: Config, pcscd: Any) -> str:
+    lines = ["", "Borne simulée prête / simulated box ready.", "Emplacements / slots:"]
+    for index, name, _port in pcscd.slots:
+        lines.append(f"  {index}: {name}")
+    lines += [
+        "Dans un autre terminal / in another terminal:",
+        "  .venv/bin/borne sim insert 0 vitale-family",
+        "  .venv/bin/borne status",
+        "  .venv/bin/borne sim remove 0",
+        "Ctrl-C arrête la borne simulée / stops the simulated box.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def run_sim(config_path: str | None) -> int:
+    """Run the simulated box until Ctrl-C or SIGTERM."""
+    from .namespace import isolate_pcscd_socket
+
+    config = sim_config(config_path)
+    setup_logging(config.daemon.log_level)
+    # Must happen while the process is single-threaded: before asyncio starts workers.
+    isolate_pcscd_socket()
+    with tempfile.TemporaryDirectory(prefix="borne-sim-") as work_dir:
+        asyncio.run(_run(config, Path(work_dir)))
+    return 0

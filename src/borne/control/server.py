@@ -64,6 +64,7 @@ class ControlServer:
         self._language = language
         self._gid = self._group_id(group)
         self._server: asyncio.AbstractServer | None = None
+        self._connections: set[asyncio.Task[None]] = set()
 
     @staticmethod
     def _group_id(group: str) -> int | None:
@@ -107,6 +108,9 @@ class ControlServer:
         """Stop listening and remove the socket file."""
         if self._server is not None:
             self._server.close()
+            for task in list(self._connections):
+                task.cancel()
+            await asyncio.gather(*self._connections, return_exceptions=True)
             await self._server.wait_closed()
             self._server = None
         try:
@@ -120,6 +124,9 @@ class ControlServer:
                                        else message}}
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
         sock = writer.get_extra_info("socket")
         peer = peer_of(sock)
         try:
@@ -136,16 +143,18 @@ class ControlServer:
                 if not line:
                     return
                 await self._send(writer, await self._dispatch(peer, line))
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:
+            self._connections.discard(task)
             writer.close()
 
     async def _dispatch(self, peer: Peer, line: bytes) -> dict[str, Any]:
         try:
             request = json.loads(line)
             command = request["cmd"]
-            args = request.get("args") or {}
+            args = request.get("args", {})
+            args = {} if args is None else args
             if not isinstance(command, str) or not isinstance(args, dict):
                 raise TypeError
         except (ValueError, KeyError, TypeError):

@@ -306,6 +306,26 @@ class PcscBackend(SmartcardBackend):
                 return
             self._read(scard, context, reader, atr, slot, detected_ns)
 
+    def _card_left(self, scard: Any, context: int, reader: str, wait_ms: int = 1000) -> bool:
+        """After a failed exchange, whether the card has left the slot.
+
+        A card pulled mid-APDU often surfaces as a generic transport error
+        (``SCARD_E_NOT_TRANSACTED``) before pcscd notices the removal, so ask
+        pcscd and wait briefly for it to report the slot empty.
+        """
+        deadline = time.monotonic() + wait_ms / 1000
+        state = STATE_PRESENT
+        while True:
+            remaining = int((deadline - time.monotonic()) * 1000)
+            hresult, changes = scard.SCardGetStatusChange(context, max(remaining, 0), [(reader, state)])
+            if _u32(hresult) != S_SUCCESS or not changes:
+                return False
+            state = changes[0][1] & ~STATE_CHANGED
+            if not state & STATE_PRESENT or state & (STATE_UNKNOWN | STATE_UNAVAILABLE):
+                return True
+            if remaining <= 0:
+                return False
+
     def _read(self, scard: Any, context: int, reader: str, atr: bytes, slot: SlotInfo,
               detected_ns: int) -> None:
         sink = self._sink
@@ -324,7 +344,15 @@ class PcscBackend(SmartcardBackend):
             def transmit(apdu: bytes) -> bytes:
                 rv, response = scard.SCardTransmit(card, protocol, list(apdu))
                 if _u32(rv) != S_SUCCESS:
-                    raise CardError(code=card_error_code(rv))
+                    code = card_error_code(rv)
+                    if code == "card_protocol_error" and self._card_left(scard, context, reader):
+                        code = "card_removed"
+                    raise CardError(code=code)
+                if len(response) < 2:
+                    # No status word at all: vpcd (and some readers) answer this way
+                    # when the card vanished mid-exchange.
+                    removed = self._card_left(scard, context, reader)
+                    raise CardError(code="card_removed" if removed else "card_protocol_error")
                 return bytes(response)
 
             try:

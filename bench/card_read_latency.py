@@ -1,0 +1,113 @@
+"""Card present (pcscd's notification) -> card.decoded published, against a bare pyscard read.
+
+For each of N insertions of the 3-beneficiary carte Vitale in a virtual slot:
+
+- daemon: the backend stamps the moment its own ``SCardGetStatusChange`` returns
+  (``detected_ns``); a bus listener stamps the moment ``card.decoded`` is published.
+- baseline, same run, same card process: a bare pyscard script that connects and
+  sends the same APDUs the decoder sends (recorded once from the in-memory chip),
+  then disconnects.
+
+Run as root: ``.venv/bin/python bench/card_read_latency.py [N]``.
+(pcscd itself notices a vpcd card only about every 400 ms; that wait is not
+counted in either figure.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+from _common import private_pcscd, summary
+
+
+def recorded_apdus(card_name: str) -> list[bytes]:
+    """The APDUs the decoder sends to this card, recorded against the in-memory chip."""
+    from borne.readers.cards import read_card
+    from borne.readers.cards.script import drive
+    from borne.sim.cards import load_card
+
+    chip = load_card(card_name)
+    chip.power_on()
+    sent: list[bytes] = []
+
+    def transmit(apdu: bytes) -> bytes:
+        sent.append(apdu)
+        return chip.respond(apdu)
+
+    drive(read_card(chip.atr), transmit)
+    return sent
+
+
+def bare_read(reader: str, apdus: list[bytes]) -> float:
+    """Connect + the full read + disconnect with plain pyscard; ms."""
+    from smartcard import scard
+
+    _, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    try:
+        start = time.perf_counter_ns()
+        hresult, card, protocol = scard.SCardConnect(
+            context, reader, scard.SCARD_SHARE_SHARED, scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1)
+        assert hresult == scard.SCARD_S_SUCCESS, scard.SCardGetErrorMessage(hresult)
+        for apdu in apdus:
+            hresult, response = scard.SCardTransmit(card, protocol, list(apdu))
+            assert hresult == scard.SCARD_S_SUCCESS
+        scard.SCardDisconnect(card, scard.SCARD_LEAVE_CARD)
+        return (time.perf_counter_ns() - start) / 1e6
+    finally:
+        scard.SCardReleaseContext(context)
+
+
+async def run(insertions: int) -> None:
+    from borne.config import parse_config
+    from borne.daemon import Daemon
+    from borne.sim.cardslots import CardSlots
+
+    card = "vitale-family"
+    apdus = recorded_apdus(card)
+    with private_pcscd() as pcscd:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as work:
+            config = parse_config({"daemon": {"runtime_dir": work, "data_dir": work},
+                                   "readers": {"smartcard": "sim"}})
+            box = Daemon(config)
+            published: dict[int, int] = {}
+            box.bus.add_listener(lambda e: published.__setitem__(e.seq, time.monotonic_ns())
+                                 if e.type == "card.decoded" else None)
+            await box.start()
+            slots = CardSlots(pcscd)
+            events = box.bus.subscribe(maxsize=10_000)
+            daemon_ms: list[float] = []
+            bare_ms: list[float] = []
+            reader = pcscd.slots[0].reader
+            try:
+                for _ in range(insertions):
+                    await asyncio.to_thread(slots.insert, 0, card)
+                    while True:
+                        event = await asyncio.wait_for(events.get(), 10)
+                        if event.type == "card.error":
+                            raise SystemExit(f"read failed: {event.data}")
+                        if event.type == "card.decoded":
+                            daemon_ms.append((published[event.seq] - event.data["detected_ns"]) / 1e6)
+                            break
+                    bare_ms.append(await asyncio.to_thread(bare_read, reader, apdus))
+                    await asyncio.to_thread(slots.remove, 0)
+                    while (await asyncio.wait_for(events.get(), 10)).type != "card.removed":
+                        pass
+            finally:
+                slots.remove_all()
+                await box.stop()
+    print(f"carte Vitale, 3 beneficiaries, {len(apdus)} APDUs per read, {insertions} insertions")
+    print(summary("daemon: notification -> card.decoded", daemon_ms))
+    print(summary("baseline: bare pyscard connect + read", bare_ms))
+    median_ratio = sorted(daemon_ms)[len(daemon_ms) // 2] / sorted(bare_ms)[len(bare_ms) // 2]
+    print(f"ratio daemon/baseline (median): {median_ratio:.2f}x   goal: daemon p99 < 5 ms")
+
+
+if __name__ == "__main__":
+    from borne.sim.namespace import isolate_pcscd_socket
+
+    isolate_pcscd_socket()  # while single-threaded
+    asyncio.run(run(int(sys.argv[1]) if len(sys.argv) > 1 else 120))

@@ -1,0 +1,120 @@
+"""``borne serve`` start -> ready, ``import borne`` time, and the idle daemon's RSS and CPU.
+
+- start -> ready: spawn ``borne serve`` (sim backend, private pcscd with 4 slots) and wait for
+  its "ready" log line (readers enumerated); baseline: spawn ``python -c pass`` in the same run.
+- ``python -X importtime -c "import borne"``: the cumulative time of the top-level import.
+- idle: two cards present and decoded, then 60 s (``--idle-s``) of nothing: RSS (VmRSS) and
+  CPU (utime + stime from /proc) of the daemon; baseline: pcscd's own CPU over the same window.
+
+Run as root: ``.venv/bin/python bench/startup_and_idle.py [--runs 10] [--idle-s 60]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import private_pcscd, summary
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def rss_mb(pid: int) -> float:
+    match = re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
+    return int(match.group(1)) / 1024 if match else float("nan")
+
+
+def spawn_serve(config: Path) -> tuple[subprocess.Popen[str], float]:
+    """Start ``borne serve``; return it and the seconds until its ready line."""
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "borne.cli.main", "--config", str(config),
+                                "serve"], stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "ready in" in line:
+            return process, time.perf_counter() - start
+    raise SystemExit(f"borne serve exited ({process.wait()}) before ready")
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    process.wait(10)
+
+
+def import_time_ms() -> float:
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import borne"],
+                         capture_output=True, text=True, check=True).stderr
+    line = [entry for entry in out.splitlines() if entry.rstrip().endswith("| borne")][-1]
+    return int(line.split("|")[1]) / 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--idle-s", type=float, default=60.0)
+    args = parser.parse_args()
+    from borne.sim.namespace import isolate_pcscd_socket
+
+    isolate_pcscd_socket()
+    imports = [import_time_ms() for _ in range(args.runs)]
+    baseline_imports = []
+    for _ in range(args.runs):
+        out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import json"],
+                             capture_output=True, text=True, check=True).stderr
+        baseline_imports.append(int([l for l in out.splitlines() if l.rstrip().endswith("| json")][-1]
+                                    .split("|")[1]) / 1000)
+    print(summary("python -X importtime: import borne", imports))
+    print(summary("baseline: import json", baseline_imports))
+
+    with private_pcscd() as pcscd, tempfile.TemporaryDirectory() as work:
+        config = Path(work) / "borne.toml"
+        config.write_text(f'[daemon]\nruntime_dir = "{work}"\ndata_dir = "{work}"\n'
+                          f'log_level = "info"\n[readers]\nsmartcard = "sim"\n')
+        ready, bare = [], []
+        for _ in range(args.runs):
+            process, seconds = spawn_serve(config)
+            ready.append(seconds * 1000)
+            stop(process)
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", "pass"], check=True)
+            bare.append((time.perf_counter() - start) * 1000)
+        print(summary("borne serve: start -> ready (4 slots)", ready))
+        print(summary("baseline: python -c pass", bare))
+
+        from borne.sim.cardslots import CardSlots
+
+        process, _ = spawn_serve(config)
+        slots = CardSlots(pcscd)
+        try:
+            slots.insert(0, "vitale-family")
+            slots.insert(1, "cps-pharmacist")
+            time.sleep(2.0)  # both noticed (pcscd polls vpcd every ~400 ms) and read
+            cpu0, pcscd0, t0 = cpu_seconds(process.pid), cpu_seconds(pcscd.pid), time.monotonic()
+            rss = []
+            while time.monotonic() - t0 < args.idle_s:
+                time.sleep(1.0)
+                rss.append(rss_mb(process.pid))
+            elapsed = time.monotonic() - t0
+            cpu = (cpu_seconds(process.pid) - cpu0) / elapsed * 100
+            pcscd_cpu = (cpu_seconds(pcscd.pid) - pcscd0) / elapsed * 100
+        finally:
+            slots.remove_all()
+            stop(process)
+        print(f"idle daemon, 2 cards present, {elapsed:.0f} s: RSS median {statistics.median(rss):.1f} MB "
+              f"(max {max(rss):.1f}), CPU {cpu:.3f} %   baseline pcscd CPU {pcscd_cpu:.3f} %")
+
+
+if __name__ == "__main__":
+    main()

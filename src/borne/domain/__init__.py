@@ -1,0 +1,1 @@
+"""Pure domain rules of French healthcare (NIR/INS...), with no I/O."""

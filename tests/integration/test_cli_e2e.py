@@ -1,0 +1,145 @@
+"""The README's promises, tried as a newcomer would, through the ``borne`` command itself.
+
+- ``borne serve`` with no configuration file at all, on a machine whose pcscd has vpcd
+  readers and a virtual carte Vitale: ``borne status --json`` shows it decoded.
+- ``borne sim run``, then ``borne sim insert 0 vitale-family`` and ``borne status``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+pytestmark = pytest.mark.pcscd
+
+BORNE = [sys.executable, "-m", "borne.cli.main"]
+
+# Runs in a child: its own mount namespace hides /run/borne and /etc/borne (so the
+# defaults are really the built-in ones, and a daemon or simulator the machine runs is
+# untouched), keeps the test's private /run/pcscd, then drives `borne serve` and
+# `borne status --json` exactly as a person would.
+SERVE_WITH_NO_CONFIG = textwrap.dedent(r'''
+    import ctypes, json, os, subprocess, sys, time
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.unshare(0x00020000) == 0
+    assert libc.mount(None, b"/", None, 0x4000 | 0x40000, None) == 0
+    os.makedirs("/run/borne", exist_ok=True)
+    for folder in ("/run/borne", "/etc/borne"):
+        if os.path.isdir(folder):
+            assert libc.mount(b"tmpfs", folder.encode(), b"tmpfs", 0, b"mode=0755") == 0
+    assert not os.path.exists("/etc/borne/borne.toml")
+    borne = [sys.executable, "-m", "borne.cli.main"]
+    serve = subprocess.Popen(borne + ["serve"], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            run = subprocess.run(borne + ["status", "--json"], capture_output=True, text=True)
+            if run.returncode == 0:
+                state = json.loads(run.stdout)
+                if any(r["state"] == "decoded" for r in state["readers"]):
+                    print(run.stdout)
+                    break
+            time.sleep(0.1)
+        else:
+            sys.exit("no decoded card in time")
+    finally:
+        serve.terminate()
+        serve.wait(10)
+''')
+
+
+def test_serve_with_no_config_file_decodes_a_public_layout_vitale(card_slots):
+    card_slots.insert(1, "vitale-family")
+    run = subprocess.run([sys.executable, "-c", SERVE_WITH_NO_CONFIG], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    state = json.loads(run.stdout)
+    assert state["devices"]["pcsc"]["state"] == "available"
+    reader = next(r for r in state["readers"] if r["state"] == "decoded")
+    assert reader["name"] == "Borne Sim 00 01" and reader["backend"] == "pcsc"
+    card = reader["card"]
+    assert card["type"] == "vitale" and len(card["beneficiaries"]) == 3
+    for person in card["beneficiaries"]:
+        assert set(person) >= {"surname", "first_name", "birth_date", "nir", "nir_key_valid"}
+        assert isinstance(person["nir_key_valid"], bool)
+        assert len(person["birth_date"]) == 10 and person["birth_date"][4] == "-"
+
+
+def _fresh_namespace_env() -> dict[str, str]:
+    # The simulator must build its own private pcscd and network, not reuse the tests'.
+    return {k: v for k, v in os.environ.items()
+            if k not in ("BORNE_PRIVATE_PCSCD_SOCKET", "BORNE_PRIVATE_NETWORK")}
+
+
+def test_sim_run_insert_status_remove(tmp_path):
+    config = tmp_path / "borne.toml"
+    config.write_text(f'[daemon]\nruntime_dir = "{tmp_path}/run"\ndata_dir = "{tmp_path}/data"\n'
+                      '[readers]\nsmartcard = "sim"\n')
+    # Its own network namespace too, so its vpcd ports do not clash with the tests' pcscd.
+    launcher = ("from borne.sim.namespace import isolate_network; isolate_network(); "
+                "from borne.cli.main import main; raise SystemExit(main())")
+    sim = subprocess.Popen([sys.executable, "-c", launcher, "--config", str(config), "sim", "run"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=_fresh_namespace_env())
+    cli = BORNE + ["--config", str(config)]
+    try:
+        assert sim.stdout is not None
+        for line in sim.stdout:
+            if "simulated box ready" in line:
+                break
+        else:
+            pytest.fail(f"sim run ended: {sim.stderr.read() if sim.stderr else ''}")
+        inserted = subprocess.run(cli + ["sim", "insert", "0", "vitale-family"], capture_output=True,
+                                  text=True, timeout=30)
+        assert inserted.returncode == 0, inserted.stderr
+        deadline = time.monotonic() + 10
+        table = ""
+        while time.monotonic() < deadline and "3 bénéficiaire(s)" not in table:
+            table = subprocess.run(cli + ["status"], capture_output=True, text=True).stdout
+            time.sleep(0.1)
+        assert "carte Vitale 2: 3 bénéficiaire(s)" in table
+        assert "clé OK" in table and "borne-sim-00-00" in table
+        bad = subprocess.run(cli + ["sim", "insert", "9", "vitale-family"], capture_output=True, text=True)
+        assert bad.returncode == 2 and "[sim_bad_slot]" in bad.stderr
+        bad = subprocess.run(cli + ["sim", "insert", "1", "vitale-famly"], capture_output=True, text=True)
+        assert bad.returncode == 2 and "[sim_unknown_card]" in bad.stderr
+        removed = subprocess.run(cli + ["sim", "remove", "0"], capture_output=True, text=True)
+        assert removed.returncode == 0
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            state = json.loads(subprocess.run(cli + ["status", "--json"], capture_output=True,
+                                              text=True).stdout)
+            if state["readers"][0]["state"] == "empty":
+                break
+            time.sleep(0.1)
+        assert state["readers"][0]["card"] is None
+    finally:
+        sim.send_signal(signal.SIGINT)
+        assert sim.wait(20) == 0
+    assert not (tmp_path / "run" / "control.sock").exists()
+    assert not (tmp_path / "run" / "sim.sock").exists()
+
+
+def test_broken_config_stops_serve_naming_file_and_key(tmp_path):
+    config = tmp_path / "borne.toml"
+    config.write_text('[readers]\nsmartcard = "pcsx"\n')
+    run = subprocess.run(BORNE + ["--config", str(config), "serve"], capture_output=True, text=True,
+                         timeout=30)
+    assert run.returncode == 2
+    assert str(config) in run.stderr and "readers.smartcard" in run.stderr
+    assert "[config_invalid]" in run.stderr
+
+
+def test_status_without_a_daemon_says_so(tmp_path):
+    config = tmp_path / "borne.toml"
+    config.write_text(f'[daemon]\nruntime_dir = "{tmp_path}"\n')
+    run = subprocess.run(BORNE + ["--config", str(config), "status"], capture_output=True, text=True)
+    assert run.returncode == 2 and "[control_unavailable]" in run.stderr
+    assert "ne répond pas" in run.stderr

@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_CONFIG_PATH",
     "Config",
     "ControlConfig",
+    "CpsLayoutConfig",
     "DaemonConfig",
     "PcscConfig",
     "ReadersConfig",
@@ -91,11 +92,42 @@ class PcscConfig(_Section):
     ignore: list[str] = msgspec.field(default_factory=list)
 
 
+class CpsLayoutConfig(_Section):
+    """Where a CPS keeps its authentication certificate and how its subject is read.
+
+    NOT publicly documented for real CPx cards: the defaults are the simulator's
+    layout (see :mod:`borne.readers.cards.cps`). A deployment that knows its
+    cards' layout sets it here; without it a real CPS is still recognised, with
+    its generation and serial, and ``holder: null``.
+    """
+
+    #: Hex path from the MF of the certificate file.
+    cert_path: str = "3F00B02EC001"
+    #: Subject attribute OIDs: profession code (TRE_G15) and national identifier.
+    profession_oid: str = "2.5.4.12"
+    identifier_oid: str = "2.5.4.5"
+
+    def to_layout(self, source: str | None = None) -> object:
+        """The decoder's :class:`~borne.readers.cards.cps.CpsLayout`."""
+        from .readers.cards.cps import CpsLayout
+
+        try:
+            path = bytes.fromhex(self.cert_path)
+        except ValueError:
+            raise ConfigError("not a hex path", file=source, key="readers.cps.cert_path") from None
+        if not path or len(path) % 2:
+            raise ConfigError("a path is whole 2-byte file ids", file=source,
+                              key="readers.cps.cert_path")
+        return CpsLayout(cert_path=path, profession_oid=self.profession_oid,
+                         identifier_oid=self.identifier_oid)
+
+
 class ReadersConfig(_Section):
     """Which backend drives each kind of input device (path strings, see borne.registry)."""
 
     smartcard: str = "pcsc"
     pcsc: PcscConfig = msgspec.field(default_factory=PcscConfig)
+    cps: CpsLayoutConfig = msgspec.field(default_factory=CpsLayoutConfig)
 
 
 class Config(_Section):
@@ -144,6 +176,7 @@ def parse_config(data: dict, *, source: str | None = None) -> Config:
         raise ConfigError(reason, file=source, key=key) from None
     from .registry import parse_path  # late: the registry imports nothing heavy either
 
+    config.readers.cps.to_layout(source)
     for kind in ("smartcard",):
         value = getattr(config.readers, kind)
         try:

@@ -44,6 +44,8 @@ def test_a_file_overrides_only_what_it_says(tmp_path):
         ("[readers]\nsmartcard = 'pcsx'\n", "readers.smartcard", "no smartcard backend named 'pcsx'"),
         ("[readers]\nsmartcard = 'sim:extra'\n", "readers.smartcard", "takes no argument"),
         ("source = 'x'\n", "source", "unknown key"),
+        ("[readers.cps]\ncert_path = 'zz'\n", "readers.cps.cert_path", "not a hex path"),
+        ("[readers.cps]\ncert_path = '3F00B0'\n", "readers.cps.cert_path", "2-byte file ids"),
     ],
 )
 def test_mistakes_name_the_file_and_the_key(tmp_path, text, key, reason):
@@ -73,3 +75,10 @@ def test_config_is_frozen():
     config = Config()
     with pytest.raises(AttributeError):
         config.daemon.language = "en"  # type: ignore[misc]
+
+
+def test_cps_layout_is_a_setting(tmp_path):
+    path = write(tmp_path, "[readers.cps]\ncert_path = '3F00A0001234'\nprofession_oid = '2.5.4.11'\n")
+    layout = load_config(path).readers.cps.to_layout()
+    assert layout.cert_path == bytes.fromhex("3F00A0001234")
+    assert layout.profession_oid == "2.5.4.11"

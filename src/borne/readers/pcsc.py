@@ -133,7 +133,8 @@ class PcscBackend(SmartcardBackend):
         pcsc = config.readers.pcsc
         glob = SIM_READER_GLOB if scheme == "sim" else argument
         return cls(reader_glob=glob, contactless=pcsc.contactless, ignore=pcsc.ignore,
-                   retry_interval_s=pcsc.retry_interval_s)
+                   retry_interval_s=pcsc.retry_interval_s,
+                   cps_layout=config.readers.cps.to_layout(config.source))
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -33,10 +33,11 @@ def summary(name: str, values_ms: Sequence[float]) -> str:
 @contextmanager
 def private_pcscd() -> Iterator[object]:
     """A private pcscd with the simulator's readers, in this process's own /run/pcscd."""
-    from borne.sim.namespace import isolate_pcscd_socket
+    from borne.sim.namespace import isolate_network, isolate_pcscd_socket
     from borne.sim.pcscd import DEFAULT_SIM_READERS, PrivatePcscd
 
     isolate_pcscd_socket()
+    isolate_network()
     with tempfile.TemporaryDirectory(prefix="borne-bench-") as work:
         pcscd = PrivatePcscd(Path(work), DEFAULT_SIM_READERS)
         pcscd.start()

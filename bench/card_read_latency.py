@@ -107,7 +107,8 @@ async def run(insertions: int) -> None:
 
 
 if __name__ == "__main__":
-    from borne.sim.namespace import isolate_pcscd_socket
+    from borne.sim.namespace import isolate_network, isolate_pcscd_socket
 
     isolate_pcscd_socket()  # while single-threaded
+    isolate_network()
     asyncio.run(run(int(sys.argv[1]) if len(sys.argv) > 1 else 120))

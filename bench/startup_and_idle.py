@@ -65,9 +65,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--idle-s", type=float, default=60.0)
     args = parser.parse_args()
-    from borne.sim.namespace import isolate_pcscd_socket
+    from borne.sim.namespace import isolate_network, isolate_pcscd_socket
 
-    isolate_pcscd_socket()
+    isolate_pcscd_socket()  # while single-threaded
+    isolate_network()
     imports = [import_time_ms() for _ in range(args.runs)]
     baseline_imports = []
     for _ in range(args.runs):

@@ -25,14 +25,17 @@ _VPCD_DRIVER = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
 
 def pytest_configure(config: pytest.Config) -> None:
     """Check the machine and isolate the process, before anything starts a thread."""
+    if os.environ.get("BORNE_HIL") == "1":
+        # On a real box: tests/hil use the machine's own pcscd and readers, untouched.
+        return
     missing = []
     if shutil.which("pcscd") is None:
         missing.append("pcscd (Debian package: pcscd)")
     if not os.path.exists(_VPCD_DRIVER):
         missing.append(f"{_VPCD_DRIVER} (Debian package: vsmartcard-vpcd)")
     if missing:
-        pytest.exit("the PC/SC tests need " + " and ".join(missing) + ": apt-get install -y pcscd vsmartcard-vpcd",
-                    returncode=3)
+        pytest.exit("the PC/SC tests need " + " and ".join(missing)
+                    + ": apt-get install -y pcscd vsmartcard-vpcd", returncode=3)
     if os.geteuid() != 0:
         pytest.exit("the tests run as root (private pcscd in a private mount namespace)", returncode=3)
 
@@ -63,12 +66,16 @@ def sim_pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivatePcscd
 
 @pytest.fixture
 def card_slots(sim_pcscd: PrivatePcscd) -> Iterator[CardSlots]:
-    """Virtual cards for ``sim_pcscd``'s slots; every card is removed after the test."""
+    """Virtual cards for ``sim_pcscd``'s slots; every card is removed after the test.
+
+    Teardown waits until pcscd reports those slots empty: otherwise the next
+    test could see the old card (and its ATR) for up to pcscd's 400 ms poll.
+    """
     from borne.sim.cardslots import CardSlots
 
     slots = CardSlots(sim_pcscd)
     yield slots
-    slots.remove_all()
+    slots.remove_all(wait=True)
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 5.0, interval: float = 0.02) -> object:
@@ -79,7 +86,8 @@ def wait_for(predicate: Callable[[], object], timeout: float = 5.0, interval: fl
         if result:
             return result
         if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {getattr(predicate, '__name__', predicate)}")
+            what = getattr(predicate, "__name__", predicate)
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
         time.sleep(interval)
 
 

@@ -9,6 +9,7 @@ socket is connected to vpcd; pcscd notices it at its next presence poll (about
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import selectors
@@ -32,6 +33,7 @@ class CardSlots:
         self.pcscd = pcscd
         self.host = host
         self._cards: dict[int, tuple[str, subprocess.Popen[bytes]]] = {}
+        atexit.register(self.remove_all)  # no card process outlives a crashed script
 
     @property
     def inserted(self) -> dict[int, str]:
@@ -57,22 +59,34 @@ class CardSlots:
         path = os.pathsep.join(entry for entry in sys.path if entry)
         self._spawn(slot, factory, ["--factory", factory], arguments, extra_env={"PYTHONPATH": path})
 
-    def remove(self, slot: int) -> None:
-        """Take the card out of ``slot`` (nothing if empty)."""
+    def remove(self, slot: int, *, wait: bool = False) -> None:
+        """Take the card out of ``slot`` (nothing if empty).
+
+        With ``wait``, return only once pcscd reports the slot empty (up to
+        ~400 ms later), so the next card put there is not mistaken for this one.
+        """
         entry = self._cards.pop(slot, None)
         if entry is not None:
             _end(entry[1])
+        if wait and self.pcscd.running:
+            self.pcscd.wait_card(slot, present=False)
 
-    def remove_all(self) -> None:
-        """Take every card out."""
-        for slot in list(self._cards):
+    def remove_all(self, *, wait: bool = False) -> None:
+        """Take every card out (``wait``: as in :meth:`remove`, for every slot used)."""
+        slots = list(self._cards)
+        for slot in slots:
             self.remove(slot)
+        if wait and self.pcscd.running:
+            for slot in slots:
+                if slot < len(self.pcscd.slots):
+                    self.pcscd.wait_card(slot, present=False)
 
     def _slot(self, slot: int) -> SimSlot:
         for candidate in self.pcscd.slots:
             if candidate.index == slot:
                 return candidate
-        raise BorneError(f"no slot {slot} (slots: {[s.index for s in self.pcscd.slots]})", code="sim_bad_slot")
+        known = [s.index for s in self.pcscd.slots]
+        raise BorneError(f"no slot {slot} (slots: {known})", code="sim_bad_slot")
 
     def _spawn(self, slot: int, name: str, source: list[str], options: dict[str, Any],
                extra_env: dict[str, str]) -> None:

@@ -25,10 +25,17 @@ slot  PC/SC reader name       port    kind
 
 vpcd itself makes no difference between contact and contactless: the kind only
 says which card a test should put there.
+
+vpcd quirk: one loaded copy of the driver serves one entry only (its slot table
+is indexed by slot number, so a second entry takes over the first one's slots
+and cards on the first entry's ports are never seen). Every entry after the
+first therefore loads its own copy of the driver from ``work_dir/drivers/``
+(so ``work_dir`` must not be on a ``noexec`` mount).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
@@ -101,6 +108,8 @@ class PrivatePcscd:
         self.readers: tuple[SimReader, ...] = ()
         self._set_readers(readers)
         self._process: subprocess.Popen[bytes] | None = None
+        # A script that dies on an exception must not leave pcscd running behind it.
+        atexit.register(self.stop)
 
     @property
     def log_path(self) -> Path:
@@ -184,6 +193,36 @@ class PrivatePcscd:
             self._set_readers(readers)
         self.start()
 
+    def wait_card(self, slot: int, present: bool = True, timeout: float = 5.0) -> bytes:
+        """Block until pcscd reports slot ``slot`` holding a card (or empty); the card's ATR.
+
+        pcscd polls vpcd slots about every 400 ms, so a card process's connection
+        or exit shows only then. Raises ``sim_unavailable`` on timeout.
+        """
+        from smartcard import scard
+
+        reader = self.slots[slot].reader
+        hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+        if hresult != scard.SCARD_S_SUCCESS:
+            raise BorneError(f"pcscd does not answer: {scard.SCardGetErrorMessage(hresult)}",
+                             code="sim_unavailable")
+        try:
+            state = scard.SCARD_STATE_UNAWARE
+            deadline = time.monotonic() + timeout
+            while True:
+                remaining = max(0, int((deadline - time.monotonic()) * 1000))
+                hresult, states = scard.SCardGetStatusChange(context, remaining, [(reader, state)])
+                if hresult != scard.SCARD_S_SUCCESS:
+                    raise BorneError(
+                        f"{reader}: still {'empty' if present else 'holding a card'} after {timeout} s "
+                        f"({scard.SCardGetErrorMessage(hresult)})", code="sim_unavailable")
+                _, state, atr = states[0]
+                state &= ~scard.SCARD_STATE_CHANGED
+                if bool(state & scard.SCARD_STATE_PRESENT) == present:
+                    return bytes(atr)
+        finally:
+            scard.SCardReleaseContext(context)
+
     def __enter__(self) -> PrivatePcscd:
         self.start()
         return self
@@ -215,10 +254,8 @@ class PrivatePcscd:
         for number, reader in enumerate(self.readers):
             driver = VPCD_DRIVER
             if number:
-                # vpcd keeps its slots in one static array indexed by slot number only,
-                # so a second entry served by the same loaded library takes over the
-                # first one's slots (cards on the first entry's ports are never seen).
-                # A copy of the file is a separate dlopen with its own array.
+                # See the module docstring: a copy of the file is a separate
+                # dlopen (another inode), with its own slot table.
                 driver = str(drivers_dir / f"libifdvpcd-{number}.so")
                 shutil.copyfile(VPCD_DRIVER, driver)
             (readers_dir / f"vpcd-{number}").write_text(reader.entry(driver))

@@ -32,6 +32,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from borne.errors import BorneError
 from borne.sim.responder import CardPulled, CardResponder
 
 __all__ = [
@@ -215,14 +216,15 @@ def _load_responder(card: str | None, factory: str | None, options: dict[str, An
         return getattr(importlib.import_module(module_name), attribute)(**options)
     from borne.sim.cards import load_card
 
-    return load_card(card, **options) if options else load_card(card)
+    return load_card(card, **options)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of a virtual card process (see the module docstring).
 
     Prints ``ready`` on stdout once first connected to vpcd; SIGTERM or SIGINT
-    removes the card and exits 0, as does the card pulling itself out.
+    removes the card and exits 0, as does the card pulling itself out. A card
+    that cannot be loaded exits 2 with one line on stderr.
     """
     parser = argparse.ArgumentParser(prog="python -m borne.sim.vpcd", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=lambda text: int(text, 0), required=True, help="vpcd slot port")
@@ -235,7 +237,13 @@ def main(argv: list[str] | None = None) -> int:
     options = json.loads(args.options)
     if not isinstance(options, dict):
         parser.error("--options must be a JSON object")
-    responder = _load_responder(args.card, args.factory, options)
+    try:
+        responder = _load_responder(args.card, args.factory, options)
+    except (BorneError, ImportError, AttributeError, TypeError, ValueError) as error:
+        # One line on stderr: CardSlots shows it as the reason the insert failed.
+        name = args.card or args.factory
+        print(f"cannot load card {name}: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
 
     announced = False
 

@@ -4,9 +4,11 @@ For each of N insertions of the 3-beneficiary carte Vitale in a virtual slot:
 
 - daemon: the backend stamps the moment its own ``SCardGetStatusChange`` returns
   (``detected_ns``); a bus listener stamps the moment ``card.decoded`` is published.
-- baseline, same run, same card process: a bare pyscard script that connects and
-  sends the same APDUs the decoder sends (recorded once from the in-memory chip),
-  then disconnects.
+- baseline, same run, same card file: a fresh card process inserted at the same
+  time in slot 2, which the daemon is told to ignore; once pcscd reports it
+  present, a bare pyscard script connects, sends the same APDUs the decoder sends
+  (recorded once from the in-memory chip) and disconnects. Both reads are thus
+  the first read of a freshly started card process.
 
 Run as root: ``.venv/bin/python bench/card_read_latency.py [N]``.
 (pcscd itself notices a vpcd card only about every 400 ms; that wait is not
@@ -71,7 +73,8 @@ async def run(insertions: int) -> None:
 
         with tempfile.TemporaryDirectory() as work:
             config = parse_config({"daemon": {"runtime_dir": work, "data_dir": work},
-                                   "readers": {"smartcard": "sim"}})
+                                   "readers": {"smartcard": "sim",
+                                               "pcsc": {"ignore": ["Borne Sim CL*"]}}})
             box = Daemon(config)
             published: dict[int, int] = {}
             box.bus.add_listener(lambda e: published.__setitem__(e.seq, time.monotonic_ns())
@@ -81,9 +84,10 @@ async def run(insertions: int) -> None:
             events = box.bus.subscribe(maxsize=10_000)
             daemon_ms: list[float] = []
             bare_ms: list[float] = []
-            reader = pcscd.slots[0].reader
+            reader = pcscd.slots[2].reader
             try:
                 for _ in range(insertions):
+                    await asyncio.to_thread(slots.insert, 2, card)
                     await asyncio.to_thread(slots.insert, 0, card)
                     while True:
                         event = await asyncio.wait_for(events.get(), 10)
@@ -92,7 +96,9 @@ async def run(insertions: int) -> None:
                         if event.type == "card.decoded":
                             daemon_ms.append((published[event.seq] - event.data["detected_ns"]) / 1e6)
                             break
+                    await asyncio.to_thread(pcscd.wait_card, 2)
                     bare_ms.append(await asyncio.to_thread(bare_read, reader, apdus))
+                    await asyncio.to_thread(slots.remove, 2)
                     await asyncio.to_thread(slots.remove, 0)
                     while (await asyncio.wait_for(events.get(), 10)).type != "card.removed":
                         pass

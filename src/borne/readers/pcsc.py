@@ -329,6 +329,12 @@ class PcscBackend(SmartcardBackend):
 
     def _read(self, scard: Any, context: int, reader: str, atr: bytes, slot: SlotInfo,
               detected_ns: int) -> None:
+        """Read the card and report it, once the card is released.
+
+        The outcome is reported after the transaction ends and the handle is
+        closed, so a client that reacts to ``card.decoded`` (the billing
+        software, the APDU channel) finds the card free, not locked by us.
+        """
         sink = self._sink
         hresult, card, protocol = scard.SCardConnect(
             context, reader, scard.SCARD_SHARE_SHARED,
@@ -357,15 +363,15 @@ class PcscBackend(SmartcardBackend):
                 return bytes(response)
 
             try:
-                decoded = drive(read_card(atr, cps_layout=self._cps_layout), transmit)
+                outcome: tuple[Callable[..., None], Any] = (
+                    sink.card_decoded, drive(read_card(atr, cps_layout=self._cps_layout), transmit))
             except CardError as error:
-                self._emit(sink.card_error, slot.id, error.code, detected_ns)
-                return
+                outcome = (sink.card_error, error.code)
             except Exception:  # a decoder bug must not kill the monitor thread
                 log.exception("decoder failed on slot %s", slot.id)
-                self._emit(sink.card_error, slot.id, "card_data_invalid", detected_ns)
-                return
-            self._emit(sink.card_decoded, slot.id, decoded, detected_ns)
+                outcome = (sink.card_error, "card_data_invalid")
         finally:
             scard.SCardEndTransaction(card, scard.SCARD_LEAVE_CARD)
             scard.SCardDisconnect(card, scard.SCARD_LEAVE_CARD)
+        report, value = outcome
+        self._emit(report, slot.id, value, detected_ns)

@@ -120,9 +120,6 @@ def run_checks(config_path: str | None) -> list[Check]:
     return checks
 
 
-_MARKS = {"ok": "OK", "warn": "ATTENTION/WARN", "fail": "ÉCHEC/FAIL"}
-
-
 def doctor(config_path: str | None, *, language: str) -> int:
     """Print every check; exit 1 if any failed."""
     checks = run_checks(config_path)

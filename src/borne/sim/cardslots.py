@@ -19,6 +19,7 @@ from typing import Any
 
 from borne.errors import BorneError
 from borne.sim.pcscd import PrivatePcscd, SimSlot
+from borne.sim.processes import terminate
 
 __all__ = ["CardSlots"]
 
@@ -122,13 +123,7 @@ def _wait_ready(process: subprocess.Popen[bytes], name: str) -> None:
 
 
 def _end(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(_STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    terminate(process, _STOP_TIMEOUT)
     for stream in (process.stdout, process.stderr):
         if stream is not None:
             stream.close()

@@ -49,6 +49,7 @@ from typing import Literal, NamedTuple
 
 from borne.errors import BorneError
 from borne.sim.namespace import PCSCD_RUN_DIR
+from borne.sim.processes import terminate
 
 __all__ = ["DEFAULT_SIM_READERS", "VPCD_DRIVER", "PrivatePcscd", "SimReader", "SimSlot"]
 
@@ -170,14 +171,8 @@ class PrivatePcscd:
     def stop(self) -> None:
         """Stop pcscd as systemd would (SIGTERM, then SIGKILL after 5 s)."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(_STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            terminate(process, _STOP_TIMEOUT)
 
     def kill(self) -> None:
         """SIGKILL pcscd: a crash. Its socket file stays behind, as after a real crash."""

@@ -50,6 +50,8 @@ def wait_all_slots_empty(timeout: float = 5.0) -> None:
 
 @pytest.fixture
 async def daemon(tmp_path, sim_pcscd):
+    if not sim_pcscd.running:  # a failed test may have left it killed
+        await asyncio.to_thread(sim_pcscd.restart, list(DEFAULT_SIM_READERS))
     await asyncio.to_thread(wait_all_slots_empty)
     config = parse_config({
         "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data")},
@@ -242,3 +244,81 @@ async def test_logs_never_carry_identity_data(daemon, card_slots, caplog):
     published = json.dumps([e.to_dict() for e in daemon.bus.history()])
     for secret in secrets:
         assert secret not in published
+
+
+@pytest.mark.parametrize(("factory", "codes"), [
+    ("faulty_cards:truncated_tlv", {"card_data_invalid"}),
+    ("faulty_cards:corrupted_length", {"card_data_invalid"}),
+    ("faulty_cards:wrong_status", {"card_protocol_error", "card_data_invalid"}),
+])
+async def test_damaged_answers_give_a_stable_code_and_the_next_card_reads(daemon, card_slots,
+                                                                          factory, codes):
+    events = daemon.bus.subscribe()
+    await asyncio.to_thread(card_slots.insert_factory, 0, factory)
+    error = await next_event(events, "card.error", SLOT0)
+    assert error.data["code"] in codes
+    assert daemon.core.snapshot(identity=True)["readers"][0]["error"]["code"] == error.data["code"]
+    await asyncio.to_thread(card_slots.remove, 0, wait=True)
+    await insert(card_slots, 0, "vitale-single")
+    decoded = await next_event(events, "card.decoded", SLOT0)
+    assert decoded.data["beneficiaries"] == 1
+
+
+async def test_pcscd_killed_mid_read_then_the_card_reads_after_its_return(daemon, card_slots,
+                                                                          sim_pcscd):
+    """Also what a reader unplugged mid-read looks like with vpcd: the reader vanishes."""
+    events = daemon.bus.subscribe()
+    await insert(card_slots, 0, "vitale-family", delay_ms=150)  # about 1.4 s per read
+    await next_event(events, "card.inserted", SLOT0)
+    await asyncio.sleep(0.3)
+    await asyncio.to_thread(sim_pcscd.kill)
+    error = await next_event(events, "card.error", SLOT0)
+    assert error.data["code"] in ("pcsc_unavailable", "reader_unavailable", "card_removed")
+    await next_event(events, "device.state")
+    await asyncio.to_thread(sim_pcscd.start)
+    decoded = await next_event(events, "card.decoded", SLOT0, timeout=15)
+    assert decoded.data["beneficiaries"] == 3
+
+
+async def test_reader_unplugged_mid_read(daemon, card_slots, sim_pcscd):
+    """The reader holding the card disappears (pcscd restarted without it) during the read."""
+    events = daemon.bus.subscribe()
+    await insert(card_slots, 0, "vitale-family", delay_ms=150)
+    await next_event(events, "card.inserted", SLOT0)
+    await asyncio.sleep(0.3)
+    try:
+        await asyncio.to_thread(sim_pcscd.restart, [SimReader("Borne Sim CL", 0x9C7D)])
+        error = await next_event(events, "card.error", SLOT0)
+        assert error.data["code"] in ("pcsc_unavailable", "reader_unavailable", "card_removed")
+        detached = await next_event(events, "reader.detached", SLOT0)
+        assert detached.seq > error.seq
+    finally:
+        await asyncio.to_thread(card_slots.remove_all)
+        await asyncio.to_thread(sim_pcscd.restart, list(DEFAULT_SIM_READERS))
+    while SLOT0 not in daemon.core.slots:
+        await next_event(events, "reader.attached")
+    await insert(card_slots, 0, "vitale-single")
+    assert (await next_event(events, "card.decoded", SLOT0)).data["beneficiaries"] == 1
+
+
+async def test_daemon_started_before_pcscd_picks_it_up(tmp_path, sim_pcscd, card_slots):
+    await asyncio.to_thread(sim_pcscd.stop)
+    config = parse_config({
+        "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data")},
+        "readers": {"smartcard": "sim", "pcsc": {"retry_interval_s": 0.2}},
+    })
+    box = Daemon(config)
+    try:
+        await box.start()
+        state = box.core.snapshot(identity=False)
+        assert state["devices"]["pcsc"]["state"] == "unavailable" and state["readers"] == []
+        events = box.bus.subscribe()
+        await asyncio.to_thread(sim_pcscd.start)
+        back = asyncio.get_running_loop().time()
+        assert (await next_event(events, "device.state", timeout=5)).data["state"] == "available"
+        await next_event(events, "reader.attached", SLOT0)
+        assert asyncio.get_running_loop().time() - back < 2.0
+    finally:
+        await box.stop()
+        if not sim_pcscd.running:
+            await asyncio.to_thread(sim_pcscd.start)

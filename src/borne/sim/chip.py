@@ -27,6 +27,7 @@ random-looking TLV.
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
 
 from borne.sim.responder import CardPulled
@@ -75,6 +76,7 @@ class VirtualChip:
         pull_after: int | None = None,
         mute: bool = False,
         garbage: bool = False,
+        delay_ms: float = 0.0,
         seed: int = 0,
     ) -> None:
         self._atr = bytes(atr)
@@ -84,6 +86,8 @@ class VirtualChip:
         self.pull_after = pull_after
         self.mute = mute
         self.garbage = garbage
+        #: Time taken by each answer: a slow card, so tests can act in the middle of a read.
+        self.delay_ms = delay_ms
         self._random = random.Random(seed)
         self.apdus: list[bytes] = []  # the exchange log, for tests
         self.power_on()
@@ -118,6 +122,8 @@ class VirtualChip:
         self.apdus.append(apdu)
         if self.mute or (self.pull_after is not None and self._count >= self.pull_after):
             raise CardPulled()
+        if self.delay_ms:
+            time.sleep(self.delay_ms / 1000)
         if len(apdu) < 4:
             return SW_WRONG_LENGTH
         cla, ins = apdu[0], apdu[1]

@@ -38,7 +38,7 @@ TEST_CA_NAME = "borne TEST CA - not an IGC-Santé certificate"
 _KINDS = {"vitale", "vitale1", "cps", "unknown", "garbage"}
 _TOP = {"kind", "description", "atr", "options", "beneficiaries", "holder"}
 #: Chip behaviours a card file (or ``load_card(..., **overrides)``) may set.
-_OPTIONS = {"max_response", "exact_le", "pull_after", "mute"}
+_OPTIONS = {"max_response", "exact_le", "pull_after", "mute", "delay_ms"}
 _BENEFICIARY = {"surname", "first_name", "birth_date", "nir"}
 _HOLDER = {"surname", "first_name", "identifier", "profession_code", "serial"}
 
@@ -190,5 +190,6 @@ def build_chip(spec: dict[str, Any], *, source: str = "<card>") -> VirtualChip:
         exact_le=bool(options.get("exact_le", False)),
         pull_after=options.get("pull_after"),
         mute=bool(options.get("mute", False)),
+        delay_ms=float(options.get("delay_ms", 0.0)),
         garbage=kind == "garbage",
     )

@@ -1,0 +1,51 @@
+"""Test cards that go wrong in one precise way, plugged in with ``CardSlots.insert_factory``.
+
+Each wraps a real test card's chip (the public Vitale 2 layout) and damages one kind of answer,
+so the daemon's handling of that fault is tested through the real pcscd path.
+"""
+
+from __future__ import annotations
+
+from borne.sim.cards import load_card
+
+
+class _Damaged:
+    """Delegates to a test card's chip, rewriting the answers to READ BINARY."""
+
+    def __init__(self, card: str, damage) -> None:
+        self._chip = load_card(card)
+        self._damage = damage
+
+    @property
+    def atr(self) -> bytes:
+        return self._chip.atr
+
+    def power_on(self) -> None:
+        self._chip.power_on()
+
+    def power_off(self) -> None:
+        self._chip.power_off()
+
+    def reset(self) -> None:
+        self._chip.reset()
+
+    def respond(self, apdu: bytes) -> bytes:
+        answer = self._chip.respond(apdu)
+        if len(apdu) >= 2 and apdu[1] == 0xB0 and answer[-2:] == b"\x90\x00":
+            return self._damage(answer[:-2])
+        return answer
+
+
+def truncated_tlv(card: str = "vitale-single") -> _Damaged:
+    """The identity file stops in the middle of a TLV (status still 9000)."""
+    return _Damaged(card, lambda data: data[: max(3, len(data) // 2)] + b"\x90\x00")
+
+
+def corrupted_length(card: str = "vitale-single") -> _Damaged:
+    """A TLV length byte claims far more than the file holds."""
+    return _Damaged(card, lambda data: data[:1] + b"\x82\xff\xff" + data[2:] + b"\x90\x00")
+
+
+def wrong_status(card: str = "vitale-single") -> _Damaged:
+    """The card accepts the Vitale selections but every read fails with 6F00 (no diagnosis)."""
+    return _Damaged(card, lambda data: b"\x6f\x00")

@@ -1,0 +1,1 @@
+"""The box's own CA, pairing, client certificates and TLS contexts (API issue). Empty for now."""

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 from .clock import Clock
@@ -61,6 +62,7 @@ class Daemon:
         """Start every service; returns once the readers are enumerated."""
         started = time.monotonic()
         loop = asyncio.get_running_loop()
+        self._prepare_data_dir()
         await self.control.start()
         try:
             backend = load_backend("smartcard", self.config.readers.smartcard, self.config)
@@ -76,6 +78,17 @@ class Daemon:
         self.ready_after_s = time.monotonic() - started
         self.bus.publish("daemon.started", {"ready_after_s": round(self.ready_after_s, 4)})
         self.ready.set()
+
+    def _prepare_data_dir(self) -> None:
+        """Create the data directory (0700); a failure degrades storage, not the daemon."""
+        path = Path(self.config.daemon.data_dir)
+        try:
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as error:
+            log.warning("data directory %s unusable: %s", path, error.strerror)
+            self.core.device_state("storage", "error", f"{path}: {error.strerror}")
+        else:
+            self.core.device_state("storage", "available", None)
 
     async def stop(self) -> None:
         """Stop every service (idempotent)."""

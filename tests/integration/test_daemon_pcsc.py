@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 
 import pytest
 
@@ -88,6 +89,8 @@ async def test_readers_present_at_start_with_kinds(daemon):
     assert kinds == {SLOT0: "contact", SLOT1: "contact", SLOT_CL: "contactless",
                      "borne-sim-cl-00-01": "contactless"}
     assert all(r["state"] == "empty" for r in state["readers"])
+    assert state["devices"]["storage"]["state"] == "available"
+    assert os.stat(daemon.config.daemon.data_dir).st_mode & 0o777 == 0o700
 
 
 async def test_vitale_family_decoded_with_nir_keys(daemon, card_slots):
@@ -322,3 +325,20 @@ async def test_daemon_started_before_pcscd_picks_it_up(tmp_path, sim_pcscd, card
         await box.stop()
         if not sim_pcscd.running:
             await asyncio.to_thread(sim_pcscd.start)
+
+
+async def test_unusable_data_dir_degrades_storage_not_the_daemon(tmp_path, sim_pcscd):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    config = parse_config({
+        "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(blocker / "data")},
+        "readers": {"smartcard": "sim"},
+    })
+    box = Daemon(config)
+    await box.start()
+    try:
+        devices = box.core.snapshot(identity=False)["devices"]
+        assert devices["storage"]["state"] == "error"
+        assert devices["pcsc"]["state"] == "available"
+    finally:
+        await box.stop()

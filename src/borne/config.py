@@ -32,6 +32,7 @@ from .errors import ConfigError
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
+    "ApiConfig",
     "Config",
     "ControlConfig",
     "CpsLayoutConfig",
@@ -130,12 +131,35 @@ class ReadersConfig(_Section):
     cps: CpsLayoutConfig = msgspec.field(default_factory=CpsLayoutConfig)
 
 
+class ApiConfig(_Section):
+    """The mutually authenticated HTTPS API for billing software."""
+
+    enabled: bool = True
+    host: str = "0.0.0.0"
+    #: 0 picks a free port (tests); the box uses 8443.
+    port: int = 8443
+    #: TLS 1.3 only, unless a billing workstation that cannot do 1.3 forces this on.
+    allow_tls12: bool = False
+    #: Names and addresses in the box's server certificate, besides the machine's
+    #: hostname, "localhost" and the loopback addresses.
+    hostnames: list[str] = msgspec.field(default_factory=list)
+    addresses: list[str] = msgspec.field(default_factory=list)
+    #: Seconds between heartbeats on idle event streams.
+    heartbeat_s: float = 15.0
+    #: Events a stream may hold for a slow client before it is cut off.
+    stream_queue: int = 256
+    #: How long the pairing window stays open, and how many wrong codes close it.
+    pairing_window_s: float = 120.0
+    pairing_max_failures: int = 5
+
+
 class Config(_Section):
     """The whole configuration. Build it with :func:`load_config` or :func:`parse_config`."""
 
     daemon: DaemonConfig = msgspec.field(default_factory=DaemonConfig)
     control: ControlConfig = msgspec.field(default_factory=ControlConfig)
     readers: ReadersConfig = msgspec.field(default_factory=ReadersConfig)
+    api: ApiConfig = msgspec.field(default_factory=ApiConfig)
     #: The file this configuration was read from (None: built-in defaults).
     source: str | None = None
 
@@ -177,6 +201,10 @@ def parse_config(data: dict, *, source: str | None = None) -> Config:
     from .registry import parse_path  # late: the registry imports nothing heavy either
 
     config.readers.cps.to_layout(source)
+    if not 0 <= config.api.port <= 65535:
+        raise ConfigError("not a TCP port", file=source, key="api.port")
+    if not 1 <= config.api.pairing_max_failures <= 100:
+        raise ConfigError("between 1 and 100", file=source, key="api.pairing_max_failures")
     for kind in ("smartcard",):
         value = getattr(config.readers, kind)
         try:

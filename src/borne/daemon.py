@@ -38,6 +38,8 @@ class Daemon:
                          language=config.daemon.language)
         self.bus.add_listener(event_logger(logging.getLogger("borne.events")))
         self.backends: list[Any] = []
+        self.api: Any = None
+        self.api_context: Any = None
         self.control = ControlServer(config.control_socket, self._control_handlers(),
                                      group=config.control.group, language=config.daemon.language)
         self._stop = asyncio.Event()
@@ -56,7 +58,41 @@ class Daemon:
             after = int(args.get("after", 0))
             return [event.to_dict() for event in self.bus.history(after)]
 
-        return {"status": status, "ping": ping, "events": events}
+        def api_context() -> Any:
+            if self.api_context is None:
+                raise BorneError("the API is not running", code="api_unavailable")
+            return self.api_context
+
+        async def pair_open(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+            # Physical presence: whoever can use this socket may open pairing.
+            context = api_context()
+            window = context.pairing.open()
+            context.pairing_admin = bool(args.get("admin", False))
+            self.bus.publish("pairing.opened", {"expires_in_s": round(window.expires_mono
+                                                                      - self.clock.monotonic())})
+            return {"code": window.code, "expires_in_s": round(window.expires_mono
+                                                               - self.clock.monotonic())}
+
+        async def pair_close(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+            api_context().pairing.close()
+            return {"closed": True}
+
+        async def clients(peer: Peer, args: dict[str, Any]) -> list[dict[str, Any]]:
+            return [record.to_dict() for record in api_context().clients.list()]
+
+        async def revoke(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+            from .api.routes import close_streams
+
+            context = api_context()
+            client_id = str(args.get("client_id", ""))
+            if not context.clients.revoke(client_id):
+                raise BorneError(client_id, code="client_unknown")
+            closed = close_streams(context, client_id)
+            self.bus.publish("client.revoked", {"client_id": client_id})
+            return {"client_id": client_id, "streams_closed": closed}
+
+        return {"status": status, "ping": ping, "events": events, "pair_open": pair_open,
+                "pair_close": pair_close, "clients": clients, "revoke": revoke}
 
     async def start(self) -> None:
         """Start every service; returns once the readers are enumerated."""
@@ -73,11 +109,28 @@ class Daemon:
             backend.start(self.core, loop)
             self.backends.append(backend)
             await backend.wait_ready(5.0)
+        if self.config.api.enabled:
+            await self._start_api()
         # Let the observations queued by the backends land in the state first.
         await asyncio.sleep(0)
         self.ready_after_s = time.monotonic() - started
         self.bus.publish("daemon.started", {"ready_after_s": round(self.ready_after_s, 4)})
         self.ready.set()
+
+    async def _start_api(self) -> None:
+        """Start the HTTPS API; a failure degrades ``api``, never the readers."""
+        from .api.service import build_api
+
+        try:
+            self.api, self.api_context = build_api(self.config, self.core, self.bus, self.clock)
+            await self.api.start()
+        except (BorneError, OSError) as error:
+            detail = error.message("en") if isinstance(error, BorneError) else str(error)
+            log.error("API not started: %s", detail)
+            self.core.device_state("api", "error", detail)
+            self.api = None
+        else:
+            self.core.device_state("api", "available", f"port {self.api.port}")
 
     def _prepare_data_dir(self) -> None:
         """Create the data directory (0700); a failure degrades storage, not the daemon."""
@@ -93,6 +146,9 @@ class Daemon:
     async def stop(self) -> None:
         """Stop every service (idempotent)."""
         self.bus.publish("daemon.stopping")
+        if self.api is not None:
+            await self.api.stop()
+            self.api = None
         for backend in self.backends:
             await backend.stop()
         self.backends.clear()

@@ -72,12 +72,49 @@ MESSAGES: dict[str, Message] = {
     ),
     "control_bad_request": Message("Requête invalide", "Invalid request"),
     "unknown_command": Message("Commande inconnue", "Unknown command"),
+    # Secure channel: the box CA, client certificates, pairing
+    "ca_unreadable": Message(
+        "Autorité de certification de la borne illisible ou incohérente",
+        "The box's certificate authority is unreadable or inconsistent",
+    ),
+    "client_cert_invalid": Message(
+        "Certificat de poste invalide", "Invalid workstation certificate"
+    ),
+    "pairing_closed": Message(
+        "Appairage fermé : ouvrez-le sur la borne", "Pairing is closed: open it on the box"
+    ),
+    "pairing_busy": Message(
+        "Trop d'appairages en cours, réessayez", "Too many pairings in progress, try again"
+    ),
+    "pairing_bad_request": Message("Demande d'appairage invalide", "Invalid pairing request"),
+    "pairing_session_unknown": Message(
+        "Session d'appairage inconnue ou terminée : recommencez",
+        "Unknown or finished pairing session: start again",
+    ),
+    "pairing_wrong_code": Message("Code d'appairage incorrect", "Wrong pairing code"),
+    "pairing_bad_csr": Message(
+        "Demande de certificat invalide (clé EC P-256/P-384 ou RSA ≥ 2048 attendue)",
+        "Invalid certificate request (EC P-256/P-384 or RSA ≥ 2048 key expected)",
+    ),
+    "pairing_box_not_authenticated": Message(
+        "La borne n'a pas prouvé connaître le code : appairage interrompu",
+        "The box did not prove it knows the code: pairing aborted",
+    ),
     "sim_unavailable": Message(
         "Le simulateur ne répond pas (lancez « borne sim run »)",
         "The simulator does not answer (start `borne sim run`)",
     ),
     "sim_bad_slot": Message("Emplacement inconnu", "Unknown slot"),
+    "api_unavailable": Message("L'API de la borne n'est pas démarrée", "The box's API is not running"),
+    "client_unknown": Message("Poste inconnu", "Unknown workstation"),
     "sim_unknown_card": Message("Carte de test inconnue", "Unknown test card"),
+    # Audit journal
+    "audit_unavailable": Message(
+        "Journal d'audit introuvable ou illisible", "Audit journal missing or unreadable"
+    ),
+    "audit_write_failed": Message(
+        "Écriture dans le journal d'audit impossible", "Cannot write to the audit journal"
+    ),
 }
 
 

@@ -35,6 +35,9 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "card.removed": "the card left its slot",
     "card.decoded": "the card in a slot was read and decoded (content via the state, not the event)",
     "card.error": "reading the card in a slot failed (stable code)",
+    "pairing.opened": "the pairing window opened (the code is shown on the box only)",
+    "pairing.completed": "a workstation was paired",
+    "client.revoked": "a paired workstation was revoked",
 }
 
 

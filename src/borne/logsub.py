@@ -21,7 +21,7 @@ __all__ = ["LOGGED_KEYS", "NIR_PATTERN", "RedactingFilter", "event_logger", "set
 #: Event data keys that may appear in logs. Never add a name, NIR or birth date here.
 LOGGED_KEYS = frozenset({
     "slot", "kind", "backend", "type", "code", "state", "device", "detail", "generation",
-    "profession", "beneficiaries",
+    "profession", "beneficiaries", "client_id", "expires_in_s",
 })
 
 #: 13 or 15 characters shaped like a NIR: sex/type digit, year, month, département

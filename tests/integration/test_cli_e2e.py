@@ -21,7 +21,7 @@ pytestmark = pytest.mark.pcscd
 
 BORNE = [sys.executable, "-m", "borne.cli.main"]
 
-# Runs in a child: its own mount namespace hides /run/borne and /etc/borne (so the
+# Runs in a child: its own mount namespace hides /run/borne, /etc/borne and /var/lib (so the
 # defaults are really the built-in ones, and a daemon or simulator the machine runs is
 # untouched), keeps the test's private /run/pcscd, then drives `borne serve` and
 # `borne status --json` exactly as a person would.
@@ -31,7 +31,8 @@ SERVE_WITH_NO_CONFIG = textwrap.dedent(r'''
     assert libc.unshare(0x00020000) == 0
     assert libc.mount(None, b"/", None, 0x4000 | 0x40000, None) == 0
     os.makedirs("/run/borne", exist_ok=True)
-    for folder in ("/run/borne", "/etc/borne"):
+    # /var/lib too: the daemon creates its CA in /var/lib/borne, which must not be the host's.
+    for folder in ("/run/borne", "/etc/borne", "/var/lib"):
         if os.path.isdir(folder):
             assert libc.mount(b"tmpfs", folder.encode(), b"tmpfs", 0, b"mode=0755") == 0
     assert not os.path.exists("/etc/borne/borne.toml")

@@ -7,9 +7,9 @@ quick on a Raspberry Pi Zero.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from ..errors import BorneError
 
@@ -28,6 +28,32 @@ def _parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="what the running daemon sees now")
     status.add_argument("--json", action="store_true", help="print the state as JSON")
     commands.add_parser("doctor", help="check pcscd, readers, config and data directory")
+
+    pair = commands.add_parser("pair", help="pair a billing workstation (on the box)")
+    pair_commands = pair.add_subparsers(dest="pair_command", required=True, metavar="PAIRCOMMAND")
+    pair_open = pair_commands.add_parser("open", help="open a 2-minute pairing window, print its code")
+    pair_open.add_argument("--admin", action="store_true",
+                           help="the workstation paired now may list and revoke the others")
+    pair_commands.add_parser("close", help="close the pairing window")
+
+    clients = commands.add_parser("clients", help="paired workstations (on the box)")
+    clients_commands = clients.add_subparsers(dest="clients_command", required=True,
+                                              metavar="CLIENTSCOMMAND")
+    clients_commands.add_parser("list", help="list paired workstations")
+    revoke = clients_commands.add_parser("revoke", help="revoke a workstation at once")
+    revoke.add_argument("client_id")
+
+    audit = commands.add_parser("audit", help="the API audit journal (on the box)")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="AUDITCOMMAND")
+    audit_commands.add_parser("verify", help="check the hash chain; say where it breaks")
+    show = audit_commands.add_parser("show", help="print journal entries")
+    show.add_argument("--after", type=int, default=0)
+    show.add_argument("--limit", type=int, default=50)
+    show.add_argument("--json", action="store_true")
+
+    from .workstation import add_parser as add_client_parser
+
+    add_client_parser(commands)
 
     sim = commands.add_parser("sim", help="the simulated box (virtual cards, private pcscd)")
     sim_commands = sim.add_subparsers(dest="sim_command", required=True, metavar="SIMCOMMAND")
@@ -79,6 +105,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .doctor import doctor
 
             return doctor(args.config, language=language)
+        if args.command in ("pair", "clients"):
+            from .box_admin import box_admin
+
+            return box_admin(args, language=language)
+        if args.command == "client":
+            from .workstation import client_command
+
+            return client_command(args, language=language)
+        if args.command == "audit":
+            from ..audit.journal import AUDIT_DB_NAME
+            from ..config import load_config
+            from .audit import audit_show, audit_verify
+
+            database = Path(load_config(args.config).daemon.data_dir) / AUDIT_DB_NAME
+            if args.audit_command == "verify":
+                return audit_verify(database, language=language)
+            return audit_show(database, after=args.after, limit=args.limit, as_json=args.json,
+                              language=language)
         if args.command == "sim":
             from .sim import sim
 

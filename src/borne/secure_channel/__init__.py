@@ -1,1 +1,12 @@
-"""The box's own CA, pairing, client certificates and TLS contexts (API issue). Empty for now."""
+"""The secure channel between the box and the billing workstations.
+
+=================  ==========================================================
+``ca``             the box's own CA (created at first start), server and client certificates
+``tls``            the API's server context, a workstation's client context, peer identity
+``clients``        paired workstations in SQLite; revocation
+``pairing``        the pairing window, its code, SPAKE2 exchange (box and workstation sides)
+=================  ==========================================================
+
+Import the modules themselves: this package imports nothing, so ``import
+borne`` never loads ``cryptography`` or ``spake2``.
+"""

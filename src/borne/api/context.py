@@ -1,0 +1,35 @@
+"""What every API handler can reach, built once by the daemon and passed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+__all__ = ["CLIENT", "CONTEXT", "ApiContext"]
+
+
+@dataclass
+class ApiContext:
+    """The services behind the API (no globals: tests build one from twins)."""
+
+    core: Any            # borne.core.Core
+    bus: Any             # borne.events.EventBus
+    ca: Any              # borne.secure_channel.ca.BoxCA
+    clients: Any         # borne.secure_channel.clients.ClientRegistry
+    pairing: Any         # borne.secure_channel.pairing.PairingService
+    audit: Any           # borne.audit.journal.AuditJournal
+    language: str = "fr"
+    heartbeat_s: float = 15.0
+    sse_queue: int = 256
+    #: Whether the workstation paired in the current window gets an admin certificate
+    #: (chosen on the box, with `borne pair open --admin`).
+    pairing_admin: bool = False
+    #: client id -> live event-stream responses, closed at once on revocation.
+    streams: dict[str, set[Any]] = field(default_factory=dict)
+
+
+CONTEXT: web.AppKey[ApiContext] = web.AppKey("borne_context", ApiContext)
+#: The verified client identity of a request (None only on the pairing exchange).
+CLIENT: web.RequestKey[Any] = web.RequestKey("borne_client", object)

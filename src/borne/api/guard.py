@@ -1,0 +1,98 @@
+"""The middleware every request goes through: who is calling, errors, and the audit journal.
+
+- The caller is the client certificate OpenSSL verified during the handshake
+  (the box's CA is the only trust anchor), read from the connection's
+  ``ssl_object``; the certificate's client id and serial must belong to a paired
+  client that is not revoked. Checked on every request, so a revoked client is
+  refused at once, on an already open keep-alive connection too.
+- Only the pairing exchange is reachable without a certificate.
+- Every failure becomes the one JSON error shape; nothing else leaks.
+- Every request is journaled (client, action, resource, status), never health data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from ..errors import BorneError
+from .context import CLIENT, CONTEXT, ApiContext
+from .errors import ApiError, error_response, language_of
+
+__all__ = ["PUBLIC_PATHS", "guard", "require_admin"]
+
+log = logging.getLogger("borne.api")
+
+#: Reachable without a client certificate: the pairing exchange only.
+PUBLIC_PATHS = frozenset({"/v1/pairing/start", "/v1/pairing/complete"})
+
+_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+               413: "payload_too_large"}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _authenticate(request: web.Request, context: ApiContext) -> object | None:
+    from ..secure_channel.tls import peer_identity
+
+    ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
+    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    identity = peer_identity(der) if der else None
+    if identity is None:
+        if request.path in PUBLIC_PATHS:
+            return None
+        raise ApiError(401, "unauthenticated")
+    if not context.clients.is_authorised(identity.client_id, identity.serial):
+        record = context.clients.get(identity.client_id)
+        if record is not None and record.revoked_at is not None:
+            raise ApiError(403, "client_revoked", client_id=identity.client_id)
+        raise ApiError(401, "unauthenticated")
+    return identity
+
+
+def require_admin(request: web.Request) -> object:
+    """The calling client, if it is an admin workstation; else a 403."""
+    identity = request.get(CLIENT)
+    if identity is None or not identity.admin:
+        raise ApiError(403, "forbidden")
+    return identity
+
+
+@web.middleware
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Authenticate, run the handler, shape errors, journal the request."""
+    context = request.app[CONTEXT]
+    language = language_of(request, context.language)
+    identity = None
+    status = 500
+    try:
+        identity = _authenticate(request, context)
+        request[CLIENT] = identity
+        response = await handler(request)
+        status = response.status
+        return response
+    except ApiError as error:
+        status = error.status
+        return error_response(error.status, error.code, language, error.details)
+    except BorneError as error:  # a service refused: a client error with its stable code
+        status = getattr(error, "status", 400)
+        return error_response(status, error.code, language, error.details)
+    except web.HTTPException as error:
+        status = error.status
+        code = _HTTP_CODES.get(error.status, "bad_request")
+        return error_response(error.status, code, language)
+    except Exception:
+        log.exception("API handler failed on %s %s", request.method, request.path)
+        status = 500
+        return error_response(500, "internal_error", language)
+    finally:
+        route = request.match_info.route.resource
+        action = f"{request.method} {route.canonical if route is not None else request.path}"
+        client_id = getattr(identity, "client_id", None)
+        try:
+            await context.audit.arecord(client_id=client_id, action=action,
+                                        resource=request.path[:200], status=status)
+        except Exception:  # the journal failing must be seen, but not hide the answer
+            log.exception("audit journal write failed")

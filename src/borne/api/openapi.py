@@ -1,0 +1,220 @@
+"""The OpenAPI 3.1 document of the v1 API: the contract billing software codes against.
+
+Kept true by tests: every route of the application is documented here, and the
+responses the test suite receives are validated against these schemas
+(``tests/integration/test_api_contract.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import API_LEVEL, __version__
+
+__all__ = ["ERROR_CODES", "document"]
+
+#: Every error code the API answers, for the document and the vendor docs.
+ERROR_CODES = [
+    "unauthenticated", "client_revoked", "forbidden", "not_found", "method_not_allowed",
+    "bad_request", "payload_too_large", "no_card", "internal_error", "pairing_closed",
+    "pairing_busy", "pairing_wrong_code", "pairing_bad_request", "pairing_bad_csr",
+    "pairing_session_unknown",
+]
+
+_NULLABLE_STR = {"type": ["string", "null"]}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_ERROR = _json(_ref("Error"), "Error (see the `error` code)")
+_AUTH_ERRORS = {"401": _ERROR, "403": _ERROR}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object", "required": ["error", "message", "details"],
+        "properties": {"error": {"type": "string", "enum": ERROR_CODES},
+                       "message": {"type": "string"}, "details": {"type": "object"}},
+        "additionalProperties": False,
+    },
+    "Device": {"type": "object", "required": ["state"],
+               "properties": {"state": {"type": "string"}, "detail": _NULLABLE_STR}},
+    "Status": {
+        "type": "object",
+        "required": ["version", "api_level", "mode", "uptime_s", "clock", "devices",
+                     "last_event_seq", "readers", "client"],
+        "properties": {
+            "version": {"type": "string"}, "api_level": {"type": "integer"},
+            "mode": {"type": "string", "enum": ["counter", "mobile"]},
+            "uptime_s": {"type": "number"},
+            "clock": {"type": "object", "required": ["wall", "synchronised"],
+                      "properties": {"wall": {"type": "string"}, "synchronised": {"type": "boolean"}}},
+            "devices": {"type": "object", "additionalProperties": _ref("Device")},
+            "last_event_seq": {"type": "integer"},
+            "readers": {"type": "integer", "description": "number of reader slots"},
+            "client": _ref("ClientIdentity"),
+        },
+    },
+    "ClientIdentity": {"type": "object", "required": ["client_id", "name", "admin"],
+                       "properties": {"client_id": {"type": "string"}, "name": {"type": "string"},
+                                      "admin": {"type": "boolean"}}},
+    "CardSummary": {"type": "object", "required": ["type"],
+                    "properties": {"type": {"type": "string",
+                                            "enum": ["vitale", "vitale1", "cps", "unknown"]}}},
+    "Slot": {
+        "type": "object", "required": ["id", "name", "kind", "backend", "state", "atr", "card", "error"],
+        "properties": {
+            "id": {"type": "string"}, "name": {"type": "string"},
+            "kind": {"type": "string", "enum": ["contact", "contactless"]},
+            "backend": {"type": "string"},
+            "state": {"type": "string", "enum": ["empty", "reading", "decoded", "error"]},
+            "atr": _NULLABLE_STR,
+            "card": {"oneOf": [{"type": "null"}, _ref("CardSummary")]},
+            "error": {"oneOf": [{"type": "null"}, {
+                "type": "object", "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}]},
+        },
+    },
+    "Readers": {"type": "object", "required": ["readers"],
+                "properties": {"readers": {"type": "array", "items": _ref("Slot")}}},
+    "Beneficiary": {
+        "type": "object",
+        "required": ["surname", "first_name", "birth_date", "birth_date_lunar", "nir",
+                     "nir_key_valid", "nir_kind"],
+        "properties": {"surname": {"type": "string"}, "first_name": {"type": "string"},
+                       "birth_date": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+                       "birth_date_lunar": {"type": "boolean"}, "nir": {"type": "string"},
+                       "nir_key_valid": {"type": "boolean"},
+                       "nir_kind": {"type": "string", "enum": ["nir", "nia", "unknown"]}},
+    },
+    "VitaleCard": {"type": "object", "required": ["type", "generation", "atr", "beneficiaries"],
+                   "properties": {"type": {"const": "vitale"}, "generation": {"const": 2},
+                                  "atr": {"type": "string"},
+                                  "beneficiaries": {"type": "array", "items": _ref("Beneficiary")}}},
+    "Vitale1Card": {"type": "object", "required": ["type", "atr", "decodable"],
+                    "properties": {"type": {"const": "vitale1"}, "atr": {"type": "string"},
+                                   "decodable": {"const": False}, "reason": {"type": "string"}}},
+    "CpsCard": {
+        "type": "object", "required": ["type", "generation", "atr", "serial", "holder", "profession"],
+        "properties": {
+            "type": {"const": "cps"}, "generation": {"type": "string", "enum": ["CPS3", "CPS4"]},
+            "atr": {"type": "string"}, "serial": _NULLABLE_STR,
+            "holder": {"oneOf": [{"type": "null"}, {
+                "type": "object", "required": ["surname", "first_name", "identifier"],
+                "properties": {"surname": {"type": "string"}, "first_name": {"type": "string"},
+                               "identifier": _NULLABLE_STR}}]},
+            "profession": _NULLABLE_STR, "profession_code": _NULLABLE_STR,
+            "profession_label": _NULLABLE_STR,
+        },
+    },
+    "UnknownCard": {"type": "object", "required": ["type", "atr", "names"],
+                    "properties": {"type": {"const": "unknown"}, "atr": {"type": "string"},
+                                   "names": {"type": "array", "items": {"type": "string"}}}},
+    "Card": {"oneOf": [_ref("VitaleCard"), _ref("Vitale1Card"), _ref("CpsCard"), _ref("UnknownCard")]},
+    "Client": {"type": "object", "required": ["client_id", "name", "admin", "revoked_at"],
+               "properties": {"client_id": {"type": "string"}, "name": {"type": "string"},
+                              "admin": {"type": "boolean"}, "revoked_at": _NULLABLE_STR}},
+    "Clients": {"type": "object", "required": ["clients"],
+                "properties": {"clients": {"type": "array", "items": _ref("Client")}}},
+    "AuditEntry": {"type": "object",
+                   "required": ["seq", "wall", "wall_synced", "client_id", "action", "resource",
+                                "status", "hash"],
+                   "properties": {"seq": {"type": "integer"}, "wall": {"type": "string"},
+                                  "wall_synced": {"type": "boolean"}, "client_id": _NULLABLE_STR,
+                                  "action": {"type": "string"}, "resource": {"type": "string"},
+                                  "status": {"type": "integer"}, "hash": {"type": "string"}}},
+    "Audit": {"type": "object", "required": ["entries"],
+              "properties": {"entries": {"type": "array", "items": _ref("AuditEntry")}}},
+    "PairingStart": {"type": "object", "required": ["client_msg"],
+                     "properties": {"client_msg": {"type": "string", "contentEncoding": "base64",
+                                                   "description": "SPAKE2 message A (code as password)"}}},
+    "PairingStarted": {"type": "object", "required": ["session", "server_msg"],
+                       "properties": {"session": {"type": "string"},
+                                      "server_msg": {"type": "string", "contentEncoding": "base64"}}},
+    "PairingComplete": {
+        "type": "object", "required": ["session", "csr", "name", "mac"],
+        "properties": {"session": {"type": "string"}, "csr": {"type": "string", "description": "PEM CSR"},
+                       "name": {"type": "string", "minLength": 1, "maxLength": 64},
+                       "mac": {"type": "string", "contentEncoding": "base64"}}},
+    "PairingCompleted": {
+        "type": "object", "required": ["client_id", "certificate", "ca", "mac"],
+        "properties": {"client_id": {"type": "string"}, "certificate": {"type": "string"},
+                       "ca": {"type": "string"}, "mac": {"type": "string", "contentEncoding": "base64"}}},
+}
+
+_SLOT_ID = {"name": "slot_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _get(summary: str, ok: dict[str, Any], *extra: str) -> dict[str, Any]:
+    responses = {"200": ok, **_AUTH_ERRORS}
+    for status in extra:
+        responses[status] = _ERROR
+    return {"get": {"summary": summary, "responses": responses}}
+
+
+def _paths() -> dict[str, Any]:
+    return {
+        "/v1/status": _get("Version, API level, mode, devices, clock", _json(_ref("Status"), "Status")),
+        "/v1/readers": _get("Every slot and the type of card it holds", _json(_ref("Readers"), "Slots")),
+        "/v1/readers/{slot_id}": {**_get("One slot", _json(_ref("Slot"), "Slot"), "404"),
+                                  "parameters": [_SLOT_ID]},
+        "/v1/readers/{slot_id}/card": {**_get("The decoded card (identity data: journaled)",
+                                              _json(_ref("Card"), "Card"), "404"),
+                                       "parameters": [_SLOT_ID]},
+        "/v1/events": _get(
+            "Server-Sent Events: `id:` is the sequence number; `Last-Event-ID` (or `?after=`) "
+            "resumes; `: heartbeat` comments keep the connection alive; `stream.gap`, "
+            "`stream.overflow` and `stream.revoked` end or qualify a stream.",
+            {"description": "text/event-stream",
+             "content": {"text/event-stream": {"schema": {"type": "string"}}}}, "400"),
+        "/v1/clients": _get("Paired workstations (admin only)", _json(_ref("Clients"), "Clients")),
+        "/v1/clients/me": _get("The calling workstation", _json(_ref("Client"), "Client")),
+        "/v1/clients/{client_id}": {
+            "parameters": [{"name": "client_id", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "delete": {"summary": "Revoke a workstation (admin only); refused at once",
+                       "responses": {"200": _json(_ref("Client"), "Revoked"), "404": _ERROR,
+                                     **_AUTH_ERRORS}}},
+        "/v1/audit": {"get": {
+            "summary": "Audit journal (all clients for an admin, the caller's own otherwise)",
+            "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer"}},
+                           {"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+            "responses": {"200": _json(_ref("Audit"), "Entries"), "400": _ERROR, **_AUTH_ERRORS}}},
+        "/v1/pairing/start": {"post": {
+            "summary": "Pairing step 1 (no client certificate): SPAKE2 with the code shown on the box",
+            "security": [],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": _ref("PairingStart")}}},
+            "responses": {"200": _json(_ref("PairingStarted"), "Started"), "400": _ERROR,
+                          "409": _ERROR, "429": _ERROR}}},
+        "/v1/pairing/complete": {"post": {
+            "summary": "Pairing step 2: CSR + proof of the code; certificate + CA + the box's proof",
+            "security": [],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": _ref("PairingComplete")}}},
+            "responses": {"201": _json(_ref("PairingCompleted"), "Paired"), "400": _ERROR,
+                          "403": _ERROR, "409": _ERROR}}},
+        "/openapi.json": _get("This document", {"description": "OpenAPI 3.1",
+                                                "content": {"application/json": {"schema": {
+                                                    "type": "object"}}}}),
+    }
+
+
+def document() -> dict[str, Any]:
+    """The whole OpenAPI 3.1 document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "borne local API", "version": __version__,
+                 "description": f"API level {API_LEVEL}. Mutual TLS: every request but the pairing "
+                                "exchange presents a client certificate issued by the box's CA."},
+        "servers": [{"url": "https://{host}:8443", "variables": {"host": {"default": "borne.local"}}}],
+        "security": [{"mutualTLS": []}],
+        "paths": _paths(),
+        "components": {"schemas": SCHEMAS,
+                       "securitySchemes": {"mutualTLS": {"type": "mutualTLS"}}},
+    }

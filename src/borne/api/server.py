@@ -1,0 +1,85 @@
+"""The HTTPS server: aiohttp on a TLS socket whose context the secure channel builds.
+
+aiohttp is used because its handlers reach the connection's ``ssl_object``
+(``request.transport.get_extra_info``), so each request knows which verified
+client certificate was presented, without patching the server; it also brings
+streaming responses (SSE) and WebSockets (the APDU channel) in one maintained
+library. The socket is created with ``loop.create_server`` so the TLS handshake
+has a deadline (a client that opens a connection and says nothing is dropped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+
+from aiohttp import web
+
+from .context import CONTEXT, ApiContext
+from .guard import guard
+
+__all__ = ["ApiServer", "build_app"]
+
+log = logging.getLogger("borne.api")
+
+#: Largest request body accepted (a CSR is about 1 KB).
+MAX_BODY = 64 * 1024
+
+
+def build_app(context: ApiContext) -> web.Application:
+    """The aiohttp application for ``context`` (tests can drive it directly)."""
+    from . import pairing_routes, sse  # noqa: F401  (they register their routes)
+    from .routes import routes
+
+    app = web.Application(middlewares=[guard], client_max_size=MAX_BODY)
+    app[CONTEXT] = context
+    app.add_routes(routes)
+    return app
+
+
+class ApiServer:
+    """Serves :func:`build_app` over TLS on ``host:port`` (port 0: any free port)."""
+
+    def __init__(self, context: ApiContext, ssl_context: ssl.SSLContext, *, host: str, port: int,
+                 keepalive_s: float = 30.0, handshake_timeout_s: float = 10.0) -> None:
+        self.context = context
+        self._ssl = ssl_context
+        self._host = host
+        self._port = port
+        self._keepalive_s = keepalive_s
+        self._handshake_timeout_s = handshake_timeout_s
+        self._runner: web.AppRunner | None = None
+        self._server: asyncio.base_events.Server | None = None
+
+    @property
+    def port(self) -> int:
+        """The port actually listened on."""
+        assert self._server is not None
+        return self._server.sockets[0].getsockname()[1]
+
+    async def start(self) -> None:
+        """Listen; returns once the socket is bound."""
+        self._runner = web.AppRunner(build_app(self.context), access_log=None,
+                                     keepalive_timeout=self._keepalive_s,
+                                     max_line_size=8190, max_field_size=8190)
+        await self._runner.setup()
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            self._runner.server, self._host, self._port, ssl=self._ssl,
+            ssl_handshake_timeout=self._handshake_timeout_s, reuse_address=True)
+        log.info("API listening on https://%s:%d", self._host, self.port)
+
+    async def stop(self) -> None:
+        """Close the listener, end open streams, and release the app."""
+        for streams in list(self.context.streams.values()):
+            for stream in list(streams):
+                stream.subscription.close()
+        if self._server is not None:
+            self._server.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None

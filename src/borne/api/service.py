@@ -1,0 +1,53 @@
+"""Assembling the API's services from the config: CA, server certificate, clients, audit, pairing.
+
+Kept apart from the daemon so the daemon starts its readers first and the API
+second: a broken certificate store or a busy port degrades the API
+(``devices.api``), never the card readers.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+
+__all__ = ["build_api", "certificate_names"]
+
+CLIENTS_DB_NAME = "clients.db"
+
+
+def certificate_names(config: Config) -> tuple[list[str], list[str]]:
+    """DNS names and IP addresses the box's server certificate must carry."""
+    names = [socket.gethostname(), "localhost", *config.api.hostnames]
+    if "." not in names[0]:
+        names.append(f"{names[0]}.local")  # how billing software on a hotspot finds it (mDNS)
+    addresses = ["127.0.0.1", "::1", *config.api.addresses]
+    return sorted(set(names)), sorted(set(addresses))
+
+
+def build_api(config: Config, core: Any, bus: Any, clock: Any) -> tuple[Any, Any]:
+    """The :class:`ApiServer` and its :class:`ApiContext` (not started)."""
+    from ..audit.journal import AUDIT_DB_NAME, AuditJournal
+    from ..secure_channel.ca import BoxCA
+    from ..secure_channel.clients import ClientRegistry
+    from ..secure_channel.pairing import PairingService
+    from ..secure_channel.tls import server_context
+    from .context import ApiContext
+    from .server import ApiServer
+
+    data = Path(config.daemon.data_dir)
+    ca = BoxCA.load_or_create(data)
+    names, addresses = certificate_names(config)
+    cert_path, key_path = ca.ensure_server_cert(names, addresses)
+    context = ApiContext(
+        core=core, bus=bus, ca=ca,
+        clients=ClientRegistry(data / CLIENTS_DB_NAME),
+        pairing=PairingService(clock, window_s=config.api.pairing_window_s,
+                               max_failures=config.api.pairing_max_failures),
+        audit=AuditJournal(data / AUDIT_DB_NAME, clock),
+        language=config.daemon.language, heartbeat_s=config.api.heartbeat_s,
+        sse_queue=config.api.stream_queue)
+    tls = server_context(data / "ca.crt", cert_path, key_path, allow_tls12=config.api.allow_tls12)
+    return ApiServer(context, tls, host=config.api.host, port=config.api.port), context

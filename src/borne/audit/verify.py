@@ -1,0 +1,130 @@
+"""Checking the audit journal's hash chain, read-only.
+
+:func:`verify` walks the entries in ``seq`` order and recomputes each hash
+(see :mod:`borne.audit.journal` for the encoding). It reports the first entry
+where the chain breaks:
+
+================  =========================================================
+``problem``       what happened at ``broken_at``
+================  =========================================================
+``modified``      a column was changed: the stored hash no longer matches
+``missing``       the entry was deleted: a gap in ``seq``
+``out_of_order``  the entry does not link to the previous one (``prev_hash``):
+                  inserted, moved, or the previous entry rewritten with a new hash
+``unreadable``    SQLite could not read the file past this point
+================  =========================================================
+
+What a chain alone cannot tell:
+
+- **The tail.** Deleting the last entries (or all of them) leaves a shorter,
+  valid chain; only ``checked`` drops. Keeping the last hash elsewhere (the CLI
+  prints it) lets a person notice.
+- **A forger with write access.** The hash is not keyed: someone who can write
+  the file can recompute every hash after a change. The chain catches accidents,
+  careless edits and partial tampering; a secret key or an off-box copy would be
+  needed against the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from ..errors import BorneError
+from .journal import COLUMNS, GENESIS_HASH, SELECT_ALL, AuditEntry, entry_hash, select_entries
+
+__all__ = ["PROBLEMS", "VerifyResult", "open_read_only", "read_entries", "verify"]
+
+#: Stable values of :attr:`VerifyResult.problem`.
+PROBLEMS = ("modified", "missing", "out_of_order", "unreadable")
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The outcome of :func:`verify`.
+
+    ``checked`` counts the entries found intact (before ``broken_at`` when broken);
+    ``reason`` is a plain English sentence; ``problem`` one of :data:`PROBLEMS`;
+    ``last_hash`` the hash of the last intact entry (worth keeping elsewhere).
+    """
+
+    ok: bool
+    checked: int
+    broken_at: int | None = None
+    reason: str | None = None
+    problem: str | None = None
+    last_hash: str | None = None
+
+
+def open_read_only(db_path: Path) -> sqlite3.Connection:
+    """Open a journal read-only; BorneError ``audit_unavailable`` if it cannot be read."""
+    path = Path(db_path).resolve()
+    if not path.is_file():
+        raise BorneError(f"{path}: no such file", code="audit_unavailable")
+    try:
+        db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+        db.execute("SELECT seq FROM audit LIMIT 1").fetchall()
+    except sqlite3.Error as error:
+        raise BorneError(f"{path}: {error}", code="audit_unavailable") from None
+    return db
+
+
+def read_entries(db_path: Path, *, after: int = 0, limit: int = 100,
+                 client_id: str | None = None) -> list[AuditEntry]:
+    """Entries of the journal at ``db_path`` (see :func:`~borne.audit.journal.select_entries`),
+    read-only."""
+    db = open_read_only(db_path)
+    try:
+        return select_entries(db, after=after, limit=limit, client_id=client_id)
+    except (sqlite3.Error, json.JSONDecodeError) as error:  # a damaged or edited file
+        raise BorneError(f"{db_path}: {error} (run `borne audit verify`)",
+                         code="audit_unavailable") from None
+    finally:
+        db.close()
+
+
+def verify(db_path: Path) -> VerifyResult:
+    """Recompute the chain of the journal at ``db_path`` without writing to it.
+
+    BorneError ``audit_unavailable`` if it is not a readable journal at all.
+    """
+    db = open_read_only(db_path)
+    try:
+        return _walk(db.execute(f"{SELECT_ALL} ORDER BY seq"))
+    finally:
+        db.close()
+
+
+def _walk(rows: sqlite3.Cursor) -> VerifyResult:
+    expected, previous, checked = 1, GENESIS_HASH, 0
+
+    def broken(at: int, problem: str, reason: str) -> VerifyResult:
+        return VerifyResult(False, checked, at, reason, problem,
+                            previous if checked else None)
+
+    try:
+        for row in rows:
+            stored = dict(zip(COLUMNS, row))
+            seq = stored["seq"]
+            if seq > expected:
+                return broken(expected, "missing", f"entry {expected} is missing")
+            if seq < expected:  # only a row numbered below 1 sorts before the first entry
+                return broken(seq, "out_of_order", f"entry {seq} is out of sequence "
+                              "(entries are numbered from 1)")
+            try:
+                intact = entry_hash(stored) == stored["hash"]
+            except (TypeError, ValueError):  # a value JSON cannot hold was written in
+                intact = False
+            if not intact:
+                return broken(seq, "modified", f"entry {seq} was modified")
+            if stored["prev_hash"] != previous:
+                return broken(seq, "out_of_order", f"entry {seq} does not follow entry "
+                              f"{seq - 1} (an entry was inserted, moved or rewritten)")
+            expected, previous, checked = seq + 1, stored["hash"], checked + 1
+    except sqlite3.DatabaseError as error:
+        return broken(expected, "unreadable", f"the journal file is damaged after entry "
+                      f"{expected - 1}: {error}")
+    return VerifyResult(True, checked, last_hash=previous if checked else None)

@@ -1,0 +1,64 @@
+"""``borne client ...``: try the API from a billing workstation in one command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+__all__ = ["client_command"]
+
+
+async def _run(args: argparse.Namespace, language: str) -> int:
+    from ..client import BoxClient, pair
+
+    if args.client_command == "pair":
+        paired = await pair(args.box, code=args.code, name=args.name, directory=args.dir)
+        words = ("Appairé avec {url} : poste {id}, fichiers dans {dir}" if language == "fr"
+                 else "Paired with {url}: workstation {id}, files in {dir}")
+        print(words.format(url=paired.url, id=paired.client_id, dir=paired.directory))
+        return 0
+    async with BoxClient.from_directory(args.dir, language=language) as box:
+        if args.client_command == "status":
+            print(json.dumps(await box.status(), ensure_ascii=False, indent=2))
+        elif args.client_command == "readers":
+            print(json.dumps(await box.readers(), ensure_ascii=False, indent=2))
+        elif args.client_command == "card":
+            print(json.dumps(await box.card(args.slot), ensure_ascii=False, indent=2))
+        elif args.client_command == "events":
+            async for event in box.events(after=args.after):
+                print(json.dumps({"seq": event.seq, "type": event.type, "data": event.data},
+                                 ensure_ascii=False), flush=True)
+    return 0
+
+
+def client_command(args: argparse.Namespace, *, language: str) -> int:
+    """Run a workstation-side command; a refusal prints the box's code."""
+    from ..client.api import BoxError
+
+    try:
+        return asyncio.run(_run(args, language))
+    except BoxError as error:
+        print(f"borne: {error.message or error.code} [{error.code}]", file=sys.stderr)
+        return 2
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """The ``borne client`` sub-commands."""
+    client = commands.add_parser("client", help="workstation side: pair with a box and call its API")
+    sub = client.add_subparsers(dest="client_command", required=True, metavar="CLIENTCOMMAND")
+    pair = sub.add_parser("pair", help="pair this workstation with a box")
+    pair.add_argument("--box", required=True, help="https://HOST:8443")
+    pair.add_argument("--code", required=True, help="the 6-digit code shown on the box")
+    pair.add_argument("--name", required=True, help="this workstation's name (e.g. Comptoir 1)")
+    pair.add_argument("--dir", required=True, help="folder for client.key, client.crt, ca.crt")
+    for name, text in (("status", "GET /v1/status"), ("readers", "GET /v1/readers"),
+                       ("events", "follow the event stream (resumes after cuts)"),
+                       ("card", "GET /v1/readers/SLOT/card")):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("--dir", required=True, help="the folder given to `client pair`")
+        if name == "card":
+            command.add_argument("slot")
+        if name == "events":
+            command.add_argument("--after", type=int, help="resume after this sequence number")

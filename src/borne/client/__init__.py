@@ -1,0 +1,40 @@
+"""The client SDK for billing software: pair with a box, then read its state and events.
+
+Async and typed, built on httpx::
+
+    from borne.client import BoxClient, pair
+
+    await pair("https://borne.local:8443", code="123456", name="Comptoir 1", directory=folder)
+    async with BoxClient.from_directory(folder) as box:
+        print(await box.status())
+        async for event in box.events():      # reconnects and resumes by itself
+            if event.type == "card.decoded":
+                card = await box.card(event.data["slot"])
+
+The workstation's private key never leaves it (0600 in ``directory``); the
+box's CA, received during pairing and authenticated by the pairing code, is
+then the only authority the SDK trusts for that box.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+__all__ = ["BoxClient", "BoxError", "Event", "PairedBox", "pair"]
+
+if TYPE_CHECKING:
+    from .api import BoxClient, BoxError, Event
+    from .pairing import PairedBox, pair
+
+
+def __getattr__(name: str) -> object:
+    # Lazy: `import borne.client` must not load httpx or cryptography.
+    if name in ("BoxClient", "BoxError", "Event"):
+        from . import api
+
+        return getattr(api, name)
+    if name in ("PairedBox", "pair"):
+        from . import pairing
+
+        return getattr(pairing, name)
+    raise AttributeError(name)

@@ -1,0 +1,164 @@
+"""``BoxClient``: the paired workstation's typed, async view of a box."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .store import WorkstationFiles
+
+__all__ = ["BoxClient", "BoxError", "Event", "raise_for_error"]
+
+
+class BoxError(Exception):
+    """The box refused a request: ``code`` is its stable error code."""
+
+    def __init__(self, status: int, code: str, message: str = "",
+                 details: dict[str, Any] | None = None) -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+
+def raise_for_error(response: httpx.Response) -> None:
+    """Turn the box's JSON error shape into a :class:`BoxError`."""
+    if response.is_success:
+        return
+    try:
+        body = response.json()
+        raise BoxError(response.status_code, body["error"], body.get("message", ""),
+                       body.get("details"))
+    except (ValueError, KeyError, TypeError):
+        raise BoxError(response.status_code, "http_error", response.text[:200]) from None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event of the box's stream."""
+
+    seq: int | None
+    type: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def mtls_context(files: WorkstationFiles) -> ssl.SSLContext:
+    """TLS trusting only the box's CA, presenting this workstation's certificate.
+
+    The host name is not checked: the pinned CA issues certificates for this one
+    box only (its server certificate; workstation certificates cannot serve, they
+    carry clientAuth only), and the box's address on a pharmacy LAN or a phone
+    hotspot changes, which would otherwise break every call.
+    """
+    context = ssl.create_default_context(cafile=str(files.ca))
+    context.check_hostname = False
+    context.load_cert_chain(str(files.certificate), str(files.key))
+    return context
+
+
+class BoxClient:
+    """Calls a paired box. Use ``async with BoxClient.from_directory(folder) as box:``."""
+
+    def __init__(self, url: str, ssl_context: ssl.SSLContext, *, timeout: float = 10.0,
+                 language: str = "fr") -> None:
+        self.url = url.rstrip("/")
+        self._ssl = ssl_context
+        self._timeout = timeout
+        self._http = httpx.AsyncClient(base_url=self.url, verify=ssl_context, timeout=timeout,
+                                       headers={"Accept-Language": language})
+
+    @classmethod
+    def from_directory(cls, directory: str | Path, **options: Any) -> BoxClient:
+        """A client for the box this folder was paired with."""
+        files = WorkstationFiles(Path(directory))
+        return cls(files.read_box()["url"], mtls_context(files), **options)
+
+    async def __aenter__(self) -> BoxClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self._http.aclose()
+
+    async def _get(self, path: str, **params: Any) -> Any:
+        response = await self._http.get(path, params=params or None)
+        raise_for_error(response)
+        return response.json()
+
+    async def status(self) -> dict[str, Any]:
+        """``GET /v1/status``."""
+        return await self._get("/v1/status")
+
+    async def readers(self) -> list[dict[str, Any]]:
+        """``GET /v1/readers``: the slots."""
+        return (await self._get("/v1/readers"))["readers"]
+
+    async def card(self, slot_id: str) -> dict[str, Any]:
+        """``GET /v1/readers/{slot_id}/card``: the decoded card (identity data)."""
+        return await self._get(f"/v1/readers/{slot_id}/card")
+
+    async def audit(self, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+        """``GET /v1/audit``."""
+        return (await self._get("/v1/audit", after=after, limit=limit))["entries"]
+
+    async def events(self, *, after: int | None = None, retry_s: float = 1.0,
+                     max_retry_s: float = 30.0) -> AsyncIterator[Event]:
+        """Every event from ``after`` on, for ever: reconnects and resumes by itself.
+
+        A refusal (revoked, unauthenticated) ends the iteration with a
+        :class:`BoxError`; network failures are retried with backoff.
+        """
+        last = after
+        delay = retry_s
+        while True:
+            headers = {"Last-Event-ID": str(last)} if last is not None else {}
+            try:
+                async with self._http.stream("GET", "/v1/events", headers=headers,
+                                             timeout=httpx.Timeout(self._timeout, read=None)) as response:
+                    if not response.is_success:
+                        await response.aread()
+                        raise_for_error(response)
+                    delay = retry_s
+                    async for event in _parse_sse(response.aiter_lines()):
+                        if event.seq is not None:
+                            last = event.seq
+                        if event.type == "stream.revoked":
+                            raise BoxError(403, "client_revoked", "the box revoked this workstation")
+                        yield event
+            except (httpx.TransportError, httpx.RemoteProtocolError):
+                pass
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_retry_s)
+
+
+async def _parse_sse(lines: AsyncIterator[str]) -> AsyncIterator[Event]:
+    seq: int | None = None
+    type_ = "message"
+    data: list[str] = []
+    async for line in lines:
+        if line == "":
+            if data:
+                yield Event(seq, type_, json.loads("\n".join(data)))
+            seq, type_, data = None, "message", []
+        elif line.startswith(":"):
+            continue  # heartbeat
+        else:
+            name, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if name == "id":
+                seq = int(value)
+            elif name == "event":
+                type_ = value
+            elif name == "data":
+                data.append(value)

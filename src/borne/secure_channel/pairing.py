@@ -1,0 +1,250 @@
+"""Pairing a workstation with the box: physical presence, a short code, SPAKE2. No I/O here.
+
+The owner opens a window on the box (button or ``borne pair open``); the screen
+shows a 6-digit code for two minutes. The workstation does not trust the box's
+TLS certificate yet, so anyone on the LAN may sit in the middle. The exchange::
+
+    workstation (SPAKE2_A, code)            box (SPAKE2_B, code)
+      start: client_msg  ─────────────────►  start(client_msg) -> session, server_msg
+                         ◄─────────────────  server_msg
+      both: K = SPAKE2 key; K_confirm = HKDF-SHA256(K, info=b"borne pairing v1")
+      complete: session, CSR, name,
+        mac = HMAC(K_confirm, "borne-pair-request\\0" ‖ sha256(CSR) ‖ name)
+                         ─────────────────►  checked in constant time; issue the certificate
+                         ◄─────────────────  cert, CA, box_mac =
+                                               HMAC(K_confirm, "borne-pair-response\\0" ‖ sha256(CA) ‖ sha256(cert))
+      verify_response: box_mac checked -> pin the CA
+
+Why not simply ``HMAC(code, CSR)``: the code has only 10^6 values. Anyone who
+records one exchange (or relays it) can try all of them offline in a second and
+then has the code, the MAC key, and a way to pass its own CA off as the box's.
+With SPAKE2 each run of the protocol lets an active attacker test exactly one
+guess, and a passive one none; the box allows ``max_failures`` wrong guesses per
+window, so an attacker's chance is at most 5 in a million per window. Both MACs
+bind the SPAKE2 key (itself bound to both messages and the code) to what is
+transferred: the box to the CSR and name, the workstation to the CA and cert.
+
+The code is never logged, never in a ``repr`` and never in :meth:`PairingService.status`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from spake2 import SPAKE2_A, SPAKE2_B
+from spake2.spake2 import SPAKEError
+
+from ..errors import BorneError
+
+__all__ = ["PairingClient", "PairingService", "PairingWindow", "hkdf_sha256"]
+
+ID_WORKSTATION = b"borne-workstation"
+ID_BOX = b"borne-box"
+HKDF_INFO = b"borne pairing v1"
+REQUEST_LABEL = b"borne-pair-request\0"
+RESPONSE_LABEL = b"borne-pair-response\0"
+_MAX_NAME = 256
+_MAX_CSR = 16 * 1024
+
+
+class _Monotonic(Protocol):
+    def monotonic(self) -> float: ...
+
+
+def hkdf_sha256(key: bytes, info: bytes, length: int = 32, salt: bytes = b"") -> bytes:
+    """HKDF-SHA256 (RFC 5869), here so that a workstation SDK needs only the standard library."""
+    prk = hmac.new(salt or b"\0" * 32, key, hashlib.sha256).digest()
+    out, block, counter = b"", b"", 1
+    while len(out) < length:
+        block = hmac.new(prk, block + info + bytes([counter]), hashlib.sha256).digest()
+        out, counter = out + block, counter + 1
+    return out[:length]
+
+
+def request_mac(k_confirm: bytes, csr_pem: bytes, name: str) -> bytes:
+    """The workstation's proof: it knows the code, and this CSR and name are the ones it sent."""
+    data = REQUEST_LABEL + hashlib.sha256(csr_pem).digest() + name.encode("utf-8")
+    return hmac.new(k_confirm, data, hashlib.sha256).digest()
+
+
+def response_mac(k_confirm: bytes, cert_pem: bytes, ca_pem: bytes) -> bytes:
+    """The box's proof: it knows the code, and this CA and certificate are the ones it sent."""
+    data = RESPONSE_LABEL + hashlib.sha256(ca_pem).digest() + hashlib.sha256(cert_pem).digest()
+    return hmac.new(k_confirm, data, hashlib.sha256).digest()
+
+
+def _confirm_key(spake_key: bytes) -> bytes:
+    return hkdf_sha256(spake_key, HKDF_INFO)
+
+
+@dataclass(frozen=True)
+class PairingWindow:
+    """An open pairing window: the code to show on screen and when it stops working."""
+
+    code: str = field(repr=False)  # shown on the OLED, nowhere else
+    expires_mono: float
+
+
+@dataclass
+class _Session:
+    k_confirm: bytes = field(repr=False)
+
+
+class PairingService:
+    """The box's side: the window, the code, the sessions, the failure count.
+
+    Thread-safe (one lock): the API may run :meth:`start` in a worker thread, as
+    SPAKE2 in pure Python costs milliseconds (more on a Pi Zero). Holding the lock
+    through :meth:`complete`, ``issue`` included, makes sure a code pairs once.
+    """
+
+    def __init__(self, clock: _Monotonic, *, window_s: float = 120.0, max_failures: int = 5,
+                 max_pending: int = 8, code_digits: int = 6) -> None:
+        self._clock = clock
+        self._window_s = window_s
+        self._max_failures = max_failures
+        self._max_pending = max_pending
+        self._digits = code_digits
+        self._lock = threading.RLock()
+        self._window: PairingWindow | None = None
+        self._failures = 0
+        self._sessions: dict[str, _Session] = {}
+
+    def open(self) -> PairingWindow:
+        """Open a window with a fresh code, replacing any previous window and its sessions."""
+        with self._lock:
+            code = f"{secrets.randbelow(10 ** self._digits):0{self._digits}d}"
+            self._window = PairingWindow(code, self._clock.monotonic() + self._window_s)
+            self._failures = 0
+            self._sessions.clear()
+            return self._window
+
+    def close(self) -> None:
+        """Close the window: the code is dead and pending sessions are dropped."""
+        with self._lock:
+            self._window = None
+            self._sessions.clear()
+
+    def _open_window(self) -> PairingWindow:
+        window = self._window
+        if window is not None and self._clock.monotonic() >= window.expires_mono:
+            self.close()
+            window = None
+        if window is None:
+            raise BorneError(code="pairing_closed")
+        return window
+
+    def status(self) -> dict[str, Any]:
+        """``{"open", "seconds_left", "failures", "max_failures", "pending"}``: never the code."""
+        with self._lock:
+            try:
+                window = self._open_window()
+            except BorneError:
+                return {"open": False, "seconds_left": 0.0, "failures": self._failures,
+                        "max_failures": self._max_failures, "pending": 0}
+            left = max(0.0, window.expires_mono - self._clock.monotonic())
+            return {"open": True, "seconds_left": round(left, 1), "failures": self._failures,
+                    "max_failures": self._max_failures, "pending": len(self._sessions)}
+
+    def start(self, client_msg: bytes) -> tuple[str, bytes]:
+        """First step: the workstation's SPAKE2 message in, ``(session_id, server_msg)`` out.
+
+        Raises ``pairing_closed`` (no window), ``pairing_busy`` (``max_pending``
+        sessions already wait) or ``pairing_bad_request`` (not a SPAKE2 A message).
+        """
+        if not isinstance(client_msg, bytes) or len(client_msg) != 33 or client_msg[:1] != b"A":
+            raise BorneError("not a SPAKE2 workstation message", code="pairing_bad_request")
+        with self._lock:
+            window = self._open_window()
+            if len(self._sessions) >= self._max_pending:
+                raise BorneError(code="pairing_busy")
+            box = SPAKE2_B(window.code.encode("ascii"), idA=ID_WORKSTATION, idB=ID_BOX)
+            server_msg = box.start()
+            try:
+                key = box.finish(client_msg)
+            except (SPAKEError, ValueError):  # not a point of the group, or a reflected message
+                raise BorneError("not a SPAKE2 workstation message",
+                                 code="pairing_bad_request") from None
+            session_id = secrets.token_urlsafe(16)
+            self._sessions[session_id] = _Session(_confirm_key(key))
+            return session_id, server_msg
+
+    def complete(self, session_id: str, csr_pem: bytes, name: str, mac: bytes,
+                 issue: Callable[[bytes, str], tuple[bytes, bytes]]) -> tuple[bytes, bytes, bytes]:
+        """Second step: check the workstation's proof, then ``issue(csr_pem, name)`` once.
+
+        Returns ``(cert_pem, ca_pem, box_mac)`` and closes the window (a used code
+        is dead). A wrong proof drops the session and counts a failure
+        (``pairing_wrong_code``); the ``max_failures``-th closes the window. An
+        unknown or spent session is ``pairing_session_unknown``. Errors raised by
+        ``issue`` (e.g. ``pairing_bad_csr``) pass through; the window stays open.
+        """
+        if (not isinstance(csr_pem, bytes) or not 0 < len(csr_pem) <= _MAX_CSR
+                or not isinstance(name, str) or len(name) > _MAX_NAME
+                or not isinstance(mac, bytes) or not isinstance(session_id, str)):
+            raise BorneError("malformed completion", code="pairing_bad_request")
+        with self._lock:
+            self._open_window()
+            session = self._sessions.pop(session_id, None)  # one proof per session, right or wrong
+            if session is None:
+                raise BorneError(code="pairing_session_unknown")
+            expected = request_mac(session.k_confirm, csr_pem, name)
+            if not hmac.compare_digest(expected, mac):
+                self._failures += 1
+                if self._failures >= self._max_failures:
+                    self.close()
+                raise BorneError(code="pairing_wrong_code")
+            cert_pem, ca_pem = issue(csr_pem, name)
+            self.close()
+            return cert_pem, ca_pem, response_mac(session.k_confirm, cert_pem, ca_pem)
+
+
+class PairingClient:
+    """The workstation's side (reference for SDKs): ``start``, ``finish``, ``request_mac``, ``verify_response``."""
+
+    def __init__(self, code: str) -> None:
+        if not (isinstance(code, str) and code.isascii() and code.isdigit()):
+            raise BorneError("the code is digits only", code="pairing_bad_request")
+        self._spake = SPAKE2_A(code.encode("ascii"), idA=ID_WORKSTATION, idB=ID_BOX)
+        self._k_confirm: bytes | None = None
+
+    def __repr__(self) -> str:
+        return "PairingClient(<code hidden>)"
+
+    def start(self) -> bytes:
+        """The first message, for ``POST /v1/pairing/start``."""
+        return self._spake.start()
+
+    def finish(self, server_msg: bytes) -> None:
+        """Take in the box's message; the key is derived, not yet confirmed."""
+        try:
+            key = self._spake.finish(server_msg)
+        except (SPAKEError, ValueError, TypeError):
+            raise BorneError("malformed answer from the box",
+                             code="pairing_box_not_authenticated") from None
+        self._k_confirm = _confirm_key(key)
+
+    def _key(self) -> bytes:
+        if self._k_confirm is None:
+            raise RuntimeError("finish() first")
+        return self._k_confirm
+
+    def request_mac(self, csr_pem: bytes, name: str) -> bytes:
+        """The proof to send with the CSR and the name (exactly the bytes and name sent)."""
+        return request_mac(self._key(), csr_pem, name)
+
+    def verify_response(self, cert_pem: bytes, ca_pem: bytes, box_mac: bytes) -> None:
+        """Raise ``pairing_box_not_authenticated`` unless the box proved it knows the code.
+
+        Only then pin ``ca_pem``. An SDK should also check that ``cert_pem`` holds
+        its own public key and is signed by ``ca_pem``.
+        """
+        expected = response_mac(self._key(), cert_pem, ca_pem)
+        if not (isinstance(box_mac, bytes) and hmac.compare_digest(expected, box_mac)):
+            raise BorneError(code="pairing_box_not_authenticated")

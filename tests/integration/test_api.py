@@ -1,0 +1,198 @@
+"""The HTTPS API over real mutual-TLS sockets, with the real pcscd behind it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+
+import httpx
+import pytest
+
+from borne.client import BoxClient, BoxError, pair
+
+from api_helpers import paired, raw_tls, start_box, url, wait_event
+
+pytestmark = pytest.mark.pcscd
+
+SLOT0 = "borne-sim-00-00"
+
+
+@pytest.fixture
+async def box(tmp_path, sim_pcscd):
+    daemon = await start_box(tmp_path)
+    yield daemon
+    await daemon.stop()
+
+
+async def test_pairing_writes_files_and_the_api_answers(box, tmp_path, card_slots):
+    folder = tmp_path / "ws"
+    result = await paired(box, folder)
+    assert stat.S_IMODE(os.stat(folder / "client.key").st_mode) == 0o600
+    assert (folder / "ca.crt").read_bytes() == box.api_context.ca.cert_pem
+    async with BoxClient.from_directory(folder) as client:
+        status = await client.status()
+        assert status["client"] == {"client_id": result.client_id, "name": "Comptoir 1", "admin": False}
+        assert status["devices"]["pcsc"]["state"] == "available"
+        assert {r["id"] for r in await client.readers()} >= {SLOT0}
+        events = client.events(after=(await client.status())["last_event_seq"])
+        card_slots.insert(0, "vitale-family")
+        decoded = await wait_event(events, "card.decoded")
+        assert decoded.data == {"slot": SLOT0, "type": "vitale", "beneficiaries": 3,
+                                "detected_ns": decoded.data["detected_ns"]}
+        card = await client.card(SLOT0)
+        assert card["type"] == "vitale" and len(card["beneficiaries"]) == 3
+        card_slots.remove(0)
+        assert (await wait_event(events, "card.removed")).data["slot"] == SLOT0
+        with pytest.raises(BoxError) as caught:
+            await client.card(SLOT0)
+        assert (caught.value.status, caught.value.code) == (404, "no_card")
+        await events.aclose()
+    audit = [e for e in box.api_context.audit.entries(limit=1000)]
+    card_reads = [e for e in audit if e.action == "GET /v1/readers/{slot_id}/card"]
+    assert card_reads and card_reads[0].client_id == result.client_id and card_reads[0].status == 200
+
+
+async def test_every_endpoint_refuses_a_client_without_certificate(box):
+    from borne.api.openapi import document
+
+    async with httpx.AsyncClient(verify=raw_tls(), base_url=url(box)) as http:
+        for path, operations in document()["paths"].items():
+            for method in operations:
+                if method == "parameters" or path.startswith("/v1/pairing"):
+                    continue
+                concrete = path.replace("{slot_id}", SLOT0).replace("{client_id}", "ws-x")
+                response = await http.request(method.upper(), concrete)
+                assert response.status_code == 401, (method, path)
+                assert response.json()["error"] == "unauthenticated"
+    entries = box.api_context.audit.entries(limit=1000)
+    assert entries and all(e.client_id is None and e.status == 401 for e in entries)
+
+
+async def test_a_foreign_certificate_fails_the_handshake(box, tmp_path):
+    from borne.secure_channel.ca import BoxCA
+
+    (tmp_path / "other").mkdir()
+    other = BoxCA.load_or_create(tmp_path / "other")
+    folder = tmp_path / "foreign"
+    folder.mkdir()
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (x509.CertificateSigningRequestBuilder()
+           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "x")]))
+           .sign(key, hashes.SHA256()))
+    cert = other.issue_client_cert(csr.public_bytes(serialization.Encoding.PEM),
+                                   client_id="ws-evil", name="Evil")
+    (folder / "c.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "c.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                     serialization.PrivateFormat.PKCS8,
+                                                     serialization.NoEncryption()))
+    context = raw_tls(cert=folder / "c.crt", key=folder / "c.key")
+    async with httpx.AsyncClient(verify=context, base_url=url(box)) as http:
+        with pytest.raises(httpx.TransportError):
+            response = await http.get("/v1/status")
+            await response.aread()
+
+
+async def test_revocation_is_immediate_even_on_open_connections(box, tmp_path):
+    folder = tmp_path / "ws"
+    result = await paired(box, folder)
+    async with BoxClient.from_directory(folder) as client:
+        await client.status()  # a keep-alive connection is now open
+        events = client.events(after=(await client.status())["last_event_seq"])
+        first = asyncio.create_task(events.__anext__())
+        await asyncio.sleep(0.3)
+        from borne.control.client import call
+
+        revoked = await asyncio.to_thread(call, box.config.control_socket, "revoke",
+                                          {"client_id": result.client_id})
+        assert revoked["streams_closed"] == 1
+        with pytest.raises(BoxError) as caught:
+            while True:
+                await asyncio.wait_for(first, 5)
+                first = asyncio.create_task(events.__anext__())
+        assert caught.value.code == "client_revoked"
+        with pytest.raises(BoxError) as caught:
+            await client.status()
+        assert (caught.value.status, caught.value.code) == (403, "client_revoked")
+
+
+async def test_wrong_codes_are_refused_and_close_the_window(box, tmp_path):
+    window = box.api_context.pairing.open()
+    wrong = f"{(int(window.code) + 1) % 1_000_000:06d}"
+    for attempt in range(5):
+        with pytest.raises(BoxError) as caught:
+            await pair(url(box), code=wrong, name="Intrus", directory=tmp_path / f"w{attempt}")
+        assert caught.value.code == ("pairing_wrong_code")
+    with pytest.raises(BoxError) as caught:
+        await pair(url(box), code=window.code, name="Late", directory=tmp_path / "late")
+    assert (caught.value.status, caught.value.code) == (409, "pairing_closed")
+    assert box.api_context.clients.count() == 0
+
+
+async def test_a_used_code_is_dead(box, tmp_path):
+    window = box.api_context.pairing.open()
+    await pair(url(box), code=window.code, name="A", directory=tmp_path / "a")
+    with pytest.raises(BoxError) as caught:
+        await pair(url(box), code=window.code, name="B", directory=tmp_path / "b")
+    assert caught.value.code == "pairing_closed"
+
+
+async def test_admin_lists_and_revokes_others_plain_client_cannot(box, tmp_path):
+    admin = await paired(box, tmp_path / "admin", "Back-office", admin=True)
+    plain = await paired(box, tmp_path / "plain", "Comptoir 2")
+    async with BoxClient.from_directory(tmp_path / "plain") as client:
+        with pytest.raises(BoxError) as caught:
+            await client._get("/v1/clients")
+        assert (caught.value.status, caught.value.code) == (403, "forbidden")
+        own = await client.audit()
+        assert own and {e["client_id"] for e in own} == {plain.client_id}
+    async with BoxClient.from_directory(tmp_path / "admin") as client:
+        listed = (await client._get("/v1/clients"))["clients"]
+        assert {c["client_id"] for c in listed} == {admin.client_id, plain.client_id}
+        response = await client._http.delete(f"/v1/clients/{plain.client_id}")
+        assert response.status_code == 200 and response.json()["revoked_at"]
+        everyone = {e["client_id"] for e in await client.audit(limit=1000)}
+        assert plain.client_id in everyone and admin.client_id in everyone
+
+
+async def test_errors_have_one_shape(box, tmp_path):
+    await paired(box, tmp_path / "ws")
+    async with BoxClient.from_directory(tmp_path / "ws", language="en") as client:
+        http = client._http
+        for method, path, status, code in [
+            ("GET", "/v1/nowhere", 404, "not_found"),
+            ("POST", "/v1/status", 405, "method_not_allowed"),
+            ("GET", "/v1/readers/nope/card", 404, "not_found"),
+            ("GET", "/v1/events?after=-3", 400, "bad_request"),
+            ("GET", "/v1/audit?after=x", 400, "bad_request"),
+        ]:
+            response = await http.request(method, path)
+            assert response.status_code == status, path
+            body = response.json()
+            assert set(body) == {"error", "message", "details"} and body["error"] == code
+            assert "Traceback" not in response.text
+        big = await http.post("/v1/pairing/start", content=b"{" + b" " * 200_000 + b"}",
+                              headers={"Content-Type": "application/json"})
+        assert big.status_code == 413 and big.json()["error"] == "payload_too_large"
+        garbage = await http.post("/v1/pairing/start", content=b"not json")
+        assert garbage.status_code == 400 and garbage.json()["error"] == "bad_request"
+
+
+async def test_event_stream_resumes_from_last_event_id(box, tmp_path, card_slots):
+    await paired(box, tmp_path / "ws")
+    async with BoxClient.from_directory(tmp_path / "ws") as client:
+        events = client.events(after=(await client.status())["last_event_seq"])
+        card_slots.insert(0, "vitale-single")
+        decoded = await wait_event(events, "card.decoded")
+        await events.aclose()
+        card_slots.remove(0)
+        await asyncio.sleep(0.8)  # pcscd notices the removal meanwhile
+        resumed = client.events(after=decoded.seq)
+        nxt = await asyncio.wait_for(resumed.__anext__(), 5)
+        assert nxt.seq == decoded.seq + 1 and nxt.type == "card.removed"
+        await resumed.aclose()

@@ -1,0 +1,298 @@
+"""Pairing: the window and its code, SPAKE2 both ways, wrong codes, a man in the middle (no sockets)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import secrets
+import time
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from spake2 import SPAKE2_B
+
+from borne.errors import MESSAGES, BorneError
+from borne.secure_channel import pairing
+from borne.secure_channel.pairing import PairingClient, PairingService, hkdf_sha256
+
+CSR = b"-----BEGIN CERTIFICATE REQUEST-----\nMIIB...workstation\n-----END CERTIFICATE REQUEST-----\n"
+CA_PEM = b"-----BEGIN CERTIFICATE-----\nbox CA\n-----END CERTIFICATE-----\n"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+class Issuer:  # stands for the CA: records what it was asked to sign
+    def __init__(self, ca_pem: bytes = CA_PEM) -> None:
+        self.calls: list[tuple[bytes, str]] = []
+        self.ca_pem = ca_pem
+
+    def __call__(self, csr_pem: bytes, name: str) -> tuple[bytes, bytes]:
+        self.calls.append((csr_pem, name))
+        return b"CERT for " + hashlib.sha256(csr_pem).hexdigest().encode(), self.ca_pem
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def service(clock):
+    return PairingService(clock)
+
+
+def attempt(service: PairingService, code: str, issue=None, csr: bytes = CSR,
+            name: str = "Comptoir 1"):
+    """A workstation's whole exchange with ``code``; returns (client, result)."""
+    client = PairingClient(code)
+    session, server_msg = service.start(client.start())
+    client.finish(server_msg)
+    result = service.complete(session, csr, name, client.request_mac(csr, name), issue or Issuer())
+    return client, result
+
+
+def code_of(error: pytest.ExceptionInfo[BorneError]) -> str:
+    return error.value.code
+
+
+def wrong(code: str) -> str:
+    while (guess := f"{secrets.randbelow(10**6):06d}") == code:
+        pass
+    return guess
+
+
+def test_happy_path_then_the_code_is_dead(service):
+    window = service.open()
+    issuer = Issuer()
+    client, (cert_pem, ca_pem, box_mac) = attempt(service, window.code, issuer)
+    assert issuer.calls == [(CSR, "Comptoir 1")] and ca_pem == CA_PEM
+    client.verify_response(cert_pem, ca_pem, box_mac)  # the box proved it knows the code
+    with pytest.raises(BorneError) as caught:
+        attempt(service, window.code)
+    assert code_of(caught) == "pairing_closed"
+
+
+def test_code_is_six_uniform_digits_and_never_shown(service, clock, monkeypatch, caplog):
+    asked: list[int] = []
+    real = secrets.randbelow
+    monkeypatch.setattr(pairing.secrets, "randbelow", lambda n: asked.append(n) or real(n))
+    codes = [service.open().code for _ in range(2000)]
+    assert set(asked) == {10**6}
+    assert all(len(c) == 6 and c.isdigit() for c in codes)
+    assert any(c.startswith("0") for c in codes) and len(set(codes)) > 1990
+    caplog.set_level(logging.DEBUG)
+    window = service.open()
+    client, _ = attempt(service, window.code)
+    shown = repr(window) + repr(client) + str(service.status()) + caplog.text
+    assert window.code not in shown
+
+
+def test_status_and_expiry(service, clock):
+    assert service.status() == {"open": False, "seconds_left": 0.0, "failures": 0,
+                                "max_failures": 5, "pending": 0}
+    window = service.open()
+    client = PairingClient(window.code)
+    session, server_msg = service.start(client.start())
+    clock.now += 100
+    assert service.status() == {"open": True, "seconds_left": 20.0, "failures": 0,
+                                "max_failures": 5, "pending": 1}
+    clock.now += 20  # the window is over: its pending sessions die with it
+    client.finish(server_msg)
+    with pytest.raises(BorneError) as caught:
+        service.complete(session, CSR, "x", client.request_mac(CSR, "x"), Issuer())
+    assert code_of(caught) == "pairing_closed" and service.status()["open"] is False
+    with pytest.raises(BorneError) as caught:
+        service.start(PairingClient(window.code).start())
+    assert code_of(caught) == "pairing_closed"
+
+
+def test_wrong_codes_are_counted_and_the_fifth_closes_the_window(service):
+    window = service.open()
+    for failures in range(1, 6):
+        with pytest.raises(BorneError) as caught:
+            attempt(service, wrong(window.code))
+        assert code_of(caught) == "pairing_wrong_code"
+        assert service.status()["failures"] == failures
+    assert service.status()["open"] is False
+    with pytest.raises(BorneError) as caught:
+        attempt(service, window.code)  # even the right code: the window is gone
+    assert code_of(caught) == "pairing_closed"
+    assert service.open().code and service.status()["failures"] == 0  # a new window: zero
+
+
+def test_a_session_gives_one_try(service):
+    window = service.open()
+    client = PairingClient(window.code)
+    session, server_msg = service.start(client.start())
+    client.finish(server_msg)
+    with pytest.raises(BorneError) as caught:
+        service.complete(session, CSR, "x", b"\0" * 32, Issuer())
+    assert code_of(caught) == "pairing_wrong_code"
+    with pytest.raises(BorneError) as caught:  # the right proof, but the session is spent
+        service.complete(session, CSR, "x", client.request_mac(CSR, "x"), Issuer())
+    assert code_of(caught) == "pairing_session_unknown"
+
+
+def test_bad_csr_from_issuer_keeps_the_window_open(service):
+    window = service.open()
+
+    def refuse(csr_pem: bytes, name: str) -> tuple[bytes, bytes]:
+        raise BorneError(code="pairing_bad_csr")
+
+    with pytest.raises(BorneError) as caught:
+        attempt(service, window.code, refuse)
+    assert code_of(caught) == "pairing_bad_csr"
+    assert service.status()["open"] and service.status()["failures"] == 0
+    attempt(service, window.code)
+
+
+def test_busy_and_malformed(service):
+    window = service.open()
+    for _ in range(8):
+        service.start(PairingClient(window.code).start())
+    with pytest.raises(BorneError) as caught:
+        service.start(PairingClient(window.code).start())
+    assert code_of(caught) == "pairing_busy"
+    service.open()  # reopening drops the pending sessions
+    good = PairingClient("123456").start()
+    for msg in (b"", good[:-1], b"B" + good[1:], b"A" + b"\xff" * 32, "A" * 33, good + b"\0"):
+        with pytest.raises(BorneError) as caught:
+            service.start(msg)  # type: ignore[arg-type]
+        assert code_of(caught) == "pairing_bad_request"
+    client = PairingClient("123456")
+    session, _ = service.start(client.start())
+    for args in ((session, "csr", "x", b"m"), (session, CSR, b"x", b"m"), (session, CSR, "x", "m"),
+                 (session, b"", "x", b"m"), (session, CSR, "x" * 300, b"m")):
+        with pytest.raises(BorneError) as caught:
+            service.complete(*args, Issuer())  # type: ignore[arg-type]
+        assert code_of(caught) == "pairing_bad_request"
+    assert service.status()["failures"] == 0
+    with pytest.raises(BorneError) as caught:
+        PairingClient("12a456")
+    assert code_of(caught) == "pairing_bad_request"
+
+
+def test_man_in_the_middle_with_a_wrong_guess(service):
+    """Mallory sits between the workstation and the box, runs SPAKE2 with each, guesses wrong."""
+    window = service.open()
+    guess = wrong(window.code)
+    workstation = PairingClient(window.code)
+    ws_msg = workstation.start()
+    # Mallory towards the box, as a workstation:
+    towards_box = PairingClient(guess)
+    session, box_msg = service.start(towards_box.start())
+    towards_box.finish(box_msg)
+    # Mallory towards the workstation, as the box (SPAKE2 B with her guess):
+    fake_box = SPAKE2_B(guess.encode(), idA=pairing.ID_WORKSTATION, idB=pairing.ID_BOX)
+    workstation.finish(fake_box.start())
+    k_mallory = pairing.hkdf_sha256(fake_box.finish(ws_msg), pairing.HKDF_INFO)
+    ws_mac = workstation.request_mac(CSR, "Comptoir 1")
+    # 1. Relaying the workstation's own proof to the box fails: keys differ on each side.
+    with pytest.raises(BorneError) as caught:
+        service.complete(session, CSR, "Comptoir 1", ws_mac, Issuer())
+    assert code_of(caught) == "pairing_wrong_code"
+    # 2. Its own proof, for its own CSR, fails too.
+    mallory = PairingClient(guess)
+    session, box_msg = service.start(mallory.start())
+    mallory.finish(box_msg)
+    evil_csr = CSR.replace(b"workstation", b"mallory")
+    with pytest.raises(BorneError) as caught:
+        service.complete(session, evil_csr, "Comptoir 1", mallory.request_mac(evil_csr, "Comptoir 1"),
+                         Issuer())
+    assert code_of(caught) == "pairing_wrong_code"
+    # 3. Passing its own CA off as the box's: the workstation refuses it.
+    evil_ca = b"-----BEGIN CERTIFICATE-----\nMallory CA\n-----END CERTIFICATE-----\n"
+    evil_cert = b"cert for the workstation, signed by Mallory CA"
+    with pytest.raises(BorneError) as caught:
+        workstation.verify_response(evil_cert, evil_ca,
+                                    pairing.response_mac(k_mallory, evil_cert, evil_ca))
+    assert code_of(caught) == "pairing_box_not_authenticated"
+    assert service.status()["failures"] == 2
+
+
+def test_pure_relay_cannot_swap_the_csr_or_the_ca(service):
+    """Mallory forwards the SPAKE2 messages unchanged (so she has no key) and edits the payloads."""
+    window = service.open()
+
+    def relayed() -> tuple[PairingClient, str, bytes]:
+        workstation = PairingClient(window.code)
+        session, server_msg = service.start(workstation.start())
+        workstation.finish(server_msg)
+        return workstation, session, workstation.request_mac(CSR, "Comptoir 1")
+
+    for csr, name in ((CSR.replace(b"workstation", b"mallory"), "Comptoir 1"), (CSR, "Mallory")):
+        _, session, mac = relayed()
+        with pytest.raises(BorneError) as caught:
+            service.complete(session, csr, name, mac, Issuer())
+        assert code_of(caught) == "pairing_wrong_code"
+    workstation, session, mac = relayed()
+    cert, ca, box_mac = service.complete(session, CSR, "Comptoir 1", mac, Issuer())
+    workstation.verify_response(cert, ca, box_mac)
+    for evil in ((cert, b"Mallory CA"), (b"Mallory cert", ca)):
+        with pytest.raises(BorneError):
+            workstation.verify_response(*evil, box_mac)
+
+
+def test_both_proofs_use_constant_time_comparison(service, monkeypatch):
+    compared: list[int] = []
+    real = pairing.hmac.compare_digest
+    monkeypatch.setattr(pairing.hmac, "compare_digest",
+                        lambda a, b: compared.append(len(a)) or real(a, b))
+    window = service.open()
+    with pytest.raises(BorneError):
+        attempt(service, wrong(window.code))
+    client, result = attempt(service, window.code)
+    client.verify_response(*result)
+    assert compared == [32, 32, 32]
+
+
+def test_one_digit_off_codes_fail(clock):
+    service = PairingService(clock, max_failures=1000)  # one window for every near miss
+    code = service.open().code
+    near = {code[:i] + d + code[i + 1:] for i in range(6) for d in "0123456789"} - {code}
+    near |= {code[1:], code + "0", "0" + code}  # lengths differ: still other passwords
+    for guess in sorted(near):
+        with pytest.raises(BorneError) as caught:
+            attempt(service, guess)
+        assert code_of(caught) == "pairing_wrong_code"
+    assert service.status()["failures"] == len(near)
+
+
+def test_random_wrong_codes_never_pair_across_windows(service):
+    """Property: no wrong code ever pairs; every fifth failure closes the window.
+
+    Real SPAKE2 costs ~20 ms per attempt here, so the default run tries 400 codes
+    (about 8 s); ``BORNE_PAIRING_TRIALS=2000`` runs the full 2,000 (about 45 s).
+    """
+    trials = int(os.environ.get("BORNE_PAIRING_TRIALS", "400"))
+    started, windows = time.monotonic(), 0
+    for i in range(trials):
+        if i % 5 == 0:
+            window, windows = service.open(), windows + 1
+        with pytest.raises(BorneError) as caught:
+            attempt(service, wrong(window.code))
+        assert code_of(caught) == "pairing_wrong_code"
+        assert service.status()["open"] is (i % 5 != 4)
+    assert windows == -(-trials // 5) and time.monotonic() - started < 60
+
+
+def test_hkdf_matches_rfc5869_implementation():
+    for key, info in ((b"k" * 32, b"borne pairing v1"), (os.urandom(32), b"")):
+        reference = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(key)
+        assert hkdf_sha256(key, info) == reference
+    assert len(hkdf_sha256(b"k", b"i", length=80)) == 80
+
+
+def test_every_pairing_code_has_messages():
+    for code in ("closed", "busy", "bad_request", "wrong_code", "session_unknown", "bad_csr",
+                 "box_not_authenticated"):
+        assert MESSAGES[f"pairing_{code}"].fr and MESSAGES[f"pairing_{code}"].en

@@ -18,7 +18,8 @@ DEBIAN_PACKAGES=(
   swig              # pyscard's build tool
   pcsc-tools        # smartcard_list.txt (ATR names) and pcsc_scan
   python3-venv python3-dev gcc
-  util-linux        # unshare/mount: a private /run/pcscd for the simulator and tests
+  util-linux        # unshare/mount/nsenter: a private /run/pcscd for the simulator and tests
+  curl              # the API tests call the box as a vendor would
 )
 
 need_root() {

@@ -151,6 +151,10 @@ class ApiConfig(_Section):
     #: How long the pairing window stays open, and how many wrong codes close it.
     pairing_window_s: float = 120.0
     pairing_max_failures: int = 5
+    #: A client must finish its TLS handshake within this time, and an idle
+    #: keep-alive connection is closed after ``keepalive_s``.
+    handshake_timeout_s: float = 10.0
+    keepalive_s: float = 30.0
 
 
 class Config(_Section):

@@ -69,7 +69,7 @@ async def test_every_endpoint_refuses_a_client_without_certificate(box):
     assert entries and all(e.client_id is None and e.status == 401 for e in entries)
 
 
-async def test_a_foreign_certificate_fails_the_handshake(box, tmp_path):
+async def test_a_foreign_certificate_fails_the_handshake(box, tmp_path, caplog):
     from borne.secure_channel.ca import BoxCA
 
     (tmp_path / "other").mkdir()
@@ -96,6 +96,10 @@ async def test_a_foreign_certificate_fails_the_handshake(box, tmp_path):
         with pytest.raises(httpx.TransportError):
             response = await http.get("/v1/status")
             await response.aread()
+    # The box's log says who tried and why (asyncio alone would stay silent).
+    refused = [r.getMessage() for r in caplog.records if "TLS refused" in r.getMessage()]
+    assert refused and "127.0.0.1" in refused[0]
+    assert "unable to get local issuer certificate" in refused[0]
 
 
 async def test_revocation_is_immediate_even_on_open_connections(box, tmp_path):

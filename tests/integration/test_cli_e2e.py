@@ -144,3 +144,65 @@ def test_status_without_a_daemon_says_so(tmp_path):
     run = subprocess.run(BORNE + ["--config", str(config), "status"], capture_output=True, text=True)
     assert run.returncode == 2 and "[control_unavailable]" in run.stderr
     assert "ne répond pas" in run.stderr
+
+
+def test_vendor_flow_pair_open_client_pair_then_curl(tmp_path):
+    """The API issue's "done when", as a new vendor does it, against `borne sim run`."""
+    import re
+    import shutil
+    import stat
+
+    config = tmp_path / "borne.toml"
+    config.write_text(f'[daemon]\nruntime_dir = "{tmp_path}/run"\ndata_dir = "{tmp_path}/data"\n'
+                      '[readers]\nsmartcard = "sim"\n')
+    launcher = ("from borne.sim.namespace import isolate_network; isolate_network(); "
+                "from borne.cli.main import main; raise SystemExit(main())")
+    sim = subprocess.Popen([sys.executable, "-c", launcher, "--config", str(config), "sim", "run"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=_fresh_namespace_env())
+    cli = BORNE + ["--config", str(config)]
+    # The simulated box has its own network: the "workstation" commands run inside it.
+    workstation = ["nsenter", "--net=/proc/%d/ns/net" % sim.pid]
+    ws = tmp_path / "ws"
+    try:
+        for line in sim.stdout:
+            if "simulated box ready" in line:
+                break
+        opened = subprocess.run(cli + ["pair", "open"], capture_output=True, text=True, timeout=30)
+        assert opened.returncode == 0, opened.stderr
+        code = re.search(r"Code d'appairage : (\d{6})", opened.stdout).group(1)
+        paired = subprocess.run(workstation + BORNE + [
+            "client", "pair", "--box", "https://127.0.0.1:8443", "--code", code,
+            "--name", "Comptoir 1", "--dir", str(ws)], capture_output=True, text=True, timeout=60)
+        assert paired.returncode == 0, paired.stderr
+        assert stat.S_IMODE((ws / "client.key").stat().st_mode) == 0o600
+        assert (ws / "client.crt").exists() and (ws / "ca.crt").exists()
+        listed = subprocess.run(cli + ["clients", "list"], capture_output=True, text=True)
+        assert "Comptoir 1" in listed.stdout and "active" in listed.stdout
+        subprocess.run(cli + ["sim", "insert", "0", "vitale-family"], check=True, capture_output=True)
+        curl = shutil.which("curl")
+        assert curl, "curl is installed by dev.sh"
+        mtls = ["--cacert", str(ws / "ca.crt"), "--cert", str(ws / "client.crt"),
+                "--key", str(ws / "client.key")]
+        deadline = time.monotonic() + 10
+        card = {}
+        while time.monotonic() < deadline and card.get("type") != "vitale":
+            run = subprocess.run(workstation + [curl, "-s", *mtls,
+                                 "https://localhost:8443/v1/readers/borne-sim-00-00/card"],
+                                 capture_output=True, text=True)
+            card = json.loads(run.stdout) if run.stdout.startswith("{") else {}
+            time.sleep(0.2)
+        assert card["type"] == "vitale" and len(card["beneficiaries"]) == 3
+        status = json.loads(subprocess.run(workstation + [curl, "-s", *mtls,
+                                           "https://localhost:8443/v1/status"],
+                                           capture_output=True, text=True).stdout)
+        assert status["client"]["name"] == "Comptoir 1"
+        # Without a certificate: refused with the JSON error; foreign certificate: no TLS at all.
+        bare = subprocess.run(workstation + [curl, "-s", "--cacert", str(ws / "ca.crt"),
+                              "https://localhost:8443/v1/status"], capture_output=True, text=True)
+        assert json.loads(bare.stdout)["error"] == "unauthenticated"
+        audit = subprocess.run(cli + ["audit", "verify"], capture_output=True, text=True)
+        assert audit.returncode == 0 and "intact" in audit.stdout
+    finally:
+        sim.send_signal(signal.SIGINT)
+        assert sim.wait(20) == 0

@@ -4,8 +4,14 @@ aiohttp is used because its handlers reach the connection's ``ssl_object``
 (``request.transport.get_extra_info``), so each request knows which verified
 client certificate was presented, without patching the server; it also brings
 streaming responses (SSE) and WebSockets (the APDU channel) in one maintained
-library. The socket is created with ``loop.create_server`` so the TLS handshake
-has a deadline (a client that opens a connection and says nothing is dropped).
+library.
+
+The TLS handshake is done by :class:`_TlsGate` (``loop.start_tls``) before the
+connection is handed to aiohttp, for two reasons: it has a deadline (a client
+that opens a connection and says nothing is dropped), and a refused client is
+logged with its address and OpenSSL's reason ("certificate has expired",
+"unable to get local issuer certificate"...), which asyncio's own TLS server
+keeps silent.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+from typing import Any
 
 from aiohttp import web
 
@@ -36,6 +43,48 @@ def build_app(context: ApiContext) -> web.Application:
     app[CONTEXT] = context
     app.add_routes(routes)
     return app
+
+
+class _TlsGate(asyncio.Protocol):
+    """Owns a new TCP connection until its TLS handshake is done, then gives it to aiohttp."""
+
+    def __init__(self, factory: Any, ssl_context: ssl.SSLContext, timeout_s: float) -> None:
+        self._factory = factory
+        self._ssl = ssl_context
+        self._timeout_s = timeout_s
+        self._task: asyncio.Task[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.pause_reading()  # the ClientHello waits in the kernel for start_tls
+        self._task = asyncio.get_running_loop().create_task(self._handshake(transport))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def _handshake(self, transport: asyncio.Transport) -> None:
+        peer = transport.get_extra_info("peername")
+        where = f"{peer[0]}:{peer[1]}" if peer else "?"
+        loop = asyncio.get_running_loop()
+        try:
+            secured = await loop.start_tls(transport, self, self._ssl, server_side=True,
+                                           ssl_handshake_timeout=self._timeout_s)
+        except ssl.SSLCertVerificationError as error:
+            log.warning("TLS refused from %s: client certificate rejected: %s", where,
+                        error.verify_message)
+            transport.abort()
+            return
+        except (ssl.SSLError, ConnectionError, OSError, asyncio.TimeoutError) as error:
+            reason = getattr(error, "reason", None) or type(error).__name__
+            log.warning("TLS refused from %s: %s", where, reason)
+            transport.abort()
+            return
+        if secured is None:  # the peer went away during the handshake
+            return
+        protocol = self._factory()
+        secured.set_protocol(protocol)
+        protocol.connection_made(secured)
 
 
 class ApiServer:
@@ -65,9 +114,10 @@ class ApiServer:
                                      max_line_size=8190, max_field_size=8190)
         await self._runner.setup()
         loop = asyncio.get_running_loop()
+        factory = self._runner.server
         self._server = await loop.create_server(
-            self._runner.server, self._host, self._port, ssl=self._ssl,
-            ssl_handshake_timeout=self._handshake_timeout_s, reuse_address=True)
+            lambda: _TlsGate(factory, self._ssl, self._handshake_timeout_s),
+            self._host, self._port, reuse_address=True)
         log.info("API listening on https://%s:%d", self._host, self.port)
 
     async def stop(self) -> None:

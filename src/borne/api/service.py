@@ -50,4 +50,7 @@ def build_api(config: Config, core: Any, bus: Any, clock: Any) -> tuple[Any, Any
         language=config.daemon.language, heartbeat_s=config.api.heartbeat_s,
         sse_queue=config.api.stream_queue)
     tls = server_context(data / "ca.crt", cert_path, key_path, allow_tls12=config.api.allow_tls12)
-    return ApiServer(context, tls, host=config.api.host, port=config.api.port), context
+    server = ApiServer(context, tls, host=config.api.host, port=config.api.port,
+                       keepalive_s=config.api.keepalive_s,
+                       handshake_timeout_s=config.api.handshake_timeout_s)
+    return server, context

@@ -296,3 +296,24 @@ def test_every_pairing_code_has_messages():
     for code in ("closed", "busy", "bad_request", "wrong_code", "session_unknown", "bad_csr",
                  "box_not_authenticated"):
         assert MESSAGES[f"pairing_{code}"].fr and MESSAGES[f"pairing_{code}"].en
+
+
+def test_a_message_off_the_curve_is_a_bad_request_not_a_crash():
+    """Found by the API fuzz run: about half of random 32-byte points are not on the curve."""
+    from borne.errors import BorneError
+    from borne.secure_channel.pairing import PairingService
+
+    class Clock:
+        def monotonic(self) -> float:
+            return 0.0
+
+    service = PairingService(Clock())
+    refused = 0
+    for filler in range(256):
+        service.open()  # a fresh window: accepted points must not fill the pending sessions
+        try:
+            service.start(b"A" + bytes([filler]) * 32)
+        except BorneError as error:
+            assert error.code == "pairing_bad_request"
+            refused += 1
+    assert refused > 0

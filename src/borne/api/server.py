@@ -53,6 +53,12 @@ class _TlsGate(asyncio.Protocol):
         self._ssl = ssl_context
         self._timeout_s = timeout_s
         self._task: asyncio.Task[None] | None = None
+        # Bytes that arrive with the end of the handshake (the first request often
+        # does) reach this protocol before aiohttp's is attached: kept and replayed.
+        self._early: list[bytes] = []
+
+    def data_received(self, data: bytes) -> None:
+        self._early.append(data)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -85,14 +91,23 @@ class _TlsGate(asyncio.Protocol):
         protocol = self._factory()
         secured.set_protocol(protocol)
         protocol.connection_made(secured)
+        for chunk in self._early:
+            protocol.data_received(chunk)
+        self._early.clear()
 
 
 class ApiServer:
-    """Serves :func:`build_app` over TLS on ``host:port`` (port 0: any free port)."""
+    """Serves :func:`build_app` over TLS on ``host:port`` (port 0: any free port).
+
+    ``app`` replaces the built application (benchmarks add a trivial route to
+    compare against).
+    """
 
     def __init__(self, context: ApiContext, ssl_context: ssl.SSLContext, *, host: str, port: int,
-                 keepalive_s: float = 30.0, handshake_timeout_s: float = 10.0) -> None:
+                 keepalive_s: float = 30.0, handshake_timeout_s: float = 10.0,
+                 app: web.Application | None = None) -> None:
         self.context = context
+        self._app = app
         self._ssl = ssl_context
         self._host = host
         self._port = port
@@ -109,7 +124,8 @@ class ApiServer:
 
     async def start(self) -> None:
         """Listen; returns once the socket is bound."""
-        self._runner = web.AppRunner(build_app(self.context), access_log=None,
+        app = self._app if self._app is not None else build_app(self.context)
+        self._runner = web.AppRunner(app, access_log=None,
                                      keepalive_timeout=self._keepalive_s,
                                      max_line_size=8190, max_field_size=8190)
         await self._runner.setup()
@@ -130,6 +146,7 @@ class ApiServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None

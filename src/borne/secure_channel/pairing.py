@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from spake2 import SPAKE2_A, SPAKE2_B
+from spake2.ed25519_basic import NotOnCurve
 from spake2.spake2 import SPAKEError
 
 from ..errors import BorneError
@@ -168,7 +169,9 @@ class PairingService:
             server_msg = box.start()
             try:
                 key = box.finish(client_msg)
-            except (SPAKEError, ValueError):  # not a point of the group, or a reflected message
+            # Not a point of the group (spake2 raises NotOnCurve, not SPAKEError, for
+            # 32 bytes off the curve), or a reflected message.
+            except (SPAKEError, NotOnCurve, ValueError):
                 raise BorneError("not a SPAKE2 workstation message",
                                  code="pairing_bad_request") from None
             session_id = secrets.token_urlsafe(16)

@@ -200,3 +200,40 @@ async def test_event_stream_resumes_from_last_event_id(box, tmp_path, card_slots
         nxt = await asyncio.wait_for(resumed.__anext__(), 5)
         assert nxt.seq == decoded.seq + 1 and nxt.type == "card.removed"
         await resumed.aclose()
+
+
+async def test_server_certificate_renewed_without_restart(tmp_path, sim_pcscd):
+    """A certificate reissued by the renewal task is served to new connections at once."""
+    from borne.api.server import ApiServer
+
+    box = await start_box(tmp_path)
+    try:
+        calls = []
+
+        def renew():
+            calls.append(1)
+            return box.api_context.ca.ensure_server_cert(["renewed.example"], ["127.0.0.1"])
+
+        server = ApiServer(box.api_context, box.api._ssl, host="127.0.0.1", port=0,
+                           renew=renew, renew_every_s=0.1)
+        await server.start()
+        try:
+            import ssl as _ssl
+            from cryptography import x509
+
+            deadline = asyncio.get_running_loop().time() + 5
+            names = []
+            while asyncio.get_running_loop().time() < deadline and "renewed.example" not in names:
+                await asyncio.sleep(0.2)
+                reader, writer = await asyncio.open_connection(
+                    "127.0.0.1", server.port, ssl=raw_tls(), server_hostname="x")
+                der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+                writer.close()
+                san = x509.load_der_x509_certificate(der).extensions.get_extension_for_class(
+                    x509.SubjectAlternativeName).value
+                names = san.get_values_for_type(x509.DNSName)
+            assert calls and "renewed.example" in names
+        finally:
+            await server.stop()
+    finally:
+        await box.stop()

@@ -105,9 +105,15 @@ class ApiServer:
 
     def __init__(self, context: ApiContext, ssl_context: ssl.SSLContext, *, host: str, port: int,
                  keepalive_s: float = 30.0, handshake_timeout_s: float = 10.0,
-                 app: web.Application | None = None) -> None:
+                 app: web.Application | None = None,
+                 renew: Any = None, renew_every_s: float = 12 * 3600) -> None:
         self.context = context
         self._app = app
+        # Called periodically: re-issues the server certificate if it nears expiry and
+        # returns its (cert, key) paths, loaded into the live context for new handshakes.
+        self._renew = renew
+        self._renew_every_s = renew_every_s
+        self._renewer: asyncio.Task[None] | None = None
         self._ssl = ssl_context
         self._host = host
         self._port = port
@@ -135,9 +141,24 @@ class ApiServer:
             lambda: _TlsGate(factory, self._ssl, self._handshake_timeout_s),
             self._host, self._port, reuse_address=True)
         log.info("API listening on https://%s:%d", self._host, self.port)
+        if self._renew is not None:
+            self._renewer = asyncio.create_task(self._keep_certificate_fresh())
+
+    async def _keep_certificate_fresh(self) -> None:
+        """A box runs for months: renew its server certificate without a restart."""
+        while True:
+            await asyncio.sleep(self._renew_every_s)
+            try:
+                cert_path, key_path = await asyncio.to_thread(self._renew)
+                self._ssl.load_cert_chain(cert_path, key_path)
+            except Exception:  # keep serving with the current certificate; say so
+                log.exception("server certificate renewal failed")
 
     async def stop(self) -> None:
         """Close the listener, end open streams, and release the app."""
+        if self._renewer is not None:
+            self._renewer.cancel()
+            self._renewer = None
         for streams in list(self.context.streams.values()):
             for stream in list(streams):
                 stream.subscription.close()

@@ -52,5 +52,6 @@ def build_api(config: Config, core: Any, bus: Any, clock: Any) -> tuple[Any, Any
     tls = server_context(data / "ca.crt", cert_path, key_path, allow_tls12=config.api.allow_tls12)
     server = ApiServer(context, tls, host=config.api.host, port=config.api.port,
                        keepalive_s=config.api.keepalive_s,
-                       handshake_timeout_s=config.api.handshake_timeout_s)
+                       handshake_timeout_s=config.api.handshake_timeout_s,
+                       renew=lambda: ca.ensure_server_cert(names, addresses))
     return server, context

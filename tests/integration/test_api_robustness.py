@@ -33,16 +33,9 @@ async def box(tmp_path, sim_pcscd):
 
 
 def _csr() -> bytes:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    from borne.client.pairing import make_key_and_csr
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    csr = (x509.CertificateSigningRequestBuilder()
-           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Intrus")]))
-           .sign(key, hashes.SHA256()))
-    return csr.public_bytes(serialization.Encoding.PEM)
+    return make_key_and_csr("Intrus")[1]
 
 
 def _wrong(code: str) -> str:

@@ -79,7 +79,8 @@ def _fresh_namespace_env() -> dict[str, str]:
             if k not in ("BORNE_PRIVATE_PCSCD_SOCKET", "BORNE_PRIVATE_NETWORK")}
 
 
-def test_sim_run_insert_status_remove(tmp_path):
+def start_sim(tmp_path):
+    """`borne sim run` in a child with its own namespaces; returns (process, cli prefix)."""
     config = tmp_path / "borne.toml"
     config.write_text(f'[daemon]\nruntime_dir = "{tmp_path}/run"\ndata_dir = "{tmp_path}/data"\n'
                       '[readers]\nsmartcard = "sim"\n')
@@ -89,7 +90,11 @@ def test_sim_run_insert_status_remove(tmp_path):
     sim = subprocess.Popen([sys.executable, "-c", launcher, "--config", str(config), "sim", "run"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            env=_fresh_namespace_env())
-    cli = BORNE + ["--config", str(config)]
+    return sim, BORNE + ["--config", str(config)]
+
+
+def test_sim_run_insert_status_remove(tmp_path):
+    sim, cli = start_sim(tmp_path)
     try:
         assert sim.stdout is not None
         for line in sim.stdout:
@@ -152,15 +157,7 @@ def test_vendor_flow_pair_open_client_pair_then_curl(tmp_path):
     import shutil
     import stat
 
-    config = tmp_path / "borne.toml"
-    config.write_text(f'[daemon]\nruntime_dir = "{tmp_path}/run"\ndata_dir = "{tmp_path}/data"\n'
-                      '[readers]\nsmartcard = "sim"\n')
-    launcher = ("from borne.sim.namespace import isolate_network; isolate_network(); "
-                "from borne.cli.main import main; raise SystemExit(main())")
-    sim = subprocess.Popen([sys.executable, "-c", launcher, "--config", str(config), "sim", "run"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           env=_fresh_namespace_env())
-    cli = BORNE + ["--config", str(config)]
+    sim, cli = start_sim(tmp_path)
     # The simulated box has its own network: the "workstation" commands run inside it.
     workstation = ["nsenter", "--net=/proc/%d/ns/net" % sim.pid]
     ws = tmp_path / "ws"

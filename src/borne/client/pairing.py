@@ -23,7 +23,7 @@ import httpx
 from .api import BoxError, raise_for_error
 from .store import WorkstationFiles
 
-__all__ = ["PairedBox", "pair"]
+__all__ = ["PairedBox", "make_key_and_csr", "pair"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,8 @@ class PairedBox:
     directory: Path
 
 
-def _key_and_csr(name: str) -> tuple[bytes, bytes]:
+def make_key_and_csr(name: str) -> tuple[bytes, bytes]:
+    """A new EC P-256 private key (PEM, unencrypted) and a CSR for it, named ``name``."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -72,7 +73,7 @@ async def pair(url: str, *, code: str, name: str, directory: str | Path,
     files = WorkstationFiles(Path(directory))
     if files.key.exists():
         raise BoxError(0, "already_paired", f"{files.key} exists: use another folder")
-    key_pem, csr_pem = _key_and_csr(name)
+    key_pem, csr_pem = make_key_and_csr(name)
     spake = PairingClient(code)
     base = url.rstrip("/")
     async with httpx.AsyncClient(verify=_unverified_tls(), timeout=timeout) as http:

@@ -103,23 +103,25 @@ def _sse(folder: str, base: str, streams: int, ready, out, stop_after: float) ->
     async def follow(http: httpx.AsyncClient, results: list, start_seq: int) -> None:
         last = start_seq
         lost = disorder = 0
-        async with http.stream("GET", "/v1/events", headers={"Last-Event-ID": str(start_seq)},
-                               timeout=httpx.Timeout(10, read=None)) as response:
-            ready.put(1)
-            seq = None
-            async for line in response.aiter_lines():
-                now = time.monotonic_ns()
-                if line.startswith("id: "):
-                    seq = int(line[4:])
-                    if seq != last + 1:
-                        lost += seq > last + 1
-                        disorder += seq <= last
-                    last = seq
-                elif line.startswith("data: ") and streams == 1:
-                    data = json.loads(line[6:])
-                    if "detected_ns" in data:
-                        results.append((data.get("type", ""), now - data["detected_ns"], seq))
-        results.append(("summary", lost, disorder))
+        try:
+            async with http.stream("GET", "/v1/events", headers={"Last-Event-ID": str(start_seq)},
+                                   timeout=httpx.Timeout(10, read=None)) as response:
+                ready.put(1)
+                seq = None
+                async for line in response.aiter_lines():
+                    now = time.monotonic_ns()
+                    if line.startswith("id: "):
+                        seq = int(line[4:])
+                        if seq != last + 1:
+                            lost += seq > last + 1
+                            disorder += seq <= last
+                        last = seq
+                    elif line.startswith("data: ") and streams == 1:
+                        data = json.loads(line[6:])
+                        if "detected_ns" in data:
+                            results.append((data.get("type", ""), now - data["detected_ns"], seq))
+        finally:  # also when cancelled at the end of the run: the stream's verdict counts
+            results.append(("summary", lost, disorder, last))
 
     async def main() -> None:
         context = _context(folder)
@@ -202,9 +204,10 @@ async def run(args: argparse.Namespace) -> None:
             await asyncio.to_thread(slots.remove, 0, wait=True)
         results = await asyncio.to_thread(out.get)
         await asyncio.to_thread(listener.join)
-        inserted = [ns / 1e6 for kind, ns, _ in results if kind == "" and ns > 0]
+        timings = [r for r in results if r[0] != "summary"]
         # `type` is only in card.decoded data; card.inserted/removed have no `type`.
-        decoded = [ns / 1e6 for kind, ns, _ in results if kind == "vitale"]
+        inserted = [ns / 1e6 for kind, ns, _ in timings if kind == "" and ns > 0]
+        decoded = [ns / 1e6 for kind, ns, _ in timings if kind == "vitale"]
         print(f"3. pcscd notification -> SSE client (mTLS, other process), {args.insertions} insertions")
         print("   " + summary("card.inserted/removed received", inserted))
         print("   " + summary("card.decoded received", decoded) + "   (goal p99 < 20 ms)")
@@ -230,10 +233,12 @@ async def run(args: argparse.Namespace) -> None:
             summaries = [r for r in results if r[0] == "summary"]
             lost = sum(r[1] for r in summaries)
             disorder = sum(r[2] for r in summaries)
+            complete = sum(r[3] == box.bus.last_seq for r in summaries)
             print(f"4. soak {args.soak_s:.0f} s, 50 SSE clients, {cycles} card cycles, "
                   f"{box.bus.last_seq} events: RSS {start_rss:.1f} -> {end_rss:.1f} MB "
-                  f"(growth {end_rss - start_rss:+.1f} MB, goal < 5), streams ended: "
-                  f"{len(summaries)}, lost: {lost}, out of order: {disorder}")
+                  f"(growth {end_rss - start_rss:+.1f} MB, goal < 5); streams checked: "
+                  f"{len(summaries)}, reached the last event: {complete}, gaps: {lost}, "
+                  f"out of order: {disorder}")
         slots.remove_all()
         await box.stop()
 

@@ -126,10 +126,15 @@ class Core:
         slot = self.slots.get(slot_id)
         return slot.card if slot else None
 
-    def snapshot(self, *, identity: bool) -> dict[str, Any]:
+    def readers(self, *, identity: bool) -> list[dict[str, Any]]:
+        """Every slot as JSON, by name; card contents only with ``identity=True``."""
+        return [slot.to_dict(identity=identity, language=self.language)
+                for slot in sorted(self.slots.values(), key=lambda s: s.info.name)]
+
+    def snapshot(self, *, identity: bool, with_readers: bool = True) -> dict[str, Any]:
         """The whole state as JSON: what ``borne status --json`` prints."""
         wall = self.clock.wall()
-        return {
+        state = {
             "version": __version__,
             "api_level": API_LEVEL,
             "mode": self.mode,
@@ -137,11 +142,10 @@ class Core:
             "clock": {"wall": wall.iso, "synchronised": wall.synchronised},
             "devices": self.devices,
             "last_event_seq": self.bus.last_seq,
-            "readers": [
-                slot.to_dict(identity=identity, language=self.language)
-                for slot in sorted(self.slots.values(), key=lambda s: s.info.name)
-            ],
         }
+        if with_readers:
+            state["readers"] = self.readers(identity=identity)
+        return state
 
     # -- grace --------------------------------------------------------------------------------
 

@@ -81,14 +81,10 @@ class Daemon:
             return [record.to_dict() for record in api_context().clients.list()]
 
         async def revoke(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
-            from .api.routes import close_streams
-
-            context = api_context()
             client_id = str(args.get("client_id", ""))
-            if not context.clients.revoke(client_id):
+            closed = api_context().revoke(client_id)
+            if closed is None:
                 raise BorneError(client_id, code="client_unknown")
-            closed = close_streams(context, client_id)
-            self.bus.publish("client.revoked", {"client_id": client_id})
             return {"client_id": client_id, "streams_closed": closed}
 
         return {"status": status, "ping": ping, "events": events, "pair_open": pair_open,

@@ -30,6 +30,20 @@ class ApiContext:
     streams: dict[str, set[Any]] = field(default_factory=dict)
 
 
+    def revoke(self, client_id: str) -> int | None:
+        """Revoke a workstation: refused from its next request on, its open event
+        streams ended now, a ``client.revoked`` event published. Returns how many
+        streams were closed, or None for an unknown client."""
+        if not self.clients.revoke(client_id):
+            return None
+        streams = self.streams.pop(client_id, set())
+        for stream in streams:
+            stream.revoked = True
+            stream.subscription.close()
+        self.bus.publish("client.revoked", {"client_id": client_id})
+        return len(streams)
+
+
 CONTEXT: web.AppKey[ApiContext] = web.AppKey("borne_context", ApiContext)
 #: The verified client identity of a request (None only on the pairing exchange).
 CLIENT: web.RequestKey[Any] = web.RequestKey("borne_client", object)

@@ -21,8 +21,7 @@ def _client_view(identity: object) -> dict:
 async def status(request: web.Request) -> web.Response:
     """Version, API level, mode, every device's state, the clock, and who is asking."""
     context = request.app[CONTEXT]
-    snapshot = context.core.snapshot(identity=False)
-    snapshot.pop("readers", None)
+    snapshot = context.core.snapshot(identity=False, with_readers=False)
     snapshot["readers"] = len(context.core.slots)
     snapshot["client"] = _client_view(request[CLIENT])
     return web.json_response(snapshot)
@@ -31,8 +30,7 @@ async def status(request: web.Request) -> web.Response:
 @routes.get("/v1/readers")
 async def readers(request: web.Request) -> web.Response:
     """Every slot and what it holds (card type only; the content is at .../card)."""
-    snapshot = request.app[CONTEXT].core.snapshot(identity=False)
-    return web.json_response({"readers": snapshot["readers"]})
+    return web.json_response({"readers": request.app[CONTEXT].core.readers(identity=False)})
 
 
 def _slot(request: web.Request) -> object:
@@ -80,20 +78,9 @@ async def revoke(request: web.Request) -> web.Response:
     require_admin(request)
     context = request.app[CONTEXT]
     client_id = request.match_info["client_id"]
-    if not context.clients.revoke(client_id):
+    if context.revoke(client_id) is None:
         raise ApiError(404, "not_found", client_id=client_id)
-    close_streams(context, client_id)
-    context.bus.publish("client.revoked", {"client_id": client_id})
     return web.json_response(context.clients.get(client_id).to_dict())
-
-
-def close_streams(context: object, client_id: str) -> int:
-    """End every open event stream of ``client_id``; how many were closed."""
-    streams = context.streams.pop(client_id, set())
-    for stream in streams:
-        stream.revoked = True
-        stream.subscription.close()
-    return len(streams)
 
 
 @routes.get("/v1/audit")

@@ -1,16 +1,12 @@
 """Real TLS sockets against the API's server context: who gets in, who is refused, and how.
 
-A real asyncio TLS server on 127.0.0.1 replies with the identity it read from
-the peer certificate. A refused certificate never reaches the server's
-connection handler. What the client sees depends on the server's I/O layer:
-
-- asyncio (hence aiohttp) aborts the transport when the server handshake fails
-  without sending OpenSSL's alert: a TLS 1.3 client completes its handshake (it
-  has sent its Finished before the server judges its certificate) and then reads
-  a bare EOF; a TLS 1.2 client sees the connection reset during its handshake;
-- a plain ``ssl`` socket server sends the alert, which a TLS 1.3 client reads on
-  its first ``recv`` (``TLSV1_ALERT_UNKNOWN_CA``...): checked here too, with the
-  reason OpenSSL gives on the server side.
+A real asyncio TLS server on 127.0.0.1, behind the API's :class:`TlsGate`,
+replies with the identity it read from the peer certificate. A refused
+certificate never reaches the server's connection handler, and the client
+receives OpenSSL's alert: a TLS 1.3 client has finished its handshake before the
+server judges its certificate, so it reads the alert (``TLSV1_ALERT_UNKNOWN_CA``,
+``SSLV3_ALERT_CERTIFICATE_EXPIRED``...) on its first read. A plain ``ssl`` socket
+server is checked too, for the reason OpenSSL gives on the server side.
 """
 
 from __future__ import annotations
@@ -29,6 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from borne.api.tls_gate import TlsGate
 from borne.secure_channel.ca import BoxCA
 from borne.secure_channel.tls import client_context, peer_identity, server_context
 
@@ -127,7 +124,13 @@ async def _start_server(pki: dict[str, object], *, allow_tls12: bool = False):
         await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+    loop = asyncio.get_running_loop()
+
+    def app_protocol() -> asyncio.StreamReaderProtocol:
+        return asyncio.StreamReaderProtocol(asyncio.StreamReader(), handle)
+
+    server = await loop.create_server(lambda: TlsGate(app_protocol, context, 5.0),
+                                      "127.0.0.1", 0)
     return server, server.sockets[0].getsockname()[1], handled
 
 
@@ -178,14 +181,14 @@ REFUSALS = {
 
 
 @pytest.mark.parametrize("stem", sorted(REFUSALS))
-async def test_asyncio_server_drops_unverifiable_certificates_before_the_app(pki, stem):
-    # asyncio (hence aiohttp) aborts the transport on a failed server handshake without
-    # flushing OpenSSL's alert: a TLS 1.3 client finishes its handshake, then reads EOF.
+async def test_gate_refuses_before_the_app_and_the_client_reads_the_alert(pki, stem, caplog):
     server, port, handled = await _start_server(pki)
     async with server:
-        with pytest.raises((ConnectionResetError, ssl.SSLError)):
+        with pytest.raises(ssl.SSLError) as refused:
             await _talk(port, _client(pki, stem))
+    assert refused.value.reason == REFUSALS[stem][1]  # not a bare EOF
     assert handled == []  # the application never saw the connection
+    assert f"client certificate rejected: {REFUSALS[stem][0]}" in caplog.text
 
 
 def _blocking_exchange(pki: dict[str, object], client: ssl.SSLContext, *,
@@ -233,8 +236,9 @@ async def test_tls12_refused_by_default_accepted_when_allowed(pki):
     context.minimum_version = context.maximum_version = ssl.TLSVersion.TLSv1_2
     server, port, _ = await _start_server(pki)
     async with server:
-        with pytest.raises((ConnectionResetError, ssl.SSLError)):
+        with pytest.raises(ssl.SSLError) as refused:
             await _talk(port, context)
+    assert refused.value.reason == "TLSV1_ALERT_PROTOCOL_VERSION"
     assert _blocking_exchange(pki, context) == ("UNSUPPORTED_PROTOCOL",
                                                 "TLSV1_ALERT_PROTOCOL_VERSION")
     server, port, handled = await _start_server(pki, allow_tls12=True)

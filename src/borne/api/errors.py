@@ -27,6 +27,8 @@ API_MESSAGES: dict[str, Message] = {
     "method_not_allowed": Message("Méthode non autorisée", "Method not allowed"),
     "bad_request": Message("Requête invalide", "Invalid request"),
     "payload_too_large": Message("Requête trop volumineuse", "Request too large"),
+    "header_too_large": Message("En-têtes de requête trop volumineux",
+                                "Request headers too large"),
     "no_card": Message("Aucune carte lue dans cet emplacement", "No card read in this slot"),
     "internal_error": Message("Erreur interne de la borne", "Internal error of the box"),
 }

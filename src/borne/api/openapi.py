@@ -16,7 +16,7 @@ __all__ = ["ERROR_CODES", "document"]
 #: Every error code the API answers, for the document and the vendor docs.
 ERROR_CODES = [
     "unauthenticated", "client_revoked", "forbidden", "not_found", "method_not_allowed",
-    "bad_request", "payload_too_large", "no_card", "internal_error", "pairing_closed",
+    "bad_request", "payload_too_large", "header_too_large", "no_card", "internal_error", "pairing_closed",
     "pairing_busy", "pairing_wrong_code", "pairing_bad_request", "pairing_bad_csr",
     "pairing_session_unknown",
 ]

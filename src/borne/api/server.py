@@ -6,12 +6,9 @@ client certificate was presented, without patching the server; it also brings
 streaming responses (SSE) and WebSockets (the APDU channel) in one maintained
 library.
 
-The TLS handshake is done by :class:`_TlsGate` (``loop.start_tls``) before the
-connection is handed to aiohttp, for two reasons: it has a deadline (a client
-that opens a connection and says nothing is dropped), and a refused client is
-logged with its address and OpenSSL's reason ("certificate has expired",
-"unable to get local issuer certificate"...), which asyncio's own TLS server
-keeps silent.
+The TLS handshake is done by :class:`~borne.api.tls_gate.TlsGate` before the
+connection is handed to aiohttp: it has a deadline, logs every refused client
+with OpenSSL's reason, and makes sure the refused client receives the TLS alert.
 """
 
 from __future__ import annotations
@@ -25,6 +22,8 @@ from aiohttp import web
 
 from .context import CONTEXT, ApiContext
 from .guard import guard
+from .request_handler import JsonErrorRequestHandler
+from .tls_gate import TlsGate
 
 __all__ = ["ApiServer", "build_app"]
 
@@ -43,57 +42,6 @@ def build_app(context: ApiContext) -> web.Application:
     app[CONTEXT] = context
     app.add_routes(routes)
     return app
-
-
-class _TlsGate(asyncio.Protocol):
-    """Owns a new TCP connection until its TLS handshake is done, then gives it to aiohttp."""
-
-    def __init__(self, factory: Any, ssl_context: ssl.SSLContext, timeout_s: float) -> None:
-        self._factory = factory
-        self._ssl = ssl_context
-        self._timeout_s = timeout_s
-        self._task: asyncio.Task[None] | None = None
-        # Bytes that arrive with the end of the handshake (the first request often
-        # does) reach this protocol before aiohttp's is attached: kept and replayed.
-        self._early: list[bytes] = []
-
-    def data_received(self, data: bytes) -> None:
-        self._early.append(data)
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        transport.pause_reading()  # the ClientHello waits in the kernel for start_tls
-        self._task = asyncio.get_running_loop().create_task(self._handshake(transport))
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-
-    async def _handshake(self, transport: asyncio.Transport) -> None:
-        peer = transport.get_extra_info("peername")
-        where = f"{peer[0]}:{peer[1]}" if peer else "?"
-        loop = asyncio.get_running_loop()
-        try:
-            secured = await loop.start_tls(transport, self, self._ssl, server_side=True,
-                                           ssl_handshake_timeout=self._timeout_s)
-        except ssl.SSLCertVerificationError as error:
-            log.warning("TLS refused from %s: client certificate rejected: %s", where,
-                        error.verify_message)
-            transport.abort()
-            return
-        except (ssl.SSLError, ConnectionError, OSError, asyncio.TimeoutError) as error:
-            reason = getattr(error, "reason", None) or type(error).__name__
-            log.warning("TLS refused from %s: %s", where, reason)
-            transport.abort()
-            return
-        if secured is None:  # the peer went away during the handshake
-            return
-        protocol = self._factory()
-        secured.set_protocol(protocol)
-        protocol.connection_made(secured)
-        for chunk in self._early:
-            protocol.data_received(chunk)
-        self._early.clear()
 
 
 class ApiServer:
@@ -131,14 +79,21 @@ class ApiServer:
     async def start(self) -> None:
         """Listen; returns once the socket is bound."""
         app = self._app if self._app is not None else build_app(self.context)
-        self._runner = web.AppRunner(app, access_log=None,
-                                     keepalive_timeout=self._keepalive_s,
-                                     max_line_size=8190, max_field_size=8190)
+        options: dict[str, Any] = dict(access_log=None, keepalive_timeout=self._keepalive_s,
+                                       max_line_size=8190, max_field_size=8190)
+        self._runner = web.AppRunner(app, **options)
         await self._runner.setup()
         loop = asyncio.get_running_loop()
-        factory = self._runner.server
+        http = self._runner.server
+        assert http is not None
+        language = self.context.language
+
+        def factory() -> JsonErrorRequestHandler:
+            # What web.Server() builds per connection, with parser errors in our shape.
+            return JsonErrorRequestHandler(http, loop=loop, language=language, **options)
+
         self._server = await loop.create_server(
-            lambda: _TlsGate(factory, self._ssl, self._handshake_timeout_s),
+            lambda: TlsGate(factory, self._ssl, self._handshake_timeout_s),
             self._host, self._port, reuse_address=True)
         log.info("API listening on https://%s:%d", self._host, self.port)
         if self._renew is not None:

@@ -12,9 +12,8 @@ OpenSSL's alert is unknown_ca (foreign CA, self-signed), certificate_expired,
 bad_certificate (not yet valid) or unsupported_certificate (no clientAuth). In
 TLS 1.3 the client has sent its Finished before the server judges its
 certificate, so a client reads that alert on its first ``recv``, not from
-``do_handshake``. Behind asyncio (aiohttp) the alert is not even sent: asyncio
-aborts the transport on a failed server handshake, and the client reads a bare
-EOF (TLS 1.3) or a reset during its handshake (TLS 1.2).
+``do_handshake``. asyncio alone would not send the alert (it aborts the transport
+on a failed server handshake); the API's ``TlsGate`` makes sure it does.
 """
 
 from __future__ import annotations

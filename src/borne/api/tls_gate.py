@@ -1,0 +1,136 @@
+"""The TLS handshake of each new API connection, before aiohttp sees it.
+
+:class:`TlsGate` owns a fresh TCP connection until its handshake is done, then
+hands the secured transport to aiohttp. Doing it here rather than letting
+``create_server(ssl=...)`` do it gives three things:
+
+- a deadline: a client that connects and says nothing is dropped;
+- a log line for every refused client, with its address and OpenSSL's reason
+  ("certificate has expired", "unable to get local issuer certificate"...),
+  which asyncio's own TLS server keeps silent;
+- the TLS alert reaches the refused client. asyncio's ``SSLProtocol`` aborts the
+  connection on a failed handshake without writing the alert OpenSSL has just
+  prepared (CPython 3.11-3.13, ``sslproto.SSLProtocol._on_handshake_complete``),
+  so a TLS 1.3 client, which has finished its side before the server judges its
+  certificate, only reads EOF. :class:`_AlertingSSLProtocol` writes that
+  pending alert first, and the workstation's TLS library can say
+  "unknown ca" or "certificate expired" instead of "connection closed".
+
+The last point subclasses asyncio's ``SSLProtocol``, which is not a public class.
+It is contained here: if a future Python renames what it overrides, the gate
+falls back to ``loop.start_tls`` (refusals still work and are logged, the alert
+is lost again) and ``tests/integration/test_tls_refusals.py`` says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from asyncio import sslproto
+from typing import Any
+
+__all__ = ["TlsGate"]
+
+log = logging.getLogger("borne.api")
+
+
+class _AlertingSSLProtocol(sslproto.SSLProtocol):  # type: ignore[misc]
+    """asyncio's TLS protocol, which also sends the alert of a failed handshake."""
+
+    def _on_handshake_complete(self, handshake_exc: Any) -> None:
+        if handshake_exc is not None and self._transport is not None:
+            try:
+                # OpenSSL wrote the alert into the outgoing BIO: put it on the wire
+                # before the base class aborts the transport.
+                data = self._outgoing.read()
+                if data:
+                    self._transport.write(data)
+            except Exception:  # the peer may be gone already; the refusal stands
+                pass
+        super()._on_handshake_complete(handshake_exc)
+
+
+#: What the alerting protocol needs from asyncio's private class.
+_ALERTS_SUPPORTED = all(hasattr(sslproto.SSLProtocol, name)
+                        for name in ("_on_handshake_complete", "_get_app_transport"))
+
+
+async def _start_tls_with_alert(transport: asyncio.Transport, protocol: asyncio.Protocol,
+                                context: ssl.SSLContext, timeout_s: float) -> asyncio.Transport:
+    """``loop.start_tls(server_side=True)``, with :class:`_AlertingSSLProtocol`.
+
+    The same steps as CPython's ``BaseEventLoop.start_tls``.
+    """
+    loop = asyncio.get_running_loop()
+    waiter = loop.create_future()
+    ssl_protocol = _AlertingSSLProtocol(loop, protocol, context, waiter, server_side=True,
+                                        ssl_handshake_timeout=timeout_s,
+                                        call_connection_made=False)
+    transport.pause_reading()
+    transport.set_protocol(ssl_protocol)
+    made = loop.call_soon(ssl_protocol.connection_made, transport)
+    resumed = loop.call_soon(transport.resume_reading)
+    try:
+        await waiter
+    except BaseException:
+        transport.close()
+        made.cancel()
+        resumed.cancel()
+        raise
+    return ssl_protocol._get_app_transport()
+
+
+class TlsGate(asyncio.Protocol):
+    """Owns a new TCP connection until its TLS handshake is done, then gives it to aiohttp."""
+
+    def __init__(self, factory: Any, ssl_context: ssl.SSLContext, timeout_s: float) -> None:
+        self._factory = factory
+        self._ssl = ssl_context
+        self._timeout_s = timeout_s
+        self._task: asyncio.Task[None] | None = None
+        # Bytes that arrive with the end of the handshake (the first request often
+        # does) reach this protocol before aiohttp's is attached: kept and replayed.
+        self._early: list[bytes] = []
+
+    def data_received(self, data: bytes) -> None:
+        self._early.append(data)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.pause_reading()  # the ClientHello waits in the kernel for the handshake
+        self._task = asyncio.get_running_loop().create_task(self._handshake(transport))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def _secure(self, transport: asyncio.Transport) -> asyncio.Transport | None:
+        if _ALERTS_SUPPORTED:
+            return await _start_tls_with_alert(transport, self, self._ssl, self._timeout_s)
+        return await asyncio.get_running_loop().start_tls(
+            transport, self, self._ssl, server_side=True, ssl_handshake_timeout=self._timeout_s)
+
+    async def _handshake(self, transport: asyncio.Transport) -> None:
+        peer = transport.get_extra_info("peername")
+        where = f"{peer[0]}:{peer[1]}" if peer else "?"
+        try:
+            secured = await self._secure(transport)
+        except ssl.SSLCertVerificationError as error:
+            log.warning("TLS refused from %s: client certificate rejected: %s", where,
+                        error.verify_message)
+            transport.abort()
+            return
+        except (ssl.SSLError, ConnectionError, OSError, asyncio.TimeoutError) as error:
+            reason = getattr(error, "reason", None) or type(error).__name__
+            log.warning("TLS refused from %s: %s", where, reason)
+            transport.abort()
+            return
+        if secured is None:  # the peer went away during the handshake
+            return
+        protocol = self._factory()
+        secured.set_protocol(protocol)
+        protocol.connection_made(secured)
+        for chunk in self._early:
+            protocol.data_received(chunk)
+        self._early.clear()

@@ -20,6 +20,8 @@ DEBIAN_PACKAGES=(
   python3-venv python3-dev gcc
   util-linux        # unshare/mount/nsenter: a private /run/pcscd for the simulator and tests
   curl              # the API tests call the box as a vendor would
+  libzbar0          # pyzbar's QR decoder library
+  linux-libc-dev    # input headers to build python-evdev (the USB QR scanner)
 )
 
 need_root() {

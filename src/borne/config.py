@@ -123,10 +123,113 @@ class CpsLayoutConfig(_Section):
                          identifier_oid=self.identifier_oid)
 
 
+class RecognitionRule(_Section):
+    """One rule: payloads it matches are of ``kind``. Every condition given must hold."""
+
+    kind: Literal["apcv", "prescription", "unknown"]
+    #: Only for payloads from these channels (empty: any).
+    channels: list[str] = msgspec.field(default_factory=list)
+    #: A regular expression the whole payload, read as text, must match.
+    pattern: str | None = None
+    #: Hex prefix the raw payload must start with.
+    prefix_hex: str | None = None
+    min_bytes: int = 0
+    max_bytes: int | None = None
+
+
+#: The built-in rules. The prescription number's shape is public (18 upper-case
+#: letters and digits, domain sample ``01S2TBPZ2JCNZZYGHZ``). The apCV's payloads
+#: are NOT public: whatever the apCV application answered over NFC is taken as an
+#: apCV presentation, and so is any other QR payload of 64 bytes or more that is
+#: not a web address. The 64-byte floor is a heuristic of ours, not a known
+#: property of the apCV: it keeps product codes, words and short references out.
+#: The billing software authenticates every presentation and refuses what is not
+#: an apCV. A deployment that knows better narrows these rules.
+DEFAULT_RULES = (
+    RecognitionRule(kind="prescription", pattern=r"[0-9A-Z]{18}"),
+    RecognitionRule(kind="apcv", channels=["nfc", "pcsc_contactless"]),
+    RecognitionRule(kind="unknown", pattern=r"(?i)https?://.*"),
+    RecognitionRule(kind="apcv", min_bytes=64),
+)
+
+
+class CameraConfig(_Section):
+    """The QR camera's settings (its backend is ``readers.camera``: ``picamera2``, ``images:DIR``)."""
+
+    #: ``always``: scan continuously (a counter). ``on_demand``: only while asked
+    #: (a button, the API or ``borne scan``), to save battery in mobile mode.
+    scan: Literal["always", "on_demand"] = "always"
+    #: Frames per second the camera is read at while scanning.
+    fps: float = 10.0
+    #: Frame size asked of the camera (the ``images:`` twin scales its pictures to it).
+    width: int = 1280
+    height: int = 720
+    #: The QR decoder and the preprocessing pipeline (see ``bench/qr_decoders.py``).
+    decoder: Literal["zxing", "pyzbar"] = "zxing"
+    #: A code that stays in view is one presentation; it counts again only after it
+    #: has been out of view this long.
+    forget_after_s: float = 2.0
+    #: In on_demand mode, scanning stops by itself after this long.
+    on_demand_timeout_s: float = 60.0
+
+
+class ScannerConfig(_Section):
+    """The USB "douchette" QR scanner's settings (backend ``readers.scanner``: ``evdev:DEVICE``)."""
+
+    #: The keyboard layout the scanner is set to type in.
+    layout: Literal["azerty", "qwerty"] = "azerty"
+    #: A code ends with Enter; keys more than this far apart start a new code.
+    gap_s: float = 0.5
+
+
+class NfcConfig(_Section):
+    """The apCV over NFC: which application to select and which commands to send.
+
+    The apCV's AID and exchange are NOT public (see docs/cards.md): both are
+    settings, and the defaults are the simulator's virtual phone, not the real
+    app. A deployment sets the values its licensed billing software documents.
+    """
+
+    #: AID selected on a phone in card emulation (hex).
+    aid: str = "F0424F524E4553494D"  # "\xF0BORNESIM": the simulator's, proprietary range
+    #: Commands sent after the SELECT, in order (hex APDUs); the answers, in
+    #: order, form the opaque presentation.
+    script: list[str] = msgspec.field(default_factory=lambda: ["80CA000000"])
+    #: A phone that stops answering for this long is gone.
+    exchange_timeout_s: float = 1.0
+
+
+class ApcvConfig(_Section):
+    """The apCV session policy and the recognition of captured payloads.
+
+    The quota follows the profession of the CPS in the box (``CpsCard.profession``:
+    ``pharmacist``, ``nurse``, ``doctor``..., from the TRE_G15 code); the Assurance
+    Maladie's rule is 2 invoices per session for pharmacists and nurses, 1 for
+    every other profession.
+    """
+
+    #: How long a session lasts (the Assurance Maladie's rule: 20 minutes).
+    session_seconds: float = 1200.0
+    #: Invoices per session by profession; other professions get ``invoices_default``.
+    invoices_by_profession: dict[str, int] = msgspec.field(
+        default_factory=lambda: {"pharmacist": 2, "nurse": 2})
+    invoices_default: int = 1
+    #: A presentation not fetched by a billing client within this time is forgotten.
+    presentation_ttl_s: float = 120.0
+    #: Payloads larger than this are refused (a QR code holds at most 2953 bytes).
+    max_payload_bytes: int = 4096
+    #: Ordered recognition rules; the first that matches names the payload.
+    rules: list[RecognitionRule] = msgspec.field(default_factory=lambda: list(DEFAULT_RULES))
+
+
 class ReadersConfig(_Section):
     """Which backend drives each kind of input device (path strings, see borne.registry)."""
 
     smartcard: str = "pcsc"
+    #: QR camera, USB QR scanner and NFC chip: backend paths, ``none`` when absent.
+    camera: str = "none"
+    scanner: str = "none"
+    nfc: str = "none"
     pcsc: PcscConfig = msgspec.field(default_factory=PcscConfig)
     cps: CpsLayoutConfig = msgspec.field(default_factory=CpsLayoutConfig)
 
@@ -164,6 +267,10 @@ class Config(_Section):
     control: ControlConfig = msgspec.field(default_factory=ControlConfig)
     readers: ReadersConfig = msgspec.field(default_factory=ReadersConfig)
     api: ApiConfig = msgspec.field(default_factory=ApiConfig)
+    camera: CameraConfig = msgspec.field(default_factory=CameraConfig)
+    scanner: ScannerConfig = msgspec.field(default_factory=ScannerConfig)
+    nfc: NfcConfig = msgspec.field(default_factory=NfcConfig)
+    apcv: ApcvConfig = msgspec.field(default_factory=ApcvConfig)
     #: The file this configuration was read from (None: built-in defaults).
     source: str | None = None
 
@@ -209,7 +316,7 @@ def parse_config(data: dict, *, source: str | None = None) -> Config:
         raise ConfigError("not a TCP port", file=source, key="api.port")
     if not 1 <= config.api.pairing_max_failures <= 100:
         raise ConfigError("between 1 and 100", file=source, key="api.pairing_max_failures")
-    for kind in ("smartcard",):
+    for kind in ("smartcard", "camera", "scanner", "nfc"):
         value = getattr(config.readers, kind)
         try:
             parse_path(kind, value)

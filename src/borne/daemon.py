@@ -38,6 +38,11 @@ class Daemon:
                          language=config.daemon.language)
         self.bus.add_listener(event_logger(logging.getLogger("borne.events")))
         self.backends: list[Any] = []
+        from .apcv.service import ApcvService
+
+        self.apcv = ApcvService(self.bus, self.clock, self.core, config.apcv)
+        #: Presentation inputs by kind ("camera", "scanner", "nfc"), when configured.
+        self.inputs: dict[str, Any] = {}
         self.api: Any = None
         self.api_context: Any = None
         self.control = ControlServer(config.control_socket, self._control_handlers(),
@@ -87,8 +92,12 @@ class Daemon:
                 raise BorneError(client_id, code="client_unknown")
             return {"client_id": client_id, "streams_closed": closed}
 
+        async def scan(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+            on = bool(args.get("on", True))
+            return {"camera": self.scan(on), "scanning": on}
+
         return {"status": status, "ping": ping, "events": events, "pair_open": pair_open,
-                "pair_close": pair_close, "clients": clients, "revoke": revoke}
+                "pair_close": pair_close, "clients": clients, "revoke": revoke, "scan": scan}
 
     async def start(self) -> None:
         """Start every service; returns once the readers are enumerated."""
@@ -105,6 +114,8 @@ class Daemon:
             backend.start(self.core, loop)
             self.backends.append(backend)
             await backend.wait_ready(5.0)
+        for kind in ("camera", "scanner", "nfc"):
+            self._start_input(kind, loop)
         if self.config.api.enabled:
             await self._start_api()
         # Let the observations queued by the backends land in the state first.
@@ -113,12 +124,34 @@ class Daemon:
         self.bus.publish("daemon.started", {"ready_after_s": round(self.ready_after_s, 4)})
         self.ready.set()
 
+    def _start_input(self, kind: str, loop: asyncio.AbstractEventLoop) -> None:
+        """Start a presentation input (QR camera, USB scanner, NFC); a failure degrades it."""
+        path = getattr(self.config.readers, kind)
+        if path == "none":
+            return
+        try:
+            backend = load_backend(kind, path, self.config)
+            backend.start(self.apcv, loop)
+        except BorneError as error:
+            self.core.device_state(kind, "error", error.message("en"))
+            return
+        self.inputs[kind] = backend
+
+    def scan(self, on: bool = True) -> bool:
+        """Ask the camera to scan (on-demand mode) or stop; False without a camera."""
+        camera = self.inputs.get("camera")
+        if camera is None:
+            return False
+        camera.set_scanning(on)
+        return True
+
     async def _start_api(self) -> None:
         """Start the HTTPS API; a failure degrades ``api``, never the readers."""
         from .api.service import build_api
 
         try:
-            self.api, self.api_context = build_api(self.config, self.core, self.bus, self.clock)
+            self.api, self.api_context = build_api(self.config, self.core, self.bus, self.clock,
+                                                   self.apcv)
             await self.api.start()
         except (BorneError, OSError) as error:
             detail = error.message("en") if isinstance(error, BorneError) else str(error)
@@ -145,9 +178,11 @@ class Daemon:
         if self.api is not None:
             await self.api.stop()
             self.api = None
-        for backend in self.backends:
+        for backend in [*self.backends, *self.inputs.values()]:
             await backend.stop()
         self.backends.clear()
+        self.inputs.clear()
+        self.apcv.close()
         await self.control.stop()
 
     def request_stop(self) -> None:

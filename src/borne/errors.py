@@ -108,6 +108,48 @@ MESSAGES: dict[str, Message] = {
     "api_unavailable": Message("L'API de la borne n'est pas démarrée", "The box's API is not running"),
     "client_unknown": Message("Poste inconnu", "Unknown workstation"),
     "sim_unknown_card": Message("Carte de test inconnue", "Unknown test card"),
+    # apCV, prescriptions and the presentation inputs (QR camera, scanner, NFC)
+    "presentation_not_found": Message(
+        "Présentation inconnue ou expirée (plus de 2 minutes) : représentez l'appli",
+        "Unknown or expired presentation (over 2 minutes): present the app again"),
+    "presentation_already_fetched": Message(
+        "Présentation déjà récupérée", "Presentation already fetched"),
+    "presentation_not_fetched": Message(
+        "Récupérez et authentifiez la présentation avant d'ouvrir une session",
+        "Fetch and authenticate the presentation before opening a session"),
+    "presentation_used": Message(
+        "Une session est déjà ouverte pour cette présentation",
+        "A session is already open for this presentation"),
+    "presentation_not_apcv": Message(
+        "Cette présentation n'est pas une appli carte Vitale",
+        "This presentation is not an appli carte Vitale"),
+    "no_cps": Message("Insérez votre carte CPS", "Insert your CPS card"),
+    "session_not_found": Message("Session inconnue", "Unknown session"),
+    "session_expired": Message(
+        "Session terminée (20 min) : représentez l'appli carte Vitale",
+        "Session over (20 min): present the appli carte Vitale again"),
+    "reauthentication_required": Message(
+        "Factures de la session épuisées : représentez l'appli carte Vitale",
+        "The session's invoices are used: present the appli carte Vitale again"),
+    "capture_empty": Message("Code vide", "Empty code"),
+    "capture_too_large": Message("Code trop long", "Code too long"),
+    "capture_unrecognised": Message("Code non reconnu", "Unrecognised code"),
+    "nfc_target_lost": Message(
+        "Téléphone retiré pendant la lecture", "Phone taken away during the read"),
+    "nfc_not_a_phone": Message(
+        "Ce n'est pas un téléphone (appli carte Vitale)", "Not a phone (appli carte Vitale)"),
+    "apcv_not_selected": Message(
+        "Appli carte Vitale absente ou non activée sur ce téléphone",
+        "No appli carte Vitale (or not enabled) on this phone"),
+    "apcv_refused": Message("L'appli carte Vitale a refusé la lecture",
+                            "The appli carte Vitale refused the read"),
+    "apcv_payload_too_large": Message("Réponse de l'appli trop longue",
+                                      "The app's answer is too long"),
+    "scanner_unknown_key": Message(
+        "Douchette : touche inconnue (vérifiez la disposition du clavier)",
+        "Scanner: unknown key (check the keyboard layout setting)"),
+    "scanner_payload_too_large": Message("Douchette : code trop long", "Scanner: code too long"),
+    "scanner_incomplete": Message("Douchette : code incomplet", "Scanner: incomplete code"),
     # Audit journal
     "audit_unavailable": Message(
         "Journal d'audit introuvable ou illisible", "Audit journal missing or unreadable"

@@ -38,6 +38,14 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "pairing.opened": "the pairing window opened (the code is shown on the box only)",
     "pairing.completed": "a workstation was paired",
     "client.revoked": "a paired workstation was revoked",
+    "apcv.presented": "an appli carte Vitale was presented (QR or NFC): fetch it by its id, once",
+    "prescription.scanned": "an ordonnance numérique QR code was scanned: fetch it by its id, once",
+    "apcv.presentation.expired": "a presentation nobody fetched within its time was forgotten",
+    "capture.error": "a QR code or an NFC presentation could not be used (stable code)",
+    "apcv.session.opened": "an apCV session opened (quota from the CPS in the box)",
+    "apcv.invoice.claimed": "an invoice of an apCV session was claimed",
+    "apcv.session.exhausted": "an apCV session used its last invoice: present the app again",
+    "apcv.session.expired": "an apCV session reached its end (20 minutes)",
 }
 
 

@@ -22,6 +22,7 @@ __all__ = ["LOGGED_KEYS", "NIR_PATTERN", "RedactingFilter", "event_logger", "set
 LOGGED_KEYS = frozenset({
     "slot", "kind", "backend", "type", "code", "state", "device", "detail", "generation",
     "profession", "beneficiaries", "client_id", "expires_in_s",
+    "channel", "presentation_id", "session_id", "invoice", "invoices_allowed", "invoices_used",
 })
 
 #: 13 or 15 characters shaped like a NIR: sex/type digit, year, month, département

@@ -68,6 +68,36 @@ REGISTRY: dict[str, dict[str, BackendSpec]] = {
               argument="none",
               summary="twin: pcscd + vpcd driver + virtual card processes (borne sim)"),
     ]),
+    "camera": dict([
+        _spec("camera", "none", "borne.readers.no_input", "NoInput", virtual=True,
+              argument="none", summary="no QR camera"),
+        _spec("camera", "picamera2", "borne.readers.qr.camera_picamera2", "Picamera2Camera",
+              virtual=False, argument="optional",
+              summary="Raspberry Pi camera (libcamera); optional camera number"),
+        _spec("camera", "images", "borne.readers.qr.camera_images", "ImagesCamera",
+              virtual=True, argument="required",
+              summary="twin: the newest picture in DIR is what the camera sees"),
+    ]),
+    "scanner": dict([
+        _spec("scanner", "none", "borne.readers.no_input", "NoInput", virtual=True,
+              argument="none", summary="no USB QR scanner"),
+        _spec("scanner", "evdev", "borne.readers.qr.scanner_evdev", "EvdevScanner",
+              virtual=False, argument="required",
+              summary="a USB scanner that types like a keyboard: evdev:/dev/input/by-id/..."),
+        _spec("scanner", "keylog", "borne.readers.qr.scanner_evdev", "KeylogScanner",
+              virtual=True, argument="required",
+              summary="twin: recorded key events appended to FILE, replayed as typed"),
+    ]),
+    "nfc": dict([
+        _spec("nfc", "none", "borne.readers.no_input", "NoInput", virtual=True,
+              argument="none", summary="no NFC chip"),
+        _spec("nfc", "nfcpy", "borne.readers.nfc.backend", "NfcpyBackend", virtual=False,
+              argument="required",
+              summary="an NFC chip nfcpy drives: nfcpy:usb, nfcpy:usb:054c:06c3, nfcpy:tty:AMA0"),
+        _spec("nfc", "udp", "borne.readers.nfc.backend", "NfcpyBackend", virtual=True,
+              argument="required",
+              summary="twin: nfcpy's UDP driver and a virtual phone (udp:HOST:PORT)"),
+    ]),
 }
 
 

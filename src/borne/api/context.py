@@ -20,6 +20,7 @@ class ApiContext:
     clients: Any         # borne.secure_channel.clients.ClientRegistry
     pairing: Any         # borne.secure_channel.pairing.PairingService
     audit: Any           # borne.audit.journal.AuditJournal
+    apcv: Any = None     # borne.apcv.service.ApcvService
     language: str = "fr"
     heartbeat_s: float = 15.0
     sse_queue: int = 256

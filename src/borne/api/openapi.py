@@ -18,7 +18,9 @@ ERROR_CODES = [
     "unauthenticated", "client_revoked", "forbidden", "not_found", "method_not_allowed",
     "bad_request", "payload_too_large", "header_too_large", "no_card", "internal_error", "pairing_closed",
     "pairing_busy", "pairing_wrong_code", "pairing_bad_request", "pairing_bad_csr",
-    "pairing_session_unknown",
+    "pairing_session_unknown", "presentation_not_found", "presentation_already_fetched",
+    "presentation_not_fetched", "presentation_used", "presentation_not_apcv", "no_cps",
+    "session_not_found", "session_expired", "reauthentication_required",
 ]
 
 _NULLABLE_STR = {"type": ["string", "null"]}
@@ -145,9 +147,46 @@ SCHEMAS: dict[str, Any] = {
         "type": "object", "required": ["client_id", "certificate", "ca", "mac"],
         "properties": {"client_id": {"type": "string"}, "certificate": {"type": "string"},
                        "ca": {"type": "string"}, "mac": {"type": "string", "contentEncoding": "base64"}}},
+    "Presentation": {
+        "type": "object", "required": ["id", "channel", "captured_at", "payload_b64",
+                                       "payload_text", "size"],
+        "properties": {
+            "id": {"type": "string"},
+            "channel": {"type": "string", "enum": ["qr_camera", "qr_scanner", "nfc",
+                                                   "pcsc_contactless"]},
+            "captured_at": {"type": "string", "description": "wall clock (see /v1/status clock)"},
+            "payload_b64": {"type": "string", "contentEncoding": "base64",
+                            "description": "the opaque payload: authenticate it yourself"},
+            "payload_text": {**_NULLABLE_STR, "description": "the payload if it is UTF-8"},
+            "size": {"type": "integer"}}},
+    "Prescription": {
+        "type": "object", "required": ["id", "channel", "captured_at", "number", "payload_b64",
+                                       "payload_text", "size"],
+        "properties": {"id": {"type": "string"}, "channel": {"type": "string"},
+                       "captured_at": {"type": "string"}, "number": {"type": "string"},
+                       "payload_b64": {"type": "string", "contentEncoding": "base64"},
+                       "payload_text": _NULLABLE_STR, "size": {"type": "integer"}}},
+    "SessionOpen": {"type": "object", "required": ["presentation_id"],
+                    "properties": {"presentation_id": {"type": "string", "maxLength": 64}}},
+    "Session": {
+        "type": "object", "required": ["id", "state", "presentation_id", "profession",
+                                       "invoices_allowed", "invoices_used", "seconds_left"],
+        "properties": {"id": {"type": "string"},
+                       "state": {"type": "string", "enum": ["open", "exhausted", "expired"]},
+                       "presentation_id": {"type": "string"}, "profession": _NULLABLE_STR,
+                       "invoices_allowed": {"type": "integer", "minimum": 1},
+                       "invoices_used": {"type": "integer", "minimum": 0},
+                       "seconds_left": {"type": "number", "minimum": 0}}},
+    "InvoiceClaimed": {"type": "object", "required": ["invoice", "session"],
+                       "properties": {"invoice": {"type": "integer", "minimum": 1},
+                                      "session": _ref("Session")}},
 }
 
 _SLOT_ID = {"name": "slot_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _ID(name: str) -> dict[str, Any]:  # noqa: N802  (reads like the constant above)
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
 def _get(summary: str, ok: dict[str, Any], *extra: str) -> dict[str, Any]:
@@ -199,6 +238,34 @@ def _paths() -> dict[str, Any]:
                 "schema": _ref("PairingComplete")}}},
             "responses": {"201": _json(_ref("PairingCompleted"), "Paired"), "400": _ERROR,
                           "403": _ERROR, "409": _ERROR}}},
+        "/v1/apcv/presentations/{presentation_id}": {
+            **_get("An apCV presentation's opaque payload, given once (journaled); 404 after "
+                   "2 minutes, 409 presentation_already_fetched the second time",
+                   _json(_ref("Presentation"), "Presentation"), "404", "409"),
+            "parameters": [_ID("presentation_id")]},
+        "/v1/prescriptions/{presentation_id}": {
+            **_get("A scanned ordonnance numérique (number and raw code), given once",
+                   _json(_ref("Prescription"), "Prescription"), "404", "409"),
+            "parameters": [_ID("presentation_id")]},
+        "/v1/apcv/sessions": {"post": {
+            "summary": "Open a session on a presentation you fetched and authenticated; the "
+                       "invoice quota follows the profession of the CPS in the box",
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": _ref("SessionOpen")}}},
+            "responses": {"201": _json(_ref("Session"), "Opened"), "400": _ERROR, "404": _ERROR,
+                          "409": _ERROR, **_AUTH_ERRORS}}},
+        "/v1/apcv/sessions/{session_id}": {
+            **_get("A session: state, seconds left, invoices used and allowed",
+                   _json(_ref("Session"), "Session"), "404"),
+            "parameters": [_ID("session_id")]},
+        "/v1/apcv/sessions/{session_id}/invoices": {
+            "parameters": [_ID("session_id")],
+            "post": {"summary": "Claim the next invoice before signing it: 409 "
+                                "reauthentication_required once the quota is used, 410 "
+                                "session_expired after the session's duration",
+                     "responses": {"201": _json(_ref("InvoiceClaimed"), "Claimed"),
+                                   "404": _ERROR, "409": _ERROR, "410": _ERROR,
+                                   **_AUTH_ERRORS}}},
         "/openapi.json": _get("This document", {"description": "OpenAPI 3.1",
                                                 "content": {"application/json": {"schema": {
                                                     "type": "object"}}}}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import ssl
 from collections.abc import AsyncIterator
@@ -107,6 +108,43 @@ class BoxClient:
     async def card(self, slot_id: str) -> dict[str, Any]:
         """``GET /v1/readers/{slot_id}/card``: the decoded card (identity data)."""
         return await self._get(f"/v1/readers/{slot_id}/card")
+
+    async def _post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = await self._http.post(path, json=body if body is not None else {})
+        raise_for_error(response)
+        return response.json()
+
+    async def presentation(self, presentation_id: str) -> dict[str, Any]:
+        """``GET /v1/apcv/presentations/{id}``: the apCV payload, once.
+
+        ``payload`` (bytes) is added, decoded from ``payload_b64``; authenticate it
+        with your licensed apCV components before opening a session.
+        """
+        body = await self._get(f"/v1/apcv/presentations/{presentation_id}")
+        body["payload"] = base64.b64decode(body["payload_b64"])
+        return body
+
+    async def prescription(self, presentation_id: str) -> dict[str, Any]:
+        """``GET /v1/prescriptions/{id}``: a scanned ordonnance numérique, once."""
+        body = await self._get(f"/v1/prescriptions/{presentation_id}")
+        body["payload"] = base64.b64decode(body["payload_b64"])
+        return body
+
+    async def open_session(self, presentation_id: str) -> dict[str, Any]:
+        """``POST /v1/apcv/sessions``: open the apCV session (after authenticating it)."""
+        return await self._post("/v1/apcv/sessions", {"presentation_id": presentation_id})
+
+    async def session(self, session_id: str) -> dict[str, Any]:
+        """``GET /v1/apcv/sessions/{id}``: state, seconds left, invoices used/allowed."""
+        return await self._get(f"/v1/apcv/sessions/{session_id}")
+
+    async def claim_invoice(self, session_id: str) -> int:
+        """``POST /v1/apcv/sessions/{id}/invoices`` before signing an invoice: its number.
+
+        Raises :class:`BoxError` ``reauthentication_required`` (409: the quota is
+        used) or ``session_expired`` (410): ask the patient to present the app again.
+        """
+        return (await self._post(f"/v1/apcv/sessions/{session_id}/invoices"))["invoice"]
 
     async def audit(self, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
         """``GET /v1/audit``."""

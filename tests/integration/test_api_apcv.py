@@ -1,0 +1,204 @@
+"""apCV presentations, sessions and invoice claims through the API, over mutual TLS.
+
+Captures enter through the service's capture interface (what every input backend
+calls); the QR and NFC inputs themselves are tested through their real decoders
+and drivers in test_camera_images.py, test_nfc_udp.py and test_apcv_inputs.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import msgspec
+import pytest
+
+from borne.client import BoxClient, BoxError
+from borne.client.api import mtls_context
+from borne.client.store import WorkstationFiles
+from borne.daemon import Daemon
+
+from api_helpers import api_config, paired, start_box, url, wait_event
+
+pytestmark = pytest.mark.pcscd
+
+TOKEN = b"BORNE-SIM-APCV/1 " + bytes(range(80))  # the simulator's own token, binary inside
+
+
+@pytest.fixture
+async def box(tmp_path, sim_pcscd, card_slots):
+    daemon = await start_box(tmp_path)
+    yield daemon
+    await daemon.stop()
+
+
+def present(box, payload: bytes = TOKEN, channel: str = "qr_camera") -> None:
+    box.apcv.payload_captured(channel, payload, time.monotonic_ns())
+
+
+async def presented(box, client: BoxClient, payload: bytes = TOKEN) -> str:
+    events = client.events(after=box.bus.last_seq)
+    present(box, payload)
+    event = await wait_event(events, "apcv.presented")
+    await events.aclose()
+    return event.data["presentation_id"]
+
+
+async def insert_and_wait(box, card_slots, slot: int, card: str, client: BoxClient) -> None:
+    events = client.events(after=box.bus.last_seq)
+    card_slots.insert(slot, card)
+    await wait_event(events, "card.decoded")
+    await events.aclose()
+
+
+@pytest.mark.parametrize(("cps", "answers"), [
+    ("cps-pharmacist", [201, 201, 409]),
+    ("cps-doctor", [201, 409]),
+])
+async def test_done_when_flow_quota_by_profession(box, tmp_path, card_slots, cps, answers):
+    await paired(box, tmp_path / "ws")
+    async with BoxClient.from_directory(tmp_path / "ws") as client:
+        await insert_and_wait(box, card_slots, 1, cps, client)
+        presentation_id = await presented(box, client)
+        fetched = await client.presentation(presentation_id)
+        assert fetched["payload"] == TOKEN and fetched["channel"] == "qr_camera"
+        with pytest.raises(BoxError) as again:
+            await client.presentation(presentation_id)
+        assert (again.value.status, again.value.code) == (409, "presentation_already_fetched")
+        session = await client.open_session(presentation_id)
+        profession = "pharmacist" if cps == "cps-pharmacist" else "doctor"
+        assert (session["profession"], session["invoices_allowed"]) == (profession,
+                                                                       len(answers) - 1)
+        http = client._http
+        got = [(await http.post(f"/v1/apcv/sessions/{session['id']}/invoices")).status_code
+               for _ in answers]
+        assert got == answers
+        last = await http.post(f"/v1/apcv/sessions/{session['id']}/invoices")
+        assert last.json()["error"] == "reauthentication_required"
+        view = await client.session(session["id"])
+        assert (view["state"], view["invoices_used"]) == ("exhausted", len(answers) - 1)
+
+
+async def test_a_second_client_cannot_fetch_nor_use_anothers_presentation(box, tmp_path,
+                                                                          card_slots):
+    await paired(box, tmp_path / "a", "Comptoir 1")
+    await paired(box, tmp_path / "b", "Comptoir 2")
+    async with BoxClient.from_directory(tmp_path / "a") as first, \
+            BoxClient.from_directory(tmp_path / "b") as second:
+        await insert_and_wait(box, card_slots, 1, "cps-nurse", first)
+        presentation_id = await presented(box, first)
+        await first.presentation(presentation_id)
+        with pytest.raises(BoxError) as refused:
+            await second.presentation(presentation_id)
+        assert refused.value.code == "presentation_already_fetched"
+        with pytest.raises(BoxError) as refused:
+            await second.open_session(presentation_id)
+        assert (refused.value.status, refused.value.code) == (404, "presentation_not_found")
+        session = await first.open_session(presentation_id)
+        with pytest.raises(BoxError) as refused:
+            await first.open_session(presentation_id)
+        assert (refused.value.status, refused.value.code) == (409, "presentation_used")
+        with pytest.raises(BoxError) as refused:
+            await second.claim_invoice(session["id"])
+        assert (refused.value.status, refused.value.code) == (404, "session_not_found")
+        assert await first.claim_invoice(session["id"]) == 1
+
+
+async def test_no_cps_no_session(box, tmp_path):
+    await paired(box, tmp_path / "ws")
+    async with BoxClient.from_directory(tmp_path / "ws") as client:
+        presentation_id = await presented(box, client)
+        with pytest.raises(BoxError) as refused:
+            await client.open_session(presentation_id)
+        assert refused.value.code == "presentation_not_fetched"
+        await client.presentation(presentation_id)
+        response = await client._http.post("/v1/apcv/sessions",
+                                            json={"presentation_id": presentation_id},
+                                            headers={"Accept-Language": "en"})
+        assert response.status_code == 409
+        assert response.json() == {"error": "no_cps", "message": "Insert your CPS card",
+                                   "details": {}}
+
+
+async def test_racing_claims_for_the_last_invoice_exactly_one_wins(box, tmp_path, card_slots):
+    await paired(box, tmp_path / "ws")
+    async with BoxClient.from_directory(tmp_path / "ws") as client:
+        await insert_and_wait(box, card_slots, 1, "cps-doctor", client)
+        presentation_id = await presented(box, client)
+        await client.presentation(presentation_id)
+        session = await client.open_session(presentation_id)
+        context = mtls_context(WorkstationFiles(tmp_path / "ws"))
+        clients = [httpx.AsyncClient(verify=context, base_url=url(box)) for _ in range(8)]
+        try:
+            answers = await asyncio.gather(*(
+                c.post(f"/v1/apcv/sessions/{session['id']}/invoices") for c in clients))
+        finally:
+            for c in clients:
+                await c.aclose()
+        statuses = sorted(a.status_code for a in answers)
+        assert statuses == [201] + [409] * 7
+        assert [a.json()["invoice"] for a in answers if a.status_code == 201] == [1]
+
+
+async def test_bad_requests_get_stable_codes(box, tmp_path):
+    await paired(box, tmp_path / "ws")
+    async with BoxClient.from_directory(tmp_path / "ws") as client:
+        http = client._http
+        for body, code in ((b"not json", "bad_request"), (b"[]", "bad_request"),
+                           (b'{"presentation_id": 5}', "bad_request"),
+                           (b'{"presentation_id": "' + b"x" * 100 + b'"}', "bad_request"),
+                           (b'{"presentation_id": "ap-nope"}', "presentation_not_found")):
+            response = await http.post("/v1/apcv/sessions", content=body,
+                                       headers={"Content-Type": "application/json"})
+            assert response.json()["error"] == code, body
+        assert (await http.get("/v1/apcv/presentations/ap-nope")).status_code == 404
+        assert (await http.post("/v1/apcv/sessions/se-nope/invoices")).status_code == 404
+
+
+async def _box_with(tmp_path, **apcv: float):
+    base = api_config(tmp_path)
+    box = Daemon(msgspec.structs.replace(base, apcv=msgspec.structs.replace(base.apcv, **apcv)))
+    await box.start()
+    return box
+
+
+async def test_unfetched_presentation_is_forgotten_with_an_event(tmp_path, sim_pcscd,
+                                                                 card_slots):
+    box = await _box_with(tmp_path, presentation_ttl_s=0.5)
+    try:
+        await paired(box, tmp_path / "ws")
+        async with BoxClient.from_directory(tmp_path / "ws") as client:
+            events = client.events(after=box.bus.last_seq)
+            present(box)
+            first = await wait_event(events, "apcv.presented")
+            forgotten = await wait_event(events, "apcv.presentation.expired")
+            assert forgotten.data["presentation_id"] == first.data["presentation_id"]
+            with pytest.raises(BoxError) as refused:
+                await client.presentation(first.data["presentation_id"])
+            assert refused.value.code == "presentation_not_found"
+    finally:
+        await box.stop()
+
+
+async def test_claim_after_the_session_time_is_410_and_the_expiry_is_announced(
+        tmp_path, sim_pcscd, card_slots):
+    box = await _box_with(tmp_path, session_seconds=1.0)
+    try:
+        await paired(box, tmp_path / "ws")
+        async with BoxClient.from_directory(tmp_path / "ws") as client:
+            await insert_and_wait(box, card_slots, 1, "cps-pharmacist", client)
+            presentation_id = await presented(box, client)
+            await client.presentation(presentation_id)
+            events = client.events(after=box.bus.last_seq)
+            session = await client.open_session(presentation_id)
+            assert (await wait_event(events, "apcv.session.opened")).data["session_id"] \
+                == session["id"]
+            assert await client.claim_invoice(session["id"]) == 1
+            expired = await wait_event(events, "apcv.session.expired")
+            assert expired.data == {"session_id": session["id"], "invoices_used": 1}
+            response = await client._http.post(f"/v1/apcv/sessions/{session['id']}/invoices")
+            assert (response.status_code, response.json()["error"]) == (410, "session_expired")
+            assert (await client.session(session["id"]))["state"] == "expired"
+    finally:
+        await box.stop()

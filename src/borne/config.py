@@ -312,6 +312,15 @@ def parse_config(data: dict, *, source: str | None = None) -> Config:
     from .registry import parse_path  # late: the registry imports nothing heavy either
 
     config.readers.cps.to_layout(source)
+    from .readers.nfc.apcv_script import apcv_settings
+
+    apcv_settings(config.nfc.aid, config.nfc.script, source=source)
+    try:
+        from .apcv.recognise import compile_rules
+
+        compile_rules(config.apcv.rules)
+    except ValueError as error:
+        raise ConfigError(str(error), file=source, key="apcv.rules") from None
     if not 0 <= config.api.port <= 65535:
         raise ConfigError("not a TCP port", file=source, key="api.port")
     if not 1 <= config.api.pairing_max_failures <= 100:

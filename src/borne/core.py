@@ -28,7 +28,7 @@ class SlotState:
     """One slot and what it holds."""
 
     info: SlotInfo
-    #: "empty", "reading", "decoded" or "error"
+    #: "empty", "reading", "decoded", "phone" (an apCV presented) or "error"
     state: str = "empty"
     atr: bytes | None = None
     card: Card | None = None
@@ -63,6 +63,8 @@ class Core:
         self.slots: dict[str, SlotState] = {}
         self._grace_s = card_grace_s
         self._forget: dict[str, asyncio.TimerHandle] = {}
+        #: Where payloads of phones on contactless slots go (the daemon's ApcvService).
+        self.capture_sink: Any = None
 
     # -- ReaderSink ---------------------------------------------------------------------------
 
@@ -118,6 +120,15 @@ class Core:
         self.bus.publish("card.error", {"slot": slot_id, "code": code,
                                         "message": message_for(code, "en"),
                                         "detected_ns": detected_ns})
+
+    def phone_presented(self, slot_id: str, payload: bytes, detected_ns: int) -> None:
+        slot = self.slots.get(slot_id)
+        if slot is None:
+            return
+        # The slot shows a phone; the payload goes to the presentation store, not the slot.
+        slot.state, slot.card, slot.error = "phone", None, None
+        if self.capture_sink is not None:
+            self.capture_sink.payload_captured("pcsc_contactless", payload, detected_ns)
 
     # -- queries ------------------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ class Daemon:
         from .apcv.service import ApcvService
 
         self.apcv = ApcvService(self.bus, self.clock, self.core, config.apcv)
+        self.core.capture_sink = self.apcv
         #: Presentation inputs by kind ("camera", "scanner", "nfc"), when configured.
         self.inputs: dict[str, Any] = {}
         self.api: Any = None

@@ -74,7 +74,8 @@ SCHEMAS: dict[str, Any] = {
             "id": {"type": "string"}, "name": {"type": "string"},
             "kind": {"type": "string", "enum": ["contact", "contactless"]},
             "backend": {"type": "string"},
-            "state": {"type": "string", "enum": ["empty", "reading", "decoded", "error"]},
+            "state": {"type": "string",
+                      "enum": ["empty", "reading", "decoded", "phone", "error"]},
             "atr": _NULLABLE_STR,
             "card": {"oneOf": [{"type": "null"}, _ref("CardSummary")]},
             "error": {"oneOf": [{"type": "null"}, {

@@ -68,6 +68,9 @@ class ReaderSink(Protocol):
 
     def card_error(self, slot_id: str, code: str, detected_ns: int) -> None: ...
 
+    def phone_presented(self, slot_id: str, payload: bytes, detected_ns: int) -> None:
+        """A phone on a contactless slot answered the apCV exchange (an opaque payload)."""
+
 
 class SmartcardBackend(ABC):
     """Base of smart-card backends (PC/SC and its twin)."""

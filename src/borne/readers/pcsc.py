@@ -99,6 +99,13 @@ def card_error_code(hresult: int) -> str:
     return "card_protocol_error"
 
 
+def _known_card(atr: bytes) -> bool:
+    """Whether the ATR names a card family we read (CPS, Vitale 1): not a phone."""
+    from .cards import atr as atr_table
+
+    return atr_table.classify(atr) is not None
+
+
 class _ServiceLost(Exception):
     """pcscd went away under us."""
 
@@ -110,7 +117,8 @@ class PcscBackend(SmartcardBackend):
 
     def __init__(self, *, reader_glob: str | None = None, contactless: list[str] | None = None,
                  ignore: list[str] | None = None, retry_interval_s: float = 0.5,
-                 wait_timeout_ms: int = 60_000, cps_layout: Any = None) -> None:
+                 wait_timeout_ms: int = 60_000, cps_layout: Any = None,
+                 apcv: tuple[bytes, list[bytes]] | None = None) -> None:
         self._reader_glob = reader_glob
         self._contactless = list(contactless or [])
         self._ignore = list(ignore or [])
@@ -119,6 +127,8 @@ class PcscBackend(SmartcardBackend):
         # if SCardCancel were to be missed. No busy polling.
         self._wait_timeout_ms = wait_timeout_ms
         self._cps_layout = cps_layout
+        # (AID, commands) of the apCV exchange tried on contactless slots ([nfc] settings).
+        self._apcv = apcv
         self._stopping = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -132,9 +142,12 @@ class PcscBackend(SmartcardBackend):
     def from_path(cls, scheme: str, argument: str | None, config: Any) -> PcscBackend:
         pcsc = config.readers.pcsc
         glob = SIM_READER_GLOB if scheme == "sim" else argument
+        from .nfc.apcv_script import apcv_settings
+
         return cls(reader_glob=glob, contactless=pcsc.contactless, ignore=pcsc.ignore,
                    retry_interval_s=pcsc.retry_interval_s,
-                   cps_layout=config.readers.cps.to_layout(config.source))
+                   cps_layout=config.readers.cps.to_layout(config.source),
+                   apcv=apcv_settings(config.nfc.aid, config.nfc.script, source=config.source))
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -371,8 +384,13 @@ class PcscBackend(SmartcardBackend):
                 return bytes(response)
 
             try:
-                outcome: tuple[Callable[..., None], Any] = (
-                    sink.card_decoded, drive(read_card(atr, cps_layout=self._cps_layout), transmit))
+                outcome: tuple[Callable[..., None], Any] | None = None
+                if slot.kind == "contactless" and self._apcv is not None \
+                        and not _known_card(atr):
+                    outcome = self._try_phone(transmit)
+                if outcome is None:
+                    outcome = (sink.card_decoded,
+                               drive(read_card(atr, cps_layout=self._cps_layout), transmit))
             except CardError as error:
                 outcome = (sink.card_error, error.code)
             except Exception:  # a decoder bug must not kill the monitor thread
@@ -383,3 +401,23 @@ class PcscBackend(SmartcardBackend):
             scard.SCardDisconnect(card, scard.SCARD_LEAVE_CARD)
         report, value = outcome
         self._emit(report, slot.id, value, detected_ns)
+
+    def _try_phone(self, transmit: Callable[[bytes], bytes]) -> tuple[Callable[..., None], Any] | None:
+        """A phone presenting the apCV on a contactless slot: its presentation, or None.
+
+        The configured apCV application is selected first; a card without it (a
+        contactless CPS, a transit card) answers the SELECT with an error and is
+        then read like any card.
+        """
+        from .nfc.apcv_script import read_presentation
+
+        aid, commands = self._apcv  # type: ignore[misc]
+        try:
+            payload = drive(read_presentation(aid, commands), transmit)
+        except CardError as error:
+            if error.code == "apcv_not_selected":
+                return None
+            if error.code == "card_removed":  # the phone was taken away mid-exchange
+                raise CardError(code="nfc_target_lost") from None
+            raise
+        return (self._sink.phone_presented, payload)  # type: ignore[union-attr]

@@ -22,6 +22,7 @@ DEBIAN_PACKAGES=(
   curl              # the API tests call the box as a vendor would
   libzbar0          # pyzbar's QR decoder library
   linux-libc-dev    # input headers to build python-evdev (the USB QR scanner)
+  libxkbcommon0 xkb-data libx11-data  # the scanner's keymaps are checked against XKB and Compose
 )
 
 need_root() {

@@ -146,10 +146,14 @@ MESSAGES: dict[str, Message] = {
     "apcv_payload_too_large": Message("Réponse de l'appli trop longue",
                                       "The app's answer is too long"),
     "scanner_unknown_key": Message(
-        "Douchette : touche inconnue (vérifiez la disposition du clavier)",
-        "Scanner: unknown key (check the keyboard layout setting)"),
-    "scanner_payload_too_large": Message("Douchette : code trop long", "Scanner: code too long"),
-    "scanner_incomplete": Message("Douchette : code incomplet", "Scanner: incomplete code"),
+        "Code scanné illisible : touche inconnue pour la disposition du clavier "
+        "(vérifiez [scanner] layout)",
+        "Scanned code unreadable: key unknown to the keyboard layout (check [scanner] layout)"),
+    "scanner_payload_too_large": Message("Code scanné trop long", "Scanned code too long"),
+    "scanner_incomplete": Message("Code scanné incomplet", "Scanned code incomplete"),
+    "scanner_untypable_character": Message(
+        "Caractère impossible à taper avec cette disposition",
+        "Character cannot be typed in this layout"),
     # Audit journal
     "audit_unavailable": Message(
         "Journal d'audit introuvable ou illisible", "Audit journal missing or unreadable"

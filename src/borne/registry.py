@@ -13,7 +13,7 @@ listing or validating backends loads no hardware library. Every kind has at
 least one *virtual* backend (its twin); ``tests/unit/test_registry.py`` walks the
 registry to prove it.
 
-Backend classes provide ``from_path(argument: str | None, config: Config)``.
+Backend classes provide ``from_path(scheme: str, argument: str | None, config: Config)``.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ class CaptureSink(Protocol):
     """
 
     def device_state(self, device: str, state: str, detail: str | None = None) -> None:
-        """``state`` is ``ready``, ``unavailable`` (absent, retried) or ``error``."""
+        """``state`` is ``available``, ``unavailable`` (absent, retried) or ``error``, as for PC/SC."""
 
     def payload_captured(self, channel: Channel, payload: bytes, detected_ns: int) -> None:
         """One presentation: a QR code seen (once, not once per frame) or an NFC exchange."""

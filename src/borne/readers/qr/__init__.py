@@ -1,0 +1,1 @@
+"""QR inputs: the camera (and its images: twin), the USB scanner, the decoders."""

@@ -1,0 +1,523 @@
+"""Keyboard layouts of the USB QR scanner: Linux key codes to text, and back.
+
+A USB "douchette" is a HID keyboard: it sends the *key codes* that would type
+the QR payload on a keyboard of the layout it is set to, then Enter. The same
+codes mean different characters in AZERTY and QWERTY (``KEY_Q`` types ``a`` in
+AZERTY, where the digits need Shift), so the box is told the scanner's layout
+(``[scanner] layout``) and decodes exactly as Linux's XKB would.
+
+==========  =====================================  =====================================
+layout      decoded as                             levels
+==========  =====================================  =====================================
+``azerty``  XKB layout ``fr`` (variant basic)      Shift, AltGr (right Alt), Shift+AltGr
+``qwerty``  XKB layout ``us`` (variant basic)      Shift (right Alt is Alt: no AltGr)
+==========  =====================================  =====================================
+
+Both on the ``pc105`` model. The tables below are copied from xkeyboard-config
+2.35 (``symbols/latin``, ``symbols/fr``, ``symbols/us``, ``symbols/pc``) and
+``tests/unit/test_scanner_keymaps.py`` checks them against libxkbcommon key by
+key. Supported as XKB does it: Shift, CapsLock (per XKB's automatic key types,
+so Caps+``é`` types ``É`` and leaves ``&`` alone), AltGr, the keypad (with
+NumLock on, as scanners in keypad mode expect), dead keys followed by a letter
+(``^`` ``e`` → ``ê``), by a space or by themselves (``^`` space → ``^``, as X's
+Compose table). Also accepted in ``azerty``: Ctrl+Alt as AltGr, which is what
+Windows makes of it and what a scanner set to a Windows French keyboard may
+send; it is not text at all under XKB, so nothing else is lost.
+
+Never silently dropped: a key or sequence that the layout cannot turn into a
+character is an error (:data:`UNKNOWN_KEY`), and so is Ctrl, Alt or Meta held
+with a key (a shortcut, not text), a dead key followed by something it does not
+compose with (X's Compose knows a few more, such as ``^`` ``1`` → ``¹``; a
+scanner does not type them), and Enter while a dead key waits. Kernel
+autorepeat (value 2) is ignored: a scanner sends a fresh press for a doubled
+character, and a repeat only means a key report arrived late.
+
+Payloads are health data: :class:`KeyDecoder` keeps the characters of the code
+being typed and nothing else, and :class:`Payload` does not show them in its repr.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Union
+
+from ...errors import BorneError
+
+__all__ = [
+    "AZERTY",
+    "DEAD_KEYS",
+    "ENTER_KEYS",
+    "INCOMPLETE",
+    "KEY",
+    "LAYOUTS",
+    "MAX_CHARS",
+    "PAYLOAD_TOO_LARGE",
+    "QWERTY",
+    "UNKNOWN_KEY",
+    "Failure",
+    "KeyDecoder",
+    "Layout",
+    "Outcome",
+    "Payload",
+    "UntypableCharacter",
+    "get_layout",
+    "keystrokes_for",
+]
+
+#: Stable error codes (capture.error events).
+UNKNOWN_KEY = "scanner_unknown_key"  # a key or sequence the layout gives no character for
+INCOMPLETE = "scanner_incomplete"  # keys stopped (gap, unplug) before the Enter ending a code
+PAYLOAD_TOO_LARGE = "scanner_payload_too_large"  # more than MAX_CHARS characters before Enter
+
+#: Characters in one code beyond which it is refused (a QR code holds at most 4296).
+MAX_CHARS = 4096
+
+#: The Linux key codes used here, from ``include/uapi/linux/input-event-codes.h``
+#: (numbers, so this module needs no python-evdev; a test checks them against
+#: ``evdev.ecodes``).
+KEY: dict[str, int] = {
+    "KEY_ESC": 1, "KEY_1": 2, "KEY_2": 3, "KEY_3": 4, "KEY_4": 5, "KEY_5": 6, "KEY_6": 7,
+    "KEY_7": 8, "KEY_8": 9, "KEY_9": 10, "KEY_0": 11, "KEY_MINUS": 12, "KEY_EQUAL": 13,
+    "KEY_BACKSPACE": 14, "KEY_TAB": 15, "KEY_Q": 16, "KEY_W": 17, "KEY_E": 18, "KEY_R": 19,
+    "KEY_T": 20, "KEY_Y": 21, "KEY_U": 22, "KEY_I": 23, "KEY_O": 24, "KEY_P": 25,
+    "KEY_LEFTBRACE": 26, "KEY_RIGHTBRACE": 27, "KEY_ENTER": 28, "KEY_LEFTCTRL": 29,
+    "KEY_A": 30, "KEY_S": 31, "KEY_D": 32, "KEY_F": 33, "KEY_G": 34, "KEY_H": 35, "KEY_J": 36,
+    "KEY_K": 37, "KEY_L": 38, "KEY_SEMICOLON": 39, "KEY_APOSTROPHE": 40, "KEY_GRAVE": 41,
+    "KEY_LEFTSHIFT": 42, "KEY_BACKSLASH": 43, "KEY_Z": 44, "KEY_X": 45, "KEY_C": 46,
+    "KEY_V": 47, "KEY_B": 48, "KEY_N": 49, "KEY_M": 50, "KEY_COMMA": 51, "KEY_DOT": 52,
+    "KEY_SLASH": 53, "KEY_RIGHTSHIFT": 54, "KEY_KPASTERISK": 55, "KEY_LEFTALT": 56,
+    "KEY_SPACE": 57, "KEY_CAPSLOCK": 58, "KEY_F1": 59, "KEY_NUMLOCK": 69, "KEY_SCROLLLOCK": 70,
+    "KEY_KP7": 71, "KEY_KP8": 72, "KEY_KP9": 73, "KEY_KPMINUS": 74, "KEY_KP4": 75,
+    "KEY_KP5": 76, "KEY_KP6": 77, "KEY_KPPLUS": 78, "KEY_KP1": 79, "KEY_KP2": 80,
+    "KEY_KP3": 81, "KEY_KP0": 82, "KEY_KPDOT": 83, "KEY_102ND": 86, "KEY_KPENTER": 96,
+    "KEY_RIGHTCTRL": 97, "KEY_KPSLASH": 98, "KEY_RIGHTALT": 100, "KEY_LEFTMETA": 125,
+    "KEY_RIGHTMETA": 126,
+}
+
+KEY_ENTER, KEY_KPENTER = KEY["KEY_ENTER"], KEY["KEY_KPENTER"]
+KEY_LEFTSHIFT, KEY_RIGHTSHIFT = KEY["KEY_LEFTSHIFT"], KEY["KEY_RIGHTSHIFT"]
+KEY_LEFTCTRL, KEY_RIGHTCTRL = KEY["KEY_LEFTCTRL"], KEY["KEY_RIGHTCTRL"]
+KEY_LEFTALT, KEY_RIGHTALT = KEY["KEY_LEFTALT"], KEY["KEY_RIGHTALT"]
+KEY_LEFTMETA, KEY_RIGHTMETA = KEY["KEY_LEFTMETA"], KEY["KEY_RIGHTMETA"]
+KEY_CAPSLOCK = KEY["KEY_CAPSLOCK"]
+
+#: Keys that end a code.
+ENTER_KEYS = frozenset({KEY_ENTER, KEY_KPENTER})
+_MODIFIERS = frozenset({KEY_LEFTSHIFT, KEY_RIGHTSHIFT, KEY_LEFTCTRL, KEY_RIGHTCTRL,
+                        KEY_LEFTALT, KEY_RIGHTALT, KEY_LEFTMETA, KEY_RIGHTMETA})
+# Lock keys that type nothing; NumLock is taken as on whatever it says (see the keypad).
+_SILENT = frozenset({KEY["KEY_NUMLOCK"], KEY["KEY_SCROLLLOCK"]})
+
+#: XKB key names (``keycodes/evdev``: XKB keycode = Linux code + 8) of the keys
+#: that type text, in the order :func:`keystrokes_for` prefers them.
+_XKB_NAMES: dict[str, str] = {
+    "TLDE": "KEY_GRAVE", "AE01": "KEY_1", "AE02": "KEY_2", "AE03": "KEY_3", "AE04": "KEY_4",
+    "AE05": "KEY_5", "AE06": "KEY_6", "AE07": "KEY_7", "AE08": "KEY_8", "AE09": "KEY_9",
+    "AE10": "KEY_0", "AE11": "KEY_MINUS", "AE12": "KEY_EQUAL", "TAB": "KEY_TAB",
+    "AD01": "KEY_Q", "AD02": "KEY_W", "AD03": "KEY_E", "AD04": "KEY_R", "AD05": "KEY_T",
+    "AD06": "KEY_Y", "AD07": "KEY_U", "AD08": "KEY_I", "AD09": "KEY_O", "AD10": "KEY_P",
+    "AD11": "KEY_LEFTBRACE", "AD12": "KEY_RIGHTBRACE", "AC01": "KEY_A", "AC02": "KEY_S",
+    "AC03": "KEY_D", "AC04": "KEY_F", "AC05": "KEY_G", "AC06": "KEY_H", "AC07": "KEY_J",
+    "AC08": "KEY_K", "AC09": "KEY_L", "AC10": "KEY_SEMICOLON", "AC11": "KEY_APOSTROPHE",
+    "BKSL": "KEY_BACKSLASH", "LSGT": "KEY_102ND", "AB01": "KEY_Z", "AB02": "KEY_X",
+    "AB03": "KEY_C", "AB04": "KEY_V", "AB05": "KEY_B", "AB06": "KEY_N", "AB07": "KEY_M",
+    "AB08": "KEY_COMMA", "AB09": "KEY_DOT", "AB10": "KEY_SLASH", "SPCE": "KEY_SPACE",
+}
+
+# A key's symbols by level (1: plain, 2: Shift, 3: AltGr, 4: Shift+AltGr): one
+# character, a dead key's keysym name, or None (no symbol). One symbol: every level.
+Symbols = tuple[Union[str, None], ...]
+
+# Keys every layout shares (symbols/pc); Shift+Tab is ISO_Left_Tab, which types nothing.
+_PC: dict[str, Symbols] = {"SPCE": (" ",), "TAB": ("\t", None, "\t", None)}
+
+# symbols/latin "basic", which fr(basic) includes and overrides.
+_LATIN: dict[str, Symbols] = {
+    "AE01": ("1", "!", "¹", "¡"), "AE02": ("2", "@", "²", "⅛"), "AE03": ("3", "#", "³", "£"),
+    "AE04": ("4", "$", "¼", "$"), "AE05": ("5", "%", "½", "⅜"), "AE06": ("6", "^", "¾", "⅝"),
+    "AE07": ("7", "&", "{", "⅞"), "AE08": ("8", "*", "[", "™"), "AE09": ("9", "(", "]", "±"),
+    "AE10": ("0", ")", "}", "°"), "AE11": ("-", "_", "\\", "¿"),
+    "AE12": ("=", "+", "dead_cedilla", "dead_ogonek"),
+    "AD01": ("q", "Q", "@", "Ω"), "AD02": ("w", "W", "ſ", "§"), "AD03": ("e", "E", "e", "E"),
+    "AD04": ("r", "R", "¶", "®"), "AD05": ("t", "T", "ŧ", "Ŧ"), "AD06": ("y", "Y", "←", "¥"),
+    "AD07": ("u", "U", "↓", "↑"), "AD08": ("i", "I", "→", "ı"), "AD09": ("o", "O", "ø", "Ø"),
+    "AD10": ("p", "P", "þ", "Þ"), "AD11": ("[", "{", "dead_diaeresis", "dead_abovering"),
+    "AD12": ("]", "}", "dead_tilde", "dead_macron"),
+    "AC01": ("a", "A", "æ", "Æ"), "AC02": ("s", "S", "ß", "ẞ"), "AC03": ("d", "D", "ð", "Ð"),
+    "AC04": ("f", "F", "đ", "ª"), "AC05": ("g", "G", "ŋ", "Ŋ"), "AC06": ("h", "H", "ħ", "Ħ"),
+    "AC07": ("j", "J", "dead_hook", "dead_horn"), "AC08": ("k", "K", "ĸ", "&"),
+    "AC09": ("l", "L", "ł", "Ł"), "AC10": (";", ":", "dead_acute", "dead_doubleacute"),
+    "AC11": ("'", '"', "dead_circumflex", "dead_caron"), "TLDE": ("`", "~", "¬", "¬"),
+    "BKSL": ("\\", "|", "dead_grave", "dead_breve"),
+    "AB01": ("z", "Z", "«", "<"), "AB02": ("x", "X", "»", ">"), "AB03": ("c", "C", "¢", "©"),
+    "AB04": ("v", "V", "„", "‚"), "AB05": ("b", "B", "“", "‘"), "AB06": ("n", "N", "”", "’"),
+    "AB07": ("m", "M", "µ", "º"), "AB08": (",", "<", "•", "×"), "AB09": (".", ">", "·", "÷"),
+    "AB10": ("/", "?", "dead_belowdot", "dead_abovedot"),
+}
+
+# symbols/fr "basic" (the overrides of latin), then symbols/pc's <LSGT>.
+_FR: dict[str, Symbols] = {
+    **_PC, **_LATIN,
+    "AE01": ("&", "1", "¹", "¡"), "AE02": ("é", "2", "~", "⅛"), "AE03": ('"', "3", "#", "£"),
+    "AE04": ("'", "4", "{", "$"), "AE05": ("(", "5", "[", "⅜"), "AE06": ("-", "6", "|", "⅝"),
+    "AE07": ("è", "7", "`", "⅞"), "AE08": ("_", "8", "\\", "™"), "AE09": ("ç", "9", "^", "±"),
+    "AE10": ("à", "0", "@", "°"), "AE11": (")", "°", "]", "¿"),
+    "AE12": ("=", "+", "}", "dead_ogonek"),
+    "AD01": ("a", "A", "æ", "Æ"), "AD02": ("z", "Z", "«", "<"), "AD03": ("e", "E", "€", "¢"),
+    "AD11": ("dead_circumflex", "dead_diaeresis", "dead_diaeresis", "dead_abovering"),
+    "AD12": ("$", "£", "¤", "dead_macron"),
+    "AC01": ("q", "Q", "@", "Ω"), "AC10": ("m", "M", "µ", "º"),
+    "AC11": ("ù", "%", "dead_circumflex", "dead_caron"), "TLDE": ("²", "~", "¬", "¬"),
+    "BKSL": ("*", "µ", "dead_grave", "dead_breve"), "AB01": ("w", "W", "ł", "Ł"),
+    "AB07": (",", "?", "dead_acute", "dead_doubleacute"), "AB08": (";", ".", "•", "×"),
+    "AB09": (":", "/", "·", "÷"), "AB10": ("!", "§", "dead_belowdot", "dead_abovedot"),
+    "LSGT": ("<", ">", "|", "¦"),
+}
+
+# symbols/us "basic" (two levels), then symbols/pc's <LSGT>, whose levels 3-4 us cannot reach.
+_US: dict[str, Symbols] = {
+    **_PC,
+    "TLDE": ("`", "~"), "AE01": ("1", "!"), "AE02": ("2", "@"), "AE03": ("3", "#"),
+    "AE04": ("4", "$"), "AE05": ("5", "%"), "AE06": ("6", "^"), "AE07": ("7", "&"),
+    "AE08": ("8", "*"), "AE09": ("9", "("), "AE10": ("0", ")"), "AE11": ("-", "_"),
+    "AE12": ("=", "+"),
+    **{name: (letter, letter.upper()) for name, letter in zip(
+        ["AD01", "AD02", "AD03", "AD04", "AD05", "AD06", "AD07", "AD08", "AD09", "AD10",
+         "AC01", "AC02", "AC03", "AC04", "AC05", "AC06", "AC07", "AC08", "AC09",
+         "AB01", "AB02", "AB03", "AB04", "AB05", "AB06", "AB07"], "qwertyuiopasdfghjklzxcvbnm")},
+    "AD11": ("[", "{"), "AD12": ("]", "}"), "AC10": (";", ":"), "AC11": ("'", '"'),
+    "BKSL": ("\\", "|"), "AB08": (",", "<"), "AB09": (".", ">"), "AB10": ("/", "?"),
+    "LSGT": ("<", ">"),
+}
+
+# symbols/keypad as XKB has it with NumLock on: Shift then gives the navigation
+# keysyms (KP_End...), which type nothing. Shared by both layouts; keystrokes_for
+# types digits on the main block, as scanners do by default.
+_KEYPAD: dict[int, Symbols] = {
+    **{KEY[f"KEY_KP{d}"]: (str(d), None, str(d), None) for d in range(10)},
+    KEY["KEY_KPDOT"]: (".", None, ".", None), KEY["KEY_KPSLASH"]: ("/",),
+    KEY["KEY_KPASTERISK"]: ("*",), KEY["KEY_KPMINUS"]: ("-",), KEY["KEY_KPPLUS"]: ("+",),
+}
+
+#: Dead keys: keysym name -> (combining mark, what it types before a space, what
+#: it types pressed twice); the last two from X's Compose table
+#: (``/usr/share/X11/locale/en_US.UTF-8/Compose``).
+DEAD_KEYS: dict[str, tuple[str, str, str]] = {
+    "dead_grave": ("\u0300", "`", "`"), "dead_acute": ("\u0301", "'", "´"),
+    "dead_circumflex": ("\u0302", "^", "^"), "dead_tilde": ("\u0303", "~", "~"),
+    "dead_macron": ("\u0304", "¯", "¯"), "dead_breve": ("\u0306", "˘", "˘"),
+    "dead_abovedot": ("\u0307", "˙", "˙"), "dead_diaeresis": ("\u0308", '"', "¨"),
+    "dead_abovering": ("\u030a", "°", "°"), "dead_doubleacute": ("\u030b", "˝", "˝"),
+    "dead_caron": ("\u030c", "ˇ", "ˇ"), "dead_cedilla": ("\u0327", "¸", "¸"),
+    "dead_ogonek": ("\u0328", "˛", "˛"), "dead_belowdot": ("\u0323", "\u0323", "\u0323"),
+    "dead_hook": ("\u0309", "\u0309", "\u0309"), "dead_horn": ("\u031b", "\u031b", "\u031b"),
+}
+
+# Where XKB's capitalisation (CapsLock on a key whose type ignores Lock) differs
+# from str.upper(): libxkbcommon leaves ı alone and turns µ into a keysym that
+# types nothing.
+_CAPITALS = {"ı": "ı", "µ": None}
+
+
+def _by_code(table: Mapping[str, Symbols]) -> dict[int, Symbols]:
+    return {KEY[_XKB_NAMES[name]]: table[name] for name in _XKB_NAMES if name in table}
+
+
+def _is_char(symbol: str | None) -> bool:
+    return symbol is not None and len(symbol) == 1
+
+
+def _capitalise(symbol: str | None) -> str | None:
+    if not _is_char(symbol):
+        return symbol  # dead keys and "no symbol" have no case
+    if symbol in _CAPITALS:
+        return _CAPITALS[symbol]
+    upper = symbol.upper()
+    return upper if len(upper) == 1 else symbol
+
+
+def _case_pair(lower: str | None, upper: str | None) -> bool:
+    # XKB's test when it picks a key type: "IsLower(level 1) && IsUpper(level 2)".
+    return _is_char(lower) and _is_char(upper) and lower.islower() and upper.isupper()
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A keyboard layout: what each Linux key code types at each level."""
+
+    name: str
+    #: The XKB layout this one decodes as.
+    xkb: str
+    keys: Mapping[int, Symbols] = field(repr=False, compare=False)
+    #: Whether the right Alt key is AltGr (level 3).
+    altgr: bool
+
+    def symbol(self, code: int, *, shift: bool = False, altgr: bool = False,
+               caps: bool = False) -> str | None:
+        """What ``code`` types: a character, a dead key's name (``dead_circumflex``) or None.
+
+        Levels and CapsLock follow the key type XKB gives the key (``types/`` in
+        xkeyboard-config): Lock is Shift for letters (whose two first levels are
+        a lower/upper pair) and otherwise capitalises what the key types.
+        """
+        symbols = self.keys.get(code) or _KEYPAD.get(code)
+        if symbols is None:
+            return None
+        altgr = altgr and self.altgr
+        lock_consumed = False
+        if len(symbols) == 1:  # ONE_LEVEL
+            level = 0
+        elif not _case_pair(symbols[0], symbols[1]):  # TWO_LEVEL, FOUR_LEVEL
+            level = (2 if altgr else 0) + shift
+        elif len(symbols) == 2:  # ALPHABETIC
+            level, lock_consumed = shift ^ caps, True
+        elif _case_pair(symbols[2], symbols[3]):  # FOUR_LEVEL_ALPHABETIC
+            level, lock_consumed = (2 if altgr else 0) + (shift ^ caps), True
+        elif altgr:  # FOUR_LEVEL_SEMIALPHABETIC at AltGr: Lock kept, so it capitalises
+            level = 2 + shift
+        else:  # FOUR_LEVEL_SEMIALPHABETIC
+            level, lock_consumed = shift ^ caps, True
+        result = symbols[level] if level < len(symbols) else None
+        return _capitalise(result) if caps and not lock_consumed else result
+
+    @cached_property
+    def _chords(self) -> dict[str, tuple[tuple[int, bool, bool], ...]]:
+        """Character -> the chords (code, shift, altgr) typing it, with CapsLock off.
+
+        Derived from :meth:`symbol` and :func:`_compose`, so what this types is
+        what the decoder reads. The lowest level wins, then the first key in
+        ``_XKB_NAMES`` order; dead-key sequences only for what no single key types.
+        """
+        direct: dict[str, tuple[int, bool, bool]] = {}
+        dead: dict[str, tuple[int, bool, bool]] = {}
+        levels = [(False, False), (True, False)] + (
+            [(False, True), (True, True)] if self.altgr else [])
+        for shift, altgr in levels:
+            for code in self.keys:
+                symbol = self.symbol(code, shift=shift, altgr=altgr)
+                if _is_char(symbol):
+                    direct.setdefault(symbol, (code, shift, altgr))
+                elif symbol in DEAD_KEYS:
+                    dead.setdefault(symbol, (code, shift, altgr))
+        chords: dict[str, tuple[tuple[int, bool, bool], ...]] = {
+            char: (chord,) for char, chord in direct.items()}
+        for name, dead_chord in dead.items():
+            followers = [*direct.items(), (name, dead_chord)]
+            for follower, chord in followers:
+                composed = _compose(name, follower)
+                if composed is not None and composed not in chords:
+                    chords[composed] = (dead_chord, chord)
+        return chords
+
+    def characters(self) -> frozenset[str]:
+        """Every character this layout can type (with dead keys), Enter aside."""
+        return frozenset(self._chords)
+
+    def chords_for(self, char: str) -> tuple[tuple[int, bool, bool], ...]:
+        """The chords ``(code, shift, altgr)`` typing ``char``, or :class:`UntypableCharacter`."""
+        try:
+            return self._chords[char]
+        except KeyError:
+            raise UntypableCharacter(f"{char!r} cannot be typed in {self.name}") from None
+
+
+#: The layouts a scanner can be set to (``[scanner] layout``).
+AZERTY = Layout("azerty", "fr", _by_code(_FR), altgr=True)
+QWERTY = Layout("qwerty", "us", _by_code(_US), altgr=False)
+LAYOUTS: dict[str, Layout] = {"azerty": AZERTY, "qwerty": QWERTY}
+
+
+def get_layout(layout: str | Layout) -> Layout:
+    """The :class:`Layout` named ``layout`` ("azerty" or "qwerty"), or ``layout`` itself."""
+    if isinstance(layout, Layout):
+        return layout
+    try:
+        return LAYOUTS[layout]
+    except KeyError:
+        raise ValueError(f"unknown keyboard layout {layout!r} (known: azerty, qwerty)") from None
+
+
+def _compose(dead: str, symbol: str | None) -> str | None:
+    """What dead key ``dead`` followed by ``symbol`` types, or None (an error)."""
+    mark, before_space, doubled = DEAD_KEYS[dead]
+    if symbol == dead:
+        return doubled
+    if symbol == " ":
+        return before_space
+    if not _is_char(symbol):
+        return None  # another dead key, or nothing
+    composed = unicodedata.normalize("NFC", symbol + mark)
+    return composed if len(composed) == 1 else None
+
+
+class UntypableCharacter(BorneError, ValueError):
+    """A character the layout has no key (or dead-key sequence) for."""
+
+    code = "scanner_untypable_character"
+
+
+def keystrokes_for(text: str, layout: str | Layout, *,
+                   enter: bool = False) -> list[tuple[int, int]]:
+    """The key events ``(code, value)`` a scanner set to ``layout`` sends to type ``text``.
+
+    Each character is pressed and released inside its own Shift/AltGr presses,
+    and ends with Enter if ``enter``. Raises :class:`UntypableCharacter` for a
+    character the layout cannot type, including a line break (it would end the code).
+    """
+    layout = get_layout(layout)
+    events: list[tuple[int, int]] = []
+    for char in text:
+        for code, shift, altgr in layout.chords_for(char):
+            modifiers = ([KEY_RIGHTALT] if altgr else []) + ([KEY_LEFTSHIFT] if shift else [])
+            events += [(m, 1) for m in modifiers]
+            events += [(code, 1), (code, 0)]
+            events += [(m, 0) for m in reversed(modifiers)]
+    if enter:
+        events += [(KEY_ENTER, 1), (KEY_ENTER, 0)]
+    return events
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A complete code: the text typed before Enter, in UTF-8. Health data: never log it."""
+
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A code that could not be read; ``code`` is one of the stable codes above."""
+
+    code: str
+
+
+Outcome = Union[Payload, Failure]
+
+
+class KeyDecoder:
+    """Turns key events into codes: a state machine fed ``(code, value, time)``.
+
+    ``value`` is the kernel's: 1 press, 0 release, 2 autorepeat. Times are
+    seconds on any clock that does not jump; keys more than ``gap_s`` apart
+    belong to different codes, so a code left unfinished that long is an
+    :data:`INCOMPLETE` failure. After a failure the rest of that code (up to its
+    Enter or a gap) is ignored, so its tail never passes for a code of its own.
+    """
+
+    def __init__(self, layout: str | Layout, *, gap_s: float = 0.5,
+                 max_chars: int = MAX_CHARS) -> None:
+        self.layout = get_layout(layout)
+        self.gap_s = gap_s
+        self.max_chars = max_chars
+        #: Whether CapsLock is on (toggled by the scanner's own CapsLock presses).
+        self.caps_lock = False
+        self._held: set[int] = set()
+        self._chars: list[str] = []
+        self._dead: str | None = None
+        self._failed = False
+        self._last_t: float | None = None
+
+    def feed(self, code: int, value: int, t: float) -> list[Outcome]:
+        """One key event at time ``t``; returns the codes it completed or failed."""
+        outcomes = self.expire(t)
+        self._last_t = t
+        if value == 2:
+            return outcomes
+        if code in _MODIFIERS:
+            if value:
+                self._held.add(code)
+            else:
+                self._held.discard(code)
+            return outcomes
+        if value != 1:
+            return outcomes
+        if code == KEY_CAPSLOCK:
+            self.caps_lock = not self.caps_lock
+        elif code in ENTER_KEYS:
+            outcomes += self._finish()
+        elif code not in _SILENT and not self._failed:
+            outcomes += self._type(self._symbol(code))
+        return outcomes
+
+    def expire(self, now: float) -> list[Outcome]:
+        """Call when no key came for a while: a code unfinished for over ``gap_s`` fails."""
+        if self._last_t is not None and now - self._last_t > self.gap_s:
+            return self._abandon()
+        return []
+
+    def interrupt(self) -> list[Outcome]:
+        """The device went away: an unfinished code fails, held keys are forgotten."""
+        self._held.clear()
+        return self._abandon()
+
+    def reset(self) -> None:
+        """Forget everything, as for a newly plugged scanner (CapsLock off)."""
+        self._held.clear()
+        self.caps_lock = False
+        self._clear()
+        self._failed = False
+        self._last_t = None
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _symbol(self, code: int) -> str | None:
+        held = self._held
+        ctrl = bool(held & {KEY_LEFTCTRL, KEY_RIGHTCTRL})
+        alt = KEY_LEFTALT in held
+        meta = bool(held & {KEY_LEFTMETA, KEY_RIGHTMETA})
+        if self.layout.altgr:
+            altgr = KEY_RIGHTALT in held or (ctrl and alt)  # Ctrl+Alt: Windows's AltGr
+            shortcut = meta or ctrl != alt
+        else:
+            altgr = False
+            shortcut = meta or ctrl or alt or KEY_RIGHTALT in held
+        if shortcut:
+            return None
+        shift = bool(held & {KEY_LEFTSHIFT, KEY_RIGHTSHIFT})
+        return self.layout.symbol(code, shift=shift, altgr=altgr, caps=self.caps_lock)
+
+    def _type(self, symbol: str | None) -> list[Outcome]:
+        if self._dead is not None:
+            dead, self._dead = self._dead, None
+            char = _compose(dead, symbol)
+        elif symbol in DEAD_KEYS:
+            self._dead = symbol
+            return []
+        else:
+            char = symbol if _is_char(symbol) else None
+        if char is None:
+            return self._fail(UNKNOWN_KEY)
+        self._chars.append(char)
+        if len(self._chars) > self.max_chars:
+            return self._fail(PAYLOAD_TOO_LARGE)
+        return []
+
+    def _finish(self) -> list[Outcome]:
+        if self._failed:
+            self._failed = False
+            return []
+        if self._dead is not None:
+            return self._fail(UNKNOWN_KEY, then_ready=True)
+        if not self._chars:
+            return []  # a lone Enter carries no code
+        payload = Payload("".join(self._chars).encode("utf-8"))
+        self._clear()
+        return [payload]
+
+    def _abandon(self) -> list[Outcome]:
+        unfinished = bool(self._chars) or self._dead is not None
+        self._clear()
+        self._failed = False
+        return [Failure(INCOMPLETE)] if unfinished else []
+
+    def _fail(self, code: str, *, then_ready: bool = False) -> list[Outcome]:
+        self._clear()
+        self._failed = not then_ready
+        return [Failure(code)]
+
+    def _clear(self) -> None:
+        self._chars = []
+        self._dead = None

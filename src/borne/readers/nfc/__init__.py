@@ -1,0 +1,1 @@
+"""NFC input: a phone in card emulation presenting the apCV, read with nfcpy."""

@@ -323,6 +323,15 @@ def parse_config(data: dict, *, source: str | None = None) -> Config:
         raise ConfigError(str(error), file=source, key="apcv.rules") from None
     if not 0 <= config.api.port <= 65535:
         raise ConfigError("not a TCP port", file=source, key="api.port")
+    camera = config.camera
+    for key, value in (("fps", camera.fps), ("width", camera.width), ("height", camera.height)):
+        if value <= 0:
+            raise ConfigError("must be positive", file=source, key=f"camera.{key}")
+    if camera.forget_after_s < 0 or camera.on_demand_timeout_s <= 0:
+        raise ConfigError("must be positive", file=source, key="camera.forget_after_s")
+    if config.apcv.session_seconds <= 0 or config.apcv.invoices_default < 1 \
+            or any(n < 1 for n in config.apcv.invoices_by_profession.values()):
+        raise ConfigError("a positive duration and at least 1 invoice", file=source, key="apcv")
     if not 1 <= config.api.pairing_max_failures <= 100:
         raise ConfigError("between 1 and 100", file=source, key="api.pairing_max_failures")
     for kind in ("smartcard", "camera", "scanner", "nfc"):

@@ -152,7 +152,7 @@ class Daemon:
 
         try:
             self.api, self.api_context = build_api(self.config, self.core, self.bus, self.clock,
-                                                   self.apcv)
+                                                   self.apcv, self.scan)
             await self.api.start()
         except (BorneError, OSError) as error:
             detail = error.message("en") if isinstance(error, BorneError) else str(error)

@@ -202,3 +202,40 @@ async def test_claim_after_the_session_time_is_410_and_the_expiry_is_announced(
             assert (await client.session(session["id"]))["state"] == "expired"
     finally:
         await box.stop()
+
+
+async def test_camera_scan_on_demand_through_the_api(tmp_path, sim_pcscd, card_slots):
+    from borne.sim.presenter import sim_apcv_token
+    from borne.sim.qr_frames import render_qr_frame
+
+    camera = tmp_path / "camera"
+    camera.mkdir()
+    base = api_config(tmp_path)
+    config = msgspec.structs.replace(
+        base, readers=msgspec.structs.replace(base.readers, camera=f"images:{camera}"),
+        camera=msgspec.structs.replace(base.camera, scan="on_demand", fps=20.0))
+    box = Daemon(config)
+    await box.start()
+    try:
+        await paired(box, tmp_path / "ws")
+        async with BoxClient.from_directory(tmp_path / "ws") as client:
+            events = client.events(after=box.bus.last_seq)
+            frame = render_qr_frame(sim_apcv_token())
+            frame.save(camera / "phone.png")
+            await asyncio.sleep(0.5)
+            assert box.apcv.presentations.waiting() == 0  # not scanning: nothing seen
+            response = await client._http.post("/v1/camera/scan", json={"on": True})
+            assert response.json() == {"scanning": True}
+            presented = await wait_event(events, "apcv.presented")
+            assert presented.data["channel"] == "qr_camera"
+            bad = await client._http.post("/v1/camera/scan", json={"on": "yes"})
+            assert bad.json()["error"] == "bad_request"
+    finally:
+        await box.stop()
+
+
+async def test_camera_scan_without_a_camera_is_404(box, tmp_path):
+    await paired(box, tmp_path / "ws")
+    async with BoxClient.from_directory(tmp_path / "ws") as client:
+        response = await client._http.post("/v1/camera/scan", json={"on": True})
+        assert (response.status_code, response.json()["error"]) == (404, "no_camera")

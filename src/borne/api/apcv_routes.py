@@ -104,3 +104,16 @@ async def claim_invoice(request: web.Request) -> web.Response:
                                      request[CLIENT].client_id)
     return web.json_response({"invoice": invoice, "session": session.view(service.now())},
                              status=201)
+
+
+@routes.post("/v1/camera/scan")
+async def camera_scan(request: web.Request) -> web.Response:
+    """Start (or stop) the QR camera in on-demand mode: the patient is about to show the app."""
+    body = await _json_body(request)
+    on = body.get("on", True)
+    if not isinstance(on, bool):
+        raise ApiError(400, "bad_request", field="on")
+    scan = request.app[CONTEXT].scan
+    if scan is None or not scan(on):
+        raise ApiError(404, "no_camera")
+    return web.json_response({"scanning": on})

@@ -21,6 +21,8 @@ class ApiContext:
     pairing: Any         # borne.secure_channel.pairing.PairingService
     audit: Any           # borne.audit.journal.AuditJournal
     apcv: Any = None     # borne.apcv.service.ApcvService
+    #: ``scan(on) -> bool``: starts/stops the camera (False: the box has none).
+    scan: Any = None
     language: str = "fr"
     heartbeat_s: float = 15.0
     sse_queue: int = 256

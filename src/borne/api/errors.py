@@ -29,6 +29,7 @@ API_MESSAGES: dict[str, Message] = {
     "payload_too_large": Message("Requête trop volumineuse", "Request too large"),
     "header_too_large": Message("En-têtes de requête trop volumineux",
                                 "Request headers too large"),
+    "no_camera": Message("Cette borne n'a pas de caméra", "This box has no camera"),
     "no_card": Message("Aucune carte lue dans cet emplacement", "No card read in this slot"),
     "internal_error": Message("Erreur interne de la borne", "Internal error of the box"),
 }

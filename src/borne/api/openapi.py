@@ -20,7 +20,7 @@ ERROR_CODES = [
     "pairing_busy", "pairing_wrong_code", "pairing_bad_request", "pairing_bad_csr",
     "pairing_session_unknown", "presentation_not_found", "presentation_already_fetched",
     "presentation_not_fetched", "presentation_used", "presentation_not_apcv", "no_cps",
-    "session_not_found", "session_expired", "reauthentication_required",
+    "session_not_found", "session_expired", "reauthentication_required", "no_camera",
 ]
 
 _NULLABLE_STR = {"type": ["string", "null"]}
@@ -267,6 +267,15 @@ def _paths() -> dict[str, Any]:
                      "responses": {"201": _json(_ref("InvoiceClaimed"), "Claimed"),
                                    "404": _ERROR, "409": _ERROR, "410": _ERROR,
                                    **_AUTH_ERRORS}}},
+        "/v1/camera/scan": {"post": {
+            "summary": "Start (`{\"on\": true}`) or stop the QR camera when it scans on demand "
+                       "(mobile mode); it stops by itself after `[camera] on_demand_timeout_s`",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"on": {"type": "boolean"}}}}}},
+            "responses": {"200": _json({"type": "object", "required": ["scanning"],
+                                        "properties": {"scanning": {"type": "boolean"}}},
+                                       "Scanning"), "400": _ERROR, "404": _ERROR,
+                          **_AUTH_ERRORS}}},
         "/openapi.json": _get("This document", {"description": "OpenAPI 3.1",
                                                 "content": {"application/json": {"schema": {
                                                     "type": "object"}}}}),

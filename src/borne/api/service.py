@@ -28,7 +28,7 @@ def certificate_names(config: Config) -> tuple[list[str], list[str]]:
 
 
 def build_api(config: Config, core: Any, bus: Any, clock: Any,
-              apcv: Any = None) -> tuple[Any, Any]:
+              apcv: Any = None, scan: Any = None) -> tuple[Any, Any]:
     """The :class:`ApiServer` and its :class:`ApiContext` (not started)."""
     from ..audit.journal import AUDIT_DB_NAME, AuditJournal
     from ..secure_channel.ca import BoxCA
@@ -47,7 +47,7 @@ def build_api(config: Config, core: Any, bus: Any, clock: Any,
         clients=ClientRegistry(data / CLIENTS_DB_NAME),
         pairing=PairingService(clock, window_s=config.api.pairing_window_s,
                                max_failures=config.api.pairing_max_failures),
-        audit=AuditJournal(data / AUDIT_DB_NAME, clock), apcv=apcv,
+        audit=AuditJournal(data / AUDIT_DB_NAME, clock), apcv=apcv, scan=scan,
         language=config.daemon.language, heartbeat_s=config.api.heartbeat_s,
         sse_queue=config.api.stream_queue)
     tls = server_context(data / "ca.crt", cert_path, key_path, allow_tls12=config.api.allow_tls12)

@@ -67,6 +67,22 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("slot", type=int)
     sim_commands.add_parser("cards", help="list the test cards")
     sim_commands.add_parser("slots", help="list the simulated slots and what they hold")
+    apcv = sim_commands.add_parser("apcv", help="present a virtual appli carte Vitale")
+    how = apcv.add_mutually_exclusive_group()
+    how.add_argument("--qr", dest="channel", action="store_const", const="qr",
+                     help="show its QR code to the virtual camera (default)")
+    how.add_argument("--scanner", dest="channel", action="store_const", const="scanner",
+                     help="scan its QR code with the virtual USB scanner")
+    how.add_argument("--nfc", dest="channel", action="store_const", const="nfc",
+                     help="tap the virtual phone on the NFC reader (nfcpy UDP twin)")
+    how.add_argument("--contactless", dest="channel", action="store_const", const="contactless",
+                     help="tap the virtual phone on the contactless PC/SC slot")
+    apcv.add_argument("--payload-hex", help="the token to present (default: a new random one)")
+    prescription = sim_commands.add_parser(
+        "prescription", help="show an ordonnance numérique's QR code to the virtual camera")
+    prescription.add_argument("number", help="the prescription number, e.g. 01S2TBPZ2JCNZZYGHZ")
+    prescription.add_argument("--scanner", dest="channel", action="store_const", const="scanner",
+                              default="qr", help="scan it with the virtual USB scanner instead")
     return parser
 
 

@@ -31,6 +31,12 @@ def sim(args: argparse.Namespace, *, language: str) -> int:
         from ..sim.cards import CARD_NAMES
 
         print("\n".join(CARD_NAMES))
+    elif args.sim_command == "apcv":
+        shown = ask("apcv", channel=args.channel or "qr", payload_hex=args.payload_hex)
+        print(f"apCV ({shown['channel']}): {shown['size']} bytes")  # type: ignore[index]
+    elif args.sim_command == "prescription":
+        shown = ask("prescription", number=args.number, channel=args.channel)
+        print(f"ordonnance ({shown['channel']}): {args.number}")  # type: ignore[index]
     elif args.sim_command == "slots":
         for row in ask("slots"):  # type: ignore[union-attr]
             print(f"{row['slot']}: {row['reader']:<22} {row['card'] or '-'}")

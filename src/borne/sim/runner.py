@@ -25,7 +25,10 @@ from ..daemon import Daemon
 from ..errors import BorneError
 from ..logsub import setup_logging
 
-__all__ = ["run_sim", "sim_config", "sim_socket"]
+__all__ = ["SIM_NFC_PORT", "run_sim", "sim_config", "sim_socket"]
+
+#: UDP port of the NFC twin (nfcpy's UDP driver) in the simulator's default config.
+SIM_NFC_PORT = 54321
 
 log = logging.getLogger("borne.sim")
 
@@ -40,13 +43,17 @@ def sim_config(config_path: str | None) -> Config:
     if config_path is not None:
         return load_config(config_path)
     base = Config()
+    run = base.daemon.runtime_dir
     return msgspec.structs.replace(
-        base, readers=msgspec.structs.replace(base.readers, smartcard="sim"),
+        base, readers=msgspec.structs.replace(
+            base.readers, smartcard="sim", camera=f"images:{run}/sim-camera",
+            scanner=f"keylog:{run}/sim-scanner.jsonl", nfc=f"udp:127.0.0.1:{SIM_NFC_PORT}"),
         daemon=msgspec.structs.replace(base.daemon, data_dir="/var/lib/borne-sim"))
 
 
-def _sim_handlers(slots: Any) -> dict[str, Any]:
+def _sim_handlers(slots: Any, presenter: Any) -> dict[str, Any]:
     from .cards import CARD_NAMES
+    from .presenter import sim_apcv_token
 
     async def insert(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         slot, card = args.get("slot"), args.get("card")
@@ -76,7 +83,22 @@ def _sim_handlers(slots: Any) -> dict[str, Any]:
     async def cards(peer: Peer, args: dict[str, Any]) -> list[str]:
         return list(CARD_NAMES)
 
-    return {"insert": insert, "remove": remove, "slots": list_slots, "cards": cards}
+    async def apcv(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+        payload_hex = args.get("payload_hex")
+        try:
+            payload = bytes.fromhex(payload_hex) if payload_hex else sim_apcv_token()
+        except ValueError:
+            raise BorneError("payload_hex is not hex", code="control_bad_request") from None
+        return await presenter.present(str(args.get("channel", "qr")), payload)
+
+    async def prescription(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+        number = args.get("number")
+        if not isinstance(number, str) or not number or len(number) > 64:
+            raise BorneError("number", code="control_bad_request")
+        return await presenter.present(str(args.get("channel", "qr")), number.encode("utf-8"))
+
+    return {"insert": insert, "remove": remove, "slots": list_slots, "cards": cards,
+            "apcv": apcv, "prescription": prescription}
 
 
 def _slot_numbers(slots: Any) -> set[int]:
@@ -86,11 +108,15 @@ def _slot_numbers(slots: Any) -> set[int]:
 async def _run(config: Config, work_dir: Path) -> None:
     from .cardslots import CardSlots
     from .pcscd import DEFAULT_SIM_READERS, PrivatePcscd
+    from .presenter import SimPresenter
 
     pcscd = PrivatePcscd(work_dir / "pcscd", DEFAULT_SIM_READERS)
     await asyncio.to_thread(pcscd.start)
     slots = CardSlots(pcscd)
-    control = ControlServer(sim_socket(config), _sim_handlers(slots), group=config.control.group,
+    presenter = SimPresenter(config, slots)
+    presenter.prepare()
+    control = ControlServer(sim_socket(config), _sim_handlers(slots, presenter),
+                            group=config.control.group,
                             language=config.daemon.language)
     daemon = Daemon(config)
     try:
@@ -114,6 +140,9 @@ def _banner(config: Config, pcscd: Any) -> str:
         "  .venv/bin/borne sim insert 0 vitale-family",
         "  .venv/bin/borne status",
         "  .venv/bin/borne sim remove 0",
+        "  .venv/bin/borne sim insert 1 cps-pharmacist",
+        "  .venv/bin/borne sim apcv --qr        (--scanner, --nfc, --contactless)",
+        "  .venv/bin/borne sim prescription 01S2TBPZ2JCNZZYGHZ",
         "Ctrl-C arrête la borne simulée / stops the simulated box.",
         "",
     ]

@@ -1,0 +1,158 @@
+"""The apCV issue's "done when", as a new vendor tries it: `borne sim run` and a paired client.
+
+The simulated box runs in its own namespaces; the vendor's program (the SDK)
+runs inside the box's network namespace, like the API issue's end-to-end test.
+Every presentation goes through the box's real input path: a QR frame decoded
+by the real decoder from the camera twin's directory, key events decoded by the
+scanner's keymap, a virtual phone on nfcpy's UDP driver.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from test_cli_e2e import BORNE, _fresh_namespace_env
+
+#: The vendor's side: pairs, then runs one scenario given on the command line and prints
+#: what the box answered as JSON lines.
+VENDOR = r'''
+import asyncio, json, sys
+from borne.client import BoxClient, BoxError, pair
+
+async def next_event(events, wanted):
+    async def find():
+        async for event in events:
+            if event.type in wanted:
+                return event
+    return await asyncio.wait_for(find(), 30)
+
+async def main(directory, cli, command, claims, delay):
+    async with BoxClient.from_directory(directory) as box:
+        events = box.events(after=(await box.status())["last_event_seq"])
+        await asyncio.sleep(0.2)
+        proc = await asyncio.create_subprocess_exec(*json.loads(cli), *json.loads(command),
+                                                    stdout=asyncio.subprocess.DEVNULL)
+        assert await proc.wait() == 0
+        event = await next_event(events, {"apcv.presented", "prescription.scanned"})
+        print(json.dumps({"event": event.type, "channel": event.data["channel"]}), flush=True)
+        pid = event.data["presentation_id"]
+        if event.type == "prescription.scanned":
+            print(json.dumps({"number": (await box.prescription(pid))["number"]}), flush=True)
+            return
+        shown = await box.presentation(pid)
+        try:
+            await box.presentation(pid)
+            second = "accepted"
+        except BoxError as error:
+            second = error.code
+        print(json.dumps({"size": len(shown["payload"]), "second_fetch": second}), flush=True)
+        session = await box.open_session(pid)
+        print(json.dumps({"session": bool(session["id"])}), flush=True)
+        await asyncio.sleep(delay)
+        answers = []
+        for _ in range(claims):
+            response = await box._http.post(f"/v1/apcv/sessions/{session['id']}/invoices")
+            answers.append(response.status_code)
+        print(json.dumps({"claims": answers}), flush=True)
+
+asyncio.run(main(*sys.argv[1:4], int(sys.argv[4]), float(sys.argv[5])))
+'''
+
+
+def start_sim(tmp_path, extra: str = ""):
+    """`borne sim run` with every twin configured; returns (process, cli prefix)."""
+    run = tmp_path / "run"
+    config = tmp_path / "borne.toml"
+    config.write_text(
+        f'[daemon]\nruntime_dir = "{run}"\ndata_dir = "{tmp_path}/data"\n'
+        f'[readers]\nsmartcard = "sim"\ncamera = "images:{run}/sim-camera"\n'
+        f'scanner = "keylog:{run}/sim-scanner.jsonl"\nnfc = "udp:127.0.0.1:54321"\n' + extra)
+    launcher = ("from borne.sim.namespace import isolate_network; isolate_network(); "
+                "from borne.cli.main import main; raise SystemExit(main())")
+    sim = subprocess.Popen([sys.executable, "-c", launcher, "--config", str(config), "sim", "run"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=_fresh_namespace_env())
+    assert sim.stdout is not None
+    for line in sim.stdout:
+        if "simulated box ready" in line:
+            break
+    else:
+        pytest.fail(f"sim run ended: {sim.stderr.read() if sim.stderr else ''}")
+    return sim, BORNE + ["--config", str(config)]
+
+
+def pair_workstation(sim, cli, folder) -> list[str]:
+    workstation = ["nsenter", f"--net=/proc/{sim.pid}/ns/net"]
+    opened = subprocess.run(cli + ["pair", "open"], capture_output=True, text=True, timeout=30)
+    code = re.search(r"Code d'appairage : (\d{6})", opened.stdout).group(1)
+    subprocess.run(workstation + BORNE + ["client", "pair", "--box", "https://127.0.0.1:8443",
+                                          "--code", code, "--name", "LGO", "--dir", str(folder)],
+                   check=True, capture_output=True, timeout=60)
+    return workstation
+
+
+def vendor(workstation, folder, cli, command, claims=0, delay=0.0) -> list[dict]:
+    run = subprocess.run(workstation + [sys.executable, "-c", VENDOR, str(folder),
+                                        json.dumps(cli), json.dumps(command), str(claims),
+                                        str(delay)],
+                         capture_output=True, text=True, timeout=90)
+    assert run.returncode == 0, run.stderr
+    return [json.loads(line) for line in run.stdout.splitlines()]
+
+
+def stop(sim) -> None:
+    sim.send_signal(signal.SIGINT)
+    assert sim.wait(30) == 0
+
+
+def test_done_when_qr_pharmacist_then_doctor_then_prescription(tmp_path):
+    sim, cli = start_sim(tmp_path)
+    try:
+        workstation = pair_workstation(sim, cli, tmp_path / "ws")
+        subprocess.run(cli + ["sim", "insert", "1", "cps-pharmacist"], check=True,
+                       capture_output=True)
+        time.sleep(1.0)  # the CPS is read (its card.decoded is not what this test is about)
+        said = vendor(workstation, tmp_path / "ws", cli, ["sim", "apcv", "--qr"], claims=3)
+        assert said[0] == {"event": "apcv.presented", "channel": "qr_camera"}
+        assert said[1]["second_fetch"] == "presentation_already_fetched"
+        assert said[1]["size"] > 64
+        assert said[2] == {"session": True}
+        assert said[3] == {"claims": [201, 201, 409]}
+
+        subprocess.run(cli + ["sim", "insert", "1", "cps-doctor"], check=True, capture_output=True)
+        time.sleep(1.0)
+        said = vendor(workstation, tmp_path / "ws", cli, ["sim", "apcv", "--nfc"], claims=2)
+        assert said[0] == {"event": "apcv.presented", "channel": "nfc"}
+        assert said[3] == {"claims": [201, 409]}
+
+        said = vendor(workstation, tmp_path / "ws", cli,
+                      ["sim", "prescription", "01S2TBPZ2JCNZZYGHZ"])
+        assert said == [{"event": "prescription.scanned", "channel": "qr_camera"},
+                        {"number": "01S2TBPZ2JCNZZYGHZ"}]
+        said = vendor(workstation, tmp_path / "ws", cli,
+                      ["sim", "prescription", "01S2TBPZ2JCNZZYGHZ", "--scanner"])
+        assert said[0] == {"event": "prescription.scanned", "channel": "qr_scanner"}
+    finally:
+        stop(sim)
+
+
+def test_done_when_session_seconds_2_claim_after_3_s_is_410(tmp_path):
+    sim, cli = start_sim(tmp_path, "[apcv]\nsession_seconds = 2\n")
+    try:
+        workstation = pair_workstation(sim, cli, tmp_path / "ws")
+        subprocess.run(cli + ["sim", "insert", "1", "cps-pharmacist"], check=True,
+                       capture_output=True)
+        time.sleep(1.0)
+        said = vendor(workstation, tmp_path / "ws", cli, ["sim", "apcv", "--scanner"], claims=1,
+                      delay=3.0)
+        assert said[0] == {"event": "apcv.presented", "channel": "qr_scanner"}
+        assert said[3] == {"claims": [410]}
+    finally:
+        stop(sim)

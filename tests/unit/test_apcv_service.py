@@ -1,0 +1,97 @@
+"""The apCV service on a fake clock: quota from the CPS in the box, events, wall-clock jumps."""
+
+from __future__ import annotations
+
+import pytest
+
+from borne.apcv.errors import ApcvError
+from borne.apcv.service import ApcvService
+from borne.clock import Clock, WallTime
+from borne.config import ApcvConfig
+from borne.core import Core
+from borne.events import EventBus
+from borne.readers.base import SlotInfo
+from borne.readers.cards.model import CpsCard
+
+TOKEN = b"T" * 80
+
+
+class FakeClock(Clock):
+    """A clock the test moves: the monotonic clock and, separately, the wall clock."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mono = 1000.0
+        self.wall_iso = "1970-01-01T00:00:10.000+00:00"
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    def wall(self) -> WallTime:
+        return WallTime(self.wall_iso, False)
+
+
+def make(profession: str | None = "nurse", **policy):
+    clock = FakeClock()
+    bus = EventBus(clock)
+    core = Core(bus, clock)
+    if profession is not None:
+        core.reader_attached(SlotInfo("s1", "Reader 00 01", "contact", "sim"))
+        card = CpsCard(atr=b"\x3b", generation="CPS4", serial="1", holder=None,
+                       profession=profession)
+        core.card_decoded("s1", card, 0)
+    service = ApcvService(bus, clock, core, ApcvConfig(**policy))
+    return service, clock, bus
+
+
+def presented(service, bus) -> str:
+    service.payload_captured("qr_camera", TOKEN, 0)
+    return [e for e in bus.history() if e.type == "apcv.presented"][-1].data["presentation_id"]
+
+
+def open_one(service, bus) -> object:
+    presentation_id = presented(service, bus)
+    service.fetch(presentation_id, "apcv", "ws-a")
+    return service.open_session(presentation_id, "ws-a")
+
+
+def test_a_wall_clock_jump_changes_nothing():
+    service, clock, bus = make("pharmacist")
+    session = open_one(service, bus)
+    clock.wall_iso = "2026-11-22T10:00:00.000+00:00"  # NTP sets the clock of a Pi booted in 1970
+    clock.mono += 60
+    assert service.claim(session.id, "ws-a")[0] == 1
+    assert service.session(session.id, "ws-a").view(clock.mono)["seconds_left"] == 1140
+
+
+@pytest.mark.parametrize(("profession", "quota"), [
+    ("pharmacist", 2), ("nurse", 2), ("doctor", 1), (None, 0), ("midwife", 1)])
+def test_quota_follows_the_policy_table(profession, quota):
+    service, _, bus = make(profession)
+    if profession is None:  # no CPS in the box: no session
+        presentation_id = presented(service, bus)
+        service.fetch(presentation_id, "apcv", "ws-a")
+        with pytest.raises(ApcvError) as refused:
+            service.open_session(presentation_id, "ws-a")
+        assert refused.value.code == "no_cps"
+        return
+    assert open_one(service, bus).invoices_allowed == quota
+
+
+def test_policy_is_a_setting():
+    service, _, bus = make("doctor", invoices_by_profession={"doctor": 3}, session_seconds=1800)
+    session = open_one(service, bus)
+    assert (session.invoices_allowed, session.expires_mono - session.opened_mono) == (3, 1800)
+
+
+def test_events_tell_the_sessions_life_without_identity_data():
+    service, clock, bus = make("doctor")
+    session = open_one(service, bus)
+    service.claim(session.id, "ws-a")
+    clock.mono += 1200
+    service._expire_due(clock.mono)
+    types = [e.type for e in bus.history()]
+    assert types[-5:] == ["apcv.presented", "apcv.session.opened", "apcv.invoice.claimed",
+                          "apcv.session.exhausted", "apcv.session.expired"]
+    for event in bus.history():
+        assert TOKEN.decode() not in str(event.data)

@@ -50,7 +50,6 @@ def _free_udp_port() -> int:
 
 
 async def run(args: argparse.Namespace) -> None:
-    import msgspec
     import numpy as np
 
     from borne.client import pair

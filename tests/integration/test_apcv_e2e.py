@@ -18,7 +18,8 @@ import time
 
 import pytest
 
-from test_cli_e2e import BORNE, _fresh_namespace_env
+from test_cli_e2e import BORNE
+from test_cli_e2e import start_sim as start_cli_sim
 
 #: The vendor's side: pairs, then runs one scenario given on the command line and prints
 #: what the box answered as JSON lines.
@@ -67,25 +68,18 @@ asyncio.run(main(*sys.argv[1:4], int(sys.argv[4]), float(sys.argv[5])))
 
 
 def start_sim(tmp_path, extra: str = ""):
-    """`borne sim run` with every twin configured; returns (process, cli prefix)."""
+    """`borne sim run` with every twin configured, once it says it is ready."""
     run = tmp_path / "run"
-    config = tmp_path / "borne.toml"
-    config.write_text(
-        f'[daemon]\nruntime_dir = "{run}"\ndata_dir = "{tmp_path}/data"\n'
-        f'[readers]\nsmartcard = "sim"\ncamera = "images:{run}/sim-camera"\n'
-        f'scanner = "keylog:{run}/sim-scanner.jsonl"\nnfc = "udp:127.0.0.1:54321"\n' + extra)
-    launcher = ("from borne.sim.namespace import isolate_network; isolate_network(); "
-                "from borne.cli.main import main; raise SystemExit(main())")
-    sim = subprocess.Popen([sys.executable, "-c", launcher, "--config", str(config), "sim", "run"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           env=_fresh_namespace_env())
+    sim, cli = start_cli_sim(tmp_path, readers=(
+        f'camera = "images:{run}/sim-camera"\nscanner = "keylog:{run}/sim-scanner.jsonl"\n'
+        'nfc = "udp:127.0.0.1:54321"\n'), extra=extra)
     assert sim.stdout is not None
     for line in sim.stdout:
         if "simulated box ready" in line:
             break
     else:
         pytest.fail(f"sim run ended: {sim.stderr.read() if sim.stderr else ''}")
-    return sim, BORNE + ["--config", str(config)]
+    return sim, cli
 
 
 def pair_workstation(sim, cli, folder) -> list[str]:

@@ -79,11 +79,14 @@ def _fresh_namespace_env() -> dict[str, str]:
             if k not in ("BORNE_PRIVATE_PCSCD_SOCKET", "BORNE_PRIVATE_NETWORK")}
 
 
-def start_sim(tmp_path):
-    """`borne sim run` in a child with its own namespaces; returns (process, cli prefix)."""
+def start_sim(tmp_path, readers: str = "", extra: str = ""):
+    """`borne sim run` in a child with its own namespaces; returns (process, cli prefix).
+
+    ``readers`` adds lines to the ``[readers]`` section, ``extra`` whole sections.
+    """
     config = tmp_path / "borne.toml"
     config.write_text(f'[daemon]\nruntime_dir = "{tmp_path}/run"\ndata_dir = "{tmp_path}/data"\n'
-                      '[readers]\nsmartcard = "sim"\n')
+                      '[readers]\nsmartcard = "sim"\n' + readers + extra)
     # Its own network namespace too, so its vpcd ports do not clash with the tests' pcscd.
     launcher = ("from borne.sim.namespace import isolate_network; isolate_network(); "
                 "from borne.cli.main import main; raise SystemExit(main())")

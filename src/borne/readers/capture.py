@@ -19,10 +19,12 @@ Subclasses of :class:`InputBackend` **must** implement ``from_path``,
 from __future__ import annotations
 
 import asyncio
+import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
-__all__ = ["CHANNELS", "CaptureSink", "Channel", "InputBackend"]
+__all__ = ["CHANNELS", "CaptureSink", "Channel", "InputBackend", "ThreadedInput"]
 
 #: Where a payload came from: the camera, a USB scanner, an NFC chip (nfcpy) or a
 #: contactless PC/SC slot.
@@ -73,3 +75,58 @@ class InputBackend(ABC):
     def describe(self) -> dict[str, Any]:
         """What the backend is, for ``borne status`` and ``borne doctor``."""
         return {"device": self.device, "backend": type(self).__name__}
+
+
+class ThreadedInput(InputBackend):
+    """An input whose blocking library runs in one worker thread it owns.
+
+    Subclasses implement :meth:`_run` (the thread's body, which returns once
+    ``self._stopping`` is set) and call ``super().__init__()``. What they share:
+    starting and joining the thread, reporting to the sink on the event loop,
+    and saying the device's state only when it changes.
+    """
+
+    #: Name of the worker thread (for ``py-spy`` and thread dumps).
+    thread_name = "input"
+
+    def __init__(self) -> None:
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._sink: CaptureSink | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._reported: tuple[str, str | None] | None = None
+
+    @abstractmethod
+    def _run(self) -> None:
+        """The worker thread's body."""
+
+    def start(self, sink: CaptureSink, loop: asyncio.AbstractEventLoop) -> None:
+        self._sink, self._loop = sink, loop
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+        self._thread.start()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wake_worker()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            await asyncio.to_thread(thread.join, 5.0)
+
+    def _wake_worker(self) -> None:
+        """Make a worker blocked in its device's wait return now (override if it can)."""
+
+    def _emit(self, method: Callable[..., None], *args: Any) -> None:
+        """Call ``method(*args)`` on the event loop, from the worker thread."""
+        assert self._loop is not None
+        try:
+            self._loop.call_soon_threadsafe(method, *args)
+        except RuntimeError:  # the loop closed during shutdown
+            pass
+
+    def _state(self, state: str, detail: str | None = None) -> None:
+        """Report the device's state, once per change."""
+        if self._reported != (state, detail):
+            self._reported = (state, detail)
+            assert self._sink is not None
+            self._emit(self._sink.device_state, self.device, state, detail)

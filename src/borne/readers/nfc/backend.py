@@ -36,16 +36,13 @@ there, because at DEBUG they print every frame (APDUs and answers: health data).
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from ...errors import CardError, UnknownBackend
 from ..cards.script import drive
-from ..capture import CaptureSink, InputBackend
+from ..capture import ThreadedInput
 from .apcv_script import MAX_PRESENTATION_BYTES, apcv_settings, read_presentation
 
 __all__ = ["NfcpyBackend"]
@@ -60,14 +57,20 @@ class _TargetLost(Exception):
     """The phone stopped answering, or the link broke, during the exchange."""
 
 
-class NfcpyBackend(InputBackend):
-    """Polls an NFC chip (or nfcpy's UDP twin) for phones presenting the apCV."""
+class NfcpyBackend(ThreadedInput):
+    """Polls an NFC chip (or nfcpy's UDP twin) for phones presenting the apCV.
+
+    ``stop()`` waits for the worker, which checks the flag between polls: the UDP
+    twin's poll waits up to 1 s for an answer, an exchange up to ``exchange_timeout_s``.
+    """
 
     device = "nfc"
+    thread_name = "nfc-poll"
 
     def __init__(self, path: str, *, aid: bytes, commands: list[bytes],
                  exchange_timeout_s: float = 1.0, max_bytes: int = MAX_PRESENTATION_BYTES,
                  poll_interval_s: float = 0.2, retry_interval_s: float = 2.0) -> None:
+        super().__init__()
         self._path = path
         self._aid = bytes(aid)
         self._commands = [bytes(c) for c in commands]
@@ -75,10 +78,6 @@ class NfcpyBackend(InputBackend):
         self._max_bytes = max_bytes
         self._poll_interval_s = poll_interval_s
         self._retry_interval_s = retry_interval_s
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._sink: CaptureSink | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def from_path(cls, scheme: str, argument: str | None, config: Any) -> NfcpyBackend:
@@ -92,31 +91,10 @@ class NfcpyBackend(InputBackend):
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self, sink: CaptureSink, loop: asyncio.AbstractEventLoop) -> None:
-        self._sink, self._loop = sink, loop
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="nfc-poll", daemon=True)
-        self._thread.start()
-
-    async def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            # The worker checks the flag between polls; the UDP twin's poll waits
-            # up to 1 s for an answer, an exchange up to exchange_timeout_s.
-            await asyncio.to_thread(self._thread.join, 5.0)
-            self._thread = None
-
     def describe(self) -> dict[str, Any]:
         return {"device": self.device, "backend": "nfcpy", "path": self._path}
 
     # -- the worker thread -----------------------------------------------------------------
-
-    def _emit(self, method: Callable[..., None], *args: Any) -> None:
-        assert self._loop is not None
-        try:
-            self._loop.call_soon_threadsafe(method, *args)
-        except RuntimeError:  # loop closed during shutdown
-            pass
 
     def _terminate(self) -> bool:
         # nfcpy calls this between polls and between presence checks: waiting

@@ -29,16 +29,14 @@ Payloads are never logged.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ...errors import BackendError
-from ..capture import CaptureSink, InputBackend
+from ..capture import ThreadedInput
 from .decoders import make_decoder
 from .pipeline import FramePipeline, SeenCodes
 
@@ -72,7 +70,7 @@ class FrameSource(Protocol):
         """Release the camera; idempotent."""
 
 
-class FrameCamera(InputBackend):
+class FrameCamera(ThreadedInput):
     """A QR camera: a frame source, the decode pipeline and the seen-codes tracker, in a thread.
 
     Subclasses **must** implement ``from_path`` and :meth:`_open`; they **may**
@@ -85,6 +83,7 @@ class FrameCamera(InputBackend):
     scheme = "camera"
 
     def __init__(self, camera: Any, *, retry_interval_s: float = 1.0) -> None:
+        super().__init__()
         if not camera.fps > 0:
             raise BackendError(f"[camera] fps must be positive, not {camera.fps}")
         self._camera = camera
@@ -94,11 +93,7 @@ class FrameCamera(InputBackend):
         self._scan_requested = camera.scan == "always"
         self._scan_deadline: float | None = None
         self._wake = threading.Event()
-        self._stopping = False
-        self._thread: threading.Thread | None = None
-        self._sink: CaptureSink | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._reported: tuple[str, str | None] | None = None
+        self.thread_name = f"{self.scheme}-camera"
         #: Frames grabbed and decoded since start (``borne status``, tests).
         self.frames = 0
 
@@ -110,21 +105,8 @@ class FrameCamera(InputBackend):
 
     # -- InputBackend -----------------------------------------------------------------------
 
-    def start(self, sink: CaptureSink, loop: asyncio.AbstractEventLoop) -> None:
-        self._sink, self._loop = sink, loop
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name=f"{self.scheme}-camera",
-                                        daemon=True)
-        self._thread.start()
-
-    async def stop(self) -> None:
-        self._stopping = True
+    def _wake_worker(self) -> None:
         self._wake.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            await asyncio.to_thread(thread.join, 5.0)
-            if thread.is_alive():
-                log.warning("camera thread did not stop within 5 s")
 
     def set_scanning(self, on: bool) -> None:
         """Start or stop scanning; ``on_demand`` scanning stops by itself after its timeout."""
@@ -141,18 +123,6 @@ class FrameCamera(InputBackend):
                 "frames": self.frames}
 
     # -- the worker thread ------------------------------------------------------------------
-
-    def _emit(self, method: Callable[..., None], *args: Any) -> None:
-        assert self._loop is not None
-        try:
-            self._loop.call_soon_threadsafe(method, *args)
-        except RuntimeError:  # loop closed during shutdown
-            pass
-
-    def _state(self, state: str, detail: str | None = None) -> None:
-        if self._reported != (state, detail):
-            self._reported = (state, detail)
-            self._emit(self._sink.device_state, self.device, state, detail)
 
     def _wait(self, timeout: float | None) -> None:
         # Woken early by stop() and set_scanning(); a spurious early frame is harmless.
@@ -195,7 +165,7 @@ class FrameCamera(InputBackend):
             if probe is not None:
                 probe.close()
         try:
-            while not self._stopping:
+            while not self._stopping.is_set():
                 if not self._scanning(time.monotonic()):
                     if source is not None:
                         source.close()

@@ -29,7 +29,6 @@ evdev backend's worker thread only.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -40,7 +39,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
-from ..capture import CaptureSink, InputBackend
+from ..capture import ThreadedInput
 from .keymaps import Failure, KeyDecoder, Outcome, Payload, get_layout
 
 __all__ = ["EvdevScanner", "EventSource", "KeyScanner", "KeylogScanner", "SourceUnavailable"]
@@ -76,7 +75,7 @@ class EventSource(ABC):
         """Release the device."""
 
 
-class KeyScanner(InputBackend):
+class KeyScanner(ThreadedInput):
     """Base of the scanner backends: decodes and reports what a key event source gives.
 
     Subclasses **must** implement :meth:`_open` (return an :class:`EventSource`
@@ -89,47 +88,19 @@ class KeyScanner(InputBackend):
 
     def __init__(self, target: str, *, layout: str = "azerty", gap_s: float = 0.5,
                  retry_interval_s: float = 1.0, poll_s: float = 0.1) -> None:
+        super().__init__()
         self.target = target
         self.layout = get_layout(layout)
         self.gap_s = gap_s
         self._retry_interval_s = retry_interval_s
         self._poll_s = poll_s
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._sink: CaptureSink | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self.thread_name = f"scanner-{target}"
 
     @abstractmethod
     def _open(self) -> EventSource:
         """Open the device; raise :class:`SourceUnavailable` if it cannot be used now."""
 
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def start(self, sink: CaptureSink, loop: asyncio.AbstractEventLoop) -> None:
-        self._sink, self._loop = sink, loop
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name=f"scanner-{self.target}",
-                                        daemon=True)
-        self._thread.start()
-
-    async def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            await asyncio.to_thread(self._thread.join, 5.0)
-            self._thread = None
-
     # -- the worker thread -----------------------------------------------------------------
-
-    def _emit(self, method: Callable[..., None], *args: Any) -> None:
-        assert self._loop is not None
-        try:
-            self._loop.call_soon_threadsafe(method, *args)
-        except RuntimeError:  # loop closed during shutdown
-            pass
-
-    def _state(self, state: str, detail: str | None) -> None:
-        assert self._sink is not None
-        self._emit(self._sink.device_state, self.device, state, detail)
 
     def _report(self, outcomes: list[Outcome]) -> None:
         assert self._sink is not None

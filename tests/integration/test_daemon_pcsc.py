@@ -64,7 +64,7 @@ async def daemon(tmp_path, sim_pcscd):
     await box.stop()
 
 
-async def next_event(subscription, type_, slot=None, timeout=8.0):
+async def next_event(subscription, type_, slot=None, timeout=20.0):
     """The next event of ``type_`` (for ``slot``), skipping others."""
     async def wait():
         async for event in subscription:
@@ -147,7 +147,7 @@ async def test_garbage_card_gives_a_card_error_and_the_next_card_reads(daemon, c
     events = daemon.bus.subscribe()
     await insert(card_slots, 0, "garbage")
     event = await next_event(events, "card.inserted", SLOT0)
-    outcome = await asyncio.wait_for(_decoded_or_error(events, SLOT0), 8)
+    outcome = await asyncio.wait_for(_decoded_or_error(events, SLOT0), 20)
     if outcome.type == "card.error":
         assert outcome.data["code"] in ("card_data_invalid", "card_protocol_error")
     else:  # garbage that refuses the Vitale selection is an unknown card, with its ATR

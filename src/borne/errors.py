@@ -105,6 +105,7 @@ MESSAGES: dict[str, Message] = {
         "The simulator does not answer (start `borne sim run`)",
     ),
     "sim_bad_slot": Message("Emplacement inconnu", "Unknown slot"),
+    "sim_no_screen": Message("Le simulateur n'a pas d'écran", "The simulator has no screen"),
     "sim_bad_channel": Message("Canal inconnu (qr, scanner, nfc, contactless)",
                                "Unknown channel (qr, scanner, nfc, contactless)"),
     "sim_no_twin": Message("Ce périphérique n'est pas celui du simulateur dans la configuration",
@@ -158,6 +159,18 @@ MESSAGES: dict[str, Message] = {
     "scanner_untypable_character": Message(
         "Caractère impossible à taper avec cette disposition",
         "Character cannot be typed in this layout"),
+    # The screen and the GPIO panel
+    "display_missing": Message(
+        "Écran introuvable : vérifiez son branchement et son adresse",
+        "Screen not found: check its wiring and its address"),
+    "display_io_error": Message(
+        "Erreur de communication avec l'écran", "Screen communication error"),
+    "display_permission": Message(
+        "Accès à l'écran refusé (droits sur le bus I2C/SPI)",
+        "Access to the screen denied (I2C/SPI bus permissions)"),
+    "panel_unavailable": Message(
+        "Bouton, voyant et buzzer indisponibles (GPIO)",
+        "Button, LED and buzzer unavailable (GPIO)"),
     # Audit journal
     "audit_unavailable": Message(
         "Journal d'audit introuvable ou illisible", "Audit journal missing or unreadable"

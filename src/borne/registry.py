@@ -40,6 +40,8 @@ class BackendSpec:
     #: "required", "optional" or "none": whether the path takes ``scheme:ARGUMENT``.
     argument: str
     summary: str
+    #: A valid argument, for documentation and for tests that build every twin.
+    example: str | None = None
 
     def load_class(self) -> type:
         """Import the backend's module and return its class."""
@@ -54,8 +56,8 @@ class BackendSpec:
 
 
 def _spec(kind: str, scheme: str, module: str, cls: str, *, virtual: bool, argument: str,
-          summary: str) -> tuple[str, BackendSpec]:
-    return scheme, BackendSpec(kind, scheme, module, cls, virtual, argument, summary)
+          summary: str, example: str | None = None) -> tuple[str, BackendSpec]:
+    return scheme, BackendSpec(kind, scheme, module, cls, virtual, argument, summary, example)
 
 
 #: kind -> scheme -> spec
@@ -87,6 +89,18 @@ REGISTRY: dict[str, dict[str, BackendSpec]] = {
         _spec("scanner", "keylog", "borne.readers.qr.scanner_evdev", "KeylogScanner",
               virtual=True, argument="required",
               summary="twin: recorded key events appended to FILE, replayed as typed"),
+    ]),
+    "display": dict([
+        _spec("display", "none", "borne.readers.no_input", "NoInput", virtual=True,
+              argument="none", summary="no screen"),
+        _spec("display", "luma", "borne.display.device", "LumaDisplay", virtual=False,
+              argument="required",
+              summary="an OLED through luma.oled: luma:ssd1306:i2c:1:0x3c, luma:sh1106:..., "
+                      "luma:ssd1309:..., luma:ssd1322:spi:0:0"),
+        _spec("display", "dummy", "borne.display.device", "LumaDisplay", virtual=True,
+              argument="required",
+              summary="twin: luma's dummy device (dummy:128x64, dummy:256x64), kept in memory",
+              example="128x64"),
     ]),
     "nfc": dict([
         _spec("nfc", "none", "borne.readers.no_input", "NoInput", virtual=True,

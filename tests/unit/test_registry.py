@@ -15,7 +15,8 @@ def test_every_kind_has_a_virtual_twin_that_loads_without_hardware():
         assert twins, f"{kind} has no virtual twin"
         for spec in twins:
             cls = spec.load_class()
-            path = spec.scheme if spec.argument != "required" else f"{spec.scheme}:x"
+            path = (spec.scheme if spec.argument != "required"
+                    else f"{spec.scheme}:{spec.example or 'x'}")
             parsed, argument = parse_path(kind, path)
             backend = cls.from_path(parsed.scheme, argument, Config())
             assert backend.describe()["device"]

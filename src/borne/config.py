@@ -222,6 +222,46 @@ class ApcvConfig(_Section):
     rules: list[RecognitionRule] = msgspec.field(default_factory=lambda: list(DEFAULT_RULES))
 
 
+class DisplayConfig(_Section):
+    """The OLED screen (``device``: a backend path, see ``borne.registry`` kind ``display``)."""
+
+    #: ``luma:ssd1306:i2c:1:0x3c``, ``luma:sh1106:...``, ``luma:ssd1309:...``,
+    #: ``luma:ssd1322:spi:0:0`` (256x64 grayscale), the twin ``dummy:128x64`` /
+    #: ``dummy:256x64``, or ``none``.
+    device: str = "none"
+    #: Contrast when in use, and once dimmed (0..255).
+    brightness: int = 200
+    dim_brightness: int = 16
+    #: Seconds without an event before the screen dims and starts shifting.
+    dim_after_s: float = 60.0
+    #: Pixels the content moves (every ``shift_every_s``) while dimmed, against burn-in.
+    shift_px: int = 2
+    shift_every_s: float = 60.0
+    #: Local hours the screen is off, e.g. "22:00-07:00"; empty: never.
+    night_off: str = ""
+    #: Rotation of the panel as mounted: 0, 1, 2 or 3 quarter turns.
+    rotate: int = 0
+    #: Seconds between retries when the screen is missing or failing.
+    retry_s: float = 5.0
+
+
+class PanelConfig(_Section):
+    """Buttons, status LED and buzzer on GPIO (BCM numbers), through gpiozero."""
+
+    #: gpiozero pin factory: ``native`` on the box (lgpio), ``mock`` for the twin, or
+    #: ``none`` (no buttons, LED nor buzzer).
+    pins: Literal["native", "mock", "none"] = "none"
+    #: OK / next screen; a long press opens the pairing window.
+    button: int | None = 17
+    long_press_s: float = 3.0
+    #: Status LED: on = ready, slow blink = busy, fast blink = error.
+    led: int | None = 27
+    #: Active buzzer: a short beep on a good read, two longer beeps on an error.
+    buzzer: int | None = 22
+    beep_on_read: bool = True
+    beep_on_error: bool = True
+
+
 class ReadersConfig(_Section):
     """Which backend drives each kind of input device (path strings, see borne.registry)."""
 
@@ -271,6 +311,8 @@ class Config(_Section):
     scanner: ScannerConfig = msgspec.field(default_factory=ScannerConfig)
     nfc: NfcConfig = msgspec.field(default_factory=NfcConfig)
     apcv: ApcvConfig = msgspec.field(default_factory=ApcvConfig)
+    display: DisplayConfig = msgspec.field(default_factory=DisplayConfig)
+    panel: PanelConfig = msgspec.field(default_factory=PanelConfig)
     #: The file this configuration was read from (None: built-in defaults).
     source: str | None = None
 
@@ -334,12 +376,21 @@ def parse_config(data: dict, *, source: str | None = None) -> Config:
         raise ConfigError("a positive duration and at least 1 invoice", file=source, key="apcv")
     if not 1 <= config.api.pairing_max_failures <= 100:
         raise ConfigError("between 1 and 100", file=source, key="api.pairing_max_failures")
-    for kind in ("smartcard", "camera", "scanner", "nfc"):
-        value = getattr(config.readers, kind)
+    if config.display.device != "none":
+        from .display.device import parse_display_path
+
+        scheme, _, argument = config.display.device.partition(":")
+        try:
+            parse_display_path(scheme, argument or None)
+        except Exception as error:  # UnknownBackend, ConfigError
+            raise ConfigError(str(error), file=source, key="display.device") from None
+    paths = [(kind, getattr(config.readers, kind), f"readers.{kind}")
+             for kind in ("smartcard", "camera", "scanner", "nfc")]
+    for kind, value, key in [*paths, ("display", config.display.device, "display.device")]:
         try:
             parse_path(kind, value)
         except Exception as error:  # UnknownBackend, BackendError
-            raise ConfigError(str(error), file=source, key=f"readers.{kind}") from None
+            raise ConfigError(str(error), file=source, key=key) from None
     return config
 
 

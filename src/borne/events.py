@@ -167,6 +167,11 @@ class EventBus:
         """Call ``listener(event)`` synchronously for every event (keep it fast)."""
         self._listeners.append(listener)
 
+
+    def remove_listener(self, listener: Callable[[Event], None]) -> None:
+        """Stop calling ``listener`` (nothing if it was not added)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
     def subscribe(self, *, after: int | None = None, maxsize: int = 256) -> Subscription:
         """A new subscription; with ``after``, replays buffered events with seq > after."""
         subscription = Subscription(self, maxsize)

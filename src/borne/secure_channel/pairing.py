@@ -141,6 +141,14 @@ class PairingService:
             raise BorneError(code="pairing_closed")
         return window
 
+    def current(self) -> PairingWindow | None:
+        """The open window (its code is for the box's screen only), or None."""
+        with self._lock:
+            try:
+                return self._open_window()
+            except BorneError:
+                return None
+
     def status(self) -> dict[str, Any]:
         """``{"open", "seconds_left", "failures", "max_failures", "pending"}``: never the code."""
         with self._lock:

@@ -376,6 +376,8 @@ def parse_config(data: dict, *, source: str | None = None) -> Config:
         raise ConfigError("a positive duration and at least 1 invoice", file=source, key="apcv")
     if not 1 <= config.api.pairing_max_failures <= 100:
         raise ConfigError("between 1 and 100", file=source, key="api.pairing_max_failures")
+    if not 0 <= config.display.shift_px <= 2:  # the screens keep a 2-pixel margin
+        raise ConfigError("between 0 and 2", file=source, key="display.shift_px")
     if config.display.device != "none":
         from .display.device import parse_display_path
 

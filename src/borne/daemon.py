@@ -44,6 +44,8 @@ class Daemon:
         self.core.capture_sink = self.apcv
         #: Presentation inputs by kind ("camera", "scanner", "nfc"), when configured.
         self.inputs: dict[str, Any] = {}
+        #: The screen (borne.display.service.DisplayService), when configured.
+        self.display: Any = None
         self.api: Any = None
         self.api_context: Any = None
         self.control = ControlServer(config.control_socket, self._control_handlers(),
@@ -71,11 +73,8 @@ class Daemon:
 
         async def pair_open(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
             # Physical presence: whoever can use this socket may open pairing.
-            context = api_context()
-            window = context.pairing.open()
-            context.pairing_admin = bool(args.get("admin", False))
-            self.bus.publish("pairing.opened", {"expires_in_s": round(window.expires_mono
-                                                                      - self.clock.monotonic())})
+            api_context()
+            window = self.open_pairing(admin=bool(args.get("admin", False)))
             return {"code": window.code, "expires_in_s": round(window.expires_mono
                                                                - self.clock.monotonic())}
 
@@ -119,6 +118,7 @@ class Daemon:
             self._start_input(kind, loop)
         if self.config.api.enabled:
             await self._start_api()
+        await self._start_display()
         # Let the observations queued by the backends land in the state first.
         await asyncio.sleep(0)
         self.ready_after_s = time.monotonic() - started
@@ -137,6 +137,56 @@ class Daemon:
             self.core.device_state(kind, "error", error.message("en"))
             return
         self.inputs[kind] = backend
+
+    def open_pairing(self, *, admin: bool = False) -> Any:
+        """Open the pairing window (control socket or the button's long press).
+
+        The code goes to the screen and to the caller, never into an event.
+        """
+        if self.api_context is None:
+            raise BorneError("the API is not running", code="api_unavailable")
+        window = self.api_context.pairing.open()
+        self.api_context.pairing_admin = admin
+        expires_in = round(window.expires_mono - self.clock.monotonic())
+        self.bus.publish("pairing.opened", {"expires_in_s": expires_in})
+        if self.display is not None:
+            self.display.show_pairing(window.code, window.expires_mono)
+        return window
+
+    def _long_press(self) -> None:
+        """The pairing button held down: open the window (never an admin workstation)."""
+        try:
+            self.open_pairing()
+        except BorneError as error:
+            log.warning("pairing button: %s", error.message("en"))
+
+    async def _start_display(self) -> None:
+        """Start the screen (and the GPIO panel); a failure degrades them, never the daemon."""
+        from .display.service import DisplayService
+
+        if self.config.display.device == "none" and self.config.panel.pins == "none":
+            return
+        device = panel = None
+        try:
+            if self.config.display.device != "none":
+                device = load_backend("display", self.config.display.device, self.config)
+        except BorneError as error:
+            self.core.device_state("display", "error", error.message("en"))
+        if device is None:
+            return
+        if self.config.panel.pins != "none":
+            from .display.panel import Panel
+
+            panel = Panel(self.config.panel)  # never raises: it says what is missing
+            if panel.error is not None:
+                self.core.device_state("panel", "error", panel.error.message("en"))
+        pairing = (self.api_context.pairing.current if self.api_context is not None else None)
+        self.display = DisplayService(self.config, self.bus, self.clock, device, core=self.core,
+                                      panel=panel, language=self.config.daemon.language,
+                                      on_long_press=self._long_press,
+                                      device_state=self.core.device_state,
+                                      pairing_current=pairing)
+        await self.display.start()
 
     def scan(self, on: bool = True) -> bool:
         """Ask the camera to scan (on-demand mode) or stop; False without a camera."""
@@ -176,6 +226,9 @@ class Daemon:
     async def stop(self) -> None:
         """Stop every service (idempotent)."""
         self.bus.publish("daemon.stopping")
+        if self.display is not None:
+            await self.display.stop()
+            self.display = None
         if self.api is not None:
             await self.api.stop()
             self.api = None

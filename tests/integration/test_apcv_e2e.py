@@ -150,3 +150,51 @@ def test_done_when_session_seconds_2_claim_after_3_s_is_410(tmp_path):
         assert said[3] == {"claims": [410]}
     finally:
         stop(sim)
+
+
+def test_display_done_when_sim_screen_follows_card_apcv_and_pairing(tmp_path):
+    """The display issue's "done when": `borne sim screen` shows what a person needs to see."""
+    from PIL import Image
+
+    from borne.display import views as v
+    from borne.display.render import render
+    from borne.display.views import StatusStrip
+
+    def screen(name: str) -> Image.Image:
+        path = tmp_path / f"{name}.png"
+        subprocess.run(cli + ["sim", "screen", "--png", str(path)], check=True,
+                       capture_output=True, timeout=30)
+        return Image.open(path)
+
+    def showing(view, name: str, timeout: float = 10.0) -> Image.Image:
+        expected = {render(view, status=StatusStrip(clock_synced=synced)).tobytes()
+                    for synced in (True, False)}
+        deadline = time.monotonic() + timeout
+        while True:
+            shown = screen(name)
+            if shown.convert("1").tobytes() in expected:
+                return shown
+            assert time.monotonic() < deadline, f"the screen never showed {view}"
+            time.sleep(0.2)
+
+    sim, cli = start_sim(tmp_path, '[display]\ndevice = "dummy:128x64"\n'
+                                   '[panel]\npins = "mock"\nlong_press_s = 1.0\n')
+    try:
+        idle = screen("idle")
+        assert idle.size == (128, 64)
+        subprocess.run(cli + ["sim", "insert", "0", "vitale-family"], check=True,
+                       capture_output=True)
+        vitale = showing(v.VitaleView(3), "vitale")  # "Carte Vitale lue, 3 bénéficiaires"
+        subprocess.run(cli + ["sim", "apcv", "--qr"], check=True, capture_output=True)
+        apcv = showing(v.ApcvPresentedView("qr_camera"), "apcv")
+        assert apcv.tobytes() != vitale.tobytes()
+        subprocess.run(cli + ["sim", "button", "--long"], check=True, capture_output=True,
+                       timeout=30)
+        pairing = screen("pairing")
+        assert pairing.tobytes() not in (apcv.tobytes(), vitale.tobytes(), idle.tobytes())
+        printed = subprocess.run(cli + ["sim", "screen"], capture_output=True, text=True,
+                                 timeout=30)
+        assert printed.returncode == 0 and "█" in printed.stdout
+        assert len(printed.stdout.splitlines()) == 64 // 2 + 2  # half blocks + the frame
+    finally:
+        stop(sim)

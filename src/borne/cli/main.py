@@ -78,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     how.add_argument("--contactless", dest="channel", action="store_const", const="contactless",
                      help="tap the virtual phone on the contactless PC/SC slot")
     apcv.add_argument("--payload-hex", help="the token to present (default: a new random one)")
+    screen = sim_commands.add_parser("screen", help="what the box's screen shows now")
+    screen.add_argument("--png", metavar="FILE", help="write it as a PNG at the panel's size")
+    button = sim_commands.add_parser("button", help="press the box's button")
+    button.add_argument("--long", action="store_true",
+                        help="hold it down (opens the pairing window)")
     prescription = sim_commands.add_parser(
         "prescription", help="show an ordonnance numérique's QR code to the virtual camera")
     prescription.add_argument("number", help="the prescription number, e.g. 01S2TBPZ2JCNZZYGHZ")

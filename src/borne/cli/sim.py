@@ -36,6 +36,24 @@ def sim(args: argparse.Namespace, *, language: str) -> int:
     elif args.sim_command == "prescription":
         shown = ask("prescription", number=args.number, channel=args.channel)
         print(f"ordonnance ({shown['channel']}): {args.number}")  # type: ignore[index]
+    elif args.sim_command == "screen":
+        import base64
+        import io
+        from pathlib import Path
+
+        shown = ask("screen")
+        png = base64.b64decode(shown["png_b64"])  # type: ignore[index]
+        if args.png:
+            Path(args.png).write_bytes(png)
+            print(f"{args.png}: {shown['width']}x{shown['height']}")  # type: ignore[index]
+        else:
+            from PIL import Image
+
+            from ..display.terminal import to_text
+
+            print(to_text(Image.open(io.BytesIO(png))))
+    elif args.sim_command == "button":
+        ask("button", hold_s=4.0 if args.long else 0.1)
     elif args.sim_command == "slots":
         for row in ask("slots"):  # type: ignore[union-attr]
             print(f"{row['slot']}: {row['reader']:<22} {row['card'] or '-'}")

@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import logging
 import tempfile
 from pathlib import Path
@@ -48,10 +50,12 @@ def sim_config(config_path: str | None) -> Config:
         base, readers=msgspec.structs.replace(
             base.readers, smartcard="sim", camera=f"images:{run}/sim-camera",
             scanner=f"keylog:{run}/sim-scanner.jsonl", nfc=f"udp:127.0.0.1:{SIM_NFC_PORT}"),
+        display=msgspec.structs.replace(base.display, device="dummy:128x64"),
+        panel=msgspec.structs.replace(base.panel, pins="mock"),
         daemon=msgspec.structs.replace(base.daemon, data_dir="/var/lib/borne-sim"))
 
 
-def _sim_handlers(slots: Any, presenter: Any) -> dict[str, Any]:
+def _sim_handlers(slots: Any, presenter: Any, daemon: Any = None) -> dict[str, Any]:
     from .cards import CARD_NAMES
     from .presenter import sim_apcv_token
 
@@ -97,8 +101,26 @@ def _sim_handlers(slots: Any, presenter: Any) -> dict[str, Any]:
             raise BorneError("number", code="control_bad_request")
         return await presenter.present(str(args.get("channel", "qr")), number.encode("utf-8"))
 
+    async def screen(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+        display = daemon.display if daemon is not None else None
+        if display is None or display.last_image is None:
+            raise BorneError("no screen", code="sim_no_screen")
+        buffer = io.BytesIO()
+        display.last_image.save(buffer, "PNG")
+        return {"png_b64": base64.b64encode(buffer.getvalue()).decode("ascii"),
+                "width": display.last_image.width, "height": display.last_image.height}
+
+    async def button(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+        display = daemon.display if daemon is not None else None
+        panel = getattr(display, "panel", None)
+        if panel is None or not hasattr(panel, "press_for_test"):
+            raise BorneError("no simulated button", code="sim_no_twin")
+        held = float(args.get("hold_s", 0.1))
+        await asyncio.to_thread(panel.press_for_test, held)
+        return {"held_s": held}
+
     return {"insert": insert, "remove": remove, "slots": list_slots, "cards": cards,
-            "apcv": apcv, "prescription": prescription}
+            "apcv": apcv, "prescription": prescription, "screen": screen, "button": button}
 
 
 def _slot_numbers(slots: Any) -> set[int]:
@@ -115,10 +137,10 @@ async def _run(config: Config, work_dir: Path) -> None:
     slots = CardSlots(pcscd)
     presenter = SimPresenter(config, slots)
     presenter.prepare()
-    control = ControlServer(sim_socket(config), _sim_handlers(slots, presenter),
+    daemon = Daemon(config)
+    control = ControlServer(sim_socket(config), _sim_handlers(slots, presenter, daemon),
                             group=config.control.group,
                             language=config.daemon.language)
-    daemon = Daemon(config)
     try:
         await control.start()
         run = asyncio.create_task(daemon.run())
@@ -143,6 +165,8 @@ def _banner(config: Config, pcscd: Any) -> str:
         "  .venv/bin/borne sim insert 1 cps-pharmacist",
         "  .venv/bin/borne sim apcv --qr        (--scanner, --nfc, --contactless)",
         "  .venv/bin/borne sim prescription 01S2TBPZ2JCNZZYGHZ",
+        "  .venv/bin/borne sim screen           (--png FILE: what the box's screen shows)",
+        "  .venv/bin/borne sim button --long    (the pairing button held down)",
         "Ctrl-C arrête la borne simulée / stops the simulated box.",
         "",
     ]

@@ -1,0 +1,194 @@
+"""What the screen should show now, from the daemon's events: a pure state machine.
+
+:class:`ScreenState` folds the event stream (``apply``) into the facts the screen
+needs, and :meth:`ScreenState.view` picks the one view that matters at a given
+monotonic time, by priority:
+
+1. the pairing code, while the window is open (the person at the box must read it);
+2. a short message about what just happened (a card read, an apCV presented, a
+   prescription scanned, "Représentez l'appli carte Vitale", a read error), for a
+   few seconds, or until the OK button dismisses it;
+3. a device that is down (pcscd, a reader, the camera, the NFC chip);
+4. the countdown of the current apCV session ("Session : 14 min", "Facture 1/2");
+5. idle (or the mobile-mode screen).
+
+Identity data never enters this state: a carte Vitale is a count of
+beneficiaries; only the CPS holder's name (the professional's own card, shown
+to them) is looked up, through ``cps_lookup``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import views as v
+
+__all__ = ["FLASH_SECONDS", "ScreenState"]
+
+#: How long each kind of message stays on screen (seconds).
+FLASH_SECONDS = {"vitale": 10.0, "cps": 5.0, "apcv": 8.0, "prescription": 8.0, "error": 8.0,
+                 "reauth": 15.0}
+
+#: Devices whose failure is shown, and the error code shown for each.
+_DEVICE_ERRORS = {"pcsc": "pcsc_unavailable", "camera": "camera_unavailable",
+                  "nfc": "nfc_unavailable", "scanner": "scanner_unavailable"}
+
+
+@dataclass
+class _Session:
+    expires_mono: float
+    used: int
+    allowed: int
+
+
+@dataclass
+class ScreenState:
+    """The facts the screen is drawn from, updated by :meth:`apply`."""
+
+    mode: str = "counter"
+    clock_synced: bool = False
+    network: str | None = None
+    paired_clients: int = 0
+    readers: set[str] = field(default_factory=set)
+    devices: dict[str, str] = field(default_factory=dict)
+    #: slot id -> (holder, profession) of the CPS in that slot.
+    cps: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    sessions: dict[str, _Session] = field(default_factory=dict)
+    flash: tuple[Any, float] | None = None
+    pairing: tuple[str, float] | None = None
+    #: Monotonic time of the last change a person would notice (dims the screen later).
+    last_activity: float = 0.0
+    #: Battery and reads waiting, for mobile mode (filled by the mobile-mode issue).
+    battery_percent: int | None = None
+    charging: bool = False
+    reads_waiting: int = 0
+
+    # -- input ------------------------------------------------------------------------------
+
+    def apply(self, kind: str, data: dict[str, Any], now: float,
+              cps_lookup: Callable[[str], tuple[str | None, str | None]] | None = None) -> bool:
+        """Fold one event in; True if what the screen shows may have changed."""
+        handler = getattr(self, "_on_" + kind.replace(".", "_"), None)
+        if handler is None:
+            return False
+        handler(data, now, cps_lookup)
+        self.last_activity = now
+        return True
+
+    def _flash(self, view: Any, now: float, kind: str) -> None:
+        self.flash = (view, now + FLASH_SECONDS[kind])
+
+    def _on_device_state(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
+        self.devices[data["device"]] = data["state"]
+
+    def _on_reader_attached(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
+        self.readers.add(data["slot"])
+
+    def _on_reader_detached(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
+        self.readers.discard(data["slot"])
+        self.cps.pop(data["slot"], None)
+        self._flash(v.ErrorView("reader_unavailable"), now, "error")
+
+    def _on_card_decoded(self, data: dict[str, Any], now: float, lookup: Any) -> None:
+        if data.get("type") == "vitale":
+            self._flash(v.VitaleView(int(data.get("beneficiaries", 0))), now, "vitale")
+        elif data.get("type") == "cps":
+            holder, profession = (lookup(data["slot"]) if lookup is not None
+                                  else (None, data.get("profession")))
+            self.cps[data["slot"]] = (holder, profession)
+            self._flash(v.CpsView(holder, profession), now, "cps")
+
+    def _on_card_removed(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
+        self.cps.pop(data["slot"], None)
+
+    def _on_card_error(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
+        self._flash(v.ErrorView(data["code"]), now, "error")
+
+    _on_capture_error = _on_card_error
+
+    def _on_apcv_presented(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
+        self._flash(v.ApcvPresentedView(data.get("channel", "")), now, "apcv")
+
+    def _on_prescription_scanned(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
+        self._flash(v.PrescriptionView(), now, "prescription")
+
+    def _on_apcv_session_opened(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
+        self.sessions[data["session_id"]] = _Session(now + float(data["expires_in_s"]), 0,
+                                                     int(data["invoices_allowed"]))
+        self.flash = None  # the countdown is now what matters
+
+    def _on_apcv_invoice_claimed(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
+        session = self.sessions.get(data["session_id"])
+        if session is not None:
+            session.used = int(data["invoice"])
+
+    def _on_apcv_session_exhausted(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
+        if self.sessions.pop(data["session_id"], None) is not None:
+            self._flash(v.ReauthView("quota"), now, "reauth")
+
+    def _on_apcv_session_expired(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
+        if self.sessions.pop(data["session_id"], None) is not None:
+            self._flash(v.ReauthView("expired"), now, "reauth")
+
+    def _on_pairing_completed(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
+        self.pairing = None
+        self.paired_clients += 1
+
+    def show_pairing(self, code: str, expires_mono: float, now: float) -> None:
+        """The pairing window opened (the code never travels in events)."""
+        self.pairing = (code, expires_mono)
+        self.last_activity = now
+
+    def dismiss(self, now: float) -> bool:
+        """The OK button: drop the current message; True if there was one."""
+        self.last_activity = now
+        if self.flash is not None and now < self.flash[1]:
+            self.flash = None
+            return True
+        return False
+
+    # -- output -----------------------------------------------------------------------------
+
+    def view(self, now: float) -> Any:
+        """The one view to show at ``now``."""
+        if self.pairing is not None:
+            code, expires = self.pairing
+            if now < expires:
+                return v.PairingView(code, int(expires - now + 0.999))
+            self.pairing = None
+        if self.flash is not None:
+            if now < self.flash[1]:
+                return self.flash[0]
+            self.flash = None
+        for device, code in _DEVICE_ERRORS.items():
+            if self.devices.get(device) in ("unavailable", "error"):
+                return v.ErrorView(code)
+        session = self._current_session(now)
+        if session is not None:
+            return v.SessionView(int(session.expires_mono - now + 0.999), session.used,
+                                 session.allowed)
+        if self.mode == "mobile":
+            return v.MobileView(self.battery_percent, self.charging, self.reads_waiting)
+        profession = next((p for _h, p in self.cps.values()), None)
+        return v.IdleView(readers=len(self.readers), readers_ok=bool(self.readers),
+                          network=self.network, mode=self.mode, clock_synced=self.clock_synced,
+                          paired_clients=self.paired_clients,
+                          cps_profession=profession if self.cps else None)
+
+    def _current_session(self, now: float) -> _Session | None:
+        live = [s for s in self.sessions.values() if now < s.expires_mono]
+        return max(live, key=lambda s: s.expires_mono) if live else None
+
+    def next_change(self, now: float) -> float | None:
+        """When the view next changes by itself (a countdown tick, a message ending)."""
+        times = []
+        if self.pairing is not None:
+            times.append(now + 1.0)
+        if self.flash is not None:
+            times.append(self.flash[1])
+        session = self._current_session(now)
+        if session is not None:
+            times.append(min(session.expires_mono, now + 1.0))
+        return min(times) if times else None

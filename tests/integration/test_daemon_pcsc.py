@@ -79,7 +79,9 @@ async def insert(card_slots, index, name, **options):
 
 
 async def remove(card_slots, index):
-    await asyncio.to_thread(card_slots.remove, index)
+    # Wait until pcscd has seen the slot empty: a card put back within its poll
+    # interval would otherwise look like the same card never removed.
+    await asyncio.to_thread(card_slots.remove, index, wait=True)
 
 
 async def test_readers_present_at_start_with_kinds(daemon):

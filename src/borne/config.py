@@ -32,6 +32,7 @@ from .errors import ConfigError
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
+    "ApduConfig",
     "ApiConfig",
     "Config",
     "ControlConfig",
@@ -300,6 +301,20 @@ class ApiConfig(_Section):
     keepalive_s: float = 30.0
 
 
+class ApduConfig(_Section):
+    """The leased, transparent APDU channel (docs/apdu-channel.md)."""
+
+    #: Whether PIN commands (VERIFY 20/21, CHANGE REFERENCE DATA 24: see
+    #: borne.apdu.validate.PIN_INS) may go through the channel; no APDU is ever
+    #: journaled with its data either way.
+    allow_pin_verification: bool = True
+    #: Longest lease a client may ask for, and the one it gets when it does not say.
+    max_lease_s: int = 300
+    default_lease_s: int = 60
+    #: Seconds a lease outlives its client's closed channel (a bridge reconnecting).
+    channel_grace_s: float = 5.0
+
+
 class Config(_Section):
     """The whole configuration. Build it with :func:`load_config` or :func:`parse_config`."""
 
@@ -311,6 +326,7 @@ class Config(_Section):
     scanner: ScannerConfig = msgspec.field(default_factory=ScannerConfig)
     nfc: NfcConfig = msgspec.field(default_factory=NfcConfig)
     apcv: ApcvConfig = msgspec.field(default_factory=ApcvConfig)
+    apdu: ApduConfig = msgspec.field(default_factory=ApduConfig)
     display: DisplayConfig = msgspec.field(default_factory=DisplayConfig)
     panel: PanelConfig = msgspec.field(default_factory=PanelConfig)
     #: The file this configuration was read from (None: built-in defaults).
@@ -374,6 +390,10 @@ def parse_config(data: dict, *, source: str | None = None) -> Config:
     if config.apcv.session_seconds <= 0 or config.apcv.invoices_default < 1 \
             or any(n < 1 for n in config.apcv.invoices_by_profession.values()):
         raise ConfigError("a positive duration and at least 1 invoice", file=source, key="apcv")
+    apdu = config.apdu
+    if not 1 <= apdu.default_lease_s <= apdu.max_lease_s or apdu.channel_grace_s < 0:
+        raise ConfigError("1 <= default_lease_s <= max_lease_s, channel_grace_s >= 0",
+                          file=source, key="apdu")
     if not 1 <= config.api.pairing_max_failures <= 100:
         raise ConfigError("between 1 and 100", file=source, key="api.pairing_max_failures")
     if not 0 <= config.display.shift_px <= 2:  # the screens keep a 2-pixel margin

@@ -202,7 +202,7 @@ class Daemon:
 
         try:
             self.api, self.api_context = build_api(self.config, self.core, self.bus, self.clock,
-                                                   self.apcv, self.scan)
+                                                   self.apcv, self.scan, self.pause_reads)
             await self.api.start()
         except (BorneError, OSError) as error:
             detail = error.message("en") if isinstance(error, BorneError) else str(error)
@@ -211,6 +211,13 @@ class Daemon:
             self.api = None
         else:
             self.core.device_state("api", "available", f"port {self.api.port}")
+
+    def pause_reads(self, slot_id: str, paused: bool) -> None:
+        """Stop (or resume) the box's own reads of a slot: it is leased through the APDU channel."""
+        for backend in self.backends:
+            set_paused = getattr(backend, "set_paused", None)
+            if set_paused is not None:
+                set_paused(slot_id, paused)
 
     def _prepare_data_dir(self) -> None:
         """Create the data directory (0700); a failure degrades storage, not the daemon."""
@@ -229,6 +236,8 @@ class Daemon:
         if self.display is not None:
             await self.display.stop()
             self.display = None
+        if self.api_context is not None and self.api_context.apdu is not None:
+            await self.api_context.apdu.stop()  # leases end, channels close, cards unpowered
         if self.api is not None:
             await self.api.stop()
             self.api = None

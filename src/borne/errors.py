@@ -171,6 +171,18 @@ MESSAGES: dict[str, Message] = {
     "panel_unavailable": Message(
         "Bouton, voyant et buzzer indisponibles (GPIO)",
         "Button, LED and buzzer unavailable (GPIO)"),
+    # The leased APDU channel (docs/apdu-channel.md)
+    "slot_busy": Message("Emplacement déjà réservé par un autre poste",
+                         "Slot already leased by another workstation"),
+    "lease_not_found": Message("Réservation inconnue ou terminée", "Unknown or ended lease"),
+    "lease_expired": Message("Réservation de l'emplacement terminée", "The slot's lease is over"),
+    "apdu_malformed": Message("Commande APDU mal formée (ISO 7816-4)",
+                              "Malformed command APDU (ISO 7816-4)"),
+    "apdu_too_large": Message("Commande APDU trop longue (65544 octets au plus)",
+                              "Command APDU too long (65544 bytes at most)"),
+    "pin_verification_forbidden": Message(
+        "Vérification du code porteur interdite par la politique de la borne",
+        "PIN verification forbidden by the box's policy"),
     # Audit journal
     "audit_unavailable": Message(
         "Journal d'audit introuvable ou illisible", "Audit journal missing or unreadable"

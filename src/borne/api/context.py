@@ -21,6 +21,7 @@ class ApiContext:
     pairing: Any         # borne.secure_channel.pairing.PairingService
     audit: Any           # borne.audit.journal.AuditJournal
     apcv: Any = None     # borne.apcv.service.ApcvService
+    apdu: Any = None     # borne.apdu.ApduService (the leased APDU channel)
     #: ``scan(on) -> bool``: starts/stops the camera (False: the box has none).
     scan: Any = None
     language: str = "fr"
@@ -32,13 +33,14 @@ class ApiContext:
     #: client id -> live event-stream responses, closed at once on revocation.
     streams: dict[str, set[Any]] = field(default_factory=dict)
 
-
     def revoke(self, client_id: str) -> int | None:
         """Revoke a workstation: refused from its next request on, its open event
         streams ended now, a ``client.revoked`` event published. Returns how many
         streams were closed, or None for an unknown client."""
         if not self.clients.revoke(client_id):
             return None
+        if self.apdu is not None:  # its leases end now, its channels are told "revoked"
+            self.apdu.client_revoked(client_id)
         streams = self.streams.pop(client_id, set())
         for stream in streams:
             stream.revoked = True

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import API_LEVEL, __version__
 
-__all__ = ["ERROR_CODES", "document"]
+__all__ = ["CHANNEL_ERROR_CODES", "ERROR_CODES", "document"]
 
 #: Every error code the API answers, for the document and the vendor docs.
 ERROR_CODES = [
@@ -21,6 +21,14 @@ ERROR_CODES = [
     "pairing_session_unknown", "presentation_not_found", "presentation_already_fetched",
     "presentation_not_fetched", "presentation_used", "presentation_not_apcv", "no_cps",
     "session_not_found", "session_expired", "reauthentication_required", "no_camera",
+    "slot_busy", "lease_not_found",
+]
+
+#: Error codes of the APDU channel's ``{"op": "error"}`` messages (docs/apdu-channel.md).
+CHANNEL_ERROR_CODES = [
+    "apdu_malformed", "apdu_too_large", "no_card", "card_removed", "pin_verification_forbidden",
+    "lease_expired", "reader_unavailable", "pcsc_unavailable", "card_unresponsive",
+    "card_connect_failed", "card_protocol_error", "bad_request",
 ]
 
 _NULLABLE_STR = {"type": ["string", "null"]}
@@ -178,6 +186,18 @@ SCHEMAS: dict[str, Any] = {
                        "invoices_allowed": {"type": "integer", "minimum": 1},
                        "invoices_used": {"type": "integer", "minimum": 0},
                        "seconds_left": {"type": "number", "minimum": 0}}},
+    "LeaseRequest": {"type": "object",
+                     "properties": {"seconds": {"type": "integer", "minimum": 1, "maximum": 300,
+                                                "default": 60,
+                                                "description": "up to `[apdu] max_lease_s`"}}},
+    "Lease": {"type": "object", "required": ["lease_id", "slot", "expires_in_s", "holder"],
+              "properties": {"lease_id": {"type": "string"}, "slot": {"type": "string"},
+                             "expires_in_s": {"type": "number", "minimum": 0},
+                             "holder": {"type": "object", "required": ["client_id", "name"],
+                                        "properties": {"client_id": {"type": "string"},
+                                                       "name": {"type": "string"}}}}},
+    "Leases": {"type": "object", "required": ["leases"],
+               "properties": {"leases": {"type": "array", "items": _ref("Lease")}}},
     "InvoiceClaimed": {"type": "object", "required": ["invoice", "session"],
                        "properties": {"invoice": {"type": "integer", "minimum": 1},
                                       "session": _ref("Session")}},
@@ -276,6 +296,44 @@ def _paths() -> dict[str, Any]:
                                         "properties": {"scanning": {"type": "boolean"}}},
                                        "Scanning"), "400": _ERROR, "404": _ERROR,
                           **_AUTH_ERRORS}}},
+        "/v1/slots/{slot_id}/lease": {
+            "parameters": [_SLOT_ID],
+            "post": {"summary": "Lease a slot exclusively for the APDU channel (an empty slot "
+                                "too: the lease waits for a card). 409 slot_busy: `details` "
+                                "has `holder` (its name), `client_id` and `until_s`",
+                     "requestBody": {"required": False, "content": {"application/json": {
+                         "schema": _ref("LeaseRequest")}}},
+                     "responses": {"201": _json(_ref("Lease"), "Leased"), "400": _ERROR,
+                                   "404": _ERROR, "409": _ERROR, **_AUTH_ERRORS}}},
+        "/v1/leases": _get("The caller's live leases", _json(_ref("Leases"), "Leases")),
+        "/v1/leases/{lease_id}": {
+            "parameters": [_ID("lease_id")],
+            "delete": {"summary": "Release a lease now (404 lease_not_found: not yours, or over)",
+                       "responses": {"200": _json({"type": "object", "required": ["released"],
+                                                   "properties": {"released": {"const": True}}},
+                                                  "Released"),
+                                     "404": _ERROR, **_AUTH_ERRORS}}},
+        "/v1/leases/{lease_id}/renew": {
+            "parameters": [_ID("lease_id")],
+            "post": {"summary": "Renew a lease: it ends `seconds` from now",
+                     "requestBody": {"required": False, "content": {"application/json": {
+                         "schema": _ref("LeaseRequest")}}},
+                     "responses": {"200": _json(_ref("Lease"), "Renewed"), "400": _ERROR,
+                                   "404": _ERROR, **_AUTH_ERRORS}}},
+        "/v1/leases/{lease_id}/channel": {
+            "parameters": [_ID("lease_id")],
+            "get": {"summary": "The lease's APDU channel: a WebSocket (JSON text messages) on "
+                               "the same mTLS connection, for the lease holder only",
+                    "description": (
+                        "Requests `{\"op\": \"power_on\"|\"reset\"|\"power_off\", \"id\": n}` and "
+                        "`{\"op\": \"apdu\", \"id\": n, \"apdu\": HEX}`; answers `atr`, `ok`, "
+                        "`response` (with SW1 SW2) or `error` (`code`, `message`) with the same "
+                        "`id`. Pushed at any time: `card_removed`, `card_inserted` (`atr`), "
+                        "`lease_lost` (`code`: lease_expired, reader_unavailable, revoked, "
+                        "released), after which the box closes the socket. Channel error codes: "
+                        + ", ".join(CHANNEL_ERROR_CODES) + ". See docs/apdu-channel.md."),
+                    "responses": {"101": {"description": "Switching Protocols (WebSocket)"},
+                                  "400": _ERROR, "404": _ERROR, **_AUTH_ERRORS}}},
         "/openapi.json": _get("This document", {"description": "OpenAPI 3.1",
                                                 "content": {"application/json": {"schema": {
                                                     "type": "object"}}}}),

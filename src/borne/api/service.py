@@ -28,8 +28,13 @@ def certificate_names(config: Config) -> tuple[list[str], list[str]]:
 
 
 def build_api(config: Config, core: Any, bus: Any, clock: Any,
-              apcv: Any = None, scan: Any = None) -> tuple[Any, Any]:
-    """The :class:`ApiServer` and its :class:`ApiContext` (not started)."""
+              apcv: Any = None, scan: Any = None, pause: Any = None) -> tuple[Any, Any]:
+    """The :class:`ApiServer` and its :class:`ApiContext` (not started).
+
+    ``pause(slot_id, paused)`` suspends the box's own reads of a slot while it is
+    leased through the APDU channel.
+    """
+    from ..apdu import ApduService
     from ..audit.journal import AUDIT_DB_NAME, AuditJournal
     from ..secure_channel.ca import BoxCA
     from ..secure_channel.clients import ClientRegistry
@@ -42,12 +47,14 @@ def build_api(config: Config, core: Any, bus: Any, clock: Any,
     ca = BoxCA.load_or_create(data)
     names, addresses = certificate_names(config)
     cert_path, key_path = ca.ensure_server_cert(names, addresses)
+    audit = AuditJournal(data / AUDIT_DB_NAME, clock)
     context = ApiContext(
         core=core, bus=bus, ca=ca,
         clients=ClientRegistry(data / CLIENTS_DB_NAME),
         pairing=PairingService(clock, window_s=config.api.pairing_window_s,
                                max_failures=config.api.pairing_max_failures),
-        audit=AuditJournal(data / AUDIT_DB_NAME, clock), apcv=apcv, scan=scan,
+        audit=audit, apcv=apcv, scan=scan,
+        apdu=ApduService(config.apdu, core=core, bus=bus, clock=clock, audit=audit, pause=pause),
         language=config.daemon.language, heartbeat_s=config.api.heartbeat_s,
         sse_queue=config.api.stream_queue)
     tls = server_context(data / "ca.crt", cert_path, key_path, allow_tls12=config.api.allow_tls12)

@@ -55,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
 
     add_client_parser(commands)
 
+    bridge = commands.add_parser(
+        "bridge", help="on a workstation: the box's slots as local PC/SC readers (vpcd)")
+    bridge.add_argument("--box", required=True, help="the box's URL, https://HOST:8443")
+    bridge.add_argument("--dir", required=True, help="this workstation's pairing directory")
+    bridge.add_argument("--vpcd-host", default="127.0.0.1")
+    bridge.add_argument("--vpcd-port", type=int, default=0x8C7B,
+                        help="vpcd's first slot port (box slot n goes to this + n)")
     sim = commands.add_parser("sim", help="the simulated box (virtual cards, private pcscd)")
     sim_commands = sim.add_subparsers(dest="sim_command", required=True, metavar="SIMCOMMAND")
     sim_commands.add_parser("run", help="start the simulated box in the foreground")
@@ -144,6 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return audit_verify(database, language=language)
             return audit_show(database, after=args.after, limit=args.limit, as_json=args.json,
                               language=language)
+        if args.command == "bridge":
+            from .bridge import bridge
+
+            return bridge(args)
         if args.command == "sim":
             from .sim import sim
 

@@ -151,11 +151,13 @@ class BoxClient:
         return (await self._get("/v1/audit", after=after, limit=limit))["entries"]
 
     async def events(self, *, after: int | None = None, retry_s: float = 1.0,
-                     max_retry_s: float = 30.0) -> AsyncIterator[Event]:
+                     max_retry_s: float = 30.0, reconnect: bool = True) -> AsyncIterator[Event]:
         """Every event from ``after`` on, for ever: reconnects and resumes by itself.
 
         A refusal (revoked, unauthenticated) ends the iteration with a
-        :class:`BoxError`; network failures are retried with backoff.
+        :class:`BoxError`; network failures are retried with backoff, or, with
+        ``reconnect=False``, raised as :class:`ConnectionError` (for a caller that
+        must act on a cut, such as the bridge removing its cards).
         """
         last = after
         delay = retry_s
@@ -174,8 +176,11 @@ class BoxClient:
                         if event.type == "stream.revoked":
                             raise BoxError(403, "client_revoked", "the box revoked this workstation")
                         yield event
-            except (httpx.TransportError, httpx.RemoteProtocolError):
-                pass
+            except (httpx.TransportError, httpx.RemoteProtocolError) as error:
+                if not reconnect:
+                    raise ConnectionError(f"event stream lost: {type(error).__name__}") from None
+            if not reconnect:
+                raise ConnectionError("event stream ended")
             await asyncio.sleep(delay)
             delay = min(delay * 2, max_retry_s)
 

@@ -137,6 +137,9 @@ class PcscBackend(SmartcardBackend):
         self._sink: ReaderSink | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._scard: Any = None
+        # Slots (reader names or slot ids) leased through the APDU channel: not read.
+        self._paused: set[str] = set()
+        self._paused_lock = threading.Lock()
 
     @classmethod
     def from_path(cls, scheme: str, argument: str | None, config: Any) -> PcscBackend:
@@ -168,6 +171,22 @@ class PcscBackend(SmartcardBackend):
 
     def describe(self) -> dict[str, Any]:
         return {"device": self.device, "backend": "pcsc", "reader_glob": self._reader_glob}
+
+    def set_paused(self, reader_name_or_slot_id: str, paused: bool) -> None:
+        """Stop (or resume) reading the cards put in a slot; thread-safe.
+
+        Insertions and removals are still reported; a card inserted while paused
+        is not read, and resuming does not read the card already there.
+        """
+        with self._paused_lock:
+            if paused:
+                self._paused.add(reader_name_or_slot_id)
+            else:
+                self._paused.discard(reader_name_or_slot_id)
+
+    def _is_paused(self, reader: str, slot: SlotInfo) -> bool:
+        with self._paused_lock:
+            return reader in self._paused or slot.id in self._paused
 
     # -- helpers run in the worker thread --------------------------------------------------
 
@@ -317,6 +336,8 @@ class PcscBackend(SmartcardBackend):
             self._emit(sink.card_inserted, slot.id, atr, detected_ns)
             if new & STATE_MUTE:
                 self._emit(sink.card_error, slot.id, "card_unresponsive", detected_ns)
+                return
+            if self._is_paused(reader, slot):  # leased: the APDU channel's client reads it
                 return
             self._read(scard, context, reader, atr, slot, detected_ns)
 

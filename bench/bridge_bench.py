@@ -1,0 +1,98 @@
+"""The workstation bridge on loopback: APDU round trips and whole carte Vitale reads.
+
+Through the bridge: a plain pyscard program on the "workstation" (its own pcscd
+with vsmartcard's vpcd driver, in its own mount namespace) -> vpcd -> ``borne
+bridge`` -> the box's mTLS APDU channel (WebSocket) -> the box's pcscd -> the
+virtual card. Baseline, measured in the same run: the same program straight on
+the box's pcscd and the same virtual card. Goal: a whole read at most 2x local.
+
+Run as root: ``.venv/bin/python bench/bridge_bench.py [--reads 30] [--apdus 300]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from _common import percentile, private_pcscd, summary
+
+PORT = 0xA17B
+
+
+async def run(args: argparse.Namespace, pcscd: object) -> None:
+    from smartcard.scard import SCARD_SCOPE_USER, SCardEstablishContext, SCardReleaseContext
+
+    from borne.bridge.bridge import Bridge
+    from borne.client import pair
+    from borne.config import parse_config
+    from borne.daemon import Daemon
+    from borne.sim.cardslots import CardSlots
+    from borne.sim.workstation import _time
+
+    work = Path(tempfile.mkdtemp(prefix="borne-bridge-bench-"))
+    box = Daemon(parse_config({
+        "daemon": {"runtime_dir": str(work / "run"), "data_dir": str(work / "data")},
+        "readers": {"smartcard": "sim"}, "api": {"host": "127.0.0.1", "port": 0}}))
+    await box.start()
+    window = box.api_context.pairing.open()
+    url = f"https://127.0.0.1:{box.api.port}"
+    await pair(url, code=window.code, name="bench", directory=work / "ws")
+    slots = CardSlots(pcscd)
+    slots.insert(0, "vitale-family")
+    await asyncio.sleep(1.0)  # the box reads it first
+
+    _, context = SCardEstablishContext(SCARD_SCOPE_USER)
+    atr = bytes.fromhex(box.core.slots["borne-sim-00-00"].atr.hex())
+    local = _time(context, "Borne Sim 00 00", atr, args.reads, args.apdus)
+    SCardReleaseContext(context)
+
+    env = {k: v for k, v in os.environ.items() if k != "BORNE_PRIVATE_PCSCD_SOCKET"}
+    station = subprocess.Popen([sys.executable, "-m", "borne.sim.workstation", str(work / "ws-pcscd"),
+                                str(PORT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                               env=env)
+    assert station.stdout.readline().strip() == "ready"
+
+    def ask(**command: object) -> dict:
+        station.stdin.write(json.dumps(command) + "\n")
+        station.stdin.flush()
+        return json.loads(station.stdout.readline())
+
+    bridge = Bridge(url, work / "ws", vpcd_port=PORT)
+    task = asyncio.create_task(bridge.run())
+    while not (await asyncio.to_thread(ask, cmd="readers"))["present"]:
+        await asyncio.sleep(0.2)
+    remote = await asyncio.to_thread(ask, cmd="time", reads=args.reads, apdus=args.apdus)
+    task.cancel()
+    station.stdin.close()
+    station.wait(10)
+    slots.remove_all()
+    await box.stop()
+
+    print(summary("baseline: APDU straight to the virtual card", local["apdu_ms"]))
+    print(summary("APDU through the bridge", remote["apdu_ms"]))
+    print(summary("baseline: whole carte Vitale read, local", local["read_ms"]))
+    print(summary("whole carte Vitale read through the bridge", remote["read_ms"]))
+    ratio = statistics.median(remote["read_ms"]) / statistics.median(local["read_ms"])
+    print(f"  read ratio of medians: {ratio:.2f}x (goal at most 2x); "
+          f"APDU ratio {statistics.median(remote['apdu_ms']) / statistics.median(local['apdu_ms']):.2f}x;"
+          f" read p99 {percentile(remote['read_ms'], 99):.2f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reads", type=int, default=30)
+    parser.add_argument("--apdus", type=int, default=300)
+    args = parser.parse_args()
+    with private_pcscd() as pcscd:
+        asyncio.run(run(args, pcscd))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""The leased APDU channel over the API: leases (REST) and the channel (a WebSocket).
+
+The protocol is in ``docs/apdu-channel.md``; the service behind it is
+:class:`borne.apdu.ApduService`.
+
+1. ``POST /v1/slots/{slot_id}/lease`` ``{"seconds": 60}``: 201, the lease; 409
+   ``slot_busy`` with who holds the slot and for how long;
+2. ``GET /v1/leases/{lease_id}/channel``: a WebSocket on the same mTLS
+   connection, JSON text messages, one round trip per APDU;
+3. ``POST /v1/leases/{lease_id}/renew``, ``DELETE /v1/leases/{lease_id}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from ..errors import message_for
+from .context import CLIENT, CONTEXT
+from .errors import API_MESSAGES, ApiError, language_of
+from .routes import routes
+
+__all__: list[str] = []
+
+#: Largest WebSocket message: an extended APDU (65544 bytes) in spaced hex, and the JSON
+#: around it. Beyond, the box closes the channel (1009); below, it answers ``apdu_too_large``.
+MAX_MESSAGE = 4 * 65544 + 4096
+#: Seconds between WebSocket pings: a peer that stops answering is cut off, then the
+#: lease's grace runs.
+HEARTBEAT_S = 10.0
+
+
+def _service(request: web.Request) -> Any:
+    service = request.app[CONTEXT].apdu
+    if service is None:
+        raise ApiError(404, "not_found")
+    return service
+
+
+async def _seconds(request: web.Request) -> object:
+    """``seconds`` from an optional JSON body (None: the default)."""
+    if not request.can_read_body:
+        return None
+    try:
+        body = await request.json(loads=json.loads)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(400, "bad_request", reason="body is not JSON") from None
+    if body is None:
+        return None
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_request", reason="body is not a JSON object")
+    return body.get("seconds")
+
+
+@routes.post("/v1/slots/{slot_id}/lease")
+async def take_lease(request: web.Request) -> web.Response:
+    """Lease a slot exclusively (201), or 409 ``slot_busy``."""
+    service = _service(request)
+    seconds = await _seconds(request)
+    identity = request[CLIENT]
+    lease = service.take(request.match_info["slot_id"], identity.client_id, identity.name,
+                         seconds)
+    return web.json_response(lease.view(service.now()), status=201)
+
+
+@routes.get("/v1/leases")
+async def list_leases(request: web.Request) -> web.Response:
+    """The caller's live leases."""
+    service = _service(request)
+    now = service.now()
+    leases = service.leases_of(request[CLIENT].client_id)
+    return web.json_response({"leases": [lease.view(now) for lease in leases]})
+
+
+@routes.post("/v1/leases/{lease_id}/renew")
+async def renew_lease(request: web.Request) -> web.Response:
+    """Push the lease's end to ``seconds`` from now."""
+    service = _service(request)
+    seconds = await _seconds(request)
+    lease = service.renew(request.match_info["lease_id"], request[CLIENT].client_id, seconds)
+    return web.json_response(lease.view(service.now()))
+
+
+@routes.delete("/v1/leases/{lease_id}")
+async def release_lease(request: web.Request) -> web.Response:
+    """End the lease now; the slot is free."""
+    service = _service(request)
+    service.release(request.match_info["lease_id"], request[CLIENT].client_id)
+    return web.json_response({"released": True})
+
+
+class _WebSocketChannel:
+    """A :class:`borne.apdu.Channel` over an aiohttp WebSocket: ordered sends, one at a time."""
+
+    def __init__(self, ws: web.WebSocketResponse, language: str) -> None:
+        self.ws = ws
+        self.language = language
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if message.get("op") == "error":
+            code = message["code"]
+            text = API_MESSAGES[code].get(self.language) if code in API_MESSAGES \
+                else message_for(code, self.language)
+            message = {**message, "message": text}
+        async with self._lock:
+            if self.ws.closed:
+                return
+            try:
+                await self.ws.send_str(json.dumps(message, separators=(",", ":")))
+            except (ConnectionError, RuntimeError):  # the peer went away meanwhile
+                pass
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def push(self, message: dict[str, Any]) -> None:
+        self._spawn(self.send(message))
+
+    def close(self, reason: str) -> None:
+        code = 4000 if reason == "replaced" else 1001 if reason == "stopping" else 1000
+        self._spawn(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> None:
+        async with self._lock:  # after the pushes queued before
+            await self.ws.close(code=code, message=reason.encode())
+
+
+@routes.get("/v1/leases/{lease_id}/channel")
+async def channel(request: web.Request) -> web.StreamResponse:
+    """The lease's APDU channel (WebSocket, JSON text messages)."""
+    service = _service(request)
+    lease_id = request.match_info["lease_id"]
+    client_id = request[CLIENT].client_id
+    service.check(lease_id, client_id)
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_MESSAGE)
+    if not ws.can_prepare(request).ok:
+        raise ApiError(400, "bad_request", reason="WebSocket upgrade expected")
+    await ws.prepare(request)
+    link = _WebSocketChannel(ws, language_of(request, request.app[CONTEXT].language))
+    try:
+        service.attach(lease_id, client_id, link)
+    except Exception:
+        # The lease ended between the check and the upgrade.
+        await link.send({"op": "lease_lost", "code": "lease_expired"})
+        await ws.close()
+        return ws
+    try:
+        async for message in ws:
+            if message.type != WSMsgType.TEXT:
+                await link.send({"op": "error", "id": None, "code": "bad_request",
+                                 "detail": "JSON text messages only"})
+                continue
+            try:
+                body = json.loads(message.data)
+            except ValueError:
+                body = None
+            if not isinstance(body, dict):
+                await link.send({"op": "error", "id": None, "code": "bad_request",
+                                 "detail": "not a JSON object"})
+                continue
+            await link.send(await service.handle(lease_id, client_id, body))
+    finally:
+        service.detach(lease_id, link)
+    return ws

@@ -1,0 +1,102 @@
+"""A billing workstation for the bridge's tests and bench: its own pcscd and a plain pyscard program.
+
+Run as a child process (``python -m borne.sim.workstation WORKDIR PORT``): it makes its own
+``/run/pcscd`` private (a mount namespace of its own), starts a pcscd whose vpcd
+reader "Poste" listens on PORT and PORT+1, prints ``ready``, then answers
+commands read on stdin, one JSON line each:
+
+- ``{"cmd": "readers"}`` -> the readers and whether each holds a card (with its ATR);
+- ``{"cmd": "read"}`` -> the carte Vitale or CPS in the first reader holding a card,
+  decoded by a plain pyscard program (the box's public card scripts, driven here);
+- ``{"cmd": "time", "reads": N, "apdus": M}`` -> the milliseconds of N whole reads and of
+  M single APDU round trips (SELECT MF) on that card, for ``bench/bridge_bench.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def main() -> None:
+    from borne.sim.namespace import isolate_pcscd_socket
+
+    isolate_pcscd_socket()
+    from smartcard.scard import (SCARD_PROTOCOL_T0, SCARD_PROTOCOL_T1, SCARD_SCOPE_USER,
+                                 SCARD_SHARE_SHARED, SCARD_STATE_PRESENT, SCARD_UNPOWER_CARD,
+                                 SCardConnect, SCardDisconnect, SCardEstablishContext,
+                                 SCardGetStatusChange, SCardListReaders, SCardReleaseContext,
+                                 SCardTransmit)
+
+    from borne.readers.cards import read_card
+    from borne.readers.cards.script import drive
+    from borne.sim.pcscd import PrivatePcscd, SimReader
+
+    work, port = sys.argv[1], int(sys.argv[2])
+    with PrivatePcscd(work, [SimReader("Poste", port)]):
+        print("ready", flush=True)
+        for line in sys.stdin:
+            command = json.loads(line)
+            _, context = SCardEstablishContext(SCARD_SCOPE_USER)
+            try:
+                _, readers = SCardListReaders(context, [])
+                _, states = SCardGetStatusChange(context, 0, [(r, 0) for r in readers])
+                present = {r: bytes(atr).hex() for r, state, atr in states
+                           if state & SCARD_STATE_PRESENT}
+                if command["cmd"] == "readers":
+                    reply = {"readers": readers, "present": present}
+                elif command["cmd"] == "time":
+                    reply = _time(context, sorted(present)[0], bytes.fromhex(
+                        present[sorted(present)[0]]), command["reads"], command["apdus"])
+                else:
+                    reader = sorted(present)[0]
+                    _, card, protocol = SCardConnect(context, reader, SCARD_SHARE_SHARED,
+                                                     SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1)
+
+                    def transmit(apdu: bytes) -> bytes:
+                        _, response = SCardTransmit(card, protocol, list(apdu))
+                        return bytes(response)
+
+                    decoded = drive(read_card(bytes.fromhex(present[reader])), transmit)
+                    SCardDisconnect(card, SCARD_UNPOWER_CARD)
+                    reply = {"reader": reader, "card": decoded.to_dict()}
+            except Exception as error:  # report, do not die: the test reads the answer
+                reply = {"error": f"{type(error).__name__}: {error}"}
+            finally:
+                SCardReleaseContext(context)
+            print(json.dumps(reply), flush=True)
+
+
+def _time(context: int, reader: str, atr: bytes, reads: int, apdus: int) -> dict:
+    """Time whole card reads and single APDU round trips on ``reader``."""
+    import time
+
+    from smartcard.scard import (SCARD_LEAVE_CARD, SCARD_PROTOCOL_T0, SCARD_PROTOCOL_T1,
+                                 SCARD_SHARE_SHARED, SCardConnect, SCardDisconnect, SCardTransmit)
+
+    from borne.readers.cards import read_card
+    from borne.readers.cards.script import drive
+
+    _, card, protocol = SCardConnect(context, reader, SCARD_SHARE_SHARED,
+                                     SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1)
+
+    def transmit(apdu: bytes) -> bytes:
+        _, response = SCardTransmit(card, protocol, list(apdu))
+        return bytes(response)
+
+    read_ms, apdu_ms = [], []
+    for _ in range(reads):
+        start = time.perf_counter_ns()
+        drive(read_card(atr), transmit)
+        read_ms.append((time.perf_counter_ns() - start) / 1e6)
+    select_mf = bytes.fromhex("00A40000023F00")
+    for _ in range(apdus):
+        start = time.perf_counter_ns()
+        transmit(select_mf)
+        apdu_ms.append((time.perf_counter_ns() - start) / 1e6)
+    SCardDisconnect(card, SCARD_LEAVE_CARD)
+    return {"read_ms": read_ms, "apdu_ms": apdu_ms}
+
+
+if __name__ == "__main__":
+    main()

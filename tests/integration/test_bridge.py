@@ -1,0 +1,129 @@
+"""The workstation bridge end to end: the box's pcscd and cards, the box's API over mTLS,
+the bridge, and a workstation pcscd (own mount namespace) with a plain pyscard program.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from borne.bridge.bridge import Bridge
+
+from api_helpers import paired, start_box, url
+
+pytestmark = pytest.mark.pcscd
+
+WORKSTATION_PORT = 0xA17B  # the workstation's vpcd slots: 41339 and 41340
+
+
+class Workstation:
+    """The child process of borne.sim.workstation, asked questions over its stdin."""
+
+    def __init__(self, work: Path) -> None:
+        # Its own /run/pcscd (a mount namespace of its own), on the tests' private network.
+        env = {k: v for k, v in os.environ.items() if k != "BORNE_PRIVATE_PCSCD_SOCKET"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "borne.sim.workstation", str(work), str(WORKSTATION_PORT)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env)
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert line.strip() == "ready", self.process.stderr.read() if self.process.stderr else ""
+
+    def ask(self, **command: object) -> dict:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    async def until(self, predicate, what: str, timeout: float = 15.0) -> dict:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            reply = await asyncio.to_thread(self.ask, cmd="readers")
+            if predicate(reply):
+                return reply
+            if asyncio.get_running_loop().time() > deadline:
+                pytest.fail(f"workstation never saw {what}: {reply}")
+            await asyncio.sleep(0.2)
+
+    def close(self) -> None:
+        # End of stdin ends its loop: it stops its pcscd on the way out.
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+
+
+@pytest.fixture
+async def setup(tmp_path, sim_pcscd, card_slots):
+    box = await start_box(tmp_path)
+    await paired(box, tmp_path / "ws")
+    workstation = await asyncio.to_thread(Workstation, tmp_path / "wspcscd")
+    bridge = Bridge(url(box), tmp_path / "ws", vpcd_port=WORKSTATION_PORT, idle_release_s=2.0)
+    task = asyncio.create_task(bridge.run())
+    await asyncio.wait_for(bridge.connected.wait(), 15)
+    yield box, workstation, bridge
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.to_thread(workstation.close)
+    await box.stop()
+
+
+async def test_a_card_in_the_box_reads_the_same_on_the_workstation(setup, card_slots):
+    box, workstation, _bridge = setup
+    card_slots.insert(0, "vitale-family")
+    reply = await workstation.until(lambda r: r["present"], "the card inserted")
+    # The box decodes it itself first; then the workstation reads it through the bridge.
+    await asyncio.sleep(1.0)
+    local = box.core.card("borne-sim-00-00").to_dict()
+    remote = await asyncio.to_thread(workstation.ask, cmd="read")
+    assert remote.get("card") == local, remote
+    card_slots.remove(0, wait=True)
+    await workstation.until(lambda r: not r["present"], "the card removed")
+
+
+async def test_a_cps_reads_the_same_and_a_box_reboot_is_survived(tmp_path, sim_pcscd, card_slots):
+    import socket
+
+    from borne.daemon import Daemon
+
+    from api_helpers import api_config
+
+    with socket.socket() as probe:  # a fixed port, so the rebooted box answers at the same URL
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    box = Daemon(api_config(tmp_path, port=port))
+    await box.start()
+    await paired(box, tmp_path / "ws")
+    workstation = await asyncio.to_thread(Workstation, tmp_path / "wspcscd")
+    bridge = Bridge(f"https://127.0.0.1:{port}", tmp_path / "ws", vpcd_port=WORKSTATION_PORT,
+                    retry_s=0.2, max_retry_s=0.5)
+    task = asyncio.create_task(bridge.run())
+    try:
+        await asyncio.wait_for(bridge.connected.wait(), 15)
+        card_slots.insert(1, "cps-pharmacist")
+        await workstation.until(lambda r: r["present"], "the CPS inserted")
+        await asyncio.sleep(1.0)
+        local = box.core.card("borne-sim-00-01").to_dict()
+        assert (await asyncio.to_thread(workstation.ask, cmd="read"))["card"] == local
+        await box.stop()  # the box reboots: the workstation sees the card removed meanwhile
+        await workstation.until(lambda r: not r["present"], "the card removed with the box")
+        box = Daemon(api_config(tmp_path, port=port))
+        await box.start()
+        await workstation.until(lambda r: r["present"], "the card back after the reboot", 30)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.to_thread(workstation.close)
+        await box.stop()

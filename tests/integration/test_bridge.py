@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -82,7 +83,7 @@ async def setup(tmp_path, sim_pcscd, card_slots):
 async def test_a_card_in_the_box_reads_the_same_on_the_workstation(setup, card_slots):
     box, workstation, _bridge = setup
     card_slots.insert(0, "vitale-family")
-    reply = await workstation.until(lambda r: r["present"], "the card inserted")
+    await workstation.until(lambda r: r["present"], "the card inserted")
     # The box decodes it itself first; then the workstation reads it through the bridge.
     await asyncio.sleep(1.0)
     local = box.core.card("borne-sim-00-00").to_dict()
@@ -127,3 +128,64 @@ async def test_a_cps_reads_the_same_and_a_box_reboot_is_survived(tmp_path, sim_p
             await task
         await asyncio.to_thread(workstation.close)
         await box.stop()
+
+
+def test_done_when_sim_run_bridge_and_pcsc_scan(tmp_path):
+    """The issue's "done when": `borne sim run` on one side, `borne bridge` on a workstation
+    whose pcscd has the vpcd driver; `pcsc_scan` there lists the box's slots and shows a card
+    inserted with `borne sim insert`."""
+    import re
+    import shutil
+    import time
+
+    from test_cli_e2e import BORNE
+    from test_cli_e2e import start_sim
+
+    sim, cli = start_sim(tmp_path)
+    net = ["nsenter", f"--net=/proc/{sim.pid}/ns/net"]
+    station = bridge = None
+    try:
+        assert sim.stdout is not None
+        for line in sim.stdout:
+            if "simulated box ready" in line:
+                break
+        opened = subprocess.run(cli + ["pair", "open"], capture_output=True, text=True, timeout=30)
+        code = re.search(r"Code d'appairage : (\d{6})", opened.stdout).group(1)
+        subprocess.run(net + BORNE + ["client", "pair", "--box", "https://127.0.0.1:8443",
+                                      "--code", code, "--name", "LGO", "--dir",
+                                      str(tmp_path / "ws")], check=True, capture_output=True,
+                       timeout=60)
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("BORNE_PRIVATE_PCSCD_SOCKET", "BORNE_PRIVATE_NETWORK")}
+        station = subprocess.Popen(net + [sys.executable, "-m", "borne.sim.workstation",
+                                          str(tmp_path / "wspcscd"), str(WORKSTATION_PORT)],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                   env=env)
+        assert station.stdout.readline().strip() == "ready"
+        bridge = subprocess.Popen(net + BORNE + ["bridge", "--box", "https://127.0.0.1:8443",
+                                                 "--dir", str(tmp_path / "ws"),
+                                                 "--vpcd-port", str(WORKSTATION_PORT)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        # pcsc_scan in the workstation's namespaces (its own /run/pcscd).
+        inside = ["nsenter", "-t", str(station.pid), "-m", "-n", shutil.which("pcsc_scan")]
+        readers = subprocess.run(inside + ["-r"], capture_output=True, text=True, timeout=20)
+        assert "Poste 00 00" in readers.stdout and "Poste 00 01" in readers.stdout, readers
+        subprocess.run(cli + ["sim", "insert", "0", "vitale-family"], check=True,
+                       capture_output=True)
+        deadline = time.monotonic() + 20
+        while True:
+            cards = subprocess.run(inside + ["-c", "-n"], capture_output=True, text=True,
+                                   timeout=20)
+            if "Card inserted" in cards.stdout and "3B 75 13 00 00" in cards.stdout:
+                break  # a carte Vitale 2 ATR, from the box's slot, in the workstation's reader
+            assert time.monotonic() < deadline, cards.stdout
+            time.sleep(0.5)
+    finally:
+        if bridge is not None:
+            bridge.terminate()
+            bridge.wait(10)
+        if station is not None:
+            station.stdin.close()
+            station.wait(10)
+        sim.send_signal(signal.SIGINT)
+        assert sim.wait(30) == 0

@@ -28,10 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import CardError
-from ..readers.pcsc import (E_NO_SMARTCARD, E_READER_UNAVAILABLE, E_TIMEOUT, E_UNKNOWN_READER,
-                            S_SUCCESS, SERVICE_LOST, STATE_CHANGED, STATE_PRESENT,
-                            STATE_UNAVAILABLE, STATE_UNKNOWN, W_REMOVED_CARD, _u32,
-                            card_error_code)
+from ..readers.pcsc import (E_NO_SMARTCARD, S_SUCCESS, SERVICE_LOST, W_REMOVED_CARD, _u32,
+                            card_error_code, failed_exchange_code)
 
 __all__ = ["CardLink"]
 
@@ -184,28 +182,9 @@ class CardLink:
 
     def _why_failed(self, wait_ms: int = 1000) -> str:
         """After a failure without a clear PC/SC code, ask pcscd whether the card is still there."""
-        scard, context = self._scard, self._context
-        if context is None:
+        if self._context is None:
             return "pcsc_unavailable"
-        deadline = time.monotonic() + wait_ms / 1000
-        state = STATE_PRESENT
-        while True:
-            remaining = max(0, int((deadline - time.monotonic()) * 1000))
-            hresult, changes = scard.SCardGetStatusChange(context, remaining, [(self.reader, state)])
-            code = _u32(hresult)
-            if code in SERVICE_LOST:
-                return "pcsc_unavailable"
-            if code in (E_UNKNOWN_READER, E_READER_UNAVAILABLE):
-                return "reader_unavailable"
-            if code not in (S_SUCCESS, E_TIMEOUT) or not changes:
-                return "card_protocol_error"
-            state = changes[0][1] & ~STATE_CHANGED
-            if state & (STATE_UNKNOWN | STATE_UNAVAILABLE):
-                return "reader_unavailable"
-            if not state & STATE_PRESENT:
-                return "card_removed"
-            if remaining <= 0:
-                return "card_protocol_error"
+        return failed_exchange_code(self._scard, self._context, self.reader, wait_ms)
 
     def _disconnect(self, unpower: bool) -> None:
         card, self._card = self._card, None

@@ -106,6 +106,36 @@ def _known_card(atr: bytes) -> bool:
     return atr_table.classify(atr) is not None
 
 
+def failed_exchange_code(scard: Any, context: int, reader: str, wait_ms: int = 1000) -> str:
+    """After an exchange that failed without a clear PC/SC error, find out why.
+
+    A card pulled mid-APDU often surfaces as a generic transport error
+    (``SCARD_E_NOT_TRANSACTED``) or an empty answer before pcscd notices the
+    removal, so ask pcscd and wait briefly for the slot to empty. pcscd gone
+    or the reader gone are reported as such. Used by the box's own reads and by
+    the APDU channel.
+    """
+    deadline = time.monotonic() + wait_ms / 1000
+    state = STATE_PRESENT
+    while True:
+        remaining = int((deadline - time.monotonic()) * 1000)
+        hresult, changes = scard.SCardGetStatusChange(context, max(remaining, 0), [(reader, state)])
+        code = _u32(hresult)
+        if code in SERVICE_LOST:
+            return "pcsc_unavailable"
+        if code in (E_UNKNOWN_READER, E_READER_UNAVAILABLE):
+            return "reader_unavailable"
+        if code not in (S_SUCCESS, E_TIMEOUT) or not changes:
+            return "card_protocol_error"
+        state = changes[0][1] & ~STATE_CHANGED
+        if state & (STATE_UNKNOWN | STATE_UNAVAILABLE):
+            return "reader_unavailable"
+        if not state & STATE_PRESENT:
+            return "card_removed"
+        if remaining <= 0:
+            return "card_protocol_error"
+
+
 class _ServiceLost(Exception):
     """pcscd went away under us."""
 
@@ -341,35 +371,6 @@ class PcscBackend(SmartcardBackend):
                 return
             self._read(scard, context, reader, atr, slot, detected_ns)
 
-    def _failed_exchange_code(self, scard: Any, context: int, reader: str,
-                              wait_ms: int = 1000) -> str:
-        """After an exchange that failed without a clear PC/SC error, find out why.
-
-        A card pulled mid-APDU often surfaces as a generic transport error
-        (``SCARD_E_NOT_TRANSACTED``) or an empty answer before pcscd notices the
-        removal, so ask pcscd and wait briefly for the slot to empty. pcscd gone
-        or the reader gone are reported as such.
-        """
-        deadline = time.monotonic() + wait_ms / 1000
-        state = STATE_PRESENT
-        while True:
-            remaining = int((deadline - time.monotonic()) * 1000)
-            hresult, changes = scard.SCardGetStatusChange(context, max(remaining, 0), [(reader, state)])
-            code = _u32(hresult)
-            if code in SERVICE_LOST:
-                return "pcsc_unavailable"
-            if code in (E_UNKNOWN_READER, E_READER_UNAVAILABLE):
-                return "reader_unavailable"
-            if code not in (S_SUCCESS, E_TIMEOUT) or not changes:
-                return "card_protocol_error"
-            state = changes[0][1] & ~STATE_CHANGED
-            if state & (STATE_UNKNOWN | STATE_UNAVAILABLE):
-                return "reader_unavailable"
-            if not state & STATE_PRESENT:
-                return "card_removed"
-            if remaining <= 0:
-                return "card_protocol_error"
-
     def _read(self, scard: Any, context: int, reader: str, atr: bytes, slot: SlotInfo,
               detected_ns: int) -> None:
         """Read the card and report it, once the card is released.
@@ -396,12 +397,12 @@ class PcscBackend(SmartcardBackend):
                 if _u32(rv) != S_SUCCESS:
                     code = card_error_code(rv)
                     if code == "card_protocol_error":
-                        code = self._failed_exchange_code(scard, context, reader)
+                        code = failed_exchange_code(scard, context, reader)
                     raise CardError(code=code)
                 if len(response) < 2:
                     # No status word at all: vpcd (and some readers) answer this way
                     # when the card vanished mid-exchange.
-                    raise CardError(code=self._failed_exchange_code(scard, context, reader))
+                    raise CardError(code=failed_exchange_code(scard, context, reader))
                 return bytes(response)
 
             try:

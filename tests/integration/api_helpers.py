@@ -49,7 +49,7 @@ def raw_tls(ca: Path | None = None, cert: Path | None = None, key: Path | None =
     return context
 
 
-async def wait_event(events, type_: str, timeout: float = 8.0):
+async def wait_event(events, type_: str, timeout: float = 20.0):
     async def find():
         async for event in events:
             if event.type == type_:

@@ -189,3 +189,53 @@ def test_done_when_sim_run_bridge_and_pcsc_scan(tmp_path):
             station.wait(10)
         sim.send_signal(signal.SIGINT)
         assert sim.wait(30) == 0
+
+
+async def test_bridge_killed_mid_exchange_frees_the_slot(tmp_path, sim_pcscd, card_slots):
+    """SIGKILL of the bridge while the workstation reads: the card leaves the workstation,
+    and once the channel's grace is over the box's slot can be leased by another client."""
+    import msgspec
+
+    from borne.client import BoxClient
+    from borne.daemon import Daemon
+
+    from api_helpers import api_config
+    from test_cli_e2e import BORNE
+
+    base = api_config(tmp_path)
+    box = Daemon(msgspec.structs.replace(base, apdu=msgspec.structs.replace(
+        base.apdu, channel_grace_s=1.0)))
+    await box.start()
+    await paired(box, tmp_path / "ws", "Comptoir 1")
+    await paired(box, tmp_path / "other", "Comptoir 2")
+    workstation = await asyncio.to_thread(Workstation, tmp_path / "wspcscd")
+    bridge = subprocess.Popen(BORNE + ["bridge", "--box", url(box), "--dir", str(tmp_path / "ws"),
+                                       "--vpcd-port", str(WORKSTATION_PORT)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        card_slots.insert(0, "vitale-family")
+        await workstation.until(lambda r: r["present"], "the card inserted")
+        await asyncio.sleep(1.0)  # the box's own read first
+        reading = asyncio.create_task(asyncio.to_thread(workstation.ask, cmd="time", reads=200,
+                                                        apdus=0))
+        await asyncio.sleep(0.3)  # mid-way through the reads
+        bridge.kill()
+        bridge.wait(10)
+        result = await asyncio.wait_for(reading, 30)
+        assert "error" in result, result  # the PC/SC program saw the card go mid-read
+        await workstation.until(lambda r: not r["present"], "the card removed on the workstation")
+        async with BoxClient.from_directory(tmp_path / "other") as other:
+            deadline = asyncio.get_running_loop().time() + 15
+            while True:
+                response = await other._http.post("/v1/slots/borne-sim-00-00/lease",
+                                                  json={"seconds": 10})
+                if response.status_code == 201:
+                    break
+                assert response.json()["error"] == "slot_busy"
+                assert asyncio.get_running_loop().time() < deadline, "the slot was never freed"
+                await asyncio.sleep(0.3)
+    finally:
+        if bridge.poll() is None:
+            bridge.kill()
+        await asyncio.to_thread(workstation.close)
+        await box.stop()

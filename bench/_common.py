@@ -6,6 +6,7 @@ measured in the same run, because these machines are noisy.
 
 from __future__ import annotations
 
+import socket
 import statistics
 import sys
 import tempfile
@@ -45,3 +46,10 @@ def private_pcscd() -> Iterator[object]:
             yield pcscd
         finally:
             pcscd.stop()
+
+
+def free_udp_port() -> int:
+    """A UDP port free on loopback now (for nfcpy's UDP driver and the virtual phone)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

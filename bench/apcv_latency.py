@@ -20,13 +20,12 @@ import argparse
 import asyncio
 import multiprocessing
 import os
-import socket
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from _common import percentile, private_pcscd, summary
+from _common import free_udp_port, percentile, private_pcscd, summary
 
 
 def _follow(folder: str, base: str, after: int, ready, out) -> None:
@@ -41,12 +40,6 @@ def _follow(folder: str, base: str, after: int, ready, out) -> None:
                     out.put((event.type, event.data["detected_ns"], time.monotonic_ns()))
 
     asyncio.run(main())
-
-
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -64,7 +57,7 @@ async def run(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="borne-apcv-bench-"))
     camera = work / "camera"
     camera.mkdir()
-    nfc_port = _free_udp_port()
+    nfc_port = free_udp_port()
     config = parse_config({
         "daemon": {"runtime_dir": str(work / "run"), "data_dir": str(work / "data")},
         "readers": {"smartcard": "sim", "camera": f"images:{camera}", "nfc": f"udp:127.0.0.1:{nfc_port}"},

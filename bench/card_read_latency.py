@@ -27,19 +27,12 @@ from _common import private_pcscd, summary
 def recorded_apdus(card_name: str) -> list[bytes]:
     """The APDUs the decoder sends to this card, recorded against the in-memory chip."""
     from borne.readers.cards import read_card
-    from borne.readers.cards.script import drive
+    from borne.readers.cards.script import record
     from borne.sim.cards import load_card
 
     chip = load_card(card_name)
     chip.power_on()
-    sent: list[bytes] = []
-
-    def transmit(apdu: bytes) -> bytes:
-        sent.append(apdu)
-        return chip.respond(apdu)
-
-    drive(read_card(chip.atr), transmit)
-    return sent
+    return record(read_card(chip.atr), chip.respond)
 
 
 def bare_read(reader: str, apdus: list[bytes]) -> float:

@@ -37,21 +37,14 @@ more than bare nfcpy (the script, the hop to the event loop).
 from __future__ import annotations
 
 import asyncio
-import socket
 import statistics
 import sys
 import threading
 import time
 
-from _common import summary
+from _common import free_udp_port, summary
 
 PAYLOAD = bytes(range(256)) * 2 + bytes(88)  # 600 bytes
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class TimingSink:
@@ -62,7 +55,7 @@ class TimingSink:
         self.ready = asyncio.Event()
 
     def device_state(self, device: str, state: str, detail: str | None = None) -> None:
-        if state == "ready":
+        if state == "available":
             self.ready.set()
 
     def payload_captured(self, channel: str, payload: bytes, detected_ns: int) -> None:
@@ -98,19 +91,12 @@ def bare_read(port: int, apdus: list[bytes], phone_thread: threading.Thread) -> 
 
 def recorded_apdus() -> list[bytes]:
     """The APDUs the box sends to the phone, recorded against the phone's applet."""
-    from borne.readers.cards.script import drive
+    from borne.readers.cards.script import record
     from borne.readers.nfc.apcv_script import read_presentation
     from borne.sim.phone import DEFAULT_AID, DEFAULT_COMMAND, PhoneApplet
 
     applet = PhoneApplet(DEFAULT_AID, [DEFAULT_COMMAND], [PAYLOAD])
-    sent: list[bytes] = []
-
-    def transmit(apdu: bytes) -> bytes:
-        sent.append(apdu)
-        return applet.respond(apdu)
-
-    drive(read_presentation(DEFAULT_AID, [DEFAULT_COMMAND]), transmit)
-    return sent
+    return record(read_presentation(DEFAULT_AID, [DEFAULT_COMMAND]), applet.respond)
 
 
 async def run(presentations: int) -> None:

@@ -22,7 +22,7 @@ from borne.config import parse_config
 from borne.daemon import Daemon
 from borne.readers.base import slot_id_for
 from borne.readers.cards import read_card
-from borne.readers.cards.script import drive
+from borne.readers.cards.script import record
 from borne.sim.cards import load_card
 
 from api_helpers import paired, url
@@ -50,14 +50,7 @@ def vitale_script_apdus(card: str = "vitale-family") -> list[bytes]:
     """The APDUs the box's own Vitale decoder sends, recorded on the in-memory chip."""
     chip = load_card(card)
     chip.power_on()
-    sent: list[bytes] = []
-
-    def transmit(apdu: bytes) -> bytes:
-        sent.append(apdu)
-        return chip.respond(apdu)
-
-    drive(read_card(chip.atr), transmit)
-    return sent
+    return record(read_card(chip.atr), chip.respond)
 
 
 class Workstation:

@@ -90,3 +90,15 @@ def test_endless_61xx_is_bounded() -> None:
         drive(apdu.transmit(apdu.read_binary_sfi(2)), forever)
     assert err.value.code == "card_protocol_error"
     assert len(calls) == apdu.MAX_ROUNDS
+
+
+def test_record_returns_the_commands_a_script_sent():
+    from borne.readers.cards import read_card
+    from borne.readers.cards.script import record
+    from borne.sim.cards import load_card
+
+    chip = load_card("vitale-single")
+    chip.power_on()
+    sent = record(read_card(chip.atr), chip.respond)
+    assert sent[0] == bytes.fromhex("00A40000023F00")  # SELECT MF first (public layout)
+    assert all(len(apdu) >= 4 for apdu in sent) and len(sent) >= 3

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import TypeVar
 
-__all__ = ["CardScript", "drive"]
+__all__ = ["CardScript", "drive", "record"]
 
 T = TypeVar("T")
 
@@ -37,3 +37,19 @@ def drive(script: CardScript[T], transmit: Callable[[bytes], bytes]) -> T:
         return stop.value
     finally:
         script.close()
+
+
+def record(script: CardScript[T], respond: Callable[[bytes], bytes]) -> list[bytes]:
+    """Run ``script`` against an in-memory card's ``respond``; the commands it sent, in order.
+
+    Benchmarks and tests replay these commands elsewhere (through pcscd, the APDU
+    channel, an NFC link) to compare transports on the very same exchange.
+    """
+    sent: list[bytes] = []
+
+    def transmit(apdu: bytes) -> bytes:
+        sent.append(apdu)
+        return respond(apdu)
+
+    drive(script, transmit)
+    return sent

@@ -10,15 +10,12 @@ scanner's keymap, a virtual phone on nfcpy's UDP driver.
 from __future__ import annotations
 
 import json
-import re
 import signal
 import subprocess
 import sys
 import time
 
-import pytest
-
-from test_cli_e2e import BORNE
+from test_cli_e2e import pair_workstation
 from test_cli_e2e import start_sim as start_cli_sim
 
 #: The vendor's side: pairs, then runs one scenario given on the command line and prints
@@ -70,26 +67,9 @@ asyncio.run(main(*sys.argv[1:4], int(sys.argv[4]), float(sys.argv[5])))
 def start_sim(tmp_path, extra: str = ""):
     """`borne sim run` with every twin configured, once it says it is ready."""
     run = tmp_path / "run"
-    sim, cli = start_cli_sim(tmp_path, readers=(
+    return start_cli_sim(tmp_path, readers=(
         f'camera = "images:{run}/sim-camera"\nscanner = "keylog:{run}/sim-scanner.jsonl"\n'
         'nfc = "udp:127.0.0.1:54321"\n'), extra=extra)
-    assert sim.stdout is not None
-    for line in sim.stdout:
-        if "simulated box ready" in line:
-            break
-    else:
-        pytest.fail(f"sim run ended: {sim.stderr.read() if sim.stderr else ''}")
-    return sim, cli
-
-
-def pair_workstation(sim, cli, folder) -> list[str]:
-    workstation = ["nsenter", f"--net=/proc/{sim.pid}/ns/net"]
-    opened = subprocess.run(cli + ["pair", "open"], capture_output=True, text=True, timeout=30)
-    code = re.search(r"Code d'appairage : (\d{6})", opened.stdout).group(1)
-    subprocess.run(workstation + BORNE + ["client", "pair", "--box", "https://127.0.0.1:8443",
-                                          "--code", code, "--name", "LGO", "--dir", str(folder)],
-                   check=True, capture_output=True, timeout=60)
-    return workstation
 
 
 def vendor(workstation, folder, cli, command, claims=0, delay=0.0) -> list[dict]:

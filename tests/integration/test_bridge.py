@@ -134,27 +134,15 @@ def test_done_when_sim_run_bridge_and_pcsc_scan(tmp_path):
     """The issue's "done when": `borne sim run` on one side, `borne bridge` on a workstation
     whose pcscd has the vpcd driver; `pcsc_scan` there lists the box's slots and shows a card
     inserted with `borne sim insert`."""
-    import re
     import shutil
     import time
 
-    from test_cli_e2e import BORNE
-    from test_cli_e2e import start_sim
+    from test_cli_e2e import BORNE, pair_workstation, start_sim
 
     sim, cli = start_sim(tmp_path)
-    net = ["nsenter", f"--net=/proc/{sim.pid}/ns/net"]
     station = bridge = None
     try:
-        assert sim.stdout is not None
-        for line in sim.stdout:
-            if "simulated box ready" in line:
-                break
-        opened = subprocess.run(cli + ["pair", "open"], capture_output=True, text=True, timeout=30)
-        code = re.search(r"Code d'appairage : (\d{6})", opened.stdout).group(1)
-        subprocess.run(net + BORNE + ["client", "pair", "--box", "https://127.0.0.1:8443",
-                                      "--code", code, "--name", "LGO", "--dir",
-                                      str(tmp_path / "ws")], check=True, capture_output=True,
-                       timeout=60)
+        net = pair_workstation(sim, cli, tmp_path / "ws")
         env = {k: v for k, v in os.environ.items()
                if k not in ("BORNE_PRIVATE_PCSCD_SOCKET", "BORNE_PRIVATE_NETWORK")}
         station = subprocess.Popen(net + [sys.executable, "-m", "borne.sim.workstation",

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -80,9 +81,10 @@ def _fresh_namespace_env() -> dict[str, str]:
 
 
 def start_sim(tmp_path, readers: str = "", extra: str = ""):
-    """`borne sim run` in a child with its own namespaces; returns (process, cli prefix).
+    """`borne sim run` in a child with its own namespaces, once it says it is ready.
 
-    ``readers`` adds lines to the ``[readers]`` section, ``extra`` whole sections.
+    Returns (process, cli prefix). ``readers`` adds lines to the ``[readers]``
+    section, ``extra`` whole sections.
     """
     config = tmp_path / "borne.toml"
     config.write_text(f'[daemon]\nruntime_dir = "{tmp_path}/run"\ndata_dir = "{tmp_path}/data"\n'
@@ -93,18 +95,32 @@ def start_sim(tmp_path, readers: str = "", extra: str = ""):
     sim = subprocess.Popen([sys.executable, "-c", launcher, "--config", str(config), "sim", "run"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            env=_fresh_namespace_env())
-    return sim, BORNE + ["--config", str(config)]
+    assert sim.stdout is not None
+    for line in sim.stdout:
+        if "simulated box ready" in line:
+            return sim, BORNE + ["--config", str(config)]
+    sim.wait(10)
+    pytest.fail(f"sim run ended: {sim.stderr.read() if sim.stderr else ''}")
+
+
+def pair_workstation(sim, cli, folder, name: str = "LGO") -> list[str]:
+    """Pair a workstation (inside the simulated box's network) into ``folder``.
+
+    Returns the command prefix that runs a command on that network.
+    """
+    workstation = ["nsenter", f"--net=/proc/{sim.pid}/ns/net"]
+    opened = subprocess.run(cli + ["pair", "open"], capture_output=True, text=True, timeout=30)
+    assert opened.returncode == 0, opened.stderr
+    code = re.search(r"Code d'appairage : (\d{6})", opened.stdout).group(1)
+    subprocess.run(workstation + BORNE + ["client", "pair", "--box", "https://127.0.0.1:8443",
+                                          "--code", code, "--name", name, "--dir", str(folder)],
+                   check=True, capture_output=True, timeout=60)
+    return workstation
 
 
 def test_sim_run_insert_status_remove(tmp_path):
     sim, cli = start_sim(tmp_path)
     try:
-        assert sim.stdout is not None
-        for line in sim.stdout:
-            if "simulated box ready" in line:
-                break
-        else:
-            pytest.fail(f"sim run ended: {sim.stderr.read() if sim.stderr else ''}")
         inserted = subprocess.run(cli + ["sim", "insert", "0", "vitale-family"], capture_output=True,
                                   text=True, timeout=30)
         assert inserted.returncode == 0, inserted.stderr
@@ -156,25 +172,14 @@ def test_status_without_a_daemon_says_so(tmp_path):
 
 def test_vendor_flow_pair_open_client_pair_then_curl(tmp_path):
     """The API issue's "done when", as a new vendor does it, against `borne sim run`."""
-    import re
     import shutil
     import stat
 
     sim, cli = start_sim(tmp_path)
-    # The simulated box has its own network: the "workstation" commands run inside it.
-    workstation = ["nsenter", "--net=/proc/%d/ns/net" % sim.pid]
     ws = tmp_path / "ws"
     try:
-        for line in sim.stdout:
-            if "simulated box ready" in line:
-                break
-        opened = subprocess.run(cli + ["pair", "open"], capture_output=True, text=True, timeout=30)
-        assert opened.returncode == 0, opened.stderr
-        code = re.search(r"Code d'appairage : (\d{6})", opened.stdout).group(1)
-        paired = subprocess.run(workstation + BORNE + [
-            "client", "pair", "--box", "https://127.0.0.1:8443", "--code", code,
-            "--name", "Comptoir 1", "--dir", str(ws)], capture_output=True, text=True, timeout=60)
-        assert paired.returncode == 0, paired.stderr
+        # The simulated box has its own network: the "workstation" commands run inside it.
+        workstation = pair_workstation(sim, cli, ws, "Comptoir 1")
         assert stat.S_IMODE((ws / "client.key").stat().st_mode) == 0o600
         assert (ws / "client.crt").exists() and (ws / "ca.crt").exists()
         listed = subprocess.run(cli + ["clients", "list"], capture_output=True, text=True)

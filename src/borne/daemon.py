@@ -73,7 +73,6 @@ class Daemon:
 
         async def pair_open(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
             # Physical presence: whoever can use this socket may open pairing.
-            api_context()
             window = self.open_pairing(admin=bool(args.get("admin", False)))
             return {"code": window.code, "expires_in_s": round(window.expires_mono
                                                                - self.clock.monotonic())}

@@ -71,15 +71,9 @@ class ApcvService:
         for old in dropped:
             self._announce_forgotten(old)
         expires_in = round(self.presentations.ttl_s)
-        if item.kind == "apcv":
-            self._bus.publish("apcv.presented", {"presentation_id": item.id, "channel": channel,
-                                                 "expires_in_s": expires_in,
-                                                 "detected_ns": detected_ns})
-        else:
-            self._bus.publish("prescription.scanned", {"presentation_id": item.id,
-                                                       "channel": channel,
-                                                       "expires_in_s": expires_in,
-                                                       "detected_ns": detected_ns})
+        announced = "apcv.presented" if item.kind == "apcv" else "prescription.scanned"
+        self._bus.publish(announced, {"presentation_id": item.id, "channel": channel,
+                                      "expires_in_s": expires_in, "detected_ns": detected_ns})
         self._reschedule()
 
     def capture_error(self, channel: str, code: str, detected_ns: int) -> None:

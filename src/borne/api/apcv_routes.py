@@ -43,27 +43,27 @@ def _payload_view(payload: bytes) -> dict[str, Any]:
             "size": len(payload)}
 
 
+def _fetched(request: web.Request, kind: str, fields: tuple[str, ...] = ()) -> web.Response:
+    """Give the capture (and its ``fields``) to the calling client, once; never cached."""
+    item = _service(request).fetch(request.match_info["presentation_id"], kind,
+                                   request[CLIENT].client_id)
+    extras = {name: getattr(item, name) for name in fields}
+    return web.json_response({"id": item.id, "channel": item.channel,
+                              "captured_at": item.captured_wall, **extras,
+                              **_payload_view(item.payload)},
+                             headers={"Cache-Control": "no-store"})
+
+
 @routes.get("/v1/apcv/presentations/{presentation_id}")
 async def presentation(request: web.Request) -> web.Response:
     """An apCV presentation's opaque payload, given once to the first client that asks."""
-    service = _service(request)
-    item = service.fetch(request.match_info["presentation_id"], "apcv", request[CLIENT].client_id)
-    return web.json_response({"id": item.id, "channel": item.channel,
-                              "captured_at": item.captured_wall,
-                              **_payload_view(item.payload)},
-                             headers={"Cache-Control": "no-store"})
+    return _fetched(request, "apcv")
 
 
 @routes.get("/v1/prescriptions/{presentation_id}")
 async def prescription(request: web.Request) -> web.Response:
     """A scanned ordonnance numérique: its number and the raw code, once."""
-    service = _service(request)
-    item = service.fetch(request.match_info["presentation_id"], "prescription",
-                         request[CLIENT].client_id)
-    return web.json_response({"id": item.id, "channel": item.channel,
-                              "captured_at": item.captured_wall, "number": item.number,
-                              **_payload_view(item.payload)},
-                             headers={"Cache-Control": "no-store"})
+    return _fetched(request, "prescription", ("number",))
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:

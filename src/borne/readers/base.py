@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 
 from .cards.model import Card
 
-__all__ = ["ReaderSink", "SlotInfo", "SmartcardBackend", "slot_id_for"]
+__all__ = ["ReaderSink", "SlotInfo", "SmartcardBackend", "call_on_loop", "slot_id_for"]
 
 
 def slot_id_for(reader_name: str) -> str:
@@ -31,6 +31,18 @@ def slot_id_for(reader_name: str) -> str:
     it is the same across daemon restarts.
     """
     return re.sub(r"[^a-z0-9]+", "-", reader_name.lower()).strip("-") or "reader"
+
+
+def call_on_loop(loop: asyncio.AbstractEventLoop | None, method: Any, *args: Any) -> None:
+    """From a backend's worker thread: call ``method(*args)`` on ``loop``.
+
+    A loop already closed (the daemon is shutting down) drops the call.
+    """
+    assert loop is not None
+    try:
+        loop.call_soon_threadsafe(method, *args)
+    except RuntimeError:
+        pass
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
+from .base import call_on_loop
+
 __all__ = ["CHANNELS", "CaptureSink", "Channel", "InputBackend", "ThreadedInput"]
 
 #: Where a payload came from: the camera, a USB scanner, an NFC chip (nfcpy) or a
@@ -118,11 +120,7 @@ class ThreadedInput(InputBackend):
 
     def _emit(self, method: Callable[..., None], *args: Any) -> None:
         """Call ``method(*args)`` on the event loop, from the worker thread."""
-        assert self._loop is not None
-        try:
-            self._loop.call_soon_threadsafe(method, *args)
-        except RuntimeError:  # the loop closed during shutdown
-            pass
+        call_on_loop(self._loop, method, *args)
 
     def _state(self, state: str, detail: str | None = None) -> None:
         """Report the device's state, once per change."""

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import CardError
-from .base import ReaderSink, SlotInfo, SmartcardBackend, slot_id_for
+from .base import ReaderSink, SlotInfo, SmartcardBackend, call_on_loop, slot_id_for
 from .cards import read_card
 from .cards.script import drive
 
@@ -221,11 +221,7 @@ class PcscBackend(SmartcardBackend):
     # -- helpers run in the worker thread --------------------------------------------------
 
     def _emit(self, method: Callable[..., None], *args: Any) -> None:
-        assert self._loop is not None
-        try:
-            self._loop.call_soon_threadsafe(method, *args)
-        except RuntimeError:  # loop closed during shutdown
-            pass
+        call_on_loop(self._loop, method, *args)
 
     def _cancel_wait(self) -> None:
         with self._context_lock:

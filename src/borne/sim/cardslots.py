@@ -41,15 +41,18 @@ class CardSlots:
         """Slot number -> card name, for the cards still in (a card may pull itself out)."""
         return {slot: name for slot, (name, process) in self._cards.items() if process.poll() is None}
 
-    def insert(self, slot: int, card_name: str, **chip_options: Any) -> None:
+    def insert(self, slot: int, card_name: str, *, wire_clock_hz: int | None = None,
+               **chip_options: Any) -> None:
         """Insert test card ``card_name`` (see ``borne.sim.cards.CARD_NAMES``, or a card file).
 
         ``chip_options`` go to ``borne.sim.cards.load_card`` as keyword
         arguments (JSON-encodable values only). Raises :class:`BorneError`:
         ``sim_bad_slot`` (no such slot, or it holds a card), ``sim_unknown_card``
-        (the card process failed, with its error output).
+        (the card process failed, with its error output). ``wire_clock_hz``
+        (benches) makes the card answer no faster than a real one at that clock.
         """
-        self._spawn(slot, card_name, ["--card", card_name], chip_options, extra_env={})
+        pacing = ["--wire-clock-hz", str(wire_clock_hz)] if wire_clock_hz else []
+        self._spawn(slot, card_name, ["--card", card_name, *pacing], chip_options, extra_env={})
 
     def insert_factory(self, slot: int, factory: str, **arguments: Any) -> None:
         """Insert the responder made by ``factory`` (``"module:callable"``) called with ``arguments``.

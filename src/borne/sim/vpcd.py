@@ -29,6 +29,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -127,12 +128,16 @@ class VirtualCard:
         *,
         retry_interval: float = 0.2,
         on_connect: Callable[[], None] | None = None,
+        wire_clock_hz: int | None = None,
     ) -> None:
         self.responder = responder
         self.host = host
         self.port = port
         self.retry_interval = retry_interval
         self.on_connect = on_connect
+        #: Benches only: hold each answer as long as a real card's contacts
+        #: would carry it at this clock (``borne.sim.wire_time``); None: at once.
+        self.wire_clock_hz = wire_clock_hz
         self.pulled = False
         self._stopping = threading.Event()
         # Reentrant: stop() may run in a signal handler while run() holds it.
@@ -207,7 +212,20 @@ class VirtualCard:
             for payload in decoder.feed(data):
                 reply = answer(self.responder, payload)
                 if reply is not None:
+                    if self.wire_clock_hz and len(payload) > 1:
+                        self._pace(payload, reply)
                     sock.sendall(encode_frame(reply))
+
+
+    def _pace(self, command: bytes, reply: bytes) -> None:
+        from borne.sim.wire_time import wire_seconds
+
+        assert self.wire_clock_hz is not None
+        # A busy wait: time.sleep's granularity (~60 us and more) is of the order of what is measured.
+        deadline = time.perf_counter() + wire_seconds(bytes(self.responder.atr), command, reply,
+                                                      self.wire_clock_hz)
+        while time.perf_counter() < deadline:
+            pass
 
 
 def _load_responder(card: str | None, factory: str | None, options: dict[str, Any]) -> CardResponder:
@@ -233,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--card", help="a test card name (borne.sim.cards.CARD_NAMES) or card file")
     source.add_argument("--factory", metavar="MODULE:CALLABLE", help="a callable returning a responder")
     parser.add_argument("--options", default="{}", help="JSON object of keyword arguments for the card")
+    parser.add_argument("--wire-clock-hz", type=int, default=None,
+                        help="benches: answer no faster than a real card clocked at this frequency")
     args = parser.parse_args(argv)
     options = json.loads(args.options)
     if not isinstance(options, dict):
@@ -256,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
             except OSError:
                 pass  # nobody listens to our stdout any more: not our problem
 
-    card = VirtualCard(responder, args.host, args.port, on_connect=ready)
+    card = VirtualCard(responder, args.host, args.port, on_connect=ready,
+                       wire_clock_hz=args.wire_clock_hz)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: card.stop())
     card.run()

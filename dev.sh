@@ -23,6 +23,7 @@ DEBIAN_PACKAGES=(
   libzbar0          # pyzbar's QR decoder library
   linux-libc-dev    # input headers to build python-evdev (the USB QR scanner)
   libxkbcommon0 xkb-data libx11-data  # the scanner's keymaps are checked against XKB and Compose
+  systemd           # systemd-analyze: the unit is verified and its exposure scored
 )
 
 need_root() {

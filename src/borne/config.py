@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tomllib
 from pathlib import Path
 from typing import Literal
 
 import msgspec
 
-from .errors import ConfigError
+from .errors import BorneError, ConfigError
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -38,9 +39,12 @@ __all__ = [
     "ControlConfig",
     "CpsLayoutConfig",
     "DaemonConfig",
+    "HealthConfig",
     "PcscConfig",
     "ReadersConfig",
     "load_config",
+    "load_config_for_tools",
+    "load_config_or_defaults",
     "parse_config",
 ]
 
@@ -315,6 +319,27 @@ class ApduConfig(_Section):
     channel_grace_s: float = 5.0
 
 
+class HealthConfig(_Section):
+    """Thresholds of the health checks (``borne doctor`` and ``health`` in ``GET /v1/status``).
+
+    The data partition is measured where ``daemon.data_dir`` lives: free space (MB,
+    what the unprivileged ``borne`` user may still write) and free inodes. Below a
+    ``warn`` level the check warns; below a ``fail`` level it fails.
+    """
+
+    disk_warn_free_mb: int = 200
+    disk_fail_free_mb: int = 50
+    inodes_warn_free: int = 2000
+    inodes_fail_free: int = 200
+    #: Warn this many days before the box's HTTPS server certificate or a paired
+    #: workstation's certificate expires. The server certificate renews itself 30
+    #: days before its end, so a warning at 20 means renewal has been failing.
+    cert_warn_days: int = 20
+    #: Warn this many days before the box's own CA expires (every workstation must
+    #: then pair again: give the pharmacy time).
+    ca_warn_days: int = 180
+
+
 class Config(_Section):
     """The whole configuration. Build it with :func:`load_config` or :func:`parse_config`."""
 
@@ -329,6 +354,7 @@ class Config(_Section):
     apdu: ApduConfig = msgspec.field(default_factory=ApduConfig)
     display: DisplayConfig = msgspec.field(default_factory=DisplayConfig)
     panel: PanelConfig = msgspec.field(default_factory=PanelConfig)
+    health: HealthConfig = msgspec.field(default_factory=HealthConfig)
     #: The file this configuration was read from (None: built-in defaults).
     source: str | None = None
 
@@ -396,6 +422,13 @@ def parse_config(data: dict, *, source: str | None = None) -> Config:
                           file=source, key="apdu")
     if not 1 <= config.api.pairing_max_failures <= 100:
         raise ConfigError("between 1 and 100", file=source, key="api.pairing_max_failures")
+    health = config.health
+    for low, high in (("disk_fail_free_mb", "disk_warn_free_mb"),
+                      ("inodes_fail_free", "inodes_warn_free")):
+        if not 0 <= getattr(health, low) <= getattr(health, high):
+            raise ConfigError(f"0 <= {low} <= {high}", file=source, key=f"health.{low}")
+    if health.cert_warn_days < 0 or health.ca_warn_days < 0:
+        raise ConfigError("must not be negative", file=source, key="health.cert_warn_days")
     if not 0 <= config.display.shift_px <= 2:  # the screens keep a 2-pixel margin
         raise ConfigError("between 0 and 2", file=source, key="display.shift_px")
     if config.display.device != "none":
@@ -435,3 +468,24 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"not valid TOML: {error}", file=str(file)) from None
     return parse_config(data, source=str(file))
+
+
+def load_config_or_defaults(path: str | os.PathLike[str] | None = None) -> tuple[Config, BorneError | None]:
+    """:func:`load_config`, or the built-in defaults and the reason when the file is refused.
+
+    What the daemon does at boot (a box nobody logs into must come up), and so
+    what the operator's tools do too: they must find the daemon the same way.
+    """
+    try:
+        return load_config(path), None
+    except BorneError as error:
+        return Config(), error
+
+
+def load_config_for_tools(path: str | os.PathLike[str] | None = None) -> Config:
+    """:func:`load_config_or_defaults` for a CLI command: a refused file is one warning on stderr."""
+    config, problem = load_config_or_defaults(path)
+    if problem is not None:
+        print(f"borne: {problem.message('en')} (using the built-in defaults, as the daemon does)",
+              file=sys.stderr)
+    return config

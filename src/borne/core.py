@@ -60,6 +60,8 @@ class Core:
         self.language = language
         self.started_mono = clock.monotonic()
         self.devices: dict[str, dict[str, Any]] = {}
+        #: The config file's error when the daemon runs on defaults instead (see ``borne serve``).
+        self.config_problem: Exception | None = None
         self.slots: dict[str, SlotState] = {}
         self._grace_s = card_grace_s
         self._forget: dict[str, asyncio.TimerHandle] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import time
 from pathlib import Path
@@ -53,6 +54,15 @@ class Daemon:
         self._stop = asyncio.Event()
         self.ready = asyncio.Event()
         self.ready_after_s: float | None = None
+
+    def report_config_problem(self, problem: BorneError) -> None:
+        """The config file was refused and the daemon runs on defaults: say so everywhere.
+
+        ``core.config_problem`` is read by the health checks (``/v1/status``,
+        ``borne doctor``); the ``config`` device's error puts it on the screen.
+        """
+        self.core.config_problem = problem
+        self.core.device_state("config", "error", problem.message("en"))
 
     def _control_handlers(self) -> dict[str, Any]:
         async def status(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
@@ -251,14 +261,33 @@ class Daemon:
         """Ask :meth:`run` to return (signal handlers call this)."""
         self._stop.set()
 
+    def crashed(self) -> str | None:
+        """Why a part the box cannot work without has died, or None (for the watchdog)."""
+        for backend in self.backends:
+            problem = backend.crashed()
+            if problem is not None:
+                return problem
+        return None
+
     async def run(self) -> None:
-        """Start, wait for SIGTERM/SIGINT, stop."""
+        """Start, tell systemd (READY=1, then the watchdog), wait for SIGTERM/SIGINT, stop."""
+        from .systemd_notify import Notifier, Watchdog, watchdog_period_s
+
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
+        notifier = Notifier()
         await self.start()
         log.info("ready in %.3f s, control socket %s", self.ready_after_s, self.control.path)
+        notifier.send(ready=1, status=f"ready in {self.ready_after_s:.3f} s", mainpid=os.getpid())
+        period = watchdog_period_s()
+        watchdog = Watchdog(notifier, period, self.crashed) if period else None
+        if watchdog is not None:
+            watchdog.start()
         try:
             await self._stop.wait()
         finally:
+            notifier.send(stopping=1)
+            if watchdog is not None:
+                watchdog.stop()
             await self.stop()

@@ -36,27 +36,40 @@ def event_logger(logger: logging.Logger) -> Callable[[Event], None]:
     """A bus listener that logs events with allow-listed fields only."""
 
     def listen(event: Event) -> None:
-        fields = " ".join(f"{k}={v}" for k, v in event.data.items() if k in LOGGED_KEYS)
-        logger.info("event %d %s %s", event.seq, event.type, fields)
+        allowed = {k: v for k, v in event.data.items() if k in LOGGED_KEYS}
+        fields = " ".join(f"{k}={v}" for k, v in allowed.items())
+        # The same allow-listed fields, as journal fields (BORNE_EVENT=..., BORNE_SLOT=...).
+        logger.info("event %d %s %s", event.seq, event.type, fields,
+                    extra={"journal": {"event": event.type, "seq": event.seq, **allowed}})
 
     return listen
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces NIR-shaped text in log records with ``[NIR]``."""
+    """Replaces NIR-shaped text in log records (message and journal fields) with ``[NIR]``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         redacted = NIR_PATTERN.sub("[NIR]", message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        fields = getattr(record, "journal", None)
+        if fields:
+            record.journal = {k: NIR_PATTERN.sub("[NIR]", str(v)) for k, v in fields.items()}
         return True
 
 
 def setup_logging(level: str) -> None:
-    """Log to stderr (the journal under systemd) with the redacting filter."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    """Log with the redacting filter: to journald's native protocol when stderr is the
+    journal (structured fields, see :mod:`borne.journald`), else to stderr as text."""
+    from .journald import JournalHandler, journal_wanted
+
+    handler: logging.Handler
+    if journal_wanted():
+        handler = JournalHandler()
+    else:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

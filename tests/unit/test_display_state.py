@@ -83,6 +83,18 @@ def test_device_down_is_shown_until_it_comes_back():
     assert isinstance(state.view(3.0), v.IdleView)
 
 
+def test_config_fallback_and_full_storage_are_on_screen_with_their_own_words():
+    state = state_with_reader()
+    state.apply("device.state", {"device": "config", "state": "error"}, 0.0)
+    assert state.view(1.0) == v.ErrorView("config_invalid")
+    state.apply("device.state", {"device": "storage", "state": "full"}, 2.0)
+    assert state.view(3.0) == v.ErrorView("storage_full")  # refused reads matter more
+    state.apply("device.state", {"device": "storage", "state": "error"}, 4.0)
+    assert state.view(5.0) == v.ErrorView("storage_unavailable")
+    state.apply("device.state", {"device": "storage", "state": "available"}, 6.0)
+    assert state.view(7.0) == v.ErrorView("config_invalid")
+
+
 def test_next_change_drives_the_countdown_ticks():
     state = state_with_reader()
     assert state.next_change(0.0) is None

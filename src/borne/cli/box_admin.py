@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..config import load_config
+from ..config import load_config_for_tools
 from ..control.client import call
 
 __all__ = ["box_admin"]
@@ -28,7 +28,7 @@ _WORDS = {
 def box_admin(args: argparse.Namespace, *, language: str) -> int:
     """Run a pairing or client-management command against the running daemon."""
     words = _WORDS.get(language, _WORDS["fr"])
-    socket = load_config(args.config).control_socket
+    socket = load_config_for_tools(args.config).control_socket
     if args.command == "pair":
         if args.pair_command == "open":
             result = call(socket, "pair_open", {"admin": args.admin})

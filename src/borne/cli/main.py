@@ -101,12 +101,9 @@ def _parser() -> argparse.ArgumentParser:
 def _language(args: argparse.Namespace) -> str:
     if args.lang:
         return args.lang
-    try:
-        from ..config import load_config
+    from ..config import load_config_or_defaults
 
-        return load_config(args.config).daemon.language
-    except BorneError:
-        return "fr"
+    return load_config_or_defaults(args.config)[0].daemon.language
 
 
 def _fail(error: BorneError, language: str) -> int:
@@ -143,10 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return client_command(args, language=language)
         if args.command == "audit":
             from ..audit.journal import AUDIT_DB_NAME
-            from ..config import load_config
+            from ..config import load_config_for_tools
             from .audit import audit_show, audit_verify
 
-            database = Path(load_config(args.config).daemon.data_dir) / AUDIT_DB_NAME
+            database = Path(load_config_for_tools(args.config).daemon.data_dir) / AUDIT_DB_NAME
             if args.audit_command == "verify":
                 return audit_verify(database, language=language)
             return audit_show(database, after=args.after, limit=args.limit, as_json=args.json,

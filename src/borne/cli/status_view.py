@@ -80,9 +80,9 @@ def render_status(state: dict[str, Any], language: str = "fr") -> str:
 
 def status(config_path: str | None, *, as_json: bool, language: str) -> int:
     """Ask the daemon for its state and print it."""
-    from ..config import load_config
+    from ..config import load_config_for_tools
 
-    config = load_config(config_path)
+    config = load_config_for_tools(config_path)
     state = call(config.control_socket, "status")
     if as_json:
         print(json.dumps(state, ensure_ascii=False, indent=2))

@@ -123,6 +123,8 @@ EXAMPLES: dict[str, Example] = {
     "pairing_last_seconds": Example(PairingView("070315", 9)),
     "error_pcsc_unavailable": Example(ErrorView("pcsc_unavailable")),
     "error_reader_unavailable": Example(ErrorView("reader_unavailable")),
+    "error_config_invalid": Example(ErrorView("config_invalid")),
+    "error_storage_full": Example(ErrorView("storage_full")),
     "error_camera_unavailable": Example(ErrorView("camera_unavailable")),
     "error_nfc_unavailable": Example(ErrorView("nfc_unavailable")),
     "error_scanner_unavailable": Example(ErrorView("scanner_unavailable")),

@@ -32,8 +32,11 @@ FLASH_SECONDS = {"vitale": 10.0, "cps": 5.0, "apcv": 8.0, "prescription": 8.0, "
                  "reauth": 15.0}
 
 #: Devices whose failure is shown, and the error code shown for each.
-_DEVICE_ERRORS = {"pcsc": "pcsc_unavailable", "camera": "camera_unavailable",
-                  "nfc": "nfc_unavailable", "scanner": "scanner_unavailable"}
+_DEVICE_ERRORS = {"pcsc": "pcsc_unavailable", "storage": "storage_unavailable",
+                  "camera": "camera_unavailable", "nfc": "nfc_unavailable",
+                  "scanner": "scanner_unavailable", "config": "config_invalid"}
+#: A device state with its own message (the data partition is full: reads are refused).
+_STATE_ERRORS = {("storage", "full"): "storage_full"}
 
 
 @dataclass
@@ -163,7 +166,10 @@ class ScreenState:
                 return self.flash[0]
             self.flash = None
         for device, code in _DEVICE_ERRORS.items():
-            if self.devices.get(device) in ("unavailable", "error"):
+            state = self.devices.get(device)
+            if (device, state) in _STATE_ERRORS:
+                return v.ErrorView(_STATE_ERRORS[device, state])
+            if state in ("unavailable", "error"):
                 return v.ErrorView(code)
         session = self._current_session(now)
         if session is not None:

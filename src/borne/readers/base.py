@@ -110,3 +110,11 @@ class SmartcardBackend(ABC):
     def describe(self) -> dict[str, Any]:
         """What the backend is, for ``borne status`` and ``borne doctor``."""
         return {"device": self.device, "backend": type(self).__name__}
+
+    def crashed(self) -> str | None:
+        """Why the backend's worker died unexpectedly, or None while it works.
+
+        The daemon stops feeding systemd's watchdog when this is not None, so a
+        box whose card reading died is restarted rather than left half-alive.
+        """
+        return None

@@ -162,6 +162,7 @@ class PcscBackend(SmartcardBackend):
         self._stopping = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
+        self._crash: str | None = None
         self._context: int | None = None
         self._context_lock = threading.Lock()
         self._sink: ReaderSink | None = None
@@ -186,7 +187,7 @@ class PcscBackend(SmartcardBackend):
 
     def start(self, sink: ReaderSink, loop: asyncio.AbstractEventLoop) -> None:
         self._sink, self._loop = sink, loop
-        self._thread = threading.Thread(target=self._run, name="pcsc-monitor", daemon=True)
+        self._thread = threading.Thread(target=self._run_guarded, name="pcsc-monitor", daemon=True)
         self._thread.start()
 
     async def wait_ready(self, timeout: float) -> bool:
@@ -201,6 +202,9 @@ class PcscBackend(SmartcardBackend):
 
     def describe(self) -> dict[str, Any]:
         return {"device": self.device, "backend": "pcsc", "reader_glob": self._reader_glob}
+
+    def crashed(self) -> str | None:
+        return self._crash
 
     def set_paused(self, reader_name_or_slot_id: str, paused: bool) -> None:
         """Stop (or resume) reading the cards put in a slot; thread-safe.
@@ -239,6 +243,14 @@ class PcscBackend(SmartcardBackend):
         contactless = any(fnmatch.fnmatchcase(reader, p) for p in self._contactless)
         return SlotInfo(slot_id_for(reader), reader, "contactless" if contactless else "contact",
                         "pcsc")
+
+    def _run_guarded(self) -> None:
+        try:
+            self._run()
+        except BaseException as error:  # a bug: say it, and let the watchdog restart us
+            log.exception("PC/SC worker died")
+            self._crash = f"pcsc worker died: {type(error).__name__}"
+            self._ready.set()
 
     def _run(self) -> None:
         try:

@@ -1,7 +1,7 @@
 """``borne serve`` start -> ready, ``import borne`` time, and the idle daemon's RSS and CPU.
 
-- start -> ready: spawn ``borne serve`` (sim backend, private pcscd with 4 slots) and wait for
-  its "ready" log line (readers enumerated); baseline: spawn ``python -c pass`` in the same run.
+- start -> ready: spawn ``borne serve`` (sim backend, private pcscd with 4 slots, API on) and
+  wait for its sd_notify READY=1, as systemd does under ``Type=notify``; baseline: spawn ``python -c pass`` in the same run.
 - ``python -X importtime -c "import borne"``: the cumulative time of the top-level import.
 - idle: two cards present and decoded, then 60 s (``--idle-s``) of nothing: RSS (VmRSS) and
   CPU (utime + stime from /proc) of the daemon; baseline: pcscd's own CPU over the same window.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -37,15 +38,26 @@ def rss_mb(pid: int) -> float:
 
 
 def spawn_serve(config: Path) -> tuple[subprocess.Popen[str], float]:
-    """Start ``borne serve``; return it and the seconds until its ready line."""
-    start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "borne.cli.main", "--config", str(config),
-                                "serve"], stderr=subprocess.PIPE, text=True)
-    assert process.stderr is not None
-    for line in process.stderr:
-        if "ready in" in line:
-            return process, time.perf_counter() - start
-    raise SystemExit(f"borne serve exited ({process.wait()}) before ready")
+    """Start ``borne serve``; return it and the seconds until it sent READY=1.
+
+    READY=1 arrives as systemd would get it (sd_notify(3)): on a datagram socket
+    named by ``$NOTIFY_SOCKET``, which this bench binds in systemd's place.
+    """
+    path = config.with_name("notify.sock")
+    path.unlink(missing_ok=True)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+        notify.bind(str(path))
+        notify.settimeout(30)
+        start = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-m", "borne.cli.main", "--config", str(config),
+                                    "serve"], stderr=subprocess.DEVNULL, text=True,
+                                   env={**os.environ, "NOTIFY_SOCKET": str(path)})
+        try:
+            while "READY=1" not in notify.recv(4096).decode().split("\n"):
+                pass
+        except TimeoutError:
+            raise SystemExit(f"borne serve sent no READY=1 (exit {process.poll()})") from None
+        return process, time.perf_counter() - start
 
 
 def stop(process: subprocess.Popen[str]) -> None:
@@ -91,7 +103,7 @@ def main() -> None:
             start = time.perf_counter()
             subprocess.run([sys.executable, "-c", "pass"], check=True)
             bare.append((time.perf_counter() - start) * 1000)
-        print(summary("borne serve: start -> ready (4 slots)", ready))
+        print(summary("borne serve: start -> READY=1 (4 slots, API)", ready))
         print(summary("baseline: python -c pass", bare))
 
         from borne.sim.cardslots import CardSlots

@@ -24,6 +24,8 @@ class ApiContext:
     apdu: Any = None     # borne.apdu.ApduService (the leased APDU channel)
     #: ``scan(on) -> bool``: starts/stops the camera (False: the box has none).
     scan: Any = None
+    #: The health checks of ``/v1/status`` (borne.health.BoxHealth; None: not computed).
+    health: Any = None
     language: str = "fr"
     heartbeat_s: float = 15.0
     sse_queue: int = 256

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import API_LEVEL, __version__
+from ..health import CODES as HEALTH_CODES
 
 __all__ = ["CHANNEL_ERROR_CODES", "ERROR_CODES", "document"]
 
@@ -57,7 +58,7 @@ SCHEMAS: dict[str, Any] = {
     "Status": {
         "type": "object",
         "required": ["version", "api_level", "mode", "uptime_s", "clock", "devices",
-                     "last_event_seq", "readers", "client"],
+                     "last_event_seq", "readers", "health", "client"],
         "properties": {
             "version": {"type": "string"}, "api_level": {"type": "integer"},
             "mode": {"type": "string", "enum": ["counter", "mobile"]},
@@ -67,9 +68,30 @@ SCHEMAS: dict[str, Any] = {
             "devices": {"type": "object", "additionalProperties": _ref("Device")},
             "last_event_seq": {"type": "integer"},
             "readers": {"type": "integer", "description": "number of reader slots"},
+            "health": {"type": "array", "items": _ref("HealthCheck"),
+                       "description": "the box's health checks, the same as `borne doctor`'s"},
             "client": _ref("ClientIdentity"),
         },
     },
+    "HealthCheck": {
+        "type": "object", "required": ["name", "code", "status", "detail", "fix"],
+        "description": "One health check. `detail` and `fix` are for a person, in French and "
+                       "English whatever the box's language; `code` is stable, for programs. "
+                       "`fix` is null when there is nothing to do.",
+        "properties": {
+            "name": {"type": "string", "description": "what was checked: config, pcscd, readers, "
+                     "camera, scanner, nfc, display, panel, api, storage, disk, clock, ca_cert, "
+                     "server_cert, clients"},
+            "code": {"type": "string", "enum": list(HEALTH_CODES)},
+            "status": {"type": "string", "enum": ["ok", "warn", "fail"]},
+            "detail": _ref("Words"),
+            "fix": {"oneOf": [{"type": "null"}, _ref("Words")]},
+        },
+        "additionalProperties": False,
+    },
+    "Words": {"type": "object", "required": ["fr", "en"],
+              "properties": {"fr": {"type": "string"}, "en": {"type": "string"}},
+              "additionalProperties": False},
     "ClientIdentity": {"type": "object", "required": ["client_id", "name", "admin"],
                        "properties": {"client_id": {"type": "string"}, "name": {"type": "string"},
                                       "admin": {"type": "boolean"}}},
@@ -219,7 +241,8 @@ def _get(summary: str, ok: dict[str, Any], *extra: str) -> dict[str, Any]:
 
 def _paths() -> dict[str, Any]:
     return {
-        "/v1/status": _get("Version, API level, mode, devices, clock", _json(_ref("Status"), "Status")),
+        "/v1/status": _get("Version, API level, mode, devices, clock, health checks",
+                           _json(_ref("Status"), "Status")),
         "/v1/readers": _get("Every slot and the type of card it holds", _json(_ref("Readers"), "Slots")),
         "/v1/readers/{slot_id}": {**_get("One slot", _json(_ref("Slot"), "Slot"), "404"),
                                   "parameters": [_SLOT_ID]},

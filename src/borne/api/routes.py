@@ -19,10 +19,16 @@ def _client_view(identity: object) -> dict:
 
 @routes.get("/v1/status")
 async def status(request: web.Request) -> web.Response:
-    """Version, API level, mode, every device's state, the clock, and who is asking."""
+    """Version, API level, mode, devices, clock, health checks, and who is asking.
+
+    ``health`` holds the same checks as ``borne doctor``, in both languages
+    (borne.health.BoxHealth: cheap, computed on the loop at each request).
+    """
     context = request.app[CONTEXT]
     snapshot = context.core.snapshot(identity=False, with_readers=False)
     snapshot["readers"] = len(context.core.slots)
+    snapshot["health"] = ([check.to_dict() for check in context.health.checks()]
+                          if context.health is not None else [])
     snapshot["client"] = _client_view(request[CLIENT])
     return web.json_response(snapshot)
 

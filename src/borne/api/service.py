@@ -57,6 +57,9 @@ def build_api(config: Config, core: Any, bus: Any, clock: Any,
         apdu=ApduService(config.apdu, core=core, bus=bus, clock=clock, audit=audit, pause=pause),
         language=config.daemon.language, heartbeat_s=config.api.heartbeat_s,
         sse_queue=config.api.stream_queue)
+    from ..health import BoxHealth
+
+    context.health = BoxHealth(config, core, clients=context.clients)
     tls = server_context(data / "ca.crt", cert_path, key_path, allow_tls12=config.api.allow_tls12)
     server = ApiServer(context, tls, host=config.api.host, port=config.api.port,
                        keepalive_s=config.api.keepalive_s,

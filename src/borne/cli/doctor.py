@@ -1,134 +1,125 @@
-"""``borne doctor``: check what the box needs and say what to fix, in plain words."""
+"""``borne doctor``: check what the box needs and say what to fix, in plain words.
+
+It checks from outside what it can (the config file, pcscd and its readers, the
+data partition, the certificates on disk, the clock, the control group), then
+asks the running daemon over the control socket for what only the daemon knows
+(its camera, scanner, NFC reader, screen, panel, API; whether it fell back to
+the default config; paired workstations' certificates). The checks and their
+words are :mod:`borne.health`'s, the same as ``health`` in ``GET /v1/status``.
+"""
 
 from __future__ import annotations
 
 import grp
-import os
-import shutil
-from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
-from ..config import Config, load_config
+from ..config import Config
 from ..errors import BorneError
+from ..health import (
+    Check,
+    check_certificate,
+    check_client_certs,
+    check_clock,
+    check_config_file,
+    check_config_problem,
+    check_data_dir,
+    check_disk,
+    configured_devices,
+    device_checks,
+    probe_pcscd,
+)
 
 __all__ = ["Check", "doctor", "run_checks"]
-
-
-@dataclass(frozen=True)
-class Check:
-    """One check's outcome: ``status`` is "ok", "warn" or "fail"; ``fix`` says what to do."""
-
-    name: str
-    status: str
-    detail_fr: str
-    detail_en: str
-    fix_fr: str = ""
-    fix_en: str = ""
-
-
-def _check_config(path: str | None) -> tuple[Config | None, Check]:
-    try:
-        config = load_config(path)
-    except BorneError as error:
-        return None, Check("config", "fail", error.message("fr"), error.message("en"),
-                           "corrigez la clé indiquée dans le fichier",
-                           "fix the key named in the file")
-    where = config.source or "défauts intégrés / built-in defaults"
-    return config, Check("config", "ok", f"lue : {where}", f"loaded: {where}")
-
-
-def _check_pcscd(config: Config) -> list[Check]:
-    try:
-        from smartcard import scard
-    except ImportError as error:
-        return [Check("pyscard", "fail", f"pyscard absent ({error})", f"pyscard missing ({error})",
-                      "réinstallez borne (pip install pyscard)", "reinstall borne (pip install pyscard)")]
-    hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
-    if hresult != scard.SCARD_S_SUCCESS:
-        why = scard.SCardGetErrorMessage(hresult)
-        return [Check("pcscd", "fail", f"pcscd ne répond pas ({why})", f"pcscd does not answer ({why})",
-                      "apt-get install pcscd puis systemctl start pcscd",
-                      "apt-get install pcscd, then systemctl start pcscd")]
-    try:
-        hresult, readers = scard.SCardListReaders(context, [])
-    finally:
-        scard.SCardReleaseContext(context)
-    readers = list(readers) if hresult == scard.SCARD_S_SUCCESS else []
-    checks = [Check("pcscd", "ok", "pcscd répond", "pcscd answers")]
-    if readers:
-        names = ", ".join(readers)
-        checks.append(Check("readers", "ok", f"{len(readers)} lecteur(s) : {names}",
-                            f"{len(readers)} reader(s): {names}"))
-    else:
-        checks.append(Check("readers", "warn", "aucun lecteur de cartes", "no card reader",
-                            "branchez un lecteur PC/SC (CCID) ; vérifiez `lsusb`",
-                            "plug in a PC/SC (CCID) reader; check `lsusb`"))
-    return checks
-
-
-def _check_data_dir(config: Config) -> Check:
-    path = Path(config.daemon.data_dir)
-    if not path.exists():
-        return Check("data_dir", "warn", f"{path} n'existe pas encore", f"{path} does not exist yet",
-                     f"créé au démarrage ; ou : install -d -m 0700 -o borne {path}",
-                     f"created at start; or: install -d -m 0700 -o borne {path}")
-    if not os.access(path, os.W_OK):
-        return Check("data_dir", "fail", f"{path} n'est pas accessible en écriture",
-                     f"{path} is not writable", f"chown borne {path}", f"chown borne {path}")
-    free_mb = shutil.disk_usage(path).free // (1024 * 1024)
-    if free_mb < 50:
-        return Check("data_dir", "fail", f"{path} : plus que {free_mb} Mo libres",
-                     f"{path}: only {free_mb} MB free", "libérez de la place sur la partition de données",
-                     "free space on the data partition")
-    return Check("data_dir", "ok", f"{path} : {free_mb} Mo libres", f"{path}: {free_mb} MB free")
-
-
-def _check_daemon(config: Config) -> Check:
-    from ..control.client import call
-
-    try:
-        call(config.control_socket, "ping", timeout=3.0)
-    except BorneError as error:
-        return Check("daemon", "warn", f"le service ne répond pas ({error.code})",
-                     f"the daemon does not answer ({error.code})",
-                     "systemctl start borne (ou : borne serve)", "systemctl start borne (or: borne serve)")
-    return Check("daemon", "ok", f"le service répond sur {config.control_socket}",
-                 f"the daemon answers on {config.control_socket}")
 
 
 def _check_group(config: Config) -> Check:
     try:
         grp.getgrnam(config.control.group)
     except KeyError:
-        return Check("group", "warn", f"groupe {config.control.group} absent : seul root pilote la borne",
-                     f"group {config.control.group} missing: only root can drive the box",
-                     f"groupadd --system {config.control.group}", f"groupadd --system {config.control.group}")
+        group = config.control.group
+        return Check("group", "warn", f"groupe {group} absent : seul root pilote la borne",
+                     f"group {group} missing: only root can drive the box",
+                     f"groupadd --system {group}", f"groupadd --system {group}", code="group_missing")
     return Check("group", "ok", f"groupe {config.control.group} présent",
                  f"group {config.control.group} exists")
 
 
+def _ask_daemon(config: Config) -> list[Check]:
+    """The daemon's own view: one check saying whether it answered, then its devices' checks."""
+    from ..control.client import call
+
+    try:
+        status = call(config.control_socket, "status", timeout=5.0)
+    except BorneError as error:
+        unknown_fr = ("état de la caméra, de la douchette, du NFC, de l'écran et de l'API "
+                      "inconnu")
+        unknown_en = "state of the camera, scanner, NFC, screen and API unknown"
+        group = config.control.group
+        if error.code == "control_forbidden":
+            return [Check(
+                "daemon", "warn", f"accès refusé au service ({unknown_fr})",
+                f"access to the daemon refused ({unknown_en})",
+                f"lancez borne doctor en root ou membre du groupe {group}",
+                f"run borne doctor as root or a member of group {group}", code="daemon_forbidden")]
+        return [Check(
+            "daemon", "warn", f"le service ne répond pas ({unknown_fr})",
+            f"the daemon does not answer ({unknown_en})",
+            "systemctl start borne (ou : borne serve) ; journalctl -u borne dit pourquoi il s'est "
+            "arrêté",
+            "systemctl start borne (or: borne serve); journalctl -u borne says why it stopped",
+            code="daemon_down")]
+    checks = [Check("daemon", "ok", f"le service répond sur {config.control_socket}",
+                    f"the daemon answers on {config.control_socket}")]
+    devices: dict[str, Any] = status.get("devices", {})
+    fallback = devices.get("config")
+    if fallback is not None and fallback.get("state") == "error":
+        checks.append(check_config_problem(fallback.get("detail") or "?", None))
+    # pcscd and the data directory were checked from here already: the daemon's view
+    # of them only when it differs (pcscd refusing the borne user, say).
+    for check in device_checks(devices, configured_devices(config), slots=None):
+        if check.name not in ("pcscd", "storage") or check.status != "ok":
+            checks.append(check)
+    try:
+        clients = call(config.control_socket, "clients", timeout=5.0)
+    except BorneError:
+        return checks  # the API is off or broken: its device check says so
+    checks.append(check_client_certs(clients, now=datetime.now(timezone.utc),
+                                     warn_days=config.health.cert_warn_days))
+    return checks
+
+
 def run_checks(config_path: str | None) -> list[Check]:
     """Every check, in the order a person would fix things."""
-    config, first = _check_config(config_path)
-    checks = [first]
-    if config is None:
-        return checks
-    checks += _check_pcscd(config)
-    checks.append(_check_data_dir(config))
+    from ..clock import Clock
+
+    config, first = check_config_file(config_path)
+    checks = [first, *probe_pcscd()]
+    data = Path(config.daemon.data_dir)
+    checks.append(check_data_dir(data))
+    checks.append(check_disk(data, config.health))
+    wall = Clock().wall()
+    checks.append(check_clock(wall.synchronised, wall.iso))
+    now = datetime.now(timezone.utc)
+    checks.append(check_certificate(data / "ca.crt", "ca", now=now,
+                                    warn_days=config.health.ca_warn_days))
+    checks.append(check_certificate(data / "server.crt", "server", now=now,
+                                    warn_days=config.health.cert_warn_days))
     checks.append(_check_group(config))
-    checks.append(_check_daemon(config))
-    return checks
+    return checks + _ask_daemon(config)
 
 
 def doctor(config_path: str | None, *, language: str) -> int:
     """Print every check; exit 1 if any failed."""
     checks = run_checks(config_path)
+    marks = {"ok": "OK", "warn": "WARN" if language == "en" else "ATTENTION",
+             "fail": "FAIL" if language == "en" else "ÉCHEC"}
     for check in checks:
-        detail = check.detail_en if language == "en" else check.detail_fr
-        fix = check.fix_en if language == "en" else check.fix_fr
-        mark = {"ok": "OK", "warn": "WARN" if language == "en" else "ATTENTION",
-                "fail": "FAIL" if language == "en" else "ÉCHEC"}[check.status]
-        print(f"[{mark:9}] {check.name:9} {detail}")
-        if fix and check.status != "ok":
-            print(f"{'':22}-> {fix}")
+        line = f"[{marks[check.status]:9}] {check.name:11} {check.detail(language)}"
+        if check.status != "ok":
+            line += f" [{check.code}]"
+        print(line)
+        if check.status != "ok":
+            print(f"{'':24}-> {check.fix(language)}")
     return 1 if any(c.status == "fail" for c in checks) else 0

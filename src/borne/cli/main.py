@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", help="run the daemon in the foreground")
     status = commands.add_parser("status", help="what the running daemon sees now")
     status.add_argument("--json", action="store_true", help="print the state as JSON")
-    commands.add_parser("doctor", help="check pcscd, readers, config and data directory")
+    commands.add_parser("doctor", help="check config, pcscd and readers, devices, clock, disk, certificates")
 
     pair = commands.add_parser("pair", help="pair a billing workstation (on the box)")
     pair_commands = pair.add_subparsers(dest="pair_command", required=True, metavar="PAIRCOMMAND")

@@ -1,0 +1,88 @@
+"""``GET /v1/status`` carries the health checks, over the real mutually authenticated API."""
+
+from __future__ import annotations
+
+import asyncio
+
+import jsonschema
+import pytest
+
+from borne.api.openapi import document
+from borne.client import BoxClient
+from borne.config import parse_config
+from borne.daemon import Daemon
+from borne.errors import ConfigError
+
+from api_helpers import paired
+
+pytestmark = pytest.mark.pcscd
+
+
+def box_config(tmp_path, **health: int):
+    return parse_config({
+        "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data")},
+        "readers": {"smartcard": "sim", "pcsc": {"retry_interval_s": 0.2},
+                    "nfc": "nfcpy:usb:ffff:ffff"},  # an NFC reader that is not plugged in
+        "api": {"host": "127.0.0.1", "port": 0},
+        "health": health,
+    })
+
+
+def validate_status(body: dict) -> None:
+    doc = document()
+    schema = doc["paths"]["/v1/status"]["get"]["responses"]["200"]["content"]["application/json"]
+    jsonschema.Draft202012Validator({**doc, **schema["schema"]}).validate(body)
+
+
+async def test_status_carries_the_health_checks_in_both_languages(tmp_path, sim_pcscd):
+    box = Daemon(box_config(tmp_path))
+    await box.start()
+    try:
+        await paired(box, tmp_path / "ws", "Comptoir 1")
+        async with BoxClient.from_directory(tmp_path / "ws") as client:
+            body = await client.status()
+            for _ in range(100):  # nfcpy reports the missing chip from its worker thread
+                if body["devices"].get("nfc", {}).get("state") == "unavailable":
+                    break
+                await asyncio.sleep(0.05)
+                body = await client.status()
+        validate_status(body)
+        health = {check["name"]: check for check in body["health"]}
+        assert [c["name"] for c in body["health"]] == [
+            "config", "pcscd", "readers", "camera", "scanner", "nfc", "display", "panel", "api",
+            "storage", "disk", "clock", "ca_cert", "server_cert", "clients"]
+        assert health["pcscd"]["status"] == "ok" and health["readers"]["detail"]["en"] == "4 reader(s)"
+        nfc = health["nfc"]
+        assert (nfc["status"], nfc["code"]) == ("fail", "nfc_unavailable")
+        assert "lsusb" in nfc["fix"]["fr"] and "lsusb" in nfc["fix"]["en"]
+        assert health["camera"]["code"] == "not_configured" and health["camera"]["fix"] is None
+        assert health["api"]["status"] == "ok"
+        assert health["server_cert"]["status"] == "ok" and health["ca_cert"]["status"] == "ok"
+        assert health["clients"]["detail"]["en"] == "1 paired workstation(s), certificates valid"
+        # The clock check follows the daemon's own clock state, whatever this machine's is.
+        expected = "ok" if body["clock"]["synchronised"] else "warn"
+        assert health["clock"]["status"] == expected
+    finally:
+        await box.stop()
+
+
+async def test_a_full_data_partition_and_a_config_fallback_show_in_status(tmp_path, sim_pcscd):
+    huge = 1 << 40  # MB: more than this machine has free, so the partition counts as full
+    box = Daemon(box_config(tmp_path, disk_warn_free_mb=huge, disk_fail_free_mb=huge))
+    # What `borne serve` does when the config file is refused (the hook the daemon sets).
+    box.core.config_problem = ConfigError("not valid TOML: Expected '='", file="/etc/borne/borne.toml")
+    await box.start()
+    try:
+        await paired(box, tmp_path / "ws")
+        async with BoxClient.from_directory(tmp_path / "ws") as client:
+            body = await client.status()
+        validate_status(body)
+        health = {check["name"]: check for check in body["health"]}
+        assert (health["disk"]["status"], health["disk"]["code"]) == ("fail", "disk_full")
+        assert str(tmp_path / "data") in health["disk"]["detail"]["fr"]
+        config = health["config"]
+        assert (config["status"], config["code"]) == ("fail", "config_fallback")
+        assert config["detail"]["en"].startswith("fell back to defaults because: Invalid configuration")
+        assert "/etc/borne/borne.toml" in config["detail"]["fr"]
+    finally:
+        await box.stop()

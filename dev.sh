@@ -24,6 +24,7 @@ DEBIAN_PACKAGES=(
   linux-libc-dev    # input headers to build python-evdev (the USB QR scanner)
   libxkbcommon0 xkb-data libx11-data  # the scanner's keymaps are checked against XKB and Compose
   systemd           # systemd-analyze: the unit is verified and its exposure scored
+  debootstrap fdisk # image/check-chroot.sh: a Debian 12 root for the install stage; sfdisk
 )
 
 need_root() {

@@ -12,6 +12,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -95,3 +96,28 @@ def wait_for(predicate: Callable[[], object], timeout: float = 5.0, interval: fl
 def wait_for_fixture() -> Callable[..., object]:
     """:func:`wait_for` as a fixture, for test modules that cannot import conftest."""
     return wait_for
+
+
+@pytest.fixture
+def mount_tmpfs() -> Callable[[Path, str], object]:
+    """``with mount_tmpfs(where, "size=8m"):`` a real tmpfs on ``where`` for the duration.
+
+    Mounted in the test process's private mount namespace (``pytest_configure``), so
+    the machine never sees it: a small partition that can really be filled up.
+    """
+    import subprocess
+    from contextlib import contextmanager
+
+    if not os.environ.get("BORNE_PRIVATE_PCSCD_SOCKET"):
+        pytest.skip("mounting a tmpfs needs the tests' private mount namespace (not under BORNE_HIL)")
+
+    @contextmanager
+    def mount(where: Path, options: str) -> Iterator[Path]:
+        where.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], check=True)
+        try:
+            yield where
+        finally:
+            subprocess.run(["umount", "-l", str(where)], check=True)
+
+    return mount

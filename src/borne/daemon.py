@@ -51,6 +51,10 @@ class Daemon:
         self.api_context: Any = None
         self.control = ControlServer(config.control_socket, self._control_handlers(),
                                      group=config.control.group, language=config.daemon.language)
+        from .storage_watch import StorageWatch
+
+        #: Whether the data partition still takes writes; the API refuses reads when not.
+        self.storage = StorageWatch(self.core, Path(config.daemon.data_dir), config.health)
         self._stop = asyncio.Event()
         self.ready = asyncio.Event()
         self.ready_after_s: float | None = None
@@ -211,7 +215,8 @@ class Daemon:
 
         try:
             self.api, self.api_context = build_api(self.config, self.core, self.bus, self.clock,
-                                                   self.apcv, self.scan, self.pause_reads)
+                                                   self.apcv, self.scan, self.pause_reads,
+                                                   storage=self.storage)
             await self.api.start()
         except (BorneError, OSError) as error:
             detail = error.message("en") if isinstance(error, BorneError) else str(error)
@@ -237,7 +242,7 @@ class Daemon:
             log.warning("data directory %s unusable: %s", path, error.strerror)
             self.core.device_state("storage", "error", f"{path}: {error.strerror}")
         else:
-            self.core.device_state("storage", "available", None)
+            self.storage.start()  # writable? room left? (and again every few seconds)
 
     async def stop(self) -> None:
         """Stop every service (idempotent)."""
@@ -255,6 +260,7 @@ class Daemon:
         self.backends.clear()
         self.inputs.clear()
         self.apcv.close()
+        self.storage.stop()
         await self.control.stop()
 
     def request_stop(self) -> None:

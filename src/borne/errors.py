@@ -183,6 +183,13 @@ MESSAGES: dict[str, Message] = {
     "pin_verification_forbidden": Message(
         "Vérification du code porteur interdite par la politique de la borne",
         "PIN verification forbidden by the box's policy"),
+    # The data partition
+    "storage_full": Message(
+        "Mémoire de la borne pleine : lectures refusées tant que de la place n'est pas libérée",
+        "The box's storage is full: reads are refused until space is freed"),
+    "storage_unavailable": Message(
+        "Partition de données de la borne inaccessible : lectures refusées",
+        "The box's data partition is unavailable: reads are refused"),
     # Audit journal
     "audit_unavailable": Message(
         "Journal d'audit introuvable ou illisible", "Audit journal missing or unreadable"

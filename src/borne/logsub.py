@@ -74,3 +74,7 @@ def setup_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # nfcpy says "no reader available" at INFO every 2 s while no chip is plugged in: that
+    # would push a box's whole history out of its small volatile journal. The state
+    # change itself is logged once, as a device.state event.
+    logging.getLogger("nfc").setLevel(max(logging.WARNING, root.level))

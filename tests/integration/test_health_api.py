@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import jsonschema
+import msgspec
 import pytest
 
 from borne.api.openapi import document
@@ -66,23 +67,29 @@ async def test_status_carries_the_health_checks_in_both_languages(tmp_path, sim_
         await box.stop()
 
 
-async def test_a_full_data_partition_and_a_config_fallback_show_in_status(tmp_path, sim_pcscd):
-    huge = 1 << 40  # MB: more than this machine has free, so the partition counts as full
-    box = Daemon(box_config(tmp_path, disk_warn_free_mb=huge, disk_fail_free_mb=huge))
-    # What `borne serve` does when the config file is refused (the hook the daemon sets).
-    box.core.config_problem = ConfigError("not valid TOML: Expected '='", file="/etc/borne/borne.toml")
-    await box.start()
-    try:
-        await paired(box, tmp_path / "ws")
-        async with BoxClient.from_directory(tmp_path / "ws") as client:
-            body = await client.status()
-        validate_status(body)
-        health = {check["name"]: check for check in body["health"]}
-        assert (health["disk"]["status"], health["disk"]["code"]) == ("fail", "disk_full")
-        assert str(tmp_path / "data") in health["disk"]["detail"]["fr"]
-        config = health["config"]
-        assert (config["status"], config["code"]) == ("fail", "config_fallback")
-        assert config["detail"]["en"].startswith("fell back to defaults because: Invalid configuration")
-        assert "/etc/borne/borne.toml" in config["detail"]["fr"]
-    finally:
-        await box.stop()
+async def test_a_filling_data_partition_and_a_config_fallback_show_in_status(tmp_path, sim_pcscd,
+                                                                             mount_tmpfs):
+    with mount_tmpfs(tmp_path / "data", "size=16m"):
+        box = Daemon(box_config(tmp_path, disk_warn_free_mb=8, disk_fail_free_mb=4))
+        # What `borne serve` does when the config file is refused (the hook the daemon sets).
+        box.core.config_problem = ConfigError("not valid TOML: Expected '='",
+                                              file="/etc/borne/borne.toml")
+        await box.start()
+        try:
+            await paired(box, tmp_path / "ws")
+            (tmp_path / "data" / "filler").write_bytes(bytes(13 * 1024 * 1024))  # < 4 MB left
+            box.storage.check()  # what its timer does every few seconds
+            async with BoxClient.from_directory(tmp_path / "ws") as client:
+                body = await client.status()
+            validate_status(body)
+            health = {check["name"]: check for check in body["health"]}
+            assert (health["disk"]["status"], health["disk"]["code"]) == ("fail", "disk_full")
+            assert str(tmp_path / "data") in health["disk"]["detail"]["fr"]
+            assert (health["storage"]["status"], health["storage"]["code"]) == ("fail", "storage_full")
+            config = health["config"]
+            assert (config["status"], config["code"]) == ("fail", "config_fallback")
+            assert config["detail"]["en"].startswith(
+                "fell back to defaults because: Invalid configuration")
+            assert "/etc/borne/borne.toml" in config["detail"]["fr"]
+        finally:
+            await box.stop()

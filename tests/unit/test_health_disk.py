@@ -7,9 +7,6 @@ makes one, rprivate, before anything starts), so the machine never sees them.
 from __future__ import annotations
 
 import os
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,19 +15,6 @@ from borne.config import HealthConfig
 from borne.health import check_data_dir, check_disk
 
 MB = 1024 * 1024
-
-
-@contextmanager
-def tmpfs(where: Path, options: str) -> Iterator[Path]:
-    """A real tmpfs mounted on ``where`` for the duration."""
-    if not os.environ.get("BORNE_PRIVATE_PCSCD_SOCKET"):
-        pytest.skip("mounting a tmpfs needs the tests' private mount namespace (not under BORNE_HIL)")
-    where.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], check=True)
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", str(where)], check=True)
 
 
 def test_plenty_of_room_is_ok_and_says_the_figures(tmp_path):
@@ -57,10 +41,10 @@ def test_a_data_dir_not_created_yet_is_measured_on_the_partition_it_will_be_on(t
     assert check.status == "ok" and f"{tmp_path}:" in check.detail_en
 
 
-def test_a_tmpfs_filling_up_warns_then_fails(tmp_path):
+def test_a_tmpfs_filling_up_warns_then_fails(tmp_path, mount_tmpfs):
     settings = HealthConfig(disk_warn_free_mb=4, disk_fail_free_mb=1, inodes_warn_free=1,
                             inodes_fail_free=0)
-    with tmpfs(tmp_path / "data", "size=8m") as data:
+    with mount_tmpfs(tmp_path / "data", "size=8m") as data:
         assert check_disk(data, settings).status == "ok"
         (data / "journal.db").write_bytes(b"\0" * (5 * MB))
         low = check_disk(data, settings)
@@ -73,10 +57,10 @@ def test_a_tmpfs_filling_up_warns_then_fails(tmp_path):
         assert "0 MB free" in full.detail_en and "est pleine" in full.detail_fr
 
 
-def test_a_tmpfs_running_out_of_inodes(tmp_path):
+def test_a_tmpfs_running_out_of_inodes(tmp_path, mount_tmpfs):
     settings = HealthConfig(disk_warn_free_mb=0, disk_fail_free_mb=0, inodes_warn_free=20,
                             inodes_fail_free=5)
-    with tmpfs(tmp_path / "data", "size=8m,nr_inodes=64") as data:
+    with mount_tmpfs(tmp_path / "data", "size=8m,nr_inodes=64") as data:
         assert check_disk(data, settings).status == "ok"
         for n in range(50):
             (data / f"f{n}").touch()
@@ -94,12 +78,12 @@ def test_a_tmpfs_running_out_of_inodes(tmp_path):
         assert f"{os.statvfs(data).f_favail} free inodes" in full.detail_en
 
 
-def test_data_dir_missing_writable_and_read_only(tmp_path):
+def test_data_dir_missing_writable_and_read_only(tmp_path, mount_tmpfs):
     missing = check_data_dir(tmp_path / "absent")
     assert (missing.status, missing.code) == ("warn", "data_dir_missing")
     assert "install -d" in missing.fix_en
     assert check_data_dir(tmp_path).status == "ok"
     # Root may write anywhere, except on a read-only file system: access(2) says EROFS.
-    with tmpfs(tmp_path / "ro", "ro,size=1m") as read_only:
+    with mount_tmpfs(tmp_path / "ro", "ro,size=1m") as read_only:
         check = check_data_dir(read_only)
         assert (check.status, check.code) == ("fail", "data_dir_not_writable")

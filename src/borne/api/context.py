@@ -26,6 +26,8 @@ class ApiContext:
     scan: Any = None
     #: The health checks of ``/v1/status`` (borne.health.BoxHealth; None: not computed).
     health: Any = None
+    #: The data partition's watch (borne.storage_watch.StorageWatch; None: not watched).
+    storage: Any = None
     language: str = "fr"
     heartbeat_s: float = 15.0
     sse_queue: int = 256

@@ -28,6 +28,9 @@ log = logging.getLogger("borne.api")
 #: Reachable without a client certificate: the pairing exchange only.
 PUBLIC_PATHS = frozenset({"/v1/pairing/start", "/v1/pairing/complete"})
 
+#: What a client may still ask while the data partition refuses writes: why, and who it is.
+_SERVED_WHEN_STORAGE_REFUSES = frozenset({"/v1/status", "/v1/clients/me", "/openapi.json"})
+
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
                413: "payload_too_large"}
 
@@ -70,6 +73,11 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         identity = _authenticate(request, context)
         request[CLIENT] = identity
+        if context.storage is not None and context.storage.refusing \
+                and request.path not in _SERVED_WHEN_STORAGE_REFUSES:
+            # Every access is journaled on the data partition: when it cannot be, no read.
+            full = context.core.devices.get("storage", {}).get("state") == "full"
+            raise ApiError(507, "storage_full" if full else "storage_unavailable")
         response = await handler(request)
         status = response.status
         return response
@@ -96,3 +104,5 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
                                         resource=request.path[:200], status=status)
         except Exception:  # the journal failing must be seen, but not hide the answer
             log.exception("audit journal write failed")
+            if context.storage is not None:
+                context.storage.write_failed()  # full? then the next requests are refused

@@ -90,7 +90,9 @@ class ControlServer:
         self._server = await asyncio.start_unix_server(self._serve, path=str(self.path),
                                                        limit=MAX_REQUEST)
         os.chmod(self.path, 0o660)
-        if self._gid is not None:
+        # Under systemd (User=borne, Group=borne) the socket is born in the right group, and
+        # chown is outside the unit's system-call filter: only change what needs changing.
+        if self._gid is not None and os.stat(self.path).st_gid != self._gid:
             try:
                 os.chown(self.path, -1, self._gid)
             except PermissionError:

@@ -25,7 +25,7 @@ CODES = (
     "nfc_unavailable", "nfc_error", "nfc_starting",
     "display_unavailable", "display_error", "display_starting",
     "panel_unavailable", "panel_error",
-    "api_error", "storage_error", "device_unavailable", "device_error",
+    "api_error", "storage_error", "storage_full", "device_unavailable", "device_error",
     # the data partition
     "data_dir_missing", "data_dir_not_writable", "disk_low", "disk_full", "inodes_low",
     "inodes_full", "disk_unreadable",

@@ -135,6 +135,12 @@ def _device_check(device: str, state: Mapping[str, Any] | None, configured: bool
                      f"{label_en}: no state yet (still starting?)", _RESTART_FR, _RESTART_EN,
                      code=f"{device}_starting")
     current, detail = state.get("state"), _with(state.get("detail"))
+    if device == "storage" and current == "full":
+        return Check(device, "fail", f"lectures refusées : la partition de données est pleine{detail}",
+                     f"reads refused: the data partition is full{detail}",
+                     "libérez de la place (journalctl --vacuum-size, du -xsh /var/lib/borne/*)",
+                     "free some space (journalctl --vacuum-size, du -xsh /var/lib/borne/*)",
+                     code="storage_full")
     if current in ("available", "partial"):
         return Check(device, "ok", f"{label_fr} {words.ready_fr}{detail}",
                      f"{label_en} ready{detail}")

@@ -1,0 +1,93 @@
+"""Whether the data partition can still take the box's writes, watched from the event loop.
+
+Every API access is journaled (the audit journal, on the data partition). When
+the partition is full that promise cannot be kept, so the box refuses reads
+instead of handing out data it cannot account for: the ``storage`` device goes
+to ``full`` (screen: "Mémoire pleine / Lectures refusées"), and the API answers
+``507 storage_full`` until space is freed. Nothing already written is touched:
+SQLite in WAL mode with ``synchronous=FULL`` fails a write whole, it does not
+half-write it.
+
+The measure is :func:`borne.health.check_disk` (statvfs, thresholds of the
+``[health]`` section), made every ``interval_s`` and at once when a write has
+just failed (:meth:`StorageWatch.write_failed`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .health import check_disk
+
+__all__ = ["StorageWatch"]
+
+log = logging.getLogger("borne.storage")
+
+
+class StorageWatch:
+    """Keeps ``core``'s ``storage`` device at ``available``, ``full`` or ``error``."""
+
+    def __init__(self, core: Any, data_dir: Path, settings: Any, *, interval_s: float = 10.0) -> None:
+        self._core = core
+        self._path = Path(data_dir)
+        self._settings = settings
+        self._interval_s = interval_s
+        self._handle: asyncio.TimerHandle | None = None
+
+    @property
+    def refusing(self) -> bool:
+        """True while reads must be refused (the partition is full or unusable)."""
+        return self._core.devices.get("storage", {}).get("state") in ("full", "error")
+
+    def start(self) -> None:
+        """Measure now, then every ``interval_s`` (call on the event loop)."""
+        self.check()
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def write_failed(self) -> None:
+        """A write to the data partition failed: measure again now, not at the next tick."""
+        self.check()
+
+    def check(self) -> str:
+        """Measure, update the ``storage`` device, and return its state."""
+        if self._handle is not None:
+            self._handle.cancel()
+        state, detail = self._measure()
+        self._core.device_state("storage", state, detail)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is not None:
+            self._handle = loop.call_later(self._interval_s, self.check)
+        return state
+
+    def _measure(self) -> tuple[str, str | None]:
+        if not self._writable():
+            return "error", f"{self._path} is not writable"
+        disk = check_disk(self._path, self._settings)
+        if disk.status == "fail":
+            return "full", disk.detail_en
+        return "available", None
+
+    def _writable(self) -> bool:
+        """Can this process create a file there? (os.access ignores a read-only mount's ``ro``
+        on some file systems, and a full disk still lets ``access`` say yes.)"""
+        if not self._path.is_dir() or not os.access(self._path, os.W_OK | os.X_OK):
+            return False
+        try:
+            with tempfile.NamedTemporaryFile(dir=self._path, prefix=".probe-"):
+                pass
+        except OSError as error:
+            # ENOSPC on a full disk is "full", measured next; EROFS/EACCES is "not writable".
+            return error.errno in (28, 122)  # ENOSPC, EDQUOT
+        return True

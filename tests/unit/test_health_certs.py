@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from borne.health import CertificateFiles, check_certificate, check_client_certs
-from borne.secure_channel.ca import BoxCA
+from borne.secure_channel.ca import BACKDATE, CA_DAYS, SERVER_DAYS, BoxCA
 from borne.secure_channel.clients import ClientRecord
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -83,9 +83,11 @@ def test_the_box_ca_and_server_certificate_as_the_daemon_makes_them(tmp_path):
     ca.ensure_server_cert(["borne.local"], ["127.0.0.1"])
     now = datetime.now(timezone.utc)
     server = check_certificate(tmp_path / "server.crt", "server", now=now, warn_days=20)
-    assert (server.status, server.code) == ("ok", "ok") and "(364 days)" in server.detail_en
+    # Counted from the back-dated start (BACKDATE, one day), less the part-day already gone.
+    left = SERVER_DAYS - BACKDATE.days - 1
+    assert (server.status, server.code) == ("ok", "ok") and f"({left} days)" in server.detail_en
     authority = check_certificate(tmp_path / "ca.crt", "ca", now=now, warn_days=180)
-    assert authority.status == "ok" and "(3649 days)" in authority.detail_en
+    assert authority.status == "ok" and f"({CA_DAYS - BACKDATE.days - 1} days)" in authority.detail_en
     # Ten years on, the CA must be replaced and every workstation paired again.
     later = check_certificate(tmp_path / "ca.crt", "ca", now=now + timedelta(days=3600),
                               warn_days=180)

@@ -34,9 +34,13 @@ __all__ = ["BoxCA"]
 
 CA_DAYS = 3650
 SERVER_DAYS = 365
-# Workstations and boxes do not share a clock (the Pi has no RTC): a few minutes
-# of back-dating keeps a fresh certificate valid on a peer whose clock is a bit behind.
-BACKDATE = timedelta(minutes=5)
+# Workstations and boxes do not share a clock, and the Pi has no RTC: after a power
+# cut with no network, the box boots at the time systemd-timesyncd last saved (up to
+# ~35 min old; the image keeps that file on the data partition), so a certificate made
+# just before would be "not yet valid" to the box itself and every workstation would be
+# refused until NTP answers. A day of back-dating covers that; it widens no certificate's
+# usable life (the end is counted from the same start).
+BACKDATE = timedelta(days=1)
 _NAME_MAX = 64
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 

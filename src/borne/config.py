@@ -69,6 +69,10 @@ class DaemonConfig(_Section):
     #: Seconds a decoded card's identity data are kept after the card is removed
     #: (so a billing client that was a moment late can still fetch them). 0 = forget at once.
     card_grace_s: float = msgspec.field(default=0.0)
+    #: ``counter`` (a pharmacy counter, on mains) or ``mobile`` (a nurse's bag, on battery:
+    #: the camera scans only when asked, the screen dims sooner and shows the battery and the
+    #: reads waiting). Where the box starts; ``borne mode`` / ``PUT /v1/mode`` switch it.
+    mode: Literal["counter", "mobile"] = "counter"
 
 
 class ControlConfig(_Section):
@@ -239,6 +243,8 @@ class DisplayConfig(_Section):
     dim_brightness: int = 16
     #: Seconds without an event before the screen dims and starts shifting.
     dim_after_s: float = 60.0
+    #: The same in mobile mode: the screen is the battery's largest consumer after the Pi.
+    mobile_dim_after_s: float = 15.0
     #: Pixels the content moves (every ``shift_every_s``) while dimmed, against burn-in.
     shift_px: int = 2
     shift_every_s: float = 60.0

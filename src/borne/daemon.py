@@ -35,8 +35,11 @@ class Daemon:
         self.config = config
         self.clock = clock or Clock()
         self.bus = EventBus(self.clock)
-        self.core = Core(self.bus, self.clock, card_grace_s=config.daemon.card_grace_s,
-                         language=config.daemon.language)
+        from .mode import ModeStore
+
+        self._mode_store = ModeStore(Path(config.daemon.data_dir), config.daemon.mode)
+        self.core = Core(self.bus, self.clock, mode=config.daemon.mode,
+                         card_grace_s=config.daemon.card_grace_s, language=config.daemon.language)
         self.bus.add_listener(event_logger(logging.getLogger("borne.events")))
         self.backends: list[Any] = []
         from .apcv.service import ApcvService
@@ -109,14 +112,21 @@ class Daemon:
             on = bool(args.get("on", True))
             return {"camera": self.scan(on), "scanning": on}
 
+        async def mode(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+            if args.get("mode") is not None:
+                self.set_mode(str(args["mode"]))
+            return {"mode": self.core.mode}
+
         return {"status": status, "ping": ping, "events": events, "pair_open": pair_open,
-                "pair_close": pair_close, "clients": clients, "revoke": revoke, "scan": scan}
+                "pair_close": pair_close, "clients": clients, "revoke": revoke, "scan": scan,
+                "mode": mode}
 
     async def start(self) -> None:
         """Start every service; returns once the readers are enumerated."""
         started = time.monotonic()
         loop = asyncio.get_running_loop()
         self._prepare_data_dir()
+        self.core.mode = self._mode_store.initial()
         await self.control.start()
         try:
             backend = load_backend("smartcard", self.config.readers.smartcard, self.config)
@@ -145,11 +155,12 @@ class Daemon:
             return
         try:
             backend = load_backend(kind, path, self.config)
+            self.inputs[kind] = backend
+            self._apply_mode()  # before it starts: a mobile box's camera must not scan at once
             backend.start(self.apcv, loop)
         except BorneError as error:
+            self.inputs.pop(kind, None)
             self.core.device_state(kind, "error", error.message("en"))
-            return
-        self.inputs[kind] = backend
 
     def open_pairing(self, *, admin: bool = False) -> Any:
         """Open the pairing window (control socket or the button's long press).
@@ -201,6 +212,29 @@ class Daemon:
                                       pairing_current=pairing)
         await self.display.start()
 
+    def set_mode(self, mode: str) -> None:
+        """Switch to ``counter`` or ``mobile`` now, and for the next starts.
+
+        Raises :class:`BorneError` ``mode_unknown`` for anything else.
+        """
+        from .mode import MODES
+
+        if mode not in MODES:
+            raise BorneError(f"unknown mode {mode[:20]!r}", code="mode_unknown")
+        changed = mode != self.core.mode
+        self.core.mode = mode
+        self._mode_store.save(mode)
+        self._apply_mode()
+        if changed:
+            self.bus.publish("mode.changed", {"mode": mode})
+
+    def _apply_mode(self) -> None:
+        """What the mode changes in the inputs: a mobile box's camera scans only when asked."""
+        camera = self.inputs.get("camera")
+        if camera is not None and hasattr(camera, "set_scan_policy"):
+            policy = "on_demand" if self.core.mode == "mobile" else self.config.camera.scan
+            camera.set_scan_policy(policy)
+
     def scan(self, on: bool = True) -> bool:
         """Ask the camera to scan (on-demand mode) or stop; False without a camera."""
         camera = self.inputs.get("camera")
@@ -216,7 +250,7 @@ class Daemon:
         try:
             self.api, self.api_context = build_api(self.config, self.core, self.bus, self.clock,
                                                    self.apcv, self.scan, self.pause_reads,
-                                                   storage=self.storage)
+                                                   storage=self.storage, set_mode=self.set_mode)
             await self.api.start()
         except (BorneError, OSError) as error:
             detail = error.message("en") if isinstance(error, BorneError) else str(error)

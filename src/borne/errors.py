@@ -183,6 +183,7 @@ MESSAGES: dict[str, Message] = {
     "pin_verification_forbidden": Message(
         "Vérification du code porteur interdite par la politique de la borne",
         "PIN verification forbidden by the box's policy"),
+    "mode_unknown": Message("Mode inconnu (counter ou mobile)", "Unknown mode (counter or mobile)"),
     # The data partition
     "storage_full": Message(
         "Mémoire de la borne pleine : lectures refusées tant que de la place n'est pas libérée",

@@ -46,6 +46,14 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "apcv.invoice.claimed": "an invoice of an apCV session was claimed",
     "apcv.session.exhausted": "an apCV session used its last invoice: present the app again",
     "apcv.session.expired": "an apCV session reached its end (20 minutes)",
+    "mode.changed": "the box switched between counter and mobile mode",
+    "battery.state": "the battery's level, charging or state (ok/low/critical) changed",
+    "journal.stored": "a read was stored, encrypted, in the offline journal (seq, kind, waiting)",
+    "journal.collected": "a client acknowledged journal records, which were deleted",
+    "journal.retention_warning": "unacknowledged journal records will soon be purged",
+    "journal.purged": "unacknowledged journal records older than the retention were purged",
+    "journal.recovered": "a corrupted journal was set aside intact and a fresh one started",
+    "clock.set": "the wall clock was set (by the paired client, or NTP took over)",
 }
 
 

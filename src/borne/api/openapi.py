@@ -310,6 +310,17 @@ def _paths() -> dict[str, Any]:
                      "responses": {"201": _json(_ref("InvoiceClaimed"), "Claimed"),
                                    "404": _ERROR, "409": _ERROR, "410": _ERROR,
                                    **_AUTH_ERRORS}}},
+        "/v1/mode": {"put": {
+            "summary": "Switch the box to `counter` or `mobile` (kept across restarts; any paired "
+                       "workstation may, it is journaled). Mobile: the camera scans only when "
+                       "asked, the screen dims sooner and shows the battery and the reads waiting",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["mode"],
+                "properties": {"mode": {"type": "string", "enum": ["counter", "mobile"]}}}}}},
+            "responses": {"200": _json({"type": "object", "required": ["mode"],
+                                        "properties": {"mode": {"type": "string",
+                                                                "enum": ["counter", "mobile"]}}},
+                                       "Mode"), "400": _ERROR, **_AUTH_ERRORS}}},
         "/v1/camera/scan": {"post": {
             "summary": "Start (`{\"on\": true}`) or stop the QR camera when it scans on demand "
                        "(mobile mode); it stops by itself after `[camera] on_demand_timeout_s`",

@@ -33,6 +33,25 @@ async def status(request: web.Request) -> web.Response:
     return web.json_response(snapshot)
 
 
+@routes.put("/v1/mode")
+async def mode(request: web.Request) -> web.Response:
+    """Switch the box to ``counter`` or ``mobile`` (the nurse's tablet does it; journaled).
+
+    Any paired workstation may: the mode changes how the box saves its battery,
+    not who may read what.
+    """
+    context = request.app[CONTEXT]
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ApiError(400, "bad_request") from None
+    wanted = body.get("mode") if isinstance(body, dict) else None
+    if wanted not in ("counter", "mobile") or context.set_mode is None:
+        raise ApiError(400, "mode_unknown", field="mode")
+    context.set_mode(wanted)
+    return web.json_response({"mode": context.core.mode})
+
+
 @routes.get("/v1/readers")
 async def readers(request: web.Request) -> web.Response:
     """Every slot and what it holds (card type only; the content is at .../card)."""

@@ -29,7 +29,7 @@ def certificate_names(config: Config) -> tuple[list[str], list[str]]:
 
 def build_api(config: Config, core: Any, bus: Any, clock: Any,
               apcv: Any = None, scan: Any = None, pause: Any = None, *,
-              storage: Any = None) -> tuple[Any, Any]:
+              storage: Any = None, set_mode: Any = None) -> tuple[Any, Any]:
     """The :class:`ApiServer` and its :class:`ApiContext` (not started).
 
     ``pause(slot_id, paused)`` suspends the box's own reads of a slot while it is
@@ -57,7 +57,7 @@ def build_api(config: Config, core: Any, bus: Any, clock: Any,
         audit=audit, apcv=apcv, scan=scan,
         apdu=ApduService(config.apdu, core=core, bus=bus, clock=clock, audit=audit, pause=pause),
         language=config.daemon.language, heartbeat_s=config.api.heartbeat_s,
-        sse_queue=config.api.stream_queue, storage=storage)
+        sse_queue=config.api.stream_queue, storage=storage, set_mode=set_mode)
     from ..health import BoxHealth
 
     context.health = BoxHealth(config, core, clients=context.clients)

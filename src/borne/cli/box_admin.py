@@ -1,4 +1,4 @@
-"""``borne pair ...`` and ``borne clients ...``: on the box, through the control socket.
+"""``borne pair ...``, ``borne clients ...`` and ``borne mode``: on the box, through the control socket.
 
 Being able to use the control socket (root or the ``borne`` group) counts as
 physical presence at the box: that is what allows opening pairing or revoking.
@@ -17,11 +17,13 @@ _WORDS = {
     "fr": {"code": "Code d'appairage : {code}  (valable {s} s)",
            "hint": "Sur le poste : borne client pair --box https://<borne>:8443 --code {code} --name <nom> --dir <dossier>",
            "none": "Aucun poste appairé.", "revoked": "Poste {id} révoqué ({n} flux fermés).",
-           "closed": "Fenêtre d'appairage fermée.", "yes": "oui", "no": "non"},
+           "closed": "Fenêtre d'appairage fermée.", "yes": "oui", "no": "non",
+           "mode": "Mode : {mode}"},
     "en": {"code": "Pairing code: {code}  (valid {s} s)",
            "hint": "On the workstation: borne client pair --box https://<box>:8443 --code {code} --name <name> --dir <folder>",
            "none": "No paired workstation.", "revoked": "Workstation {id} revoked ({n} streams closed).",
-           "closed": "Pairing window closed.", "yes": "yes", "no": "no"},
+           "closed": "Pairing window closed.", "yes": "yes", "no": "no",
+           "mode": "Mode: {mode}"},
 }
 
 
@@ -29,6 +31,10 @@ def box_admin(args: argparse.Namespace, *, language: str) -> int:
     """Run a pairing or client-management command against the running daemon."""
     words = _WORDS.get(language, _WORDS["fr"])
     socket = load_config_for_tools(args.config).control_socket
+    if args.command == "mode":
+        result = call(socket, "mode", {"mode": args.mode})
+        print(words["mode"].format(mode=result["mode"]))
+        return 0
     if args.command == "pair":
         if args.pair_command == "open":
             result = call(socket, "pair_open", {"admin": args.admin})

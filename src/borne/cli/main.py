@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
                            help="the workstation paired now may list and revoke the others")
     pair_commands.add_parser("close", help="close the pairing window")
 
+    mode = commands.add_parser("mode", help="counter or mobile mode: print it, or switch (on the box)")
+    mode.add_argument("mode", nargs="?", choices=["counter", "mobile"],
+                      help="switch to this mode (kept across restarts)")
     clients = commands.add_parser("clients", help="paired workstations (on the box)")
     clients_commands = clients.add_subparsers(dest="clients_command", required=True,
                                               metavar="CLIENTSCOMMAND")
@@ -130,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .doctor import doctor
 
             return doctor(args.config, language=language)
-        if args.command in ("pair", "clients"):
+        if args.command in ("pair", "clients", "mode"):
             from .box_admin import box_admin
 
             return box_admin(args, language=language)

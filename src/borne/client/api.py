@@ -101,6 +101,12 @@ class BoxClient:
         """``GET /v1/status``."""
         return await self._get("/v1/status")
 
+    async def set_mode(self, mode: str) -> str:
+        """``PUT /v1/mode``: switch the box to ``counter`` or ``mobile``; the mode now."""
+        response = await self._http.put("/v1/mode", json={"mode": mode})
+        raise_for_error(response)
+        return response.json()["mode"]
+
     async def readers(self) -> list[dict[str, Any]]:
         """``GET /v1/readers``: the slots."""
         return (await self._get("/v1/readers"))["readers"]

@@ -160,6 +160,12 @@ class DisplayService:
 
     # -- drawing ---------------------------------------------------------------------------
 
+    def _dim_after_s(self) -> float:
+        """Seconds of quiet before dimming: sooner on battery (mobile mode)."""
+        if self.state.mode == "mobile":
+            return self._config.mobile_dim_after_s
+        return self._config.dim_after_s
+
     def _look(self, now: float) -> tuple[int, tuple[int, int], bool]:
         """(contrast, offset, on) for now: dimmed and shifting when idle; off at night."""
         config = self._config
@@ -167,12 +173,12 @@ class DisplayService:
         if config.night_off and wall.synchronised:
             local = time.localtime()
             if in_night_off(config.night_off, local.tm_hour, local.tm_min) \
-                    and now - self.state.last_activity >= config.dim_after_s:
+                    and now - self.state.last_activity >= self._dim_after_s():
                 return 0, (0, 0), False
-        idle = now - self.state.last_activity
-        if idle < config.dim_after_s:
+        idle, dim_after = now - self.state.last_activity, self._dim_after_s()
+        if idle < dim_after:
             return config.brightness, (0, 0), True
-        step = int((idle - config.dim_after_s) // max(config.shift_every_s, 1.0)) + 1
+        step = int((idle - dim_after) // max(config.shift_every_s, 1.0)) + 1
         dx, dy = _SHIFTS[step % len(_SHIFTS)]
         return config.dim_brightness, (dx * config.shift_px, dy * config.shift_px), True
 
@@ -181,9 +187,9 @@ class DisplayService:
         change = self.state.next_change(now)
         if change is not None:
             times.append(change)
-        idle = now - self.state.last_activity
-        if idle < self._config.dim_after_s:
-            times.append(self.state.last_activity + self._config.dim_after_s)
+        idle, dim_after = now - self.state.last_activity, self._dim_after_s()
+        if idle < dim_after:
+            times.append(self.state.last_activity + dim_after)
         else:
             times.append(now + max(self._config.shift_every_s, 1.0))
         return max(0.0, min(times) - now)

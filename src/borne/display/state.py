@@ -135,6 +135,15 @@ class ScreenState:
         if self.sessions.pop(data["session_id"], None) is not None:
             self._flash(v.ReauthView("expired"), now, "reauth")
 
+    def _on_mode_changed(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
+        self.mode = data["mode"]
+
+    def _on_journal_stored(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
+        self.reads_waiting = int(data.get("waiting", self.reads_waiting))
+
+    _on_journal_collected = _on_journal_stored
+    _on_journal_purged = _on_journal_stored
+
     def _on_pairing_completed(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
         self.pairing = None
         self.paired_clients += 1

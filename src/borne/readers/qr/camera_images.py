@@ -90,6 +90,8 @@ class FrameCamera(ThreadedInput):
         self._period_s = 1.0 / camera.fps
         self._retry_interval_s = retry_interval_s
         self._lock = threading.Lock()
+        #: "always" or "on_demand": the config's, until the box's mode changes it.
+        self._policy: str = camera.scan
         self._scan_requested = camera.scan == "always"
         self._scan_deadline: float | None = None
         self._wake = threading.Event()
@@ -113,11 +115,24 @@ class FrameCamera(ThreadedInput):
         with self._lock:
             self._scan_requested = on
             self._scan_deadline = (time.monotonic() + self._camera.on_demand_timeout_s
-                                   if on and self._camera.scan == "on_demand" else None)
+                                   if on and self._policy == "on_demand" else None)
+        self._wake.set()
+
+    def set_scan_policy(self, policy: str) -> None:
+        """Scan ``"always"`` (a counter) or only ``"on_demand"`` (mobile mode: saves battery).
+
+        Switching to on_demand stops a scan in progress; switching to always starts one.
+        """
+        if policy not in ("always", "on_demand"):
+            raise ValueError(f"unknown scan policy {policy!r}")
+        with self._lock:
+            self._policy = policy
+            self._scan_requested = policy == "always"
+            self._scan_deadline = None
         self._wake.set()
 
     def describe(self) -> dict[str, Any]:
-        return {"device": self.device, "backend": self.scheme, "scan": self._camera.scan,
+        return {"device": self.device, "backend": self.scheme, "scan": self._policy,
                 "scanning": self._scan_requested, "decoder": self._camera.decoder,
                 "fps": self._camera.fps, "size": [self._camera.width, self._camera.height],
                 "frames": self.frames}

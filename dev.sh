@@ -19,12 +19,14 @@ DEBIAN_PACKAGES=(
   pcsc-tools        # smartcard_list.txt (ATR names) and pcsc_scan
   python3-venv python3-dev gcc
   util-linux        # unshare/mount/nsenter: a private /run/pcscd for the simulator and tests
+  iproute2          # ip netns/veth: the mDNS tests' link between the box and a workstation
   curl              # the API tests call the box as a vendor would
   libzbar0          # pyzbar's QR decoder library
   linux-libc-dev    # input headers to build python-evdev (the USB QR scanner)
   libxkbcommon0 xkb-data libx11-data  # the scanner's keymaps are checked against XKB and Compose
   systemd           # systemd-analyze: the unit is verified and its exposure scored
   debootstrap fdisk # image/check-chroot.sh: a Debian 12 root for the install stage; sfdisk
+  systemd-container # systemd-nspawn: image/check-chroot.sh boots that root under systemd
 )
 
 need_root() {

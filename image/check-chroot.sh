@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CI check of the image's install stage, on a fresh Debian 12 root (as root):
 #
-#   image/check-chroot.sh [--keep]
+#   image/check-chroot.sh [--keep] [--no-boot]
 #
 #  1. builds wheels of the repo and its dependencies on this machine (from PyPI);
 #  2. debootstraps a minimal Debian 12 (bookworm) from this machine's own mirror;
@@ -10,21 +10,37 @@
 #     installed, `borne --help`, the default config, the user and its groups, the
 #     udev rules and modprobe blacklist, fstab, an empty /var/lib/borne, SSH off, no
 #     key and no compiler; and runs the first-boot partitioning script on a loop
-#     device that stands for an SD card (create, again, interrupted, refused).
-# Prints one line per check, then "check-chroot: N passed, M failed" and the time
-# of each step. --keep leaves the root in place (its path is printed) for
-# `systemd-nspawn -b -D ROOT` (see image/README.md); the default removes it.
+#     device that stands for an SD card (create, again, interrupted, refused);
+#  5. boots the root under a real systemd (systemd-nspawn, read-only) and checks the
+#     daemon there: READY=1, the watchdog, SIGKILL, pcscd restarted, the journal, a
+#     broken config, the exposure score, the saved clock (image/check-boot.sh).
+# Prints one line per check, then the time of each step, the measured figures and
+# "check-chroot: N passed, M failed". --no-boot skips step 5. --keep leaves the
+# root (and the data directory the boot used) in place, its path printed, for
+# `systemd-nspawn -b -D ROOT` (see image/README.md); the default removes them.
 # Nothing is cached between runs: pip runs with --no-cache-dir.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 KEEP=0
-[ "${1:-}" = "--keep" ] && KEEP=1
-[ "$(id -u)" -eq 0 ] || { echo "check-chroot: run as root" >&2; exit 1; }
-for tool in debootstrap losetup sfdisk systemd-analyze; do
-  command -v "$tool" >/dev/null || { echo "check-chroot: $tool missing (./dev.sh setup)" >&2; exit 1; }
+BOOT=1
+for arg in "$@"; do
+  case $arg in
+    --keep) KEEP=1 ;;
+    --no-boot) BOOT=0 ;;
+    *) sed -n '2,24p' "$0" >&2; exit 2 ;;
+  esac
 done
+[ "$(id -u)" -eq 0 ] || { echo "check-chroot: run as root" >&2; exit 1; }
+TOOLS=(debootstrap losetup sfdisk systemd-analyze)
+[ "$BOOT" -eq 1 ] && TOOLS+=(systemd-nspawn nsenter /usr/lib/pcsc/drivers/serial/libifdvpcd.so)
+for tool in "${TOOLS[@]}"; do
+  command -v "$tool" >/dev/null || [ -e "$tool" ] \
+    || { echo "check-chroot: $tool missing (./dev.sh setup)" >&2; exit 1; }
+done
+# shellcheck source=check-boot.sh source-path=SCRIPTDIR
+. "$HERE/check-boot.sh"
 
 T0=$(date +%s)
 STEP_T=$T0
@@ -39,12 +55,18 @@ WORK=$(mktemp -d /var/tmp/borne-image-check.XXXXXX)
 ROOT=$WORK/root
 MOUNTS=()
 LOOP=
-cleanup() {
+unbind_all() {
   local i
-  [ -n "$LOOP" ] && losetup -d "$LOOP" 2>/dev/null || true
   for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do umount -l "${MOUNTS[i]}" 2>/dev/null || true; done
+  MOUNTS=()
+}
+cleanup() {
+  stop_box   # the container first: its root and data directory go next
+  [ -n "$LOOP" ] && losetup -d "$LOOP" 2>/dev/null || true
+  unbind_all
   if [ "$KEEP" -eq 1 ]; then
     echo "check-chroot: root kept in $ROOT"
+    [ -d "$WORK/data" ] && echo "check-chroot: the boot's data partition kept in $WORK/data"
     rm -rf --one-file-system "${WORK:?}/wheelhouse" "${WORK:?}/src" "${WORK:?}/sd.img" "${WORK:?}/mnt"
   else
     rm -rf --one-file-system "$WORK"
@@ -109,7 +131,7 @@ equals() { [ "$1" = "$2" ] || { echo "expected: $2"; echo "got:      $1"; return
 absent() { ! [ -e "$1" ] && ! [ -L "$1" ] || { echo "$1 exists"; return 1; }; }
 
 UNITS=(borne.service borne-data-partition.service borne-commit-machine-id.service
-       borne-service-ssh.service)
+       borne-service-ssh.service borne-timesync-state.service)
 verify_units() {
   local out
   # --man=no: the image has no man pages to resolve Documentation=man:... against.
@@ -169,6 +191,18 @@ for dir in /tmp /var/tmp /var/log /var/lib/systemd; do
 done
 check "journald keeps the journal in RAM" \
   grep -qx 'Storage=volatile' "$ROOT/etc/systemd/journald.conf.d/borne.conf"
+check "systemd-timesyncd installed and enabled" \
+  equals "$(in_root systemctl is-enabled systemd-timesyncd.service 2>&1)" enabled
+timesync_on_data_partition() {  # the saved clock survives reboots: not in the tmpfs
+  local unit=$ROOT/etc/systemd/system/borne-timesync-state.service source target
+  read -r source target < <(sed -n 's|^ExecStart=/bin/mount --bind \([^ ]*\) \([^ ]*\)$|\1 \2|p' "$unit")
+  equals "$target" /var/lib/systemd/timesync || return 1
+  [[ "$source" == /var/lib/borne/* ]] || { echo "bind source $source is not on the data partition"; return 1; }
+  grep -Eq '^Before=(.* )?systemd-timesyncd\.service( |$)' "$unit" \
+    || { echo "$unit: not Before=systemd-timesyncd.service"; return 1; }
+}
+check "timesyncd's clock bound from the data partition before systemd-timesyncd starts" \
+  timesync_on_data_partition
 
 check "/var/lib/borne is empty" equals "$(find "$ROOT/var/lib/borne" -mindepth 1 | head -n3)" ""
 check "/var/lib/borne: owner borne, mode 700" \
@@ -232,8 +266,15 @@ check "partition 3 holding another file system: refused, left alone" foreign
 losetup -d "$LOOP"; LOOP=
 step "first-boot partitioning"
 
+# --- 5. boot under systemd (image/check-boot.sh) -------------------------------------
+if [ "$BOOT" -eq 1 ]; then
+  unbind_all   # systemd-nspawn mounts the container's own /proc, /sys, /dev and /run
+  boot_checks
+fi
+
 echo
 printf '%s\n' "${TIMES[@]}"
 printf '%-28s %4d s\n' "total" $(($(date +%s) - T0))
+[ -s "$WORK/figures" ] && { echo; cat "$WORK/figures"; }
 echo "check-chroot: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

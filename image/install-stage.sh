@@ -128,12 +128,12 @@ for script in borne-data-partition borne-commit-machine-id borne-service-ssh; do
   install -m 755 "$HERE/files/$script" "$ROOTFS/opt/borne/libexec/$script"
 done
 for unit in borne-data-partition.service borne-commit-machine-id.service \
-            borne-service-ssh.service; do
+            borne-service-ssh.service borne-timesync-state.service; do
   install -m 644 "$HERE/files/$unit" "$ROOTFS/etc/systemd/system/$unit"
 done
 install -m 644 "$HERE/files/borne-sshd_config" "$ROOTFS/etc/borne/sshd_config"
 in_root systemctl enable borne.service borne-data-partition.service \
-  borne-commit-machine-id.service borne-service-ssh.service
+  borne-commit-machine-id.service borne-service-ssh.service borne-timesync-state.service
 
 # --- udev rules and the modprobe blacklist (udev/, written with the rules' tests) ---
 shopt -s nullglob
@@ -163,8 +163,14 @@ install -d -m 700 -o "$(in_root id -u borne)" -g "$(in_root id -g borne)" "$ROOT
 # package lists, man pages, logrotate's state and dpkg backups; the swap file.
 in_root systemctl mask apt-daily.timer apt-daily-upgrade.timer man-db.timer \
   logrotate.timer dpkg-db-backup.timer dphys-swapfile.service >/dev/null
-# With no RTC and nothing saved, systemd-timesyncd never sets the clock earlier
-# than this file's time (systemd-timesyncd.service(8)): the image's build time.
+# The clock: a Pi has no battery-backed clock. systemd-timesyncd sets it from NTP;
+# at start it advances it to the last time it saved (the modification time of
+# /var/lib/systemd/timesync/clock, touched at each synchronisation and every
+# SaveIntervalSec=, 60 s), or while it has saved none, to /usr/lib/clock-epoch's:
+# the image's build time (systemd-timesyncd.service(8), timesyncd.conf(5)). The
+# saved clock is bound from the data partition by borne-timesync-state.service
+# (enabled above, wanted by timesyncd): /var/lib/systemd is a tmpfs.
+in_root systemctl enable systemd-timesyncd.service
 touch "$ROOTFS/usr/lib/clock-epoch"
 # Each box makes its own machine ID at first boot (machine-id(5)): an empty file
 # means "first boot"; borne-commit-machine-id.service keeps the one made then.

@@ -76,7 +76,5 @@ def setup_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # nfcpy says "no reader available" at INFO every 2 s while no chip is plugged in: that
-    # would push a box's whole history out of its small volatile journal. The state
-    # change itself is logged once, as a device.state event.
+    # nfcpy's chatter: see borne.readers.nfc.backend, which tames it once nfcpy is imported.
     logging.getLogger("nfc").setLevel(max(logging.WARNING, root.level))

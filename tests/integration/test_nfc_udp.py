@@ -140,3 +140,35 @@ async def test_a_missing_chip_is_unavailable_and_stop_returns():
     assert report == ("state", "nfc", "unavailable")
     await asyncio.wait_for(backend.stop(), 5)
     assert not [t for t in threading.enumerate() if t.name == "nfc-poll"]
+
+
+def test_no_reader_lines_stay_out_of_the_log_while_nothing_is_plugged(caplog):
+    """nfcpy's per-retry "searching"/"no reader" lines would fill the box's journal every 2 s."""
+    import asyncio
+    import logging
+
+    from borne.readers.nfc.backend import NfcpyBackend
+    from borne.config import Config
+    from borne.registry import load_backend
+
+    async def scenario() -> list[tuple[str, str]]:
+        states: list[tuple[str, str]] = []
+
+        class Sink:
+            def device_state(self, device, state, detail=None):
+                states.append((device, state))
+
+        backend = load_backend("nfc", "nfcpy:usb:ffff:ffff", Config())
+        assert isinstance(backend, NfcpyBackend)
+        backend._retry_interval_s = 0.05  # many retries in the test's time
+        backend.start(Sink(), asyncio.get_running_loop())
+        await asyncio.sleep(0.6)
+        await backend.stop()
+        return states
+
+    caplog.set_level(logging.DEBUG)
+    states = asyncio.run(scenario())
+    assert states == [("nfc", "unavailable")]  # said once, as a state
+    chatter = [r for r in caplog.records if r.name.startswith("nfc")
+               and ("searching for reader" in r.getMessage() or "no reader" in r.getMessage())]
+    assert chatter == []

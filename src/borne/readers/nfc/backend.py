@@ -49,6 +49,12 @@ __all__ = ["NfcpyBackend"]
 
 log = logging.getLogger(__name__)
 
+
+def _drop_reader_search(record: logging.LogRecord) -> bool:
+    """A logging filter: False for nfcpy's per-retry reader-search lines."""
+    message = str(record.msg)
+    return not (message.startswith("searching for reader") or message.startswith("no reader"))
+
 #: nfcpy never retries one ISO-DEP block more than this (``IsoDepInitiator``).
 _NFCPY_MAX_RETRIES = 5
 
@@ -110,9 +116,13 @@ class NfcpyBackend(ThreadedInput):
         except ImportError as error:
             self._emit(sink.device_state, self.device, "error", f"nfcpy missing: {error}")
             return
+        # nfcpy sets its logger to INFO when imported, and says "searching for reader" (INFO)
+        # and "no reader available" (ERROR) at every retry while no chip is plugged: every
+        # 2 s, forever, in a small volatile journal. The state change is reported once, as
+        # the nfc device's state; these two lines are dropped, nfcpy's other lines kept.
         nfc_log = logging.getLogger("nfc")
-        if nfc_log.getEffectiveLevel() < logging.INFO:
-            nfc_log.setLevel(logging.INFO)
+        nfc_log.setLevel(max(logging.WARNING, logging.getLogger().getEffectiveLevel()))
+        logging.getLogger("nfc.clf").addFilter(_drop_reader_search)
         reported: str | None = None
         while not self._stopping.is_set():
             try:

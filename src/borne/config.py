@@ -39,7 +39,10 @@ __all__ = [
     "ControlConfig",
     "CpsLayoutConfig",
     "DaemonConfig",
+    "BatteryConfig",
     "HealthConfig",
+    "JournalConfig",
+    "MdnsConfig",
     "PcscConfig",
     "ReadersConfig",
     "load_config",
@@ -325,6 +328,25 @@ class ApduConfig(_Section):
     channel_grace_s: float = 5.0
 
 
+class MdnsConfig(_Section):
+    """How the box announces its API on the local network (DNS-SD over mDNS, ``_borne._tcp``).
+
+    The announcement carries no personal data: a box name, the API's port, and
+    TXT keys from an allow-list (API level, the OpenAPI document's path, the
+    SHA-256 fingerprint of the box's CA). See :mod:`borne.mdns`.
+    """
+
+    enabled: bool = True
+    #: The announced name; empty: ``borne-`` and the first 8 hex digits of the CA's
+    #: fingerprint. Letters, digits and ``-`` only: never a person's or a pharmacy's name.
+    name: str = ""
+    #: Network interfaces to announce on (e.g. ``["wlan0"]``); empty: every one but loopback.
+    interfaces: list[str] = msgspec.field(default_factory=list)
+    #: Seconds between checks of the interfaces' addresses (a new hotspot, a new DHCP
+    #: lease): the announcement follows them.
+    recheck_s: float = 10.0
+
+
 class HealthConfig(_Section):
     """Thresholds of the health checks (``borne doctor`` and ``health`` in ``GET /v1/status``).
 
@@ -346,6 +368,58 @@ class HealthConfig(_Section):
     ca_warn_days: int = 180
 
 
+class BatteryConfig(_Section):
+    """The battery of a mobile box: a UPS board read over I2C (see :mod:`borne.battery`).
+
+    ``device`` is ``ina219:i2c:BUS:ADDR`` (an INA219 current monitor, as on the
+    Waveshare UPS HATs: ``ina219:i2c:1:0x42``), the twin ``sim`` (or ``sim:FILE``,
+    whose JSON ``{"percent": 50, "charging": false}`` the twin follows), or ``none``.
+    The level is read from the pack's voltage (``cells`` in series, ``curve``);
+    a level is *entered* only when ``confirm_readings`` readings in a row are at or
+    under it, so a load spike never powers the box off; charging cancels.
+    """
+
+    device: str = "none"
+    #: The INA219's shunt resistor (ohms): 0.1 on the Waveshare UPS HATs.
+    shunt_ohms: float = 0.1
+    #: Li-ion cells in series: 2 on the Waveshare UPS HAT (2 x 18650), 1 on its HAT (C).
+    cells: int = 2
+    #: ``li-ion``: a cell's open-circuit voltage table (borne.battery.curve); ``linear``:
+    #: 3.0 V = 0 %, 4.2 V = 100 % per cell, as the boards' sample code does.
+    curve: Literal["li-ion", "linear"] = "li-ion"
+    #: At or under these levels (%): a warning, then the box flushes and powers off.
+    low_percent: int = 20
+    critical_percent: int = 5
+    #: Seconds between readings, and readings in a row needed to enter a lower level.
+    poll_s: float = 10.0
+    confirm_readings: int = 3
+    #: Current into the battery above this (mA) means charging. Positive is into the
+    #: battery on the Waveshare boards; ``invert_current`` for a board wired the other way.
+    charging_ma: float = 20.0
+    invert_current: bool = False
+    #: Seconds "Batterie vide / Arrêt" stays on screen before the power-off is asked for.
+    poweroff_delay_s: float = 5.0
+
+
+class JournalConfig(_Section):
+    """The offline journal (docs/journal.md): reads kept, encrypted, until the billing software collects them.
+
+    On by default, in counter mode too: a read made while the billing software
+    is closed or its network is down is not lost, and the box cannot read its own
+    records (each is sealed for one paired workstation). Off: nothing is written.
+    """
+
+    enabled: bool = True
+    #: Records nobody acknowledged are deleted this many days after the read.
+    retention_days: float = 7.0
+    #: ``journal.retention_warning`` this many seconds before records are deleted.
+    warn_before_s: float = 86400.0
+    #: What is journaled: ``vitale`` and ``cps`` reads, ``apcv`` presentations,
+    #: ``prescription`` scans.
+    kinds: list[Literal["vitale", "cps", "apcv", "prescription"]] = msgspec.field(
+        default_factory=lambda: ["vitale", "cps", "apcv", "prescription"])
+
+
 class Config(_Section):
     """The whole configuration. Build it with :func:`load_config` or :func:`parse_config`."""
 
@@ -353,6 +427,7 @@ class Config(_Section):
     control: ControlConfig = msgspec.field(default_factory=ControlConfig)
     readers: ReadersConfig = msgspec.field(default_factory=ReadersConfig)
     api: ApiConfig = msgspec.field(default_factory=ApiConfig)
+    mdns: MdnsConfig = msgspec.field(default_factory=MdnsConfig)
     camera: CameraConfig = msgspec.field(default_factory=CameraConfig)
     scanner: ScannerConfig = msgspec.field(default_factory=ScannerConfig)
     nfc: NfcConfig = msgspec.field(default_factory=NfcConfig)
@@ -361,6 +436,8 @@ class Config(_Section):
     display: DisplayConfig = msgspec.field(default_factory=DisplayConfig)
     panel: PanelConfig = msgspec.field(default_factory=PanelConfig)
     health: HealthConfig = msgspec.field(default_factory=HealthConfig)
+    journal: JournalConfig = msgspec.field(default_factory=JournalConfig)
+    battery: BatteryConfig = msgspec.field(default_factory=BatteryConfig)
     #: The file this configuration was read from (None: built-in defaults).
     source: str | None = None
 
@@ -413,6 +490,9 @@ def parse_config(data: dict, *, source: str | None = None) -> Config:
         raise ConfigError(str(error), file=source, key="apcv.rules") from None
     if not 0 <= config.api.port <= 65535:
         raise ConfigError("not a TCP port", file=source, key="api.port")
+    from .mdns import check_mdns_config  # late: it imports no zeroconf either
+
+    check_mdns_config(config.mdns, source)
     camera = config.camera
     for key, value in (("fps", camera.fps), ("width", camera.width), ("height", camera.height)):
         if value <= 0:
@@ -435,8 +515,18 @@ def parse_config(data: dict, *, source: str | None = None) -> Config:
             raise ConfigError(f"0 <= {low} <= {high}", file=source, key=f"health.{low}")
     if health.cert_warn_days < 0 or health.ca_warn_days < 0:
         raise ConfigError("must not be negative", file=source, key="health.cert_warn_days")
+    journal = config.journal
+    if not 0 < journal.retention_days <= 366:
+        raise ConfigError("between 0 (excluded) and 366 days", file=source,
+                          key="journal.retention_days")
+    if not 0 <= journal.warn_before_s < journal.retention_days * 86400:
+        raise ConfigError("0 <= warn_before_s < retention_days", file=source,
+                          key="journal.warn_before_s")
     if not 0 <= config.display.shift_px <= 2:  # the screens keep a 2-pixel margin
         raise ConfigError("between 0 and 2", file=source, key="display.shift_px")
+    from .battery.settings import check_battery_config  # late: nothing heavy either
+
+    check_battery_config(config.battery, source)
     if config.display.device != "none":
         from .display.device import parse_display_path
 

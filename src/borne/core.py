@@ -67,6 +67,8 @@ class Core:
         self._forget: dict[str, asyncio.TimerHandle] = {}
         #: Where payloads of phones on contactless slots go (the daemon's ApcvService).
         self.capture_sink: Any = None
+        #: The battery's ``battery.state`` data (borne.battery.service); None: no battery.
+        self.battery: dict[str, Any] | None = None
 
     # -- ReaderSink ---------------------------------------------------------------------------
 
@@ -152,8 +154,10 @@ class Core:
             "api_level": API_LEVEL,
             "mode": self.mode,
             "uptime_s": round(self.clock.monotonic() - self.started_mono, 3),
-            "clock": {"wall": wall.iso, "synchronised": wall.synchronised},
+            "clock": {"wall": wall.iso, "synchronised": wall.synchronised,
+                      "source": wall.source},
             "devices": self.devices,
+            "battery": self.battery,
             "last_event_seq": self.bus.last_seq,
         }
         if with_readers:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .clock import Clock
+from .clock_watch import ClockWatch
 from .config import Config
 from .control.server import ControlServer, Peer
 from .core import Core
@@ -50,8 +51,15 @@ class Daemon:
         self.inputs: dict[str, Any] = {}
         #: The screen (borne.display.service.DisplayService), when configured.
         self.display: Any = None
+        #: The battery (borne.battery.service.BatteryService), when configured.
+        self.battery: Any = None
         self.api: Any = None
         self.api_context: Any = None
+        #: The API's DNS-SD announcement (borne.mdns.announcer), and NTP's clock.set events.
+        self.mdns: Any = None
+        self.clock_watch = ClockWatch(self.clock, self.bus)
+        #: The offline journal (borne.journal.service.JournalService), when enabled.
+        self.journal: Any = None
         self.control = ControlServer(config.control_socket, self._control_handlers(),
                                      group=config.control.group, language=config.daemon.language)
         from .storage_watch import StorageWatch
@@ -141,7 +149,13 @@ class Daemon:
             self._start_input(kind, loop)
         if self.config.api.enabled:
             await self._start_api()
+        self._start_mdns()
+        self.clock_watch.start()
+        await self._start_journal()
         await self._start_display()
+        from .battery.service import start_battery
+
+        self.battery = start_battery(self, loop)  # a failure degrades "battery", never the daemon
         # Let the observations queued by the backends land in the state first.
         await asyncio.sleep(0)
         self.ready_after_s = time.monotonic() - started
@@ -260,6 +274,31 @@ class Daemon:
         else:
             self.core.device_state("api", "available", f"port {self.api.port}")
 
+    async def _start_journal(self) -> None:
+        """The offline journal, sealing for the API's paired workstations (docs/journal.md)."""
+        if not self.config.journal.enabled or self.api_context is None:
+            return
+        from .journal.service import JournalService
+
+        self.journal = JournalService(
+            self.config.journal, data_dir=Path(self.config.daemon.data_dir), bus=self.bus,
+            clock=self.clock, core=self.core, clients=self.api_context.clients, apcv=self.apcv,
+            storage=self.storage)
+        await self.journal.start()  # a file it cannot open degrades the "journal" device
+        self.api_context.journal = self.journal
+
+    def _start_mdns(self) -> None:
+        """Announce the API (DNS-SD); in the background, and a failure only degrades ``mdns``."""
+        if self.api is None or not self.config.mdns.enabled:
+            return
+        from .mdns.announcer import MdnsAnnouncer
+
+        self.mdns = MdnsAnnouncer(self.config.mdns, port=self.api.port,
+                                  api_host=self.config.api.host,
+                                  ca_sha256=self.api_context.ca.fingerprint_sha256,
+                                  device_state=self.core.device_state)
+        self.mdns.start()
+
     def pause_reads(self, slot_id: str, paused: bool) -> None:
         """Stop (or resume) the box's own reads of a slot: it is leased through the APDU channel."""
         for backend in self.backends:
@@ -281,6 +320,13 @@ class Daemon:
     async def stop(self) -> None:
         """Stop every service (idempotent)."""
         self.bus.publish("daemon.stopping")
+        await self.clock_watch.stop()
+        if self.mdns is not None:
+            await self.mdns.stop()  # the goodbyes go out while the API still answers
+            self.mdns = None
+        if self.battery is not None:
+            await self.battery.stop()
+            self.battery = None
         if self.display is not None:
             await self.display.stop()
             self.display = None
@@ -293,6 +339,9 @@ class Daemon:
             await backend.stop()
         self.backends.clear()
         self.inputs.clear()
+        if self.journal is not None:
+            await self.journal.stop()  # the reads under way are committed first
+            self.journal = None
         self.apcv.close()
         self.storage.stop()
         await self.control.stop()

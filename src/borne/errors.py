@@ -171,6 +171,15 @@ MESSAGES: dict[str, Message] = {
     "panel_unavailable": Message(
         "Bouton, voyant et buzzer indisponibles (GPIO)",
         "Button, LED and buzzer unavailable (GPIO)"),
+    # The battery (a UPS board's INA219 over I2C)
+    "battery_missing": Message(
+        "Carte batterie introuvable : vérifiez son branchement, l'I2C et son adresse",
+        "Battery board not found: check its wiring, I2C and its address"),
+    "battery_io_error": Message(
+        "Erreur de communication avec la carte batterie", "Battery board communication error"),
+    "battery_permission": Message(
+        "Accès à la carte batterie refusé (droits sur le bus I2C)",
+        "Access to the battery board denied (I2C bus permissions)"),
     # The leased APDU channel (docs/apdu-channel.md)
     "slot_busy": Message("Emplacement déjà réservé par un autre poste",
                          "Slot already leased by another workstation"),
@@ -198,6 +207,25 @@ MESSAGES: dict[str, Message] = {
     "audit_write_failed": Message(
         "Écriture dans le journal d'audit impossible", "Cannot write to the audit journal"
     ),
+    # The offline journal (borne.journal)
+    "journal_full": Message(
+        "Mémoire pleine : la lecture n'a pas pu être conservée dans le journal",
+        "Storage full: the read could not be kept in the journal"),
+    "journal_unavailable": Message("Journal hors ligne indisponible",
+                                   "Offline journal unavailable"),
+    "journal_write_failed": Message("Écriture dans le journal hors ligne impossible",
+                                    "Cannot write to the offline journal"),
+    "journal_record_unknown": Message(
+        "Enregistrement du journal inconnu ou destiné à un autre poste : rien n'a été acquitté",
+        "Journal record unknown or meant for another workstation: nothing was acknowledged"),
+    "journal_record_unreadable": Message(
+        "Enregistrement du journal indéchiffrable : modifié, ou chiffré pour un autre poste",
+        "Journal record cannot be decrypted: altered, or encrypted for another workstation"),
+    "journal_envelope_malformed": Message("Enregistrement du journal mal formé",
+                                          "Malformed journal record"),
+    "journal_key_unsupported": Message(
+        "Clé non prise en charge par le journal (EC P-256/P-384 ou RSA 2048 bits et plus)",
+        "Key not supported by the journal (EC P-256/P-384 or RSA 2048 bits or more)"),
 }
 
 

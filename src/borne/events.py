@@ -46,6 +46,7 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "apcv.invoice.claimed": "an invoice of an apCV session was claimed",
     "apcv.session.exhausted": "an apCV session used its last invoice: present the app again",
     "apcv.session.expired": "an apCV session reached its end (20 minutes)",
+    "clock.set": "the wall clock became trustworthy: a paired client set it, or NTP took over",
     "mode.changed": "the box switched between counter and mobile mode",
     "battery.state": "the battery's level, charging or state (ok/low/critical) changed",
     "journal.stored": "a read was stored, encrypted, in the offline journal (seq, kind, waiting)",

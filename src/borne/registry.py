@@ -112,6 +112,17 @@ REGISTRY: dict[str, dict[str, BackendSpec]] = {
               argument="required",
               summary="twin: nfcpy's UDP driver and a virtual phone (udp:HOST:PORT)"),
     ]),
+    "battery": dict([
+        _spec("battery", "none", "borne.readers.no_input", "NoInput", virtual=True,
+              argument="none", summary="no battery (on mains)"),
+        _spec("battery", "ina219", "borne.battery.backend", "Ina219Battery", virtual=False,
+              argument="required",
+              summary="a UPS board's INA219 over I2C (smbus2): ina219:i2c:1:0x42"),
+        _spec("battery", "sim", "borne.battery.backend", "Ina219Battery", virtual=True,
+              argument="optional",
+              summary="twin: an emulated INA219 on an in-memory I2C bus (borne sim battery); "
+                      "sim:FILE follows a JSON file"),
+    ]),
 }
 
 

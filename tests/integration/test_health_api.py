@@ -51,7 +51,7 @@ async def test_status_carries_the_health_checks_in_both_languages(tmp_path, sim_
         health = {check["name"]: check for check in body["health"]}
         assert [c["name"] for c in body["health"]] == [
             "config", "pcscd", "readers", "camera", "scanner", "nfc", "display", "panel", "api",
-            "storage", "disk", "clock", "ca_cert", "server_cert", "clients"]
+            "storage", "journal", "disk", "clock", "ca_cert", "server_cert", "clients"]
         assert health["pcscd"]["status"] == "ok" and health["readers"]["detail"]["en"] == "4 reader(s)"
         nfc = health["nfc"]
         assert (nfc["status"], nfc["code"]) == ("fail", "nfc_unavailable")

@@ -91,9 +91,14 @@ def test_no_key_material_is_stored(tmp_path):
     with pytest.raises(ValueError):
         reg.add_certificate(cert, client_id="ws-8", name="x")
     reg.close()
-    columns = [row[1] for row in sqlite3.connect(tmp_path / "clients.db").execute(
-        "PRAGMA table_info(clients)")]
-    assert not [c for c in columns if "key" in c or "cert" in c or "pem" in c]
+    db = sqlite3.connect(tmp_path / "clients.db")
+    columns = [row[1] for row in db.execute("PRAGMA table_info(clients)")]
+    assert not [c for c in columns if "key" in c or "pem" in c]
+    # The certificate is kept (the offline journal seals for its public key): public, never a key.
+    (stored,) = db.execute("SELECT certificate FROM clients").fetchone()
+    assert stored.encode() == cert.public_bytes(serialization.Encoding.PEM)
+    assert "PRIVATE" not in " ".join(str(v) for v in db.execute("SELECT * FROM clients").fetchone())
+    db.close()
     assert set(record.to_dict()) == {"client_id", "name", "serial", "admin", "not_after",
                                      "fingerprint_sha256", "paired_at", "revoked_at", "revoked"}
 

@@ -134,11 +134,12 @@ def test_unconfigured_devices_are_said_so_and_silent_ones_are_no_news():
 
 
 def test_unknown_devices_get_generic_codes_and_config_is_left_to_its_own_check():
-    devices = {**AVAILABLE, "battery": {"state": "error", "detail": "fuel gauge silent"},
-               "config": {"state": "error", "detail": "bad key"}}
+    devices = {**AVAILABLE, "thermometer": {"state": "error", "detail": "sensor silent"},
+               "config": {"state": "error", "detail": "bad key"},
+               "battery": {"state": "error", "detail": "board silent"}}
     checks = by_name(device_checks(devices, ALL, slots=1))
-    assert (checks["battery"].status, checks["battery"].code) == ("fail", "device_error")
-    assert "config" not in checks
+    assert (checks["thermometer"].status, checks["thermometer"].code) == ("fail", "device_error")
+    assert "config" not in checks and "battery" not in checks  # borne.health.battery's
 
 
 def test_pcscd_probe_words():

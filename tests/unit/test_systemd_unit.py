@@ -66,3 +66,23 @@ def test_the_units_promises() -> None:
     unit = configparser.ConfigParser(strict=False, interpolation=None)
     unit.read_string(re.sub(r"^(SystemCallFilter|DeviceAllow)=.*$", "", UNIT.read_text(), flags=re.M))
     assert "pcscd.service" in unit["Unit"]["After"] and unit["Unit"]["StartLimitIntervalSec"] == "0"
+
+
+def test_poweroff_units_verify_and_watch_the_daemons_request_file(tmp_path: Path) -> None:
+    # borne-poweroff.path (root) powers the box off when the daemon, which may not, asks.
+    from borne.battery.poweroff import POWEROFF_REQUEST
+    from borne.config import DaemonConfig
+
+    units = [UNIT.with_name(f"borne-poweroff.{kind}") for kind in ("path", "service")]
+    run = subprocess.run([ANALYZE, "verify", "--no-pager", *map(str, units)], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 0 and run.stderr.strip() == "", run.stderr
+    watched = f"{DaemonConfig().runtime_dir}/{POWEROFF_REQUEST}"
+    assert f"PathExists={watched}\n" in units[0].read_text()
+    assert f"ConditionPathExists={watched}\n" in units[1].read_text()
+    broken = tmp_path / units[0].name
+    broken.write_text(units[0].read_text().replace("PathExists=", "PathExist="))
+    (tmp_path / units[1].name).write_text(units[1].read_text())
+    run = subprocess.run([ANALYZE, "verify", "--no-pager", str(broken), str(tmp_path / units[1].name)],
+                         capture_output=True, text=True, timeout=60)
+    assert "lacks path setting" in run.stderr

@@ -109,6 +109,10 @@ class PresentationStore:
             raise ApcvError(code="presentation_used")
         return item
 
+    def peek(self, presentation_id: str) -> Presentation | None:
+        """The capture, without fetching it (the offline journal copies it at capture time)."""
+        return self._items.get(presentation_id)
+
     def waiting(self) -> int:
         """How many presentations no client has fetched yet."""
         return sum(1 for item in self._items.values() if item.fetched_by is None)

@@ -28,6 +28,8 @@ class ApiContext:
     health: Any = None
     #: The data partition's watch (borne.storage_watch.StorageWatch; None: not watched).
     storage: Any = None
+    #: The offline journal (borne.journal.service.JournalService; None: disabled).
+    journal: Any = None
     #: ``set_mode(mode)``: switch the box to counter or mobile (borne.daemon.Daemon.set_mode).
     set_mode: Any = None
     language: str = "fr"

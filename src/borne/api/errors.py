@@ -32,6 +32,12 @@ API_MESSAGES: dict[str, Message] = {
     "no_camera": Message("Cette borne n'a pas de caméra", "This box has no camera"),
     "no_card": Message("Aucune carte lue dans cet emplacement", "No card read in this slot"),
     "internal_error": Message("Erreur interne de la borne", "Internal error of the box"),
+    "clock_synchronised": Message(
+        "L'horloge de la borne est déjà synchronisée (NTP) : elle ne peut pas être changée",
+        "The box's clock is already synchronised (NTP): it cannot be changed"),
+    "clock_implausible": Message(
+        "Heure refusée : antérieure à la fabrication de la borne, trop lointaine, ou sans fuseau",
+        "Time refused: before the box was built, too far ahead, or without a time zone"),
 }
 
 

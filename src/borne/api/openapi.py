@@ -22,7 +22,8 @@ ERROR_CODES = [
     "pairing_session_unknown", "presentation_not_found", "presentation_already_fetched",
     "presentation_not_fetched", "presentation_used", "presentation_not_apcv", "no_cps",
     "session_not_found", "session_expired", "reauthentication_required", "no_camera",
-    "slot_busy", "lease_not_found",
+    "slot_busy", "lease_not_found", "clock_synchronised", "clock_implausible",
+    "journal_record_unknown", "journal_unavailable", "journal_full", "journal_write_failed",
 ]
 
 #: Error codes of the APDU channel's ``{"op": "error"}`` messages (docs/apdu-channel.md).
@@ -57,21 +58,37 @@ SCHEMAS: dict[str, Any] = {
                "properties": {"state": {"type": "string"}, "detail": _NULLABLE_STR}},
     "Status": {
         "type": "object",
-        "required": ["version", "api_level", "mode", "uptime_s", "clock", "devices",
+        "required": ["version", "api_level", "mode", "uptime_s", "clock", "devices", "battery",
                      "last_event_seq", "readers", "health", "client"],
         "properties": {
             "version": {"type": "string"}, "api_level": {"type": "integer"},
             "mode": {"type": "string", "enum": ["counter", "mobile"]},
             "uptime_s": {"type": "number"},
-            "clock": {"type": "object", "required": ["wall", "synchronised"],
-                      "properties": {"wall": {"type": "string"}, "synchronised": {"type": "boolean"}}},
+            "clock": _ref("Clock"),
             "devices": {"type": "object", "additionalProperties": _ref("Device")},
+            "battery": {"oneOf": [{"type": "null"}, _ref("Battery")],
+                        "description": "the battery (a mobile box's UPS board); null: none "
+                                       "configured. Its board's health is `devices.battery`"},
             "last_event_seq": {"type": "integer"},
             "readers": {"type": "integer", "description": "number of reader slots"},
             "health": {"type": "array", "items": _ref("HealthCheck"),
                        "description": "the box's health checks, the same as `borne doctor`'s"},
             "client": _ref("ClientIdentity"),
         },
+    },
+    "Battery": {
+        "type": "object", "required": ["percent", "charging", "state", "voltage_mv"],
+        "description": "The battery, as the `battery.state` event says it. `state` is `low` "
+                       "and then `critical` once several readings in a row are at or under "
+                       "the configured levels; at `critical` the box stores what it holds and "
+                       "powers off. `unknown`: not enough readings yet, or the board failed",
+        "properties": {
+            "percent": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
+            "charging": {"type": "boolean"},
+            "state": {"type": "string", "enum": ["ok", "low", "critical", "unknown"]},
+            "voltage_mv": {"type": ["integer", "null"]},
+        },
+        "additionalProperties": False,
     },
     "HealthCheck": {
         "type": "object", "required": ["name", "code", "status", "detail", "fix"],
@@ -80,7 +97,7 @@ SCHEMAS: dict[str, Any] = {
                        "`fix` is null when there is nothing to do.",
         "properties": {
             "name": {"type": "string", "description": "what was checked: config, pcscd, readers, "
-                     "camera, scanner, nfc, display, panel, api, storage, disk, clock, ca_cert, "
+                     "camera, scanner, nfc, display, panel, api, storage, battery, disk, clock, ca_cert, "
                      "server_cert, clients"},
             "code": {"type": "string", "enum": list(HEALTH_CODES)},
             "status": {"type": "string", "enum": ["ok", "warn", "fail"]},
@@ -89,6 +106,23 @@ SCHEMAS: dict[str, Any] = {
         },
         "additionalProperties": False,
     },
+    "Clock": {
+        "type": "object", "required": ["wall", "synchronised", "source"],
+        "description": "The box's wall clock (UTC). `source`: `ntp` (the kernel is synchronised), "
+                       "`client` (a paired workstation set it: POST /v1/clock), `none` (not to be "
+                       "trusted: `synchronised` is false)",
+        "properties": {"wall": {"type": "string"}, "synchronised": {"type": "boolean"},
+                       "source": {"type": "string", "enum": ["ntp", "client", "none"]}}},
+    "ClockSet": {"type": "object", "required": ["utc"],
+                 "properties": {"utc": {"type": "string", "maxLength": 64,
+                                        "description": "ISO 8601 with a time zone, e.g. "
+                                                       "2026-11-22T10:00:00Z"}}},
+    "ClockSetResult": {
+        "type": "object", "required": ["wall", "synchronised", "source", "offset_s"],
+        "properties": {"wall": {"type": "string"}, "synchronised": {"type": "boolean"},
+                       "source": {"type": "string", "enum": ["ntp", "client", "none"]},
+                       "offset_s": {"type": "number",
+                                    "description": "how far the box's wall clock moved (s)"}}},
     "Words": {"type": "object", "required": ["fr", "en"],
               "properties": {"fr": {"type": "string"}, "en": {"type": "string"}},
               "additionalProperties": False},
@@ -220,6 +254,40 @@ SCHEMAS: dict[str, Any] = {
                                                        "name": {"type": "string"}}}}},
     "Leases": {"type": "object", "required": ["leases"],
                "properties": {"leases": {"type": "array", "items": _ref("Lease")}}},
+    "JournalRecord": {
+        "type": "object",
+        "required": ["seq", "read_id", "client_id", "kind", "mono_ns", "boot_id", "wall",
+                     "wall_synced", "wall_source", "created", "v", "header", "envelope_b64"],
+        "description": "A record sealed for the calling workstation (docs/journal.md). `header` "
+                       "is the exact text sealed as the envelope's associated data: decrypt with "
+                       "it, then trust the fields parsed from it; the others repeat them in clear.",
+        "properties": {
+            "seq": {"type": "integer", "minimum": 1}, "read_id": {"type": "integer"},
+            "client_id": {"type": "string"},
+            "kind": {"type": "string", "enum": ["vitale", "cps", "apcv", "prescription"]},
+            "mono_ns": {"type": "integer", "description": "monotonic clock, within boot_id"},
+            "boot_id": {"type": "string"},
+            "wall": {"type": "string"}, "wall_synced": {"type": "boolean"},
+            "wall_source": _NULLABLE_STR,
+            "created": {"type": "integer", "description": "Unix seconds (retention)"},
+            "v": {"const": 1},
+            "header": {"type": "string"},
+            "envelope_b64": {"type": "string", "contentEncoding": "base64"}},
+        "additionalProperties": False},
+    "Journal": {"type": "object", "required": ["records", "waiting"],
+                "properties": {"records": {"type": "array", "items": _ref("JournalRecord")},
+                               "waiting": {"type": "integer", "minimum": 0,
+                                           "description": "records waiting for you in all"}}},
+    "JournalAck": {"oneOf": [
+        {"type": "object", "required": ["seqs"], "additionalProperties": False,
+         "properties": {"seqs": {"type": "array", "minItems": 1, "maxItems": 1000,
+                                 "items": {"type": "integer", "minimum": 1}}}},
+        {"type": "object", "required": ["up_to"], "additionalProperties": False,
+         "properties": {"up_to": {"type": "integer", "minimum": 1}}}]},
+    "JournalAcked": {"type": "object", "required": ["acked", "already_acked", "waiting"],
+                     "properties": {"acked": {"type": "integer", "minimum": 0},
+                                    "already_acked": {"type": "integer", "minimum": 0},
+                                    "waiting": {"type": "integer", "minimum": 0}}},
     "InvoiceClaimed": {"type": "object", "required": ["invoice", "session"],
                        "properties": {"invoice": {"type": "integer", "minimum": 1},
                                       "session": _ref("Session")}},
@@ -321,6 +389,16 @@ def _paths() -> dict[str, Any]:
                                         "properties": {"mode": {"type": "string",
                                                                 "enum": ["counter", "mobile"]}}},
                                        "Mode"), "400": _ERROR, **_AUTH_ERRORS}}},
+        "/v1/clock": {"post": {
+            "summary": "Tell the box the time while NTP has not synchronised it (any paired "
+                       "workstation; journaled). Kept as an offset on the box's monotonic clock "
+                       "(`/v1/status` clock source `client`) until NTP takes over. 409 "
+                       "clock_synchronised once NTP has; 400 clock_implausible before the box's "
+                       "build date or more than 20 years after it",
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": _ref("ClockSet")}}},
+            "responses": {"200": _json(_ref("ClockSetResult"), "Set"), "400": _ERROR,
+                          "409": _ERROR, **_AUTH_ERRORS}}},
         "/v1/camera/scan": {"post": {
             "summary": "Start (`{\"on\": true}`) or stop the QR camera when it scans on demand "
                        "(mobile mode); it stops by itself after `[camera] on_demand_timeout_s`",
@@ -340,6 +418,24 @@ def _paths() -> dict[str, Any]:
                      "responses": {"201": _json(_ref("Lease"), "Leased"), "400": _ERROR,
                                    "404": _ERROR, "409": _ERROR, **_AUTH_ERRORS}}},
         "/v1/leases": _get("The caller's live leases", _json(_ref("Leases"), "Leases")),
+        "/v1/journal": {"get": {
+            "summary": "The offline journal: your waiting records (sealed for you only), oldest "
+                       "first; resume with `after` = the last seq you received",
+            "parameters": [{"name": "after", "in": "query",
+                            "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                           {"name": "limit", "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 1000,
+                                       "default": 100}}],
+            "responses": {"200": _json(_ref("Journal"), "Records"), "400": _ERROR,
+                          "503": _ERROR, **_AUTH_ERRORS}}},
+        "/v1/journal/ack": {"post": {
+            "summary": "Acknowledge records once stored on your side: the box deletes them. "
+                       "All or nothing: 404 journal_record_unknown (`details.unknown`) if one is "
+                       "not yours; acknowledging again is not an error (`already_acked`)",
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": _ref("JournalAck")}}},
+            "responses": {"200": _json(_ref("JournalAcked"), "Acknowledged"), "400": _ERROR,
+                          "404": _ERROR, "503": _ERROR, "507": _ERROR, **_AUTH_ERRORS}}},
         "/v1/leases/{lease_id}": {
             "parameters": [_ID("lease_id")],
             "delete": {"summary": "Release a lease now (404 lease_not_found: not yours, or over)",

@@ -35,7 +35,8 @@ MAX_BODY = 64 * 1024
 
 def build_app(context: ApiContext) -> web.Application:
     """The aiohttp application for ``context`` (tests can drive it directly)."""
-    from . import apcv_routes, apdu_routes, pairing_routes, sse  # noqa: F401  (they register their routes)
+    from . import (apcv_routes, apdu_routes, clock_routes, journal_routes,  # noqa: F401
+                   pairing_routes, sse)  # (they register their routes)
     from .routes import routes
 
     app = web.Application(middlewares=[guard], client_max_size=MAX_BODY)

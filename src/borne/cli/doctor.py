@@ -19,6 +19,7 @@ from ..config import Config
 from ..errors import BorneError
 from ..health import (
     Check,
+    check_battery,
     check_certificate,
     check_client_certs,
     check_clock,
@@ -81,6 +82,10 @@ def _ask_daemon(config: Config) -> list[Check]:
     for check in device_checks(devices, configured_devices(config), slots=None):
         if check.name not in ("pcscd", "storage") or check.status != "ok":
             checks.append(check)
+    battery = check_battery(status.get("battery"), devices.get("battery"),
+                            config.battery.device != "none")
+    if battery is not None:
+        checks.append(battery)
     try:
         clients = call(config.control_socket, "clients", timeout=5.0)
     except BorneError:

@@ -93,6 +93,14 @@ def _parser() -> argparse.ArgumentParser:
     button = sim_commands.add_parser("button", help="press the box's button")
     button.add_argument("--long", action="store_true",
                         help="hold it down (opens the pairing window)")
+    battery = sim_commands.add_parser(
+        "battery", help="set the simulated battery's level (a mobile box; [battery] device = sim)")
+    battery.add_argument("percent", type=int, help="0..100")
+    charge = battery.add_mutually_exclusive_group()
+    charge.add_argument("--charging", dest="charging", action="store_true",
+                        help="the charger is plugged in")
+    charge.add_argument("--discharging", dest="charging", action="store_false",
+                        help="on battery (the default)")
     prescription = sim_commands.add_parser(
         "prescription", help="show an ordonnance numérique's QR code to the virtual camera")
     prescription.add_argument("number", help="the prescription number, e.g. 01S2TBPZ2JCNZZYGHZ")

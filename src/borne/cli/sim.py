@@ -54,6 +54,12 @@ def sim(args: argparse.Namespace, *, language: str) -> int:
             print(to_text(Image.open(io.BytesIO(png))))
     elif args.sim_command == "button":
         ask("button", hold_s=4.0 if args.long else 0.1)
+    elif args.sim_command == "battery":
+        shown = ask("battery", percent=args.percent, charging=args.charging)
+        box = shown["box"]  # type: ignore[index]
+        how = "en charge / charging" if args.charging else "décharge / discharging"
+        print(f"batterie simulée / simulated battery: {args.percent} % ({how}); la borne lit / "
+              f"the box reads: {box['percent']} %, {box['state']}")
     elif args.sim_command == "slots":
         for row in ask("slots"):  # type: ignore[union-attr]
             print(f"{row['slot']}: {row['reader']:<22} {row['card'] or '-'}")

@@ -19,6 +19,14 @@ async def _run(args: argparse.Namespace, language: str) -> int:
                  else "Paired with {url}: workstation {id}, files in {dir}")
         print(words.format(url=paired.url, id=paired.client_id, dir=paired.directory))
         return 0
+    if args.client_command == "journal":
+        from .client_journal import collect
+
+        return await collect(args, language)
+    if args.client_command == "find":
+        from .client_find import find
+
+        return await find(args, language)
     async with BoxClient.from_directory(args.dir, language=language) as box:
         if args.client_command == "status":
             print(json.dumps(await box.status(), ensure_ascii=False, indent=2))
@@ -53,6 +61,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     pair.add_argument("--code", required=True, help="the 6-digit code shown on the box")
     pair.add_argument("--name", required=True, help="this workstation's name (e.g. Comptoir 1)")
     pair.add_argument("--dir", required=True, help="folder for client.key, client.crt, ca.crt")
+    from .client_find import add_find_parser
+
+    add_find_parser(sub)
     for name, text in (("status", "GET /v1/status"), ("readers", "GET /v1/readers"),
                        ("events", "follow the event stream (resumes after cuts)"),
                        ("card", "GET /v1/readers/SLOT/card")):
@@ -62,3 +73,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
             command.add_argument("slot")
         if name == "events":
             command.add_argument("--after", type=int, help="resume after this sequence number")
+    journal = sub.add_parser("journal", help="collect the box's offline journal: fetch, decrypt "
+                                             "with this workstation's key, print in order, acknowledge")
+    journal.add_argument("--dir", required=True, help="the folder given to `client pair`")
+    journal.add_argument("--box", help="https://HOST:8443 (default: the address paired with)")
+    journal.add_argument("--no-ack", action="store_true",
+                         help="leave the records on the box (print only)")
+    journal.add_argument("--json", action="store_true", help="one JSON object per record")

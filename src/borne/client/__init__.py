@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__all__ = ["BoxClient", "BoxError", "Event", "PairedBox", "pair"]
+__all__ = ["BoxClient", "BoxError", "Event", "FoundBox", "PairedBox", "discover", "pair"]
 
 if TYPE_CHECKING:
     from .api import BoxClient, BoxError, Event
+    from .browse import FoundBox, discover
     from .pairing import PairedBox, pair
 
 
@@ -33,6 +34,10 @@ def __getattr__(name: str) -> object:
         from . import api
 
         return getattr(api, name)
+    if name in ("FoundBox", "discover"):
+        from . import browse  # not named "discover": the submodule would hide the function
+
+        return getattr(browse, name)
     if name in ("PairedBox", "pair"):
         from . import pairing
 

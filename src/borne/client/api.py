@@ -152,6 +152,26 @@ class BoxClient:
         """
         return (await self._post(f"/v1/apcv/sessions/{session_id}/invoices"))["invoice"]
 
+    async def journal(self, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+        """``GET /v1/journal``: this workstation's waiting records with ``seq > after``, oldest first.
+
+        Still sealed: open each with :class:`borne.journal.reader.JournalReader`
+        (``JournalReader.from_directory(folder).open(record)``), then :meth:`ack` them.
+        An empty list: nothing more is waiting.
+        """
+        return (await self._get("/v1/journal", after=after, limit=limit))["records"]
+
+    async def ack(self, seqs: list[int] | None = None, *, up_to: int | None = None) -> dict[str, int]:
+        """``POST /v1/journal/ack``: the box deletes these records (``seqs``, or all up to ``up_to``).
+
+        All or nothing: :class:`BoxError` ``journal_record_unknown`` (404) if one is
+        not this workstation's. Returns ``acked``, ``already_acked`` and ``waiting``.
+        """
+        if (seqs is None) == (up_to is None):
+            raise ValueError("give seqs or up_to")
+        return await self._post("/v1/journal/ack",
+                                {"seqs": list(seqs)} if seqs is not None else {"up_to": up_to})
+
     async def audit(self, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
         """``GET /v1/audit``."""
         return (await self._get("/v1/audit", after=after, limit=limit))["entries"]

@@ -171,7 +171,7 @@ class DisplayService:
         config = self._config
         wall = self._clock.wall()
         if config.night_off and wall.synchronised:
-            local = time.localtime()
+            local = time.localtime(self._clock.time())  # a client-set clock corrects the kernel's
             if in_night_off(config.night_off, local.tm_hour, local.tm_min) \
                     and now - self.state.last_activity >= self._dim_after_s():
                 return 0, (0, 0), False

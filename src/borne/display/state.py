@@ -4,6 +4,7 @@
 needs, and :meth:`ScreenState.view` picks the one view that matters at a given
 monotonic time, by priority:
 
+0. "Batterie vide / Arrêt" once the battery is critical (the box is powering off);
 1. the pairing code, while the window is open (the person at the box must read it);
 2. a short message about what just happened (a card read, an apCV presented, a
    prescription scanned, "Représentez l'appli carte Vitale", a read error), for a
@@ -66,6 +67,8 @@ class ScreenState:
     #: Battery and reads waiting, for mobile mode (filled by the mobile-mode issue).
     battery_percent: int | None = None
     charging: bool = False
+    #: ``battery.state``'s state: ok, low, critical or unknown.
+    battery_state: str = "unknown"
     reads_waiting: int = 0
 
     # -- input ------------------------------------------------------------------------------
@@ -76,8 +79,10 @@ class ScreenState:
         handler = getattr(self, "_on_" + kind.replace(".", "_"), None)
         if handler is None:
             return False
-        handler(data, now, cps_lookup)
-        self.last_activity = now
+        # A handler returns False for news that changes the screen but must not wake
+        # it (the battery's level moving by a percent).
+        if handler(data, now, cps_lookup) is not False:
+            self.last_activity = now
         return True
 
     def _flash(self, view: Any, now: float, kind: str) -> None:
@@ -144,6 +149,21 @@ class ScreenState:
     _on_journal_collected = _on_journal_stored
     _on_journal_purged = _on_journal_stored
 
+    def _on_clock_set(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
+        # A paired client's time counts as synchronised, like NTP's (borne.clock).
+        self.clock_synced = True
+
+    def _on_battery_state(self, data: dict[str, Any], now: float, _lookup: Any) -> bool:
+        previous, was_charging = self.battery_state, self.charging
+        self.battery_percent = data.get("percent")
+        self.charging = bool(data.get("charging"))
+        self.battery_state = str(data.get("state", "unknown"))
+        if self.battery_state == "low" and previous in ("ok", "unknown") and not self.charging:
+            self._flash(v.ErrorView("battery_low"), now, "error")  # "Batterie faible", once
+            return True
+        # A new state or the charger plugged in wakes the screen; the level alone does not.
+        return self.battery_state != previous or self.charging != was_charging
+
     def _on_pairing_completed(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
         self.pairing = None
         self.paired_clients += 1
@@ -165,6 +185,8 @@ class ScreenState:
 
     def view(self, now: float) -> Any:
         """The one view to show at ``now``."""
+        if self.battery_state == "critical" and not self.charging:
+            return v.ErrorView("battery_critical")  # "Batterie vide / Arrêt": powering off
         if self.pairing is not None:
             code, expires = self.pairing
             if now < expires:

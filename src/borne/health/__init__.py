@@ -21,6 +21,7 @@ module                 checks
 ``pcscd``              pcscd and its readers, asked directly (doctor only)
 ``devices``            pcsc, readers, camera, scanner, NFC, display, panel, API,
                        storage, from the states the daemon keeps
+``battery``            the battery's level and its board (a mobile box)
 ``disk``               the data directory, free space and inodes on its partition
 ``timesync``           the kernel's clock synchronisation (``adjtimex(2)``)
 ``certificates``       the box's CA and HTTPS certificate, workstations' certificates
@@ -30,6 +31,7 @@ module                 checks
 
 from __future__ import annotations
 
+from .battery import check_battery
 from .box import BoxHealth
 from .certificates import CertificateFiles, check_certificate, check_client_certs
 from .check import CODES, STATUSES, Check, worst
@@ -45,6 +47,7 @@ __all__ = [
     "BoxHealth",
     "CertificateFiles",
     "Check",
+    "check_battery",
     "check_certificate",
     "check_client_certs",
     "check_clock",

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .battery import check_battery
 from .certificates import CertificateFiles, check_certificate, check_client_certs
 from .check import Check
 from .configuration import check_config_problem
@@ -52,6 +53,10 @@ class BoxHealth:
         # Set by `borne serve` when it fell back to the defaults (None, or absent on older cores).
         checks = [check_config_problem(getattr(core, "config_problem", None), self._config.source)]
         checks += device_checks(core.devices, self._configured, slots=len(core.slots))
+        battery = check_battery(getattr(core, "battery", None), core.devices.get("battery"),
+                                self._config.battery.device != "none")
+        if battery is not None:
+            checks.append(battery)
         checks.append(check_disk(self._data, settings))
         wall = core.clock.wall()
         checks.append(check_clock(wall.synchronised, wall.iso))

@@ -26,6 +26,9 @@ CODES = (
     "display_unavailable", "display_error", "display_starting",
     "panel_unavailable", "panel_error",
     "api_error", "storage_error", "storage_full", "device_unavailable", "device_error",
+    "mdns_unavailable", "mdns_error",
+    # the battery (mobile box)
+    "battery_low", "battery_critical", "battery_error",
     # the data partition
     "data_dir_missing", "data_dir_not_writable", "disk_low", "disk_full", "inodes_low",
     "inodes_full", "disk_unreadable",

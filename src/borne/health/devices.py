@@ -80,12 +80,19 @@ _DEVICES: dict[str, _Words] = {
                   _WHY_FR, _WHY_EN),
     "storage": _Words("dossier de données", "data directory", "prêt", "[daemon] data_dir",
                       _MOUNTED_FR, _MOUNTED_EN, _MOUNTED_FR, _MOUNTED_EN),
+    "mdns": _Words("annonce sur le réseau (mDNS)", "network announcement (mDNS)", "prête",
+                   "[mdns] enabled",
+                   "reliez la borne au réseau (Wi-Fi, partage de connexion) et vérifiez le réglage "
+                   "[mdns] interfaces ; en attendant, saisissez l'adresse de la borne dans le logiciel",
+                   "connect the box to the network (Wi-Fi, hotspot) and check the [mdns] interfaces "
+                   "setting; meanwhile, type the box's address into the billing software"),
 }
 #: Devices that report a state only when something is wrong (the GPIO panel), or
 #: always before the daemon is ready (pcsc, api, storage): no state is no news.
-_SILENT_WHEN_WELL = {"pcsc", "panel", "api", "storage"}
-#: Reported in the ``config`` check instead (the daemon fell back to its defaults).
-_NOT_A_DEVICE = {"config"}
+_SILENT_WHEN_WELL = {"pcsc", "panel", "api", "storage", "mdns"}
+#: Reported by their own checks: ``config`` (the daemon fell back to its defaults) and
+#: ``battery`` (borne.health.battery, which also judges the level).
+_NOT_A_DEVICE = {"config", "battery"}
 
 
 def configured_devices(config: Any) -> dict[str, bool]:

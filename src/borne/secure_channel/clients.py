@@ -1,7 +1,8 @@
 """Paired workstations, kept in SQLite: who they are, which certificate, revoked or not.
 
 Only public facts are stored (id, name, certificate serial, fingerprint,
-expiry): the box never sees a workstation's private key. A revoked client keeps
+expiry, and the certificate itself, whose public key the offline journal seals
+records for): the box never sees a workstation's private key. A revoked client keeps
 its row (for the audit trail and ``GET /v1/clients``) with ``revoked_at`` set;
 the API checks :meth:`ClientRegistry.is_authorised` on every request, so a
 revocation takes effect at once without a CRL.
@@ -81,6 +82,10 @@ class ClientRegistry:
             # FULL: a pairing or a revocation acknowledged to a person survives a power cut.
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute(_SCHEMA)
+            # Added with the offline journal; a registry made before gets the column.
+            columns = [row[1] for row in self._db.execute("PRAGMA table_info(clients)")]
+            if "certificate" not in columns:
+                self._db.execute("ALTER TABLE clients ADD COLUMN certificate TEXT")
 
     def close(self) -> None:
         """Close the database."""
@@ -88,7 +93,7 @@ class ClientRegistry:
             self._db.close()
 
     def add(self, *, client_id: str, name: str, serial: int, admin: bool, not_after: datetime | str,
-            fingerprint_sha256: str) -> ClientRecord:
+            fingerprint_sha256: str, certificate_pem: bytes | None = None) -> ClientRecord:
         """Record a newly paired client (``ClientIdentity`` fields: ``add(**asdict(identity))``).
 
         Raises ``ValueError`` if ``client_id`` is already known: ids are never reused.
@@ -98,9 +103,11 @@ class ClientRegistry:
                               fingerprint_sha256, self._clock.wall().iso, None)
         try:
             with self._lock:
-                self._db.execute(f"INSERT INTO clients ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                self._db.execute(f"INSERT INTO clients ({_COLUMNS}, certificate) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                  (client_id, name, format(record.serial, "x"), int(admin), expiry,
-                                  fingerprint_sha256, record.paired_at, None))
+                                  fingerprint_sha256, record.paired_at, None,
+                                  certificate_pem.decode("ascii") if certificate_pem else None))
         except sqlite3.IntegrityError:
             raise ValueError(f"client {client_id!r} is already registered") from None
         return record
@@ -119,7 +126,28 @@ class ClientRegistry:
             raise ValueError("the certificate does not name this client_id")
         return self.add(client_id=client_id, name=identity.name or name, serial=identity.serial,
                         admin=identity.admin, not_after=identity.not_after,
-                        fingerprint_sha256=identity.fingerprint_sha256)
+                        fingerprint_sha256=identity.fingerprint_sha256,
+                        certificate_pem=certificate.public_bytes(Encoding.PEM))
+
+    def certificate(self, client_id: str) -> bytes | None:
+        """The PEM certificate of ``client_id`` (None: unknown, or paired before it was kept)."""
+        with self._lock:
+            row = self._db.execute("SELECT certificate FROM clients WHERE client_id = ?",
+                                   (client_id,)).fetchone()
+        return row[0].encode("ascii") if row and row[0] else None
+
+    def remember_certificate(self, client_id: str, serial: int, certificate_pem: bytes) -> bool:
+        """Keep the certificate of a client paired before certificates were kept.
+
+        Only when none is on file and ``serial`` is the one paired: the caller
+        passes the certificate the client has just presented over verified TLS.
+        """
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE clients SET certificate = ? WHERE client_id = ? AND serial = ? "
+                "AND certificate IS NULL",
+                (certificate_pem.decode("ascii"), client_id, format(int(serial), "x")))
+        return cursor.rowcount == 1
 
     def get(self, client_id: str) -> ClientRecord | None:
         """The client ``client_id``, revoked or not; ``None`` if unknown."""

@@ -7,6 +7,9 @@
    which ``borne sim insert|remove`` put virtual cards in and out (each card is
    its own process speaking vpcd: :mod:`borne.sim.vpcd`).
 3. Run the real daemon in this process, configured for the ``sim`` backend.
+
+A mobile box (``[daemon] mode = "mobile"``) whose file names no ``[battery]
+device`` gets the battery's twin (``sim``), which ``borne sim battery`` drives.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ def sim_socket(config: Config) -> Path:
 def sim_config(config_path: str | None) -> Config:
     """The daemon's config in the simulator: the given file, else defaults with the ``sim`` backend."""
     if config_path is not None:
-        return load_config(config_path)
+        return _with_sim_battery(load_config(config_path), config_path)
     base = Config()
     run = base.daemon.runtime_dir
     return msgspec.structs.replace(
@@ -53,6 +56,20 @@ def sim_config(config_path: str | None) -> Config:
         display=msgspec.structs.replace(base.display, device="dummy:128x64"),
         panel=msgspec.structs.replace(base.panel, pins="mock"),
         daemon=msgspec.structs.replace(base.daemon, data_dir="/var/lib/borne-sim"))
+
+
+def _with_sim_battery(config: Config, config_path: str) -> Config:
+    """A mobile box runs on battery: the twin, unless the file names a battery device."""
+    import tomllib
+
+    if config.daemon.mode != "mobile" or config.battery.device != "none":
+        return config
+    with open(config_path, "rb") as file:
+        named = "device" in tomllib.load(file).get("battery", {})
+    if named:  # an explicit "none": no battery
+        return config
+    return msgspec.structs.replace(
+        config, battery=msgspec.structs.replace(config.battery, device="sim"))
 
 
 def _sim_handlers(slots: Any, presenter: Any, daemon: Any = None) -> dict[str, Any]:
@@ -119,8 +136,27 @@ def _sim_handlers(slots: Any, presenter: Any, daemon: Any = None) -> dict[str, A
         await asyncio.to_thread(panel.press_for_test, held)
         return {"held_s": held}
 
+    async def battery(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+        service = daemon.battery if daemon is not None else None
+        twin = getattr(service, "twin", None)
+        if twin is None:
+            raise BorneError("no simulated battery ([battery] device = \"sim\")",
+                             code="sim_no_twin")
+        percent = args.get("percent")
+        if not isinstance(percent, int) or isinstance(percent, bool) or not 0 <= percent <= 100:
+            raise BorneError("percent: 0..100", code="control_bad_request")
+        charging = bool(args.get("charging", False))
+        twin.set_level(percent, charging=charging)
+        # Read at once, through the emulated registers, rather than at the next polls: as
+        # many times as a real box needs to accept a lower level (a steady one, no spike).
+        seen = service.status
+        for _ in range(daemon.config.battery.confirm_readings):
+            seen = await service.poll_now()
+        return {"percent": percent, "charging": charging, "box": seen.to_dict()}
+
     return {"insert": insert, "remove": remove, "slots": list_slots, "cards": cards,
-            "apcv": apcv, "prescription": prescription, "screen": screen, "button": button}
+            "apcv": apcv, "prescription": prescription, "screen": screen, "button": button,
+            "battery": battery}
 
 
 def _slot_numbers(slots: Any) -> set[int]:
@@ -167,6 +203,7 @@ def _banner(config: Config, pcscd: Any) -> str:
         "  .venv/bin/borne sim prescription 01S2TBPZ2JCNZZYGHZ",
         "  .venv/bin/borne sim screen           (--png FILE: what the box's screen shows)",
         "  .venv/bin/borne sim button --long    (the pairing button held down)",
+        "  .venv/bin/borne sim battery 15       (--charging; a mobile box's battery)",
         "Ctrl-C arrête la borne simulée / stops the simulated box.",
         "",
     ]

@@ -385,9 +385,15 @@ boot_checks() {
   check "config restored: borne back on /etc/borne/borne.toml" config_restored
   step "SIGKILL, watchdog, config"
 
-  local nspawn=$BOX_NSPAWN begun; begun=$(now_ms)
-  stop_box
-  wait "$nspawn" 2>/dev/null && BOX_RC=0 || BOX_RC=$?
-  check "the box powers off cleanly ($(seconds $(($(now_ms) - begun))) s)" equals "$BOX_RC" 0
+  # The end: as at a critical battery, the daemon's user asks and root's path unit powers off.
+  local nspawn=$BOX_NSPAWN begun deadline; begun=$(now_ms)
+  remove_card
+  box runuser -u borne -- touch /run/borne/poweroff-request
+  deadline=$(($(now_ms) + 30000))
+  while kill -0 "$nspawn" 2>/dev/null && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.1; done
+  if kill -0 "$nspawn" 2>/dev/null; then stop_box; BOX_RC=timeout; else
+    BOX_NSPAWN=; wait "$nspawn" 2>/dev/null && BOX_RC=0 || BOX_RC=$?; fi
+  check "borne's power-off request (borne-poweroff.path): the box powers off cleanly ($(seconds $(($(now_ms) - begun))) s)" \
+    equals "$BOX_RC" 0
   step "power off"
 }

@@ -130,17 +130,17 @@ check() {  # check "what" command...: one line per check
 equals() { [ "$1" = "$2" ] || { echo "expected: $2"; echo "got:      $1"; return 1; }; }
 absent() { ! [ -e "$1" ] && ! [ -L "$1" ] || { echo "$1 exists"; return 1; }; }
 
-UNITS=(borne.service borne-data-partition.service borne-commit-machine-id.service
-       borne-service-ssh.service borne-timesync-state.service)
+UNITS=(borne.service borne-poweroff.path borne-data-partition.service
+       borne-commit-machine-id.service borne-service-ssh.service borne-timesync-state.service)
 verify_units() {
   local out
   # --man=no: the image has no man pages to resolve Documentation=man:... against.
-  out=$(cd / && in_root systemd-analyze verify --man=no "${UNITS[@]/#//etc/systemd/system/}" 2>&1) \
+  out=$(cd / && in_root systemd-analyze verify --man=no "${UNITS[@]/#//etc/systemd/system/}" /etc/systemd/system/borne-poweroff.service 2>&1) \
     || { echo "$out"; return 1; }
   # verify exits 0 on some warnings: any line about our units is a failure.
   if printf '%s\n' "$out" | grep -i borne; then return 1; fi
 }
-check "systemd-analyze verify: ${UNITS[*]}" verify_units
+check "systemd-analyze verify: ${UNITS[*]} borne-poweroff.service" verify_units
 check "borne.service is the repo's systemd/borne.service" \
   cmp "$REPO/systemd/borne.service" "$ROOT/etc/systemd/system/borne.service"
 for unit in "${UNITS[@]}"; do

@@ -122,7 +122,9 @@ install -d -m 755 "$ROOTFS/etc/systemd/journald.conf.d"
 install -m 644 "$HERE/files/journald-borne.conf" "$ROOTFS/etc/systemd/journald.conf.d/borne.conf"
 
 # --- units -------------------------------------------------------------------------
-install -m 644 "$REPO/systemd/borne.service" "$ROOTFS/etc/systemd/system/borne.service"
+for unit in borne.service borne-poweroff.path borne-poweroff.service; do
+  install -m 644 "$REPO/systemd/$unit" "$ROOTFS/etc/systemd/system/$unit"
+done
 install -d -m 755 "$ROOTFS/opt/borne/libexec"
 for script in borne-data-partition borne-commit-machine-id borne-service-ssh; do
   install -m 755 "$HERE/files/$script" "$ROOTFS/opt/borne/libexec/$script"
@@ -132,7 +134,7 @@ for unit in borne-data-partition.service borne-commit-machine-id.service \
   install -m 644 "$HERE/files/$unit" "$ROOTFS/etc/systemd/system/$unit"
 done
 install -m 644 "$HERE/files/borne-sshd_config" "$ROOTFS/etc/borne/sshd_config"
-in_root systemctl enable borne.service borne-data-partition.service \
+in_root systemctl enable borne.service borne-poweroff.path borne-data-partition.service \
   borne-commit-machine-id.service borne-service-ssh.service borne-timesync-state.service
 
 # --- udev rules and the modprobe blacklist (udev/, written with the rules' tests) ---

@@ -24,6 +24,7 @@ ERROR_CODES = [
     "session_not_found", "session_expired", "reauthentication_required", "no_camera",
     "slot_busy", "lease_not_found", "clock_synchronised", "clock_implausible",
     "journal_record_unknown", "journal_unavailable", "journal_full", "journal_write_failed",
+    "mode_unknown", "storage_full", "storage_unavailable",
 ]
 
 #: Error codes of the APDU channel's ``{"op": "error"}`` messages (docs/apdu-channel.md).

@@ -1,0 +1,61 @@
+"""``POST /v1/clock``: a paired workstation tells a box that has no NTP what time it is.
+
+Any paired (not revoked) workstation may, not only an admin one, because:
+
+- the box takes it only while NTP has not synchronised its clock (409
+  ``clock_synchronised`` otherwise), and NTP, once it comes, overrides it: a
+  workstation can never replace a trustworthy clock;
+- it changes no order: every record also carries the monotonic time and the boot
+  id, and says where its wall time came from (``wall_synced``, ``source``);
+- the workstation that collects a nurse's offline journal is the one that should
+  stamp it, and it is normally an ordinary paired client; asking for admin
+  would push deployments to give it the power to revoke the others too;
+- every setting is in the audit journal (who, and by how much the clock moved),
+  besides the request itself.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from .context import CLIENT, CONTEXT
+from .errors import ApiError
+from .routes import routes
+
+__all__: list[str] = []
+
+
+def _parse_utc(body: Any) -> datetime:
+    value = body.get("utc") if isinstance(body, dict) else None
+    if not isinstance(value, str) or len(value) > 64:
+        raise ApiError(400, "bad_request", field="utc")
+    try:
+        when = datetime.fromisoformat(value)  # "Z" is read as UTC from Python 3.11 on
+    except ValueError:
+        raise ApiError(400, "bad_request", field="utc", reason="not an ISO 8601 time") from None
+    if when.tzinfo is None:
+        raise ApiError(400, "bad_request", field="utc", reason="no time zone (add Z)")
+    return when
+
+
+@routes.post("/v1/clock")
+async def set_clock(request: web.Request) -> web.Response:
+    """Set the box's wall clock from a paired workstation while NTP has not."""
+    context = request.app[CONTEXT]
+    try:
+        body = await request.json(loads=json.loads)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(400, "bad_request", reason="body is not JSON") from None
+    clock = context.core.clock
+    change = clock.set_client_time(_parse_utc(body))  # ClockRefused: 400 / 409
+    client_id = request[CLIENT].client_id
+    await context.audit.arecord(client_id=client_id, action="clock.set", resource="/v1/clock",
+                                status=200, detail=change.event_data())
+    context.bus.publish("clock.set", change.event_data())
+    wall = clock.wall()
+    return web.json_response({"wall": wall.iso, "synchronised": wall.synchronised,
+                              "source": wall.source, "offset_s": round(change.offset_s, 3)})

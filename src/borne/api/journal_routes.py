@@ -1,0 +1,120 @@
+"""Collecting the offline journal: a workstation fetches its own records, then acknowledges them.
+
+1. ``GET /v1/journal?after=SEQ&limit=N``: the caller's records with ``seq > after``,
+   oldest first (at most ``limit``, 1 to 1000, default 100). Each is the header's
+   exact bytes (``header``, the envelope's associated data) and the envelope
+   (``envelope_b64``), plus the header's fields in clear for convenience. Only
+   records sealed for the calling workstation are ever listed.
+2. ``POST /v1/journal/ack`` with ``{"seqs": [...]}`` (up to 1000) or ``{"up_to": SEQ}``:
+   deletes them. All or nothing: one seq that is not the caller's (unknown, or
+   another workstation's) refuses the whole request with ``404
+   journal_record_unknown`` (``details.unknown``). Acknowledging a record again
+   (the first answer was lost) succeeds and counts it in ``already_acked``.
+
+An interrupted collection resumes with ``after`` = the last seq received; records
+stay on the box until acknowledged (or until ``[journal] retention_days``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from aiohttp import web
+
+from ..journal.errors import JournalError
+from .context import CLIENT, CONTEXT
+from .errors import ApiError
+from .routes import routes
+
+__all__: list[str] = []
+
+#: Most records per page, and most seqs per acknowledgement.
+MAX_PAGE = 1000
+_STATUS = {"journal_record_unknown": 404, "journal_unavailable": 503, "journal_full": 507,
+           "journal_write_failed": 500}
+
+
+def _service(request: web.Request) -> Any:
+    service = request.app[CONTEXT].journal
+    if service is None or not service.available:
+        raise ApiError(503, "journal_unavailable")
+    return service
+
+
+def _api_error(error: JournalError) -> ApiError:
+    return ApiError(_STATUS.get(error.code, 500), error.code, **error.details)
+
+
+def _int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    try:
+        value = int(request.query.get(name, str(default)))
+    except ValueError:
+        raise ApiError(400, "bad_request", parameter=name) from None
+    if not low <= value <= high:
+        raise ApiError(400, "bad_request", parameter=name, minimum=low, maximum=high)
+    return value
+
+
+def _peer_pem(request: web.Request) -> bytes | None:
+    ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
+    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    if not der:
+        return None
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return x509.load_der_x509_certificate(der).public_bytes(Encoding.PEM)
+
+
+@routes.get("/v1/journal")
+async def journal(request: web.Request) -> web.Response:
+    """The calling workstation's waiting records, oldest first."""
+    service = _service(request)
+    identity = request[CLIENT]
+    after = _int(request, "after", 0, 0, 2**62)
+    limit = _int(request, "limit", 100, 1, MAX_PAGE)
+    pem = _peer_pem(request)
+    if pem is not None:  # a workstation paired before the journal: seal for it from now on
+        await service.remember_certificate(identity.client_id, identity.serial, pem)
+    try:
+        records, waiting = await service.collect(identity.client_id, after=after, limit=limit)
+    except JournalError as error:
+        raise _api_error(error) from None
+    items = [{**record.header.to_dict(), "header": record.header_bytes.decode("ascii"),
+              "envelope_b64": base64.b64encode(record.envelope).decode("ascii")}
+             for record in records]
+    return web.json_response({"records": items, "waiting": waiting},
+                             headers={"Cache-Control": "no-store"})
+
+
+def _ack_body(body: Any) -> tuple[list[int] | None, int | None]:
+    if not isinstance(body, dict) or len(body) != 1 or not ({"seqs", "up_to"} & set(body)):
+        raise ApiError(400, "bad_request", reason='one of {"seqs": [...]} or {"up_to": SEQ}')
+    seqs, up_to = body.get("seqs"), body.get("up_to")
+    if seqs is not None:
+        if (not isinstance(seqs, list) or not 1 <= len(seqs) <= MAX_PAGE
+                or not all(type(s) is int and s > 0 for s in seqs)):
+            raise ApiError(400, "bad_request", field="seqs",
+                           reason=f"1 to {MAX_PAGE} positive integers")
+        return seqs, None
+    if type(up_to) is not int or up_to < 1:
+        raise ApiError(400, "bad_request", field="up_to", reason="a positive integer")
+    return None, up_to
+
+
+@routes.post("/v1/journal/ack")
+async def ack(request: web.Request) -> web.Response:
+    """Acknowledge (delete) the caller's records: all of them, or none."""
+    service = _service(request)
+    try:
+        body = await request.json(loads=json.loads)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(400, "bad_request", reason="body is not JSON") from None
+    seqs, up_to = _ack_body(body)
+    try:
+        result = await service.ack(request[CLIENT].client_id, seqs=seqs, up_to=up_to)
+    except JournalError as error:
+        raise _api_error(error) from None
+    return web.json_response(result)

@@ -1,0 +1,375 @@
+"""The daemon's journal: each read the billing software must see later, appended at once, sealed per workstation.
+
+:class:`JournalService` listens to the bus. On
+
+- ``card.decoded`` (a carte Vitale or a CPS, by ``[journal] kinds``): the decoded
+  card, identity included, read from the core's slot at that moment;
+- ``apcv.presented`` and ``prescription.scanned``: the captured payload (and the
+  prescription number), *looked at* in the apCV store without being fetched, so
+  a workstation online at that moment can still fetch it once through the API;
+
+it builds the record's plaintext on the event loop (the card is in memory now),
+then appends one record per paired, non-revoked workstation on the journal's
+one thread: whether or not any of them is connected. ``journal.stored`` is
+published only once the records are committed. ``client.revoked`` deletes that
+workstation's records: it can never collect them.
+
+Retention (data minimisation): records nobody acknowledged are deleted
+``[journal] retention_days`` after they were made (``journal.purged``), with a
+``journal.retention_warning`` ``warn_before_s`` earlier. Retention counts on
+the wall clock (``created``): the only clock that spans reboots; a Pi that
+booted without network may be behind, which keeps records longer, never shorter.
+
+The plaintext is UTF-8 JSON, padded with spaces to a multiple of 256 bytes so an
+envelope's size says little about the names inside (JSON parsers ignore the
+trailing spaces); its shapes are in ``docs/journal.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..events import Event
+from .crypto import public_key_of
+from .errors import JournalError
+from .store import JOURNAL_DB_NAME, JournalStore, Recipient, Stamp, StoredRecord, read_boot_id
+
+__all__ = ["PAD_TO", "JournalService", "padded"]
+
+log = logging.getLogger("borne.journal")
+
+#: Plaintexts are padded to a multiple of this many bytes.
+PAD_TO = 256
+_DAY_S = 86400
+#: Longest wait between two retention checks (a new record is younger than the oldest).
+_MAX_TICK_S = 3600.0
+
+
+def padded(body: dict[str, Any]) -> bytes:
+    """``body`` as UTF-8 JSON, padded with spaces to a multiple of :data:`PAD_TO`."""
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return data + b" " * (-len(data) % PAD_TO)
+
+
+def _unix(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp())
+
+
+class JournalService:
+    """The running box's offline journal (see the module docstring).
+
+    ``clients`` is the API's :class:`~borne.secure_channel.clients.ClientRegistry`;
+    ``apcv`` the :class:`~borne.apcv.service.ApcvService` (None: no apCV records);
+    ``storage`` the :class:`~borne.storage_watch.StorageWatch`, told when a write
+    fails so the box refuses reads with "storage full" at once.
+    """
+
+    def __init__(self, settings: Any, *, data_dir: Path, bus: Any, clock: Any, core: Any,
+                 clients: Any, apcv: Any = None, storage: Any = None,
+                 boot_id: str | None = None) -> None:
+        self._settings = settings
+        self._path = Path(data_dir) / JOURNAL_DB_NAME
+        self._bus = bus
+        self._clock = clock
+        self._core = core
+        self._clients = clients
+        self._apcv = apcv
+        self._storage = storage
+        self._boot_id = boot_id or read_boot_id()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
+        self._store: JournalStore | None = None
+        self._pending: set[asyncio.Task[Any]] = set()
+        self._retention: asyncio.Task[None] | None = None
+        self._keys: dict[str, tuple[bytes, Recipient]] = {}
+        self._warned_keyless: set[str] = set()
+        self._warned_until: int | None = None
+        #: Reads with a record still waiting for a workstation (for the screen).
+        self.waiting = 0
+        #: The corrupted journal set aside at start, if any (its file name).
+        self.set_aside: str | None = None
+
+    # -- life -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open (and check, and if need be recover) the file; then listen and keep retention.
+
+        A journal that cannot be opened degrades the ``journal`` device, never the daemon.
+        """
+        try:
+            self._store = await self._run(JournalStore, self._path)
+            self.waiting = await self._run(self._store.waiting)
+        except JournalError as error:
+            log.error("journal not started: %s", error.message("en"))
+            self._core.device_state("journal", "error", error.message("en"))
+            return
+        if self._store.set_aside is not None:
+            self.set_aside = self._store.set_aside.name
+            log.warning("journal: corrupted file set aside as %s; a fresh journal started",
+                        self.set_aside)
+            self._bus.publish("journal.recovered", {"set_aside": self.set_aside})
+        self._core.device_state("journal", "available", None)
+        self._bus.add_listener(self._on_event)
+        self._catch_up()
+        self._retention = asyncio.get_running_loop().create_task(self._keep_retention())
+
+    async def stop(self) -> None:
+        """Stop listening, finish the appends under way, close the file (idempotent)."""
+        self._bus.remove_listener(self._on_event)
+        if self._retention is not None:
+            self._retention.cancel()
+            self._retention = None
+        await self.flush()
+        if self._store is not None:
+            store, self._store = self._store, None
+            await self._run(store.close)
+        self._executor.shutdown(wait=True)
+
+    async def flush(self) -> None:
+        """Return once every read announced so far is committed (or has failed): before a
+        power-off on a critical battery, for instance."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+    @property
+    def available(self) -> bool:
+        """Whether the journal file is open."""
+        return self._store is not None
+
+    async def _run(self, function: Any, *args: Any) -> Any:
+        """``function(*args)`` on the journal's thread, in submission order."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
+    def _store_or_fail(self) -> JournalStore:
+        if self._store is None:
+            raise JournalError("the journal is not open", code="journal_unavailable")
+        return self._store
+
+    # -- reads in -------------------------------------------------------------------------
+
+    def _catch_up(self) -> None:
+        """Journal the reads made while the daemon was starting, before this service listened.
+
+        The readers start first (a card left in a reader is read at boot); the bus's
+        history still has their events. Only the last read of each slot whose card is
+        still decoded counts, and presentations whose payload is still in memory.
+        """
+        last: dict[str, Event] = {}
+        for event in self._bus.history():
+            if event.type in ("card.decoded", "card.removed", "card.error"):
+                last[f"slot:{event.data.get('slot')}"] = event
+            elif event.type in ("apcv.presented", "prescription.scanned"):
+                last[f"capture:{event.data.get('presentation_id')}"] = event
+        for event in last.values():
+            if event.type not in ("card.removed", "card.error"):
+                self._on_event(event)
+
+    def _on_event(self, event: Event) -> None:
+        """Bus listener (on the loop, synchronous): capture what the read holds, now."""
+        if event.type == "client.revoked":
+            self._spawn(self._drop_client(str(event.data.get("client_id"))))
+            return
+        record = self._plaintext(event)
+        if record is None:
+            return
+        kind, body = record
+        if kind not in self._settings.kinds:
+            return
+        self._spawn(self._append(kind, padded(body), self._stamp(event)))
+
+    def _plaintext(self, event: Event) -> tuple[str, dict[str, Any]] | None:
+        if event.type == "card.decoded":
+            slot_id = event.data.get("slot")
+            slot = self._core.slots.get(slot_id)
+            card = slot.card if slot is not None else None
+            if card is None:
+                return None
+            return card.type, {"kind": card.type, "slot": slot_id, "card": card.to_dict()}
+        if event.type in ("apcv.presented", "prescription.scanned") and self._apcv is not None:
+            item = self._apcv.presentations.peek(event.data.get("presentation_id", ""))
+            if item is None or item.payload is None:
+                return None
+            body = {"kind": item.kind, "presentation_id": item.id, "channel": item.channel,
+                    "captured_at": item.captured_wall,
+                    "payload_b64": base64.b64encode(item.payload).decode("ascii")}
+            if item.kind == "prescription":
+                body["number"] = item.number
+            return item.kind, body
+        return None
+
+    def _stamp(self, event: Event) -> Stamp:
+        """When the read happened: the bus stamped its event (monotonic and wall clock)."""
+        # The clock's source (``ntp``, ``client``) is not in events: read it now, a moment later.
+        source = getattr(self._clock.wall(), "source", None)
+        return Stamp(mono_ns=round(event.mono * 1e9), wall=event.wall,
+                     wall_synced=bool(event.wall_synced), wall_source=source,
+                     created=_unix(event.wall))
+
+    def _now(self) -> int:
+        return _unix(self._clock.wall().iso)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _append(self, kind: str, plaintext: bytes, stamp: Stamp) -> list[StoredRecord]:
+        try:
+            store = self._store_or_fail()
+            stored, waiting = await self._run(self._append_sync, store, kind, plaintext, stamp)
+        except JournalError as error:
+            self._write_failed(error)
+            return []
+        except Exception:  # a bug must not kill the loop's task silently
+            log.exception("journal append failed")
+            return []
+        if stored:
+            self.waiting = waiting
+            self._core.device_state("journal", "available", None)
+            self._bus.publish("journal.stored", {"seq": stored[-1].header.seq, "kind": kind,
+                                                 "waiting": waiting})
+        return stored
+
+    def _append_sync(self, store: JournalStore, kind: str, plaintext: bytes,
+                     stamp: Stamp) -> tuple[list[StoredRecord], int]:
+        recipients = self._recipients()
+        if not recipients:
+            log.warning("a %s read was not journaled: no paired workstation to seal it for", kind)
+            return [], store.waiting()
+        stored = store.append(kind, recipients, plaintext, stamp, self._boot_id)
+        return stored, store.waiting()
+
+    def _recipients(self) -> list[Recipient]:
+        """Every paired, non-revoked workstation whose certificate the box holds (on the thread)."""
+        recipients = []
+        for client in self._clients.list():
+            if client.revoked:
+                continue
+            pem = self._clients.certificate(client.client_id)
+            if pem is None:
+                if client.client_id not in self._warned_keyless:
+                    self._warned_keyless.add(client.client_id)
+                    log.warning("workstation %s has no certificate on file (paired before the "
+                                "journal): its records start after its next GET /v1/journal",
+                                client.client_id)
+                continue
+            cached = self._keys.get(client.client_id)
+            if cached is None or cached[0] != pem:
+                try:
+                    cached = (pem, Recipient(client.client_id, public_key_of(pem)))
+                except JournalError as error:
+                    log.warning("workstation %s: %s", client.client_id, error.message("en"))
+                    continue
+                self._keys[client.client_id] = cached
+            recipients.append(cached[1])
+        return recipients
+
+    def _write_failed(self, error: JournalError) -> None:
+        log.error("journal write failed: %s", error.message("en"))
+        state = "full" if error.code == "journal_full" else "error"
+        self._core.device_state("journal", state, error.code)
+        if self._storage is not None:
+            self._storage.write_failed()  # the data partition's state, at once: reads refused
+
+    async def _drop_client(self, client_id: str) -> None:
+        try:
+            dropped = await self._run(self._store_or_fail().drop_client, client_id)
+            self.waiting = await self._run(self._store_or_fail().waiting)
+        except JournalError as error:
+            self._write_failed(error)
+            return
+        self._keys.pop(client_id, None)
+        if dropped:
+            self._bus.publish("journal.purged", {"records": dropped})
+
+    # -- collection (the API) -------------------------------------------------------------
+
+    async def collect(self, client_id: str, *, after: int = 0,
+                      limit: int = 100) -> tuple[list[StoredRecord], int]:
+        """``client_id``'s records after ``after`` (oldest first), and how many it has waiting."""
+        store = self._store_or_fail()
+
+        def read() -> tuple[list[StoredRecord], int]:
+            return store.records(client_id, after=after, limit=limit), store.waiting(client_id)
+
+        return await self._run(read)
+
+    async def ack(self, client_id: str, *, seqs: list[int] | None = None,
+                  up_to: int | None = None) -> dict[str, int]:
+        """Acknowledge (delete) records of ``client_id``: ``seqs``, or all up to ``up_to``.
+
+        All or nothing; :class:`JournalError` ``journal_record_unknown`` names the
+        seqs that are not the caller's. Publishes ``journal.collected``.
+        """
+        store = self._store_or_fail()
+        now = self._now()
+
+        def work() -> tuple[int, int, int, int]:
+            if seqs is not None:
+                deleted, already = store.ack(client_id, seqs, now=now)
+            else:
+                deleted, already = store.ack_up_to(client_id, int(up_to or 0), now=now), 0
+            return deleted, already, store.waiting(client_id), store.waiting()
+
+        try:
+            deleted, already, mine, reads = await self._run(work)
+        except JournalError as error:
+            if error.code != "journal_record_unknown":
+                self._write_failed(error)
+            raise
+        self.waiting = reads
+        self._bus.publish("journal.collected", {"client_id": client_id, "acked": deleted,
+                                                "waiting": reads})
+        return {"acked": deleted, "already_acked": already, "waiting": mine}
+
+    async def remember_certificate(self, client_id: str, serial: int, pem: bytes) -> bool:
+        """Keep the certificate of a workstation paired before the journal existed (from its TLS)."""
+        if self._clients.certificate(client_id) is not None:
+            return False
+        return await self._run(self._clients.remember_certificate, client_id, serial, pem)
+
+    # -- retention ------------------------------------------------------------------------
+
+    async def _keep_retention(self) -> None:
+        while True:
+            try:
+                delay = await self.retention_tick()
+            except JournalError as error:
+                self._write_failed(error)
+                delay = _MAX_TICK_S
+            await asyncio.sleep(delay)
+
+    async def retention_tick(self) -> float:
+        """Purge expired records, warn about the next ones; seconds until the next check."""
+        store = self._store_or_fail()
+        retention_s = int(self._settings.retention_days * _DAY_S)
+        warn_s = int(self._settings.warn_before_s)
+        now = self._now()
+        purged = await self._run(store.purge, now - retention_s)
+        if purged:
+            self.waiting = await self._run(store.waiting)
+            log.info("journal: %d record(s) nobody collected deleted after %s days", purged,
+                     self._settings.retention_days)
+            self._bus.publish("journal.purged", {"records": purged})
+        boundary = now - retention_s + warn_s  # created before this: purged within warn_s
+        fresh = await self._run(lambda: store.count_created_before(boundary,
+                                                                   after=self._warned_until))
+        if fresh:
+            total = await self._run(store.count_created_before, boundary)
+            oldest = await self._run(store.oldest_created)
+            purge_in = max(0, oldest + retention_s - now) if oldest is not None else 0
+            self._bus.publish("journal.retention_warning", {"records": total,
+                                                            "purge_in_s": purge_in})
+        self._warned_until = boundary
+        oldest = await self._run(store.oldest_created)
+        if oldest is None:
+            return _MAX_TICK_S
+        upcoming = [t - now for t in (oldest + retention_s - warn_s, oldest + retention_s)
+                    if t > now]
+        return max(1.0, min([*upcoming, _MAX_TICK_S]))

@@ -1,0 +1,390 @@
+"""The journal's SQLite file: records appended durably, listed per workstation, deleted on acknowledgement.
+
+Durability: WAL with ``synchronous=FULL``: SQLite syncs the WAL at every commit, so
+an append that returned survives a power cut (https://www.sqlite.org/pragma.html#pragma_synchronous,
+https://www.sqlite.org/wal.html). A failed write (``SQLITE_FULL`` when the partition
+is full) rolls its whole transaction back: what was stored before is untouched.
+
+The file is created 0600 before SQLite opens it, so it is never readable by
+others, not even for an instant (SQLite gives ``-wal`` and ``-shm`` the same
+mode). At open it is checked (``PRAGMA quick_check`` and the schema): a
+corrupted file is set aside intact (:mod:`borne.journal.recovery`) and a fresh
+journal started; :attr:`JournalStore.set_aside` then names the file moved.
+
+Sequence numbers come from ``AUTOINCREMENT``: never reused, even after the
+highest records were acknowledged and deleted (https://www.sqlite.org/autoinc.html).
+Each number is allocated inside the append's write transaction, so the header
+that names it can be sealed before the row is written.
+
+A :class:`JournalStore` is synchronous and not for concurrent use: the daemon
+calls it from one dedicated thread (:mod:`borne.journal.service`); a lock makes
+stray concurrent calls wait rather than corrupt anything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import crypto
+from .errors import JournalError
+from .header import RecordHeader
+from .recovery import is_corruption, set_aside
+
+__all__ = ["JOURNAL_DB_NAME", "Recipient", "Stamp", "StoredRecord", "JournalStore", "read_boot_id"]
+
+log = logging.getLogger("borne.journal")
+
+#: File name of the journal in the daemon's data directory.
+JOURNAL_DB_NAME = "journal.db"
+
+_SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE records (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    read_id     INTEGER NOT NULL,
+    client_id   TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    mono_ns     INTEGER NOT NULL,
+    boot_id     TEXT NOT NULL,
+    wall        TEXT NOT NULL,
+    wall_synced INTEGER NOT NULL,
+    wall_source TEXT,
+    created     INTEGER NOT NULL,
+    header      BLOB NOT NULL,
+    envelope    BLOB NOT NULL
+);
+CREATE INDEX records_client ON records (client_id, seq);
+CREATE INDEX records_created ON records (created);
+CREATE INDEX records_read ON records (read_id);
+-- Acknowledged seqs (no content): a repeated acknowledgement, whose first answer was
+-- lost on a bad network, succeeds again instead of looking like someone else's record.
+CREATE TABLE acked (
+    seq       INTEGER PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    acked_at  INTEGER NOT NULL
+);
+CREATE INDEX acked_at ON acked (acked_at);
+PRAGMA user_version = 1;
+"""
+_COLUMNS = {
+    "records": ["seq", "read_id", "client_id", "kind", "mono_ns", "boot_id", "wall",
+                "wall_synced", "wall_source", "created", "header", "envelope"],
+    "acked": ["seq", "client_id", "acked_at"],
+}
+_HEADER_FIELDS = ("seq", "read_id", "client_id", "kind", "mono_ns", "boot_id", "wall",
+                  "wall_synced", "wall_source", "created")
+
+
+def read_boot_id() -> str:
+    """This boot's id (``/proc/sys/kernel/random/boot_id``, see random(4)): monotonic times
+    are comparable only within one boot."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return f"process-{uuid.uuid4()}"  # not Linux: a per-process id still separates clocks
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A paired workstation a record is sealed for."""
+
+    client_id: str
+    public_key: Any
+
+    def seal(self, header: bytes, plaintext: bytes) -> bytes:
+        """The envelope of ``plaintext`` for this workstation (:func:`borne.journal.crypto.seal`)."""
+        return crypto.seal(self.public_key, header, plaintext, client_id=self.client_id)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """When a read happened, taken on the event loop at the read (not when it is written)."""
+
+    mono_ns: int
+    wall: str
+    wall_synced: bool
+    wall_source: str | None
+    created: int
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """One record as stored: its parsed header, the exact header bytes and the envelope."""
+
+    header: RecordHeader
+    header_bytes: bytes
+    envelope: bytes
+
+
+class _Corrupt(Exception):
+    """The file opened but is not a sound journal (quick_check, schema)."""
+
+
+def _classify(error: sqlite3.Error, path: Path) -> JournalError:
+    code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+    if code == sqlite3.SQLITE_FULL:
+        return JournalError(f"{path}: {error}", code="journal_full")
+    return JournalError(f"{path}: {error}", code="journal_write_failed")
+
+
+class JournalStore:
+    """The journal file at ``path`` (created, checked, recovered if corrupted)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        #: The corrupted file moved away at open (None: the file was sound or new).
+        self.set_aside: Path | None = None
+        self._lock = threading.Lock()
+        self._db = self._open()
+
+    # -- opening ------------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        if not self.path.exists() and any(Path(f"{self.path}{x}").exists() for x in ("-wal", "-shm")):
+            # A WAL without its database would be replayed into the fresh one: move it.
+            self.set_aside = set_aside(self.path)
+        try:
+            return self._connect_checked()
+        except _Corrupt as why:
+            reason = str(why)
+        except sqlite3.Error as error:
+            if not is_corruption(error):
+                raise JournalError(f"{self.path}: {error}", code="journal_unavailable") from None
+            reason = str(error)
+        except OSError as error:
+            raise JournalError(f"{self.path}: {error.strerror}", code="journal_unavailable") from None
+        try:
+            self.set_aside = set_aside(self.path)
+            log.warning("journal %s is corrupted (%s): set aside as %s, a fresh journal started",
+                        self.path, reason, self.set_aside.name)
+            return self._connect_checked()
+        except (sqlite3.Error, OSError, _Corrupt) as error:
+            raise JournalError(f"{self.path}: {error}", code="journal_unavailable") from None
+
+    def _connect_checked(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o600)
+            os.close(fd)
+            dir_fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dir_fd)  # the new file's name survives a power cut too
+            finally:
+                os.close(dir_fd)
+        self._check()
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode != "wal":
+                raise sqlite3.OperationalError(f"journal_mode is {mode}, not wal")
+            db.execute("PRAGMA synchronous=FULL")
+            if db.execute("PRAGMA user_version").fetchone()[0] == 0:
+                db.executescript(_SCHEMA)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _check(self) -> None:
+        """Judge the file through a read-only connection.
+
+        Read-only because closing the last read-write connection checkpoints the
+        WAL into the database: on a damaged file that would write into the very
+        file that must be set aside intact. A read-only connection never
+        checkpoints (https://www.sqlite.org/wal.html, "Read-Only Databases").
+        """
+        db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                             isolation_level=None, check_same_thread=False)
+        try:
+            verdict = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
+            if verdict != ["ok"]:
+                raise _Corrupt("quick_check: " + "; ".join(map(str, verdict[:3])))
+            self._check_schema(db)
+        finally:
+            db.close()
+
+    @staticmethod
+    def _check_schema(db: sqlite3.Connection) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+        if version == 0 and not tables:
+            return  # a new file: the schema is made by the read-write connection
+        if version != _SCHEMA_VERSION:
+            raise _Corrupt(f"schema version {version}, not {_SCHEMA_VERSION}")
+        for table, columns in _COLUMNS.items():
+            found = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+            if found != columns:
+                raise _Corrupt(f"table {table} has columns {found}")
+
+    # -- writing ------------------------------------------------------------------------
+
+    def _write(self, work: Any) -> Any:
+        """Run ``work(db)`` in one write transaction; storage errors become :class:`JournalError`."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(self._db)
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as error:
+                raise _classify(error, self.path) from None
+            return result
+
+    def append(self, kind: str, recipients: Sequence[Recipient], plaintext: bytes, stamp: Stamp,
+               boot_id: str) -> list[StoredRecord]:
+        """One record per recipient, sealed and committed together; returns them once on disk.
+
+        All the records of one read share ``read_id`` (their first seq). Raises
+        :class:`JournalError` ``journal_full`` or ``journal_write_failed`` (nothing written).
+        """
+        if not recipients:
+            return []
+
+        def work(db: sqlite3.Connection) -> list[StoredRecord]:
+            row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'records'").fetchone()
+            first = (row[0] if row else 0) + 1
+            stored = []
+            for offset, recipient in enumerate(recipients):
+                header = RecordHeader(
+                    seq=first + offset, read_id=first, client_id=recipient.client_id, kind=kind,
+                    mono_ns=stamp.mono_ns, boot_id=boot_id, wall=stamp.wall,
+                    wall_synced=stamp.wall_synced, wall_source=stamp.wall_source,
+                    created=stamp.created)
+                header_bytes = header.to_bytes()
+                envelope = recipient.seal(header_bytes, plaintext)
+                values = [getattr(header, name) for name in _HEADER_FIELDS]
+                values[_HEADER_FIELDS.index("wall_synced")] = int(header.wall_synced)
+                db.execute(f"INSERT INTO records ({', '.join(_COLUMNS['records'])}) VALUES "
+                           f"({', '.join('?' * len(_COLUMNS['records']))})",
+                           [*values, header_bytes, envelope])
+                stored.append(StoredRecord(header, header_bytes, envelope))
+            return stored
+
+        return self._write(work)
+
+    def ack(self, client_id: str, seqs: Sequence[int], *, now: int) -> tuple[int, int]:
+        """Delete ``client_id``'s records ``seqs``: all of them, or none.
+
+        Returns ``(deleted, already)``: ``already`` were acknowledged before (an
+        acknowledgement repeated after a lost answer). A seq that is not one of
+        ``client_id``'s records, waiting or acknowledged, refuses the whole call:
+        :class:`JournalError` ``journal_record_unknown`` with ``unknown`` (up to 20 seqs).
+        """
+        wanted = sorted(set(int(s) for s in seqs))
+
+        def work(db: sqlite3.Connection) -> tuple[int, int]:
+            listed = json.dumps(wanted)
+            mine = {r[0] for r in db.execute(
+                "SELECT seq FROM records WHERE client_id = ? AND seq IN "
+                "(SELECT value FROM json_each(?))", (client_id, listed))}
+            done = {r[0] for r in db.execute(
+                "SELECT seq FROM acked WHERE client_id = ? AND seq IN "
+                "(SELECT value FROM json_each(?))", (client_id, listed))}
+            unknown = [s for s in wanted if s not in mine and s not in done]
+            if unknown:
+                raise JournalError(f"{len(unknown)} unknown", code="journal_record_unknown",
+                                   unknown=unknown[:20], count=len(unknown))
+            self._delete(db, client_id, sorted(mine), now)
+            return len(mine), len(done)
+
+        return self._write(work)
+
+    def ack_up_to(self, client_id: str, up_to: int, *, now: int) -> int:
+        """Delete every record of ``client_id`` with ``seq <= up_to``; how many.
+
+        ``up_to`` beyond the last seq ever given out cannot come from a collection:
+        :class:`JournalError` ``journal_record_unknown``, nothing deleted.
+        """
+        def work(db: sqlite3.Connection) -> int:
+            row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'records'").fetchone()
+            if up_to > (row[0] if row else 0) or up_to < 1:
+                raise JournalError(f"up_to {up_to}", code="journal_record_unknown",
+                                   unknown=[up_to], count=1)
+            seqs = [r[0] for r in db.execute(
+                "SELECT seq FROM records WHERE client_id = ? AND seq <= ?", (client_id, up_to))]
+            self._delete(db, client_id, seqs, now)
+            return len(seqs)
+
+        return self._write(work)
+
+    @staticmethod
+    def _delete(db: sqlite3.Connection, client_id: str, seqs: list[int], now: int) -> None:
+        listed = json.dumps(seqs)
+        db.execute("DELETE FROM records WHERE seq IN (SELECT value FROM json_each(?))", (listed,))
+        db.execute("INSERT OR IGNORE INTO acked (seq, client_id, acked_at) "
+                   "SELECT value, ?, ? FROM json_each(?)", (client_id, now, listed))
+
+    def purge(self, before: int) -> int:
+        """Delete records created before ``before`` (Unix seconds), and older acknowledgements."""
+        def work(db: sqlite3.Connection) -> int:
+            gone = db.execute("DELETE FROM records WHERE created < ?", (before,)).rowcount
+            db.execute("DELETE FROM acked WHERE acked_at < ?", (before,))
+            return gone
+
+        return self._write(work)
+
+    def drop_client(self, client_id: str) -> int:
+        """Delete every record of ``client_id`` (revoked: it can never collect them)."""
+        return self._write(lambda db: db.execute(
+            "DELETE FROM records WHERE client_id = ?", (client_id,)).rowcount)
+
+    # -- reading ------------------------------------------------------------------------
+
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.Error as error:
+                raise JournalError(f"{self.path}: {error}", code="journal_unavailable") from None
+
+    def records(self, client_id: str, *, after: int = 0, limit: int = 100) -> list[StoredRecord]:
+        """``client_id``'s records with ``seq > after``, oldest first, at most ``limit``."""
+        rows = self._read("SELECT header, envelope FROM records WHERE client_id = ? AND seq > ? "
+                          "ORDER BY seq LIMIT ?", (client_id, after, limit))
+        return [StoredRecord(RecordHeader.from_bytes(bytes(h)), bytes(h), bytes(e)) for h, e in rows]
+
+    def waiting(self, client_id: str | None = None) -> int:
+        """Records waiting for ``client_id``; without it, reads with a record still waiting."""
+        if client_id is None:
+            return self._read("SELECT COUNT(DISTINCT read_id) FROM records")[0][0]
+        return self._read("SELECT COUNT(*) FROM records WHERE client_id = ?", (client_id,))[0][0]
+
+    def oldest_created(self) -> int | None:
+        """``created`` of the oldest waiting record (None: the journal is empty)."""
+        return self._read("SELECT MIN(created) FROM records")[0][0]
+
+    def count_created_before(self, before: int, *, after: int | None = None) -> int:
+        """Records created before ``before`` (and, with ``after``, at or after it)."""
+        if after is None:
+            return self._read("SELECT COUNT(*) FROM records WHERE created < ?", (before,))[0][0]
+        return self._read("SELECT COUNT(*) FROM records WHERE created >= ? AND created < ?",
+                          (after, before))[0][0]
+
+    def last_seq(self) -> int:
+        """The last seq ever given out (0 before the first record)."""
+        rows = self._read("SELECT seq FROM sqlite_sequence WHERE name = 'records'")
+        return rows[0][0] if rows else 0
+
+    def integrity_check(self) -> list[str]:
+        """``PRAGMA integrity_check``'s answer (``["ok"]`` when sound)."""
+        return [row[0] for row in self._read("PRAGMA integrity_check")]
+
+    def close(self) -> None:
+        """Close the file (idempotent)."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None  # type: ignore[assignment]

@@ -1,0 +1,147 @@
+"""POST /v1/clock over real mutual TLS: a paired workstation sets the time of a box without NTP.
+
+The kernel's sync answer is injected (the machine running the tests may or may
+not be synchronised); everything else is real: the daemon, its API, the audit
+journal, the event stream, the screen's state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from borne.client import BoxClient
+from borne.clock import Clock
+from borne.config import parse_config
+from borne.daemon import Daemon
+
+from api_helpers import paired, wait_event
+from test_api_contract import check
+
+pytestmark = pytest.mark.pcscd
+
+SET = "2027-03-01T10:00:00Z"
+
+
+class KernelSync:
+    """The kernel's adjtimex answer, as the test decides it."""
+
+    def __init__(self) -> None:
+        self.synced = False
+
+    def __call__(self) -> bool:
+        return self.synced
+
+
+async def start(tmp_path, kernel: KernelSync) -> Daemon:
+    config = parse_config({
+        "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data")},
+        "readers": {"smartcard": "sim", "pcsc": {"retry_interval_s": 0.2}},
+        "api": {"host": "127.0.0.1", "port": 0, "heartbeat_s": 0.5},
+        "display": {"device": "dummy:128x64"},
+    })
+    # recheck_s=0: every reading asks the (injected) kernel, so a test flips NTP at once.
+    box = Daemon(config, clock=Clock(recheck_s=0.0, kernel_synced=kernel))
+    await box.start()
+    assert box.api is not None and box.display is not None
+    return box
+
+
+def seconds(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+async def test_a_paired_client_sets_the_clock_and_later_records_carry_it(tmp_path, sim_pcscd):
+    kernel = KernelSync()
+    box = await start(tmp_path, kernel)
+    try:
+        await paired(box, tmp_path / "ws", "Tablette IDE")  # an ordinary workstation, not admin
+        async with BoxClient.from_directory(tmp_path / "ws") as client:
+            before = await client.status()
+            assert before["clock"]["synchronised"] is False and before["clock"]["source"] == "none"
+            assert box.display.state.clock_synced is False
+            events = client.events(after=before["last_event_seq"])
+            response = await client._http.post("/v1/clock", json={"utc": SET})
+            check("POST", "/v1/clock", response)
+            body = response.json()
+            assert response.status_code == 200 and body["source"] == "client"
+            assert body["synchronised"] is True
+            assert 0 <= seconds(body["wall"]) - seconds(SET) < 5
+            assert body["offset_s"] == pytest.approx(seconds(SET) - seconds(before["clock"]["wall"]),
+                                                     abs=5)
+            event = await wait_event(events, "clock.set")
+            await events.aclose()
+            assert event.data == {"source": "client", "offset_s": body["offset_s"]}
+            assert box.display.state.clock_synced is True  # the screen's clock mark goes
+
+            status = await client.status()
+            check("GET", "/v1/status", await client._http.get("/v1/status"))
+            assert status["clock"]["source"] == "client" and status["clock"]["synchronised"]
+            assert 0 <= seconds(status["clock"]["wall"]) - seconds(SET) < 5
+
+            entries = await client.audit(limit=1000)
+            set_at = next(e for e in entries if e["action"] == "clock.set")
+            assert set_at["detail"] == {"source": "client", "offset_s": body["offset_s"]}
+            assert set_at["client_id"] == (await client._http.get("/v1/clients/me")).json()["client_id"]
+            earlier = [e for e in entries if e["seq"] < set_at["seq"]]
+            later = [e for e in entries if e["seq"] >= set_at["seq"]]
+            assert earlier and all(e["wall_synced"] is False for e in earlier)
+            assert all(e["wall_synced"] is True for e in later)
+            assert all(0 <= seconds(e["wall"]) - seconds(SET) < 5 for e in later)
+            assert [e["action"] for e in later[:2]] == ["clock.set", "POST /v1/clock"]
+    finally:
+        await box.stop()
+
+
+async def test_absurd_or_malformed_times_are_refused(tmp_path, sim_pcscd):
+    box = await start(tmp_path, KernelSync())
+    try:
+        await paired(box, tmp_path / "ws")
+        async with BoxClient.from_directory(tmp_path / "ws", language="en") as client:
+            http = client._http
+            for body, code in (({"utc": "2001-09-09T01:46:40Z"}, "clock_implausible"),
+                               ({"utc": "2099-01-01T00:00:00Z"}, "clock_implausible"),
+                               ({"utc": "2027-03-01T10:00:00"}, "bad_request"),
+                               ({"utc": "tomorrow"}, "bad_request"),
+                               ({"utc": 1795000000}, "bad_request"),
+                               ({}, "bad_request")):
+                response = await http.post("/v1/clock", json=body)
+                check("POST", "/v1/clock", response)
+                assert (response.status_code, response.json()["error"]) == (400, code), body
+            refused = await http.post("/v1/clock", json={"utc": "2001-09-09T01:46:40Z"})
+            assert "before the box was built" in refused.json()["message"]
+            assert refused.json()["details"]["earliest"] <= "2027"
+            not_json = await http.post("/v1/clock", content=b"{",
+                                       headers={"content-type": "application/json"})
+            assert not_json.status_code == 400
+            assert (await client.status())["clock"]["source"] == "none"
+    finally:
+        await box.stop()
+
+
+async def test_ntp_wins_over_a_client_and_refuses_further_settings(tmp_path, sim_pcscd):
+    kernel = KernelSync()
+    box = await start(tmp_path, kernel)
+    try:
+        await paired(box, tmp_path / "ws")
+        async with BoxClient.from_directory(tmp_path / "ws", language="en") as client:
+            assert (await client._http.post("/v1/clock", json={"utc": SET})).status_code == 200
+            events = client.events(after=(await client.status())["last_event_seq"])
+            kernel.synced = True
+            assert box.clock_watch.check() == 1  # what its task does every few seconds
+            event = await wait_event(events, "clock.set")
+            await events.aclose()
+            # The kernel's (here: the test machine's) time replaces the client's 2027.
+            assert event.data["source"] == "ntp"
+            assert event.data["offset_s"] == pytest.approx(
+                datetime.now(timezone.utc).timestamp() - seconds(SET), abs=10)
+            status = await client.status()
+            assert status["clock"]["source"] == "ntp"
+            assert abs(seconds(status["clock"]["wall"]) - datetime.now(timezone.utc).timestamp()) < 5
+            refused = await client._http.post("/v1/clock", json={"utc": SET})
+            check("POST", "/v1/clock", refused)
+            assert (refused.status_code, refused.json()["error"]) == (409, "clock_synchronised")
+            assert "already synchronised" in refused.json()["message"]
+    finally:
+        await box.stop()

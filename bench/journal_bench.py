@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import percentile, private_pcscd, summary
+from _common import private_pcscd, summary
 
 STAMP_ARGS = dict(mono_ns=1, wall="2026-01-01T00:00:00.000+00:00", wall_synced=False,
                   wall_source="none", created=1_767_225_600)

@@ -320,16 +320,16 @@ class Daemon:
     async def stop(self) -> None:
         """Stop every service (idempotent)."""
         self.bus.publish("daemon.stopping")
-        await self.clock_watch.stop()
-        if self.mdns is not None:
-            await self.mdns.stop()  # the goodbyes go out while the API still answers
-            self.mdns = None
         if self.battery is not None:
             await self.battery.stop()
             self.battery = None
         if self.display is not None:
             await self.display.stop()
             self.display = None
+        await self.clock_watch.stop()
+        if self.mdns is not None:
+            await self.mdns.stop()  # the goodbyes go out while the API still answers
+            self.mdns = None
         if self.api_context is not None and self.api_context.apdu is not None:
             await self.api_context.apdu.stop()  # leases end, channels close, cards unpowered
         if self.api is not None:

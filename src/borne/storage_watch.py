@@ -11,6 +11,14 @@ half-write it.
 The measure is :func:`borne.health.check_disk` (statvfs, thresholds of the
 ``[health]`` section), made every ``interval_s`` and at once when a write has
 just failed (:meth:`StorageWatch.write_failed`).
+
+A full partition must still let the billing software collect and acknowledge the
+offline journal: that is how space comes back. But deleting rows is a write too
+(SQLite appends the change to its WAL first), so on a partition filled to the
+last byte it fails. Hence a reserve: ``.reserve``, a few MB allocated on the data
+partition while there is room, released when it fills. Until the reserve can be
+made again the box stays "full" (reads refused), so what it freed is left to the
+acknowledgements and the audit entries of the collection.
 """
 
 from __future__ import annotations
@@ -27,6 +35,10 @@ from .health import check_disk
 __all__ = ["StorageWatch"]
 
 log = logging.getLogger("borne.storage")
+
+#: Space kept aside for the acknowledgements of a full box (see the module docstring).
+RESERVE_BYTES = 2 * 1024 * 1024
+_MB = 1024 * 1024
 
 
 class StorageWatch:
@@ -71,13 +83,41 @@ class StorageWatch:
             self._handle = loop.call_later(self._interval_s, self.check)
         return state
 
+    @property
+    def reserve(self) -> Path:
+        """The file holding the space kept for acknowledgements."""
+        return self._path / ".reserve"
+
     def _measure(self) -> tuple[str, str | None]:
         if not self._writable():
             return "error", f"{self._path} is not writable"
         disk = check_disk(self._path, self._settings)
         if disk.status == "fail":
+            if self.reserve.exists():
+                self.reserve.unlink()
+                log.warning("data partition full: reserve released for the journal's collection")
             return "full", disk.detail_en
+        if not self.reserve.exists() and not self._make_reserve():
+            return "full", "the data partition has no room for its reserve"
         return "available", None
+
+    def _make_reserve(self) -> bool:
+        """Allocate the reserve if it leaves the partition above its fail threshold."""
+        stats = os.statvfs(self._path)
+        free = stats.f_bavail * stats.f_frsize
+        if free < RESERVE_BYTES + (self._settings.disk_fail_free_mb + 1) * _MB:
+            return False
+        try:
+            descriptor = os.open(self.reserve, os.O_CREAT | os.O_WRONLY, 0o600)
+            try:
+                os.posix_fallocate(descriptor, 0, RESERVE_BYTES)
+            finally:
+                os.close(descriptor)
+        except OSError as error:
+            log.warning("cannot allocate %s: %s", self.reserve, error.strerror)
+            self.reserve.unlink(missing_ok=True)
+            return False
+        return True
 
     def _writable(self) -> bool:
         """Can this process create a file there? (os.access ignores a read-only mount's ``ro``

@@ -18,7 +18,9 @@ from test_api_contract import check
 pytestmark = pytest.mark.pcscd
 
 CARDS = ("vitale-family", "vitale-single", "vitale-family")
-CLEAR = (b"LECLERC", b"NGUYEN", b"178112B00401746", b"115061305532193", b"785109912604214")
+#: Names and NIRs of the simulator's cartes Vitale, which must not be in the file in clear.
+CLEAR = (b"LECLERC", b"NGUYEN", b"MARTIN", b"ALICE", b"BERNARD", b"CAMILLE", b"178112B00401746",
+         b"115061305532193", b"785109912604214", b"285047505612322", b"295109912611199")
 
 
 @pytest.fixture

@@ -81,6 +81,10 @@ def test_a_full_partition_refuses_new_records_and_harms_none(tmp_path, mount_tmp
 class _Storage:
     """Stands in for the StorageWatch: counts how often a failed write was reported."""
 
+    #: The real one would now refuse reads (and the service skip them): this test is about
+    #: the write failing under the service, so it keeps accepting.
+    refusing = False
+
     def __init__(self) -> None:
         self.told = 0
 
@@ -184,3 +188,33 @@ def test_sigkill_mid_write_loses_no_announced_record_and_corrupts_nothing(tmp_pa
         open_record(KEY, record.header_bytes, record.envelope, client_id="ws-a")
     store.close()
     assert not list(tmp_path.glob("*.corrupt-*"))
+
+
+async def test_no_read_is_journaled_while_the_storage_refuses(tmp_path):
+    """The partition's last space (the released reserve) is for acknowledgements, not new reads."""
+    from borne.clock import Clock
+    from borne.config import JournalConfig
+    from borne.core import Core
+    from borne.events import EventBus
+    from borne.journal.service import JournalService
+    from borne.readers.base import SlotInfo
+    from borne.readers.cards.model import CpsCard
+    from borne.secure_channel.clients import ClientRegistry
+
+    class Refusing(_Storage):
+        refusing = True
+
+    clock = Clock()
+    bus = EventBus(clock)
+    core = Core(bus, clock)
+    core.reader_attached(SlotInfo("s0", "R", "contact", "sim"))
+    service = JournalService(JournalConfig(), data_dir=tmp_path, bus=bus, clock=clock, core=core,
+                             clients=ClientRegistry(tmp_path / "clients.db"), storage=Refusing())
+    await service.start()
+    try:
+        core.card_decoded("s0", CpsCard(atr=b"\x3b", generation="CPS4", serial="1", holder=None,
+                                        profession="nurse"), 0)
+        assert not service._pending
+        assert [e for e in bus.history() if e.type == "journal.stored"] == []
+    finally:
+        await service.stop()

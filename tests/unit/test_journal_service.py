@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 

@@ -28,8 +28,11 @@ log = logging.getLogger("borne.api")
 #: Reachable without a client certificate: the pairing exchange only.
 PUBLIC_PATHS = frozenset({"/v1/pairing/start", "/v1/pairing/complete"})
 
-#: What a client may still ask while the data partition refuses writes: why, and who it is.
-_SERVED_WHEN_STORAGE_REFUSES = frozenset({"/v1/status", "/v1/clients/me", "/openapi.json"})
+#: What a client may still ask while the data partition refuses writes: why, and who it is;
+#: and the offline journal's collection, which is how the space is given back (collected
+#: records are deleted). Their audit entries may then fail to be written: logged.
+_SERVED_WHEN_STORAGE_REFUSES = frozenset({"/v1/status", "/v1/clients/me", "/openapi.json",
+                                          "/v1/journal", "/v1/journal/ack"})
 
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
                413: "payload_too_large"}

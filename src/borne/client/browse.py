@@ -121,8 +121,9 @@ async def discover(timeout: float = 3.0, *, ca_sha256: str | None = None,
 
     browser = AsyncServiceBrowser(aiozc.zeroconf, SERVICE_TYPE, handlers=[on_change])
     try:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(wanted_found.wait(), timeout)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await wanted_found.wait()
         if pending and not wanted_found.is_set():  # a box seen at the very end: a moment more
             await asyncio.wait(set(pending), timeout=0.5)
     finally:

@@ -230,9 +230,12 @@ class DisplayService:
             self.shown_seq = max(self.shown_seq, seq)
             if self.on_shown is not None:
                 self.on_shown(seq, time.monotonic_ns())
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+            # that lands just after an event set _wake (CPython gh-86296): stop() then hung.
             try:
-                await asyncio.wait_for(self._wake.wait(), self._next_wake(now))
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(self._next_wake(now)):
+                    await self._wake.wait()
+            except TimeoutError:
                 pass
             self._wake.clear()
 

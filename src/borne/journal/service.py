@@ -110,9 +110,7 @@ class JournalService:
             self._core.device_state("journal", "error", error.message("en"))
             return
         if self._store.set_aside is not None:
-            self.set_aside = self._store.set_aside.name
-            log.warning("journal: corrupted file set aside as %s; a fresh journal started",
-                        self.set_aside)
+            self.set_aside = self._store.set_aside.name  # the store logged why
             self._bus.publish("journal.recovered", {"set_aside": self.set_aside})
         self._core.device_state("journal", "available", None)
         self._bus.add_listener(self._on_event)
@@ -180,6 +178,11 @@ class JournalService:
             return
         kind, body = record
         if kind not in self._settings.kinds:
+            return
+        if self._storage is not None and self._storage.refusing:
+            # Reads are refused while the partition is full (screen and API say so): its last
+            # space is kept for the acknowledgements that give space back.
+            log.warning("%s read not journaled: the data partition is full", kind)
             return
         self._spawn(self._append(kind, padded(body), self._stamp(event)))
 

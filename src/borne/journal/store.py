@@ -152,6 +152,8 @@ class JournalStore:
         if not self.path.exists() and any(Path(f"{self.path}{x}").exists() for x in ("-wal", "-shm")):
             # A WAL without its database would be replayed into the fresh one: move it.
             self.set_aside = set_aside(self.path)
+            log.warning("journal %s is missing but its WAL is there: set aside as %s",
+                        self.path, self.set_aside.name)
         try:
             return self._connect_checked()
         except _Corrupt as why:

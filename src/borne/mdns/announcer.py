@@ -122,8 +122,11 @@ class MdnsAnnouncer:
                 with contextlib.suppress(Exception):
                     await self._withdraw()
             self._wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._config.recheck_s)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+            # that lands just as the event is set (CPython gh-86296), and stop() would hang.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._config.recheck_s):
+                    await self._wake.wait()
 
     async def _apply(self, addresses: list[str], reason: str | None) -> None:
         from zeroconf import IPVersion

@@ -80,15 +80,15 @@ def _fresh_namespace_env() -> dict[str, str]:
             if k not in ("BORNE_PRIVATE_PCSCD_SOCKET", "BORNE_PRIVATE_NETWORK")}
 
 
-def start_sim(tmp_path, readers: str = "", extra: str = ""):
+def start_sim(tmp_path, readers: str = "", extra: str = "", daemon: str = ""):
     """`borne sim run` in a child with its own namespaces, once it says it is ready.
 
-    Returns (process, cli prefix). ``readers`` adds lines to the ``[readers]``
-    section, ``extra`` whole sections.
+    Returns (process, cli prefix). ``readers`` and ``daemon`` add lines to the
+    ``[readers]`` and ``[daemon]`` sections, ``extra`` whole sections.
     """
     config = tmp_path / "borne.toml"
     config.write_text(f'[daemon]\nruntime_dir = "{tmp_path}/run"\ndata_dir = "{tmp_path}/data"\n'
-                      '[readers]\nsmartcard = "sim"\n' + readers + extra)
+                      + daemon + '[readers]\nsmartcard = "sim"\n' + readers + extra)
     # Its own network namespace too, so its vpcd ports do not clash with the tests' pcscd.
     launcher = ("from borne.sim.namespace import isolate_network; isolate_network(); "
                 "from borne.cli.main import main; raise SystemExit(main())")

@@ -37,15 +37,47 @@ def _read(cli, card: str) -> None:
             subprocess.run(cli + ["sim", "remove", "0"], check=True, capture_output=True)
 
 
+def _screen_shows(cli, tmp_path, view, status, timeout: float = 10.0) -> None:
+    """`borne sim screen --png` shows exactly ``view`` with ``status`` (within ``timeout``)."""
+    from PIL import Image
+
+    from borne.display.render import render
+
+    expected = render(view, status=status).tobytes()
+    deadline = time.monotonic() + timeout
+    while True:
+        subprocess.run(cli + ["sim", "screen", "--png", str(tmp_path / "screen.png")], check=True,
+                       capture_output=True, timeout=30)
+        if Image.open(tmp_path / "screen.png").convert("1").tobytes() == expected:
+            return
+        assert time.monotonic() < deadline, f"the screen never showed {view}"
+        time.sleep(0.2)
+
+
 def test_three_offline_reads_collected_later_in_order_then_gone(tmp_path):
-    sim, cli = start_sim(tmp_path)
+    from borne.display import views as v
+
+    # `borne sim run --config F` with mode = "mobile", as the issue says (the screen never
+    # dims during the test, so its frames can be compared).
+    sim, cli = start_sim(tmp_path, daemon='mode = "mobile"\n',
+                         extra='[display]\ndevice = "dummy:128x64"\nmobile_dim_after_s = 600\n')
     ws = tmp_path / "tablet"
     try:
         workstation = pair_workstation(sim, cli, ws, "Tablette infirmière")
-        mode = subprocess.run(cli + ["mode", "mobile"], capture_output=True, text=True, timeout=30)
-        assert mode.returncode == 0, mode.stderr
+        status = json.loads(subprocess.run(cli + ["status", "--json"], capture_output=True,
+                                           text=True, timeout=30).stdout)
+        assert status["mode"] == "mobile"
+        battery = subprocess.run(cli + ["sim", "battery", "64", "--charging"], capture_output=True,
+                                 text=True, timeout=30)
+        assert battery.returncode == 0, battery.stderr
         for card in CARDS:   # the tablet is not connected meanwhile
             _read(cli, card)
+        # The nurse sees it on the box: mobile screen, battery, three reads waiting.
+        synced = json.loads(subprocess.run(cli + ["status", "--json"], capture_output=True,
+                                           text=True, timeout=30).stdout)["clock"]["synchronised"]
+        _screen_shows(cli, tmp_path, v.MobileView(64, True, 3),
+                      v.StatusStrip(clock_synced=synced, battery_percent=64, charging=True),
+                      timeout=20)
         journal = workstation + BORNE + ["client", "journal", "--dir", str(ws)]
         deadline = time.monotonic() + 10
         while True:          # the last append may still be on its way to the disk
@@ -69,6 +101,8 @@ def test_three_offline_reads_collected_later_in_order_then_gone(tmp_path):
         assert "3 acquitté(s)" in collected.stderr
         again = subprocess.run(journal, capture_output=True, text=True, timeout=60)
         assert again.returncode == 0 and again.stdout == ""
+        _screen_shows(cli, tmp_path, v.MobileView(64, True, 0),
+                      v.StatusStrip(clock_synced=synced, battery_percent=64, charging=True))
     finally:
         sim.send_signal(signal.SIGINT)
         assert sim.wait(20) == 0

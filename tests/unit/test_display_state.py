@@ -95,6 +95,21 @@ def test_config_fallback_and_full_storage_are_on_screen_with_their_own_words():
     assert state.view(7.0) == v.ErrorView("config_invalid")
 
 
+def test_mobile_screen_follows_mode_journal_and_its_warnings():
+    state = state_with_reader()
+    state.apply("mode.changed", {"mode": "mobile"}, 0.0)
+    state.apply("journal.stored", {"seq": 4, "kind": "vitale", "waiting": 2}, 1.0)
+    assert state.view(2.0) == v.MobileView(None, False, 2)
+    state.apply("journal.retention_warning", {"records": 2, "purge_in_s": 3600}, 3.0)
+    assert state.view(4.0) == v.ErrorView("journal_retention")
+    state.apply("journal.collected", {"client_id": "ws", "acked": 2, "waiting": 0}, 20.0)
+    assert state.view(21.0) == v.MobileView(None, False, 0)
+    state.apply("journal.recovered", {"set_aside": "journal.db.corrupt-1"}, 30.0)
+    assert state.view(31.0) == v.ErrorView("journal_recovered")
+    state.apply("mode.changed", {"mode": "counter"}, 40.0)
+    assert isinstance(state.view(50.0), v.IdleView)
+
+
 def test_next_change_drives_the_countdown_ticks():
     state = state_with_reader()
     assert state.next_change(0.0) is None

@@ -124,6 +124,8 @@ EXAMPLES: dict[str, Example] = {
     "error_pcsc_unavailable": Example(ErrorView("pcsc_unavailable")),
     "error_reader_unavailable": Example(ErrorView("reader_unavailable")),
     "error_config_invalid": Example(ErrorView("config_invalid")),
+    "error_journal_recovered": Example(ErrorView("journal_recovered")),
+    "error_journal_retention": Example(ErrorView("journal_retention")),
     "error_storage_full": Example(ErrorView("storage_full")),
     "error_camera_unavailable": Example(ErrorView("camera_unavailable")),
     "error_nfc_unavailable": Example(ErrorView("nfc_unavailable")),

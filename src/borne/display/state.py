@@ -149,6 +149,14 @@ class ScreenState:
     _on_journal_collected = _on_journal_stored
     _on_journal_purged = _on_journal_stored
 
+    def _on_journal_recovered(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
+        # A corrupted journal was set aside intact (for recovery) and a fresh one started.
+        self._flash(v.ErrorView("journal_recovered"), now, "error")
+
+    def _on_journal_retention_warning(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
+        # Reads nobody collected will soon be purged (data minimisation): say it while it helps.
+        self._flash(v.ErrorView("journal_retention"), now, "error")
+
     def _on_clock_set(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
         # A paired client's time counts as synchronised, like NTP's (borne.clock).
         self.clock_synced = True

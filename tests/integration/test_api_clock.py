@@ -7,6 +7,7 @@ journal, the event stream, the screen's state.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -90,6 +91,9 @@ async def test_a_paired_client_sets_the_clock_and_later_records_carry_it(tmp_pat
             assert all(e["wall_synced"] is True for e in later)
             assert all(0 <= seconds(e["wall"]) - seconds(SET) < 5 for e in later)
             assert [e["action"] for e in later[:2]] == ["clock.set", "POST /v1/clock"]
+            # The SDK's call: this workstation's own time, now.
+            again = await client.set_clock()
+            assert again["source"] == "client" and abs(seconds(again["wall"]) - time.time()) < 5
     finally:
         await box.stop()
 

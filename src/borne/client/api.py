@@ -8,6 +8,7 @@ import json
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,16 @@ class BoxClient:
     async def status(self) -> dict[str, Any]:
         """``GET /v1/status``."""
         return await self._get("/v1/status")
+
+    async def set_clock(self, utc: datetime | None = None) -> dict[str, Any]:
+        """``POST /v1/clock``: give the box this workstation's time (default: now, UTC).
+
+        For a box that has no NTP (a nurse's hotspot): its records are then stamped
+        with a wall clock marked synchronised by ``source = "client"``. A box that NTP
+        already set answers :class:`BoxError` ``clock_synchronised`` (409).
+        """
+        moment = (utc or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        return await self._post("/v1/clock", {"utc": moment.isoformat().replace("+00:00", "Z")})
 
     async def set_mode(self, mode: str) -> str:
         """``PUT /v1/mode``: switch the box to ``counter`` or ``mobile``; the mode now."""

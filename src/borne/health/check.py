@@ -25,7 +25,7 @@ CODES = (
     "nfc_unavailable", "nfc_error", "nfc_starting",
     "display_unavailable", "display_error", "display_starting",
     "panel_unavailable", "panel_error",
-    "api_error", "storage_error", "storage_full", "device_unavailable", "device_error",
+    "api_error", "storage_error", "storage_full", "journal_unavailable", "journal_error", "journal_starting", "device_unavailable", "device_error",
     "mdns_unavailable", "mdns_error",
     # the battery (mobile box)
     "battery_low", "battery_critical", "battery_error",

@@ -80,6 +80,16 @@ _DEVICES: dict[str, _Words] = {
                   _WHY_FR, _WHY_EN),
     "storage": _Words("dossier de données", "data directory", "prêt", "[daemon] data_dir",
                       _MOUNTED_FR, _MOUNTED_EN, _MOUNTED_FR, _MOUNTED_EN),
+    "journal": _Words(
+        "journal hors ligne", "offline journal", "prêt", "[journal] enabled",
+        "vérifiez la partition de données (borne doctor : disk) ; un journal abîmé est mis de "
+        "côté intact (journal.db.corrupt-*) et un neuf commencé",
+        "check the data partition (borne doctor: disk); a damaged journal is set aside intact "
+        "(journal.db.corrupt-*) and a fresh one started",
+        "la partition de données est pleine ou illisible : faites collecter les lectures par le "
+        "logiciel de facturation (borne client journal), puis libérez de la place",
+        "the data partition is full or unreadable: have the billing software collect the reads "
+        "(borne client journal), then free some space"),
     "mdns": _Words("annonce sur le réseau (mDNS)", "network announcement (mDNS)", "prête",
                    "[mdns] enabled",
                    "reliez la borne au réseau (Wi-Fi, partage de connexion) et vérifiez le réglage "
@@ -89,7 +99,7 @@ _DEVICES: dict[str, _Words] = {
 }
 #: Devices that report a state only when something is wrong (the GPIO panel), or
 #: always before the daemon is ready (pcsc, api, storage): no state is no news.
-_SILENT_WHEN_WELL = {"pcsc", "panel", "api", "storage", "mdns"}
+_SILENT_WHEN_WELL = {"pcsc", "panel", "api", "storage", "mdns", "journal"}
 #: Reported by their own checks: ``config`` (the daemon fell back to its defaults) and
 #: ``battery`` (borne.health.battery, which also judges the level).
 _NOT_A_DEVICE = {"config", "battery"}
@@ -100,7 +110,8 @@ def configured_devices(config: Any) -> dict[str, bool]:
     readers = config.readers
     return {"pcsc": True, "camera": readers.camera != "none", "scanner": readers.scanner != "none",
             "nfc": readers.nfc != "none", "display": config.display.device != "none",
-            "panel": config.panel.pins != "none", "api": bool(config.api.enabled), "storage": True}
+            "panel": config.panel.pins != "none", "api": bool(config.api.enabled), "storage": True,
+            "journal": bool(config.journal.enabled)}
 
 
 def _with(detail: str | None) -> str:

@@ -275,3 +275,14 @@ def test_sim_card_reads_the_same_through_pcscd_as_in_memory(card_slots: Any, con
         assert _outcome(lambda: drive(read_card(atr), through_pcscd)) == in_memory
     finally:
         scard.SCardDisconnect(card, scard.SCARD_LEAVE_CARD)
+
+
+def test_the_vpcd_ports_are_kept_out_of_the_ephemeral_range() -> None:
+    """A client socket given a vpcd port as its local port made pcscd's vpcd fail to bind."""
+    from borne.sim.namespace import VPCD_PORT_RANGES
+
+    reserved = open("/proc/sys/net/ipv4/ip_local_reserved_ports").read().strip()
+    assert reserved == VPCD_PORT_RANGES
+    for port in (0x9C7B, 0x9C7D, 0x9C81, 0xA17B, 0xA17C, 0x8C7B):
+        assert any(int(low) <= port <= int(high) for low, high in
+                   (part.split("-") for part in reserved.split(",")))

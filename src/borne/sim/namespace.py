@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import logging
 import os
 import socket
 import struct
@@ -29,6 +30,8 @@ from collections.abc import Callable
 from borne.errors import BorneError
 
 __all__ = ["PCSCD_RUN_DIR", "isolate_network", "isolate_pcscd_socket"]
+
+log = logging.getLogger("borne.sim.namespace")
 
 #: Where pcsc-lite 1.9 keeps its socket (compiled in, not configurable).
 PCSCD_RUN_DIR = "/run/pcscd"
@@ -83,7 +86,24 @@ def isolate_network() -> None:
         request = _IFREQ.pack(b"lo", 0, b"")
         _, flags, _ = _IFREQ.unpack(fcntl.ioctl(sock, _SIOCGIFFLAGS, request))
         fcntl.ioctl(sock, _SIOCSIFFLAGS, _IFREQ.pack(b"lo", flags | _IFF_UP, b""))
+    _reserve_vpcd_ports()
     os.environ[_NET_MARK] = "1"
+
+
+#: The fixed TCP ports vpcd listens on here: the simulator's slots (0x9C7B...), the test
+#: workstation's (0xA17B...) and vpcd's own default (0x8C7B...). All sit inside Linux's
+#: ephemeral range (32768-60999): a client socket that happened to get one of them as its
+#: local port (thousands do, in TIME_WAIT, after the API tests) made pcscd's vpcd fail to bind.
+VPCD_PORT_RANGES = "35963-35970,40059-40070,41339-41346"
+
+
+def _reserve_vpcd_ports() -> None:
+    # ip_local_reserved_ports is per network namespace (ip-sysctl.rst): this one only.
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_reserved_ports", "w") as file:
+            file.write(VPCD_PORT_RANGES)
+    except OSError as error:  # a kernel without it: the collision stays merely unlikely
+        log.warning("cannot reserve the vpcd ports: %s", error.strerror)
 
 
 def _check_can_unshare(purpose: str) -> None:

@@ -7,6 +7,7 @@ journal, the event stream, the screen's state.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime, timezone
 
@@ -147,5 +148,27 @@ async def test_ntp_wins_over_a_client_and_refuses_further_settings(tmp_path, sim
             check("POST", "/v1/clock", refused)
             assert (refused.status_code, refused.json()["error"]) == (409, "clock_synchronised")
             assert "already synchronised" in refused.json()["message"]
+    finally:
+        await box.stop()
+
+
+async def test_borne_doctor_reports_the_clock_the_workstation_set(tmp_path, sim_pcscd):
+    """Only the daemon knows its clock was set by a workstation: the doctor asks it."""
+    import subprocess
+    import sys
+
+    box = await start(tmp_path, KernelSync())
+    try:
+        box.clock.set_client_time(datetime.fromisoformat(SET.replace("Z", "+00:00")))
+        (tmp_path / "borne.toml").write_text(
+            f'[daemon]\nruntime_dir = "{tmp_path / "run"}"\ndata_dir = "{tmp_path / "data"}"\n')
+        run = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "borne.cli.main", "--lang", "en", "--config",
+                             str(tmp_path / "borne.toml"), "doctor"],
+            capture_output=True, text=True, timeout=60)
+        clock_lines = [line for line in run.stdout.splitlines() if "] clock" in line]
+        assert len(clock_lines) == 1, run.stdout
+        assert clock_lines[0].startswith("[OK") and "set by the paired workstation" in clock_lines[0]
+        assert "2027-03-01T10:00" in clock_lines[0]
     finally:
         await box.stop()

@@ -228,3 +228,9 @@ def test_box_health_reports_the_config_fallback_the_lead_sets(tmp_path):
     check = by_name(health.checks())["config"]
     assert (check.status, check.code) == ("fail", "config_fallback")
     assert "not valid TOML" in check.detail_en
+
+
+def test_a_clock_set_by_the_paired_workstation_is_ok_and_says_so():
+    check = check_clock(True, "2026-11-22T10:00:00.000+00:00", "client")
+    assert (check.status, check.code) == ("ok", "ok")
+    assert "paired workstation" in check.detail_en and "poste appairé" in check.detail_fr

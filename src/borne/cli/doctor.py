@@ -73,6 +73,10 @@ def _ask_daemon(config: Config) -> list[Check]:
             code="daemon_down")]
     checks = [Check("daemon", "ok", f"le service répond sur {config.control_socket}",
                     f"the daemon answers on {config.control_socket}")]
+    clock = status.get("clock") or {}
+    if clock.get("source") == "client" and clock.get("synchronised"):
+        # Only the daemon knows a workstation set its clock (an offset, not the kernel's).
+        checks.append(check_clock(True, str(clock.get("wall")), "client"))
     devices: dict[str, Any] = status.get("devices", {})
     fallback = devices.get("config")
     if fallback is not None and fallback.get("state") == "error":
@@ -112,7 +116,10 @@ def run_checks(config_path: str | None) -> list[Check]:
     checks.append(check_certificate(data / "server.crt", "server", now=now,
                                     warn_days=config.health.cert_warn_days))
     checks.append(_check_group(config))
-    return checks + _ask_daemon(config)
+    from_daemon = _ask_daemon(config)
+    if any(check.name == "clock" for check in from_daemon):
+        checks = [check for check in checks if check.name != "clock"]
+    return checks + from_daemon
 
 
 def doctor(config_path: str | None, *, language: str) -> int:

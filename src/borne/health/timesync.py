@@ -13,8 +13,14 @@ from .check import Check
 __all__ = ["check_clock"]
 
 
-def check_clock(synchronised: bool, wall_iso: str) -> Check:
-    """Warn while the wall clock is not synchronised (a Raspberry Pi has no battery-backed clock)."""
+def check_clock(synchronised: bool, wall_iso: str, source: str | None = None) -> Check:
+    """Warn while the wall clock is not synchronised (a Raspberry Pi has no battery-backed clock).
+
+    ``source`` ``"client"``: the daemon's clock was set by a paired workstation (no NTP).
+    """
+    if synchronised and source == "client":
+        return Check("clock", "ok", f"horloge réglée par le poste appairé, sans NTP ({wall_iso})",
+                     f"clock set by the paired workstation, no NTP ({wall_iso})")
     if synchronised:
         return Check("clock", "ok", f"horloge synchronisée ({wall_iso})",
                      f"clock synchronised ({wall_iso})")

@@ -19,6 +19,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+from ..durable import fsync_dir
+
 __all__ = ["CORRUPTION_CODES", "is_corruption", "set_aside"]
 
 #: SQLite primary result codes that mean "this file is damaged".
@@ -29,14 +31,6 @@ def is_corruption(error: sqlite3.Error) -> bool:
     """Whether SQLite says the file itself is damaged (extended codes included)."""
     code = getattr(error, "sqlite_errorcode", None)
     return code is not None and (code & 0xFF) in CORRUPTION_CODES
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def set_aside(path: Path, *, now: float | None = None) -> Path:
@@ -57,5 +51,5 @@ def set_aside(path: Path, *, now: float | None = None) -> Path:
         source = Path(f"{path}{extra}")
         if source.exists():
             os.rename(source, f"{target}{extra}")
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return target

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..durable import fsync_dir
 from . import crypto
 from .errors import JournalError
 from .header import RecordHeader
@@ -176,11 +177,7 @@ class JournalStore:
         if not self.path.exists():
             fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o600)
             os.close(fd)
-            dir_fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(dir_fd)  # the new file's name survives a power cut too
-            finally:
-                os.close(dir_fd)
+            fsync_dir(self.path.parent)  # the new file's name survives a power cut too
         self._check()
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:

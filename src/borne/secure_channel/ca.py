@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ..durable import fsync_dir
 from ..errors import BorneError
 
 __all__ = ["BoxCA"]
@@ -70,14 +71,6 @@ def _write_private(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
 
 def _write_public(path: Path, data: bytes) -> None:
     _write_new(path, data, 0o644)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _same_key(a: object, b: object) -> bool:
@@ -172,7 +165,7 @@ class BoxCA:
         # start refuses loudly rather than replacing a CA someone may already trust.
         _write_private(data_dir / "ca.key", key)
         _write_public(data_dir / "ca.crt", cert.public_bytes(serialization.Encoding.PEM))
-        _fsync_dir(data_dir)
+        fsync_dir(data_dir)
         return cls(data_dir, key, cert, now=now)
 
     @property
@@ -239,7 +232,7 @@ class BoxCA:
             tmp.unlink(missing_ok=True)
             write(tmp)
             os.replace(tmp, path)
-        _fsync_dir(self._dir)
+        fsync_dir(self._dir)
 
     def _builder(self, subject: x509.Name, public_key: object, days: int,
                  usage: x509.ObjectIdentifier) -> x509.CertificateBuilder:

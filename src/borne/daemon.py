@@ -223,7 +223,8 @@ class Daemon:
                                       panel=panel, language=self.config.daemon.language,
                                       on_long_press=self._long_press,
                                       device_state=self.core.device_state,
-                                      pairing_current=pairing)
+                                      pairing_current=pairing,
+                                      reads_waiting=getattr(self.journal, "waiting", 0))
         await self.display.start()
 
     def set_mode(self, mode: str) -> None:

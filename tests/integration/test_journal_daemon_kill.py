@@ -92,3 +92,45 @@ def test_repeated_sigkill_of_the_daemon_loses_no_announced_record(tmp_path, card
     finally:
         store.close()
     assert announced <= kept, sorted(announced - kept)
+
+
+async def test_a_restarted_mobile_box_shows_the_reads_still_waiting(tmp_path, card_slots):
+    """After a reboot on the road the screen must not say 0 while reads wait in the journal."""
+    import asyncio
+
+    from borne.client.pairing import make_key_and_csr
+    from borne.config import parse_config
+    from borne.daemon import Daemon
+    from borne.display import views as v
+    from borne.secure_channel.ca import BoxCA
+    from borne.secure_channel.clients import ClientRegistry
+
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    _, csr = make_key_and_csr("Tablette")
+    ClientRegistry(data / "clients.db").add_certificate(
+        BoxCA.load_or_create(data).issue_client_cert(csr, client_id="ws-a", name="Tablette"),
+        client_id="ws-a", name="Tablette")
+    config = parse_config({
+        "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(data), "mode": "mobile"},
+        "readers": {"smartcard": "sim"}, "api": {"host": "127.0.0.1", "port": 0},
+        "display": {"device": "dummy:128x64"}, "mdns": {"enabled": False}})
+    box = Daemon(config)
+    await box.start()
+    try:
+        card_slots.insert(0, "vitale-family")
+        for _ in range(200):
+            if box.journal.waiting == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert box.display.state.reads_waiting == 1
+    finally:
+        card_slots.remove_all(wait=True)
+        await box.stop()
+    again = Daemon(config)
+    await again.start()
+    try:
+        assert again.journal.waiting == 1
+        assert again.display.state.view(again.clock.monotonic()) == v.MobileView(None, False, 1)
+    finally:
+        await again.stop()

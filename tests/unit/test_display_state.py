@@ -104,6 +104,9 @@ def test_mobile_screen_follows_mode_journal_and_its_warnings():
     assert state.view(4.0) == v.ErrorView("journal_retention")
     state.apply("journal.collected", {"client_id": "ws", "acked": 2, "waiting": 0}, 20.0)
     assert state.view(21.0) == v.MobileView(None, False, 0)
+    state.apply("journal.stored", {"seq": 9, "kind": "vitale", "waiting": 1}, 22.0)
+    state.apply("journal.purged", {"records": 1, "waiting": 0}, 23.0)  # a revoked tablet's
+    assert state.view(24.0) == v.MobileView(None, False, 0)
     state.apply("journal.recovered", {"set_aside": "journal.db.corrupt-1"}, 30.0)
     assert state.view(31.0) == v.ErrorView("journal_recovered")
     state.apply("mode.changed", {"mode": "counter"}, 40.0)

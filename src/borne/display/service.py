@@ -57,7 +57,8 @@ class DisplayService:
                  panel: Any = None, language: str = "fr",
                  on_long_press: Callable[[], None] | None = None,
                  device_state: Callable[[str, str, str | None], None] | None = None,
-                 pairing_current: Callable[[], Any] | None = None) -> None:
+                 pairing_current: Callable[[], Any] | None = None,
+                 reads_waiting: int = 0) -> None:
         self._config = config.display
         self._bus = bus
         self._clock = clock
@@ -70,7 +71,8 @@ class DisplayService:
         # Whether the pairing window is still open (it closes early on success or
         # after too many wrong codes): the code leaves the screen at once.
         self._pairing_current = pairing_current
-        self.state = ScreenState(mode=getattr(core, "mode", "counter"))
+        # Reads already waiting in the journal (a box restarted on the road): shown at once.
+        self.state = ScreenState(mode=getattr(core, "mode", "counter"), reads_waiting=reads_waiting)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._opened = False

@@ -289,7 +289,7 @@ class JournalService:
             return
         self._keys.pop(client_id, None)
         if dropped:
-            self._bus.publish("journal.purged", {"records": dropped})
+            self._bus.publish("journal.purged", {"records": dropped, "waiting": self.waiting})
 
     # -- collection (the API) -------------------------------------------------------------
 
@@ -359,7 +359,7 @@ class JournalService:
             self.waiting = await self._run(store.waiting)
             log.info("journal: %d record(s) nobody collected deleted after %s days", purged,
                      self._settings.retention_days)
-            self._bus.publish("journal.purged", {"records": purged})
+            self._bus.publish("journal.purged", {"records": purged, "waiting": self.waiting})
         boundary = now - retention_s + warn_s  # created before this: purged within warn_s
         fresh = await self._run(lambda: store.count_created_before(boundary,
                                                                    after=self._warned_until))

@@ -147,7 +147,7 @@ async def test_revoked_and_certificate_less_workstations_get_nothing(box):
     box.clients.revoke("ws-b")
     box.bus.publish("client.revoked", {"client_id": "ws-b"})
     await box.settle()
-    assert box.events("journal.purged") == [{"records": 1}]
+    assert box.events("journal.purged") == [{"records": 1, "waiting": 1}]  # still ws-a's
     assert await box.opened("ws-b") == [] and len(await box.opened("ws-a")) == 1
     box.core.card_decoded("s0", VITALE, 0)
     await box.settle()
@@ -229,7 +229,7 @@ async def test_retention_warns_then_purges(tmp_path):
     assert len(made.events("journal.retention_warning")) == 1
     made.clock.unix += DAY                      # 7 days + 1 s: gone (both workstations' records)
     await made.service.retention_tick()
-    assert made.events("journal.purged") == [{"records": 2}]
+    assert made.events("journal.purged") == [{"records": 2, "waiting": 1}]  # the cps read
     assert [r.header.kind for r in await made.opened("ws-a")] == ["cps"]
     assert made.service.waiting == 1
     await made.service.stop()

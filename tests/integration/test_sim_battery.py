@@ -9,10 +9,8 @@ acts on it here: on the box, root's ``borne-poweroff.path`` does).
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -21,30 +19,16 @@ from borne.display import views as v
 from borne.display.render import render
 from borne.display.views import StatusStrip
 
-pytestmark = pytest.mark.pcscd
+from test_cli_e2e import start_sim
 
-BORNE = [sys.executable, "-m", "borne.cli.main"]
+pytestmark = pytest.mark.pcscd
 
 
 def start_mobile_sim(tmp_path):
     """`borne sim run` of a mobile box whose file names no battery device (so: the twin)."""
-    config = tmp_path / "borne.toml"
-    config.write_text(
-        f'[daemon]\nruntime_dir = "{tmp_path}/run"\ndata_dir = "{tmp_path}/data"\n'
-        'mode = "mobile"\n[readers]\nsmartcard = "sim"\n[display]\ndevice = "dummy:128x64"\n'
-        '[battery]\npoll_s = 0.2\npoweroff_delay_s = 0.5\n')
-    launcher = ("from borne.sim.namespace import isolate_network; isolate_network(); "
-                "from borne.cli.main import main; raise SystemExit(main())")
-    env = {k: val for k, val in os.environ.items()
-           if k not in ("BORNE_PRIVATE_PCSCD_SOCKET", "BORNE_PRIVATE_NETWORK")}
-    sim = subprocess.Popen([sys.executable, "-c", launcher, "--config", str(config), "sim", "run"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    assert sim.stdout is not None
-    for line in sim.stdout:
-        if "simulated box ready" in line:
-            return sim, BORNE + ["--config", str(config)]
-    sim.wait(10)
-    pytest.fail(f"sim run ended: {sim.stderr.read() if sim.stderr else ''}")
+    return start_sim(tmp_path, daemon='mode = "mobile"\n',
+                     extra='[display]\ndevice = "dummy:128x64"\n'
+                           '[battery]\npoll_s = 0.2\npoweroff_delay_s = 0.5\n')
 
 
 def test_sim_battery_drives_status_screen_and_the_power_off_request(tmp_path):

@@ -31,18 +31,8 @@ from pathlib import Path
 
 from _common import private_pcscd, summary
 
-STAMP_ARGS = dict(mono_ns=1, wall="2026-01-01T00:00:00.000+00:00", wall_synced=False,
-                  wall_source="none", created=1_767_225_600)
+from borne.sim.journal_writer import STAMP_ARGS, vitale_body
 
-
-def _vitale_body() -> bytes:
-    from borne.journal.service import padded
-
-    people = [{"surname": "LECLERC-TEST", "first_name": "JEAN", "birth_date": "1978-11-02",
-               "birth_date_lunar": False, "nir": "178112B00401746", "nir_key_valid": True,
-               "nir_kind": "nir"}] * 3
-    return padded({"kind": "vitale", "slot": "borne-sim-00-00",
-                   "card": {"type": "vitale", "generation": 2, "atr": "3B 95", "beneficiaries": people}})
 
 
 # -- 1. append ------------------------------------------------------------------------------
@@ -65,7 +55,7 @@ def bench_append(work: Path, n: int) -> None:
     from borne.journal.crypto import seal
     from borne.journal.store import JournalStore, Recipient, Stamp
 
-    body, stamp = _vitale_body(), Stamp(**STAMP_ARGS)
+    body, stamp = vitale_body(), Stamp(**STAMP_ARGS)
     keys = [ec.generate_private_key(ec.SECP256R1()).public_key() for _ in range(2)]
     sealed = [Recipient(f"ws-{i}", key) for i, key in enumerate(keys)]
     plain = [_Plain(f"ws-{i}") for i in range(2)]
@@ -156,7 +146,7 @@ async def bench_collect(work: Path, n: int) -> None:
         ws = await paired(box, work / "ws", "Tablette")
         recipient = Recipient(ws.client_id, public_key_of(
             box.api_context.clients.certificate(ws.client_id)))
-        body, stamp = _vitale_body(), Stamp(**STAMP_ARGS)
+        body, stamp = vitale_body(), Stamp(**STAMP_ARGS)
         store = box.journal._store
         fill = time.perf_counter()
 
@@ -184,29 +174,6 @@ async def bench_collect(work: Path, n: int) -> None:
 
 # -- 3. crash loop --------------------------------------------------------------------------
 
-def child_writer(db: str, pem: str) -> None:
-    """``--child``: append (and sometimes acknowledge) until killed, saying what is committed."""
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-    from borne.journal.store import JournalStore, Recipient, Stamp
-
-    store = JournalStore(Path(db))
-    if store.set_aside is not None:
-        print(f"corrupt {store.set_aside.name}", flush=True)
-    recipient = Recipient("ws-a", load_pem_public_key(Path(pem).read_bytes()))
-    body, stamp = _vitale_body(), Stamp(**STAMP_ARGS)
-    print("ready", flush=True)
-    n = 0
-    while True:
-        (record,) = store.append("vitale", [recipient], body, stamp, "boot")
-        print(f"stored {record.header.seq}", flush=True)
-        n += 1
-        if n % 5 == 0:
-            (oldest,) = store.records("ws-a", limit=1)
-            print(f"acking {oldest.header.seq}", flush=True)
-            store.ack("ws-a", [oldest.header.seq], now=0)
-
-
 def bench_crash(work: Path, kills: int) -> None:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -221,7 +188,8 @@ def bench_crash(work: Path, kills: int) -> None:
     bad_checks = 0
     started = time.perf_counter()
     for _ in range(kills):
-        child = subprocess.Popen([sys.executable, __file__, "--child", str(db), str(pem)],
+        child = subprocess.Popen([sys.executable, "-m", "borne.sim.journal_writer", str(db),
+                                  str(pem), "--ack-every", "5"],
                                  stdout=subprocess.PIPE, text=True)
         while (line := child.stdout.readline().strip()) != "ready":
             if line.startswith("corrupt"):
@@ -253,9 +221,6 @@ def bench_crash(work: Path, kills: int) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "--child":
-        child_writer(sys.argv[2], sys.argv[3])
-        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--appends", type=int, default=2000)
     parser.add_argument("--collect", type=int, default=10_000)

@@ -19,7 +19,6 @@ from borne.journal.crypto import open_record
 from borne.journal.errors import JournalError
 from borne.journal.store import JournalStore, Recipient, Stamp
 
-WRITER = Path(__file__).with_name("journal_writer.py")
 KILLS = 20
 KEY = ec.generate_private_key(ec.SECP256R1())
 A = Recipient("ws-a", KEY.public_key())
@@ -152,7 +151,8 @@ def test_sigkill_mid_write_loses_no_announced_record_and_corrupts_nothing(tmp_pa
     stored: list[int] = []
     acked: set[int] = set()
     for _ in range(KILLS):
-        child = subprocess.Popen([sys.executable, str(WRITER), str(db), str(public)],
+        child = subprocess.Popen([sys.executable, "-m", "borne.sim.journal_writer", str(db),
+                                  str(public)],
                                  stdout=subprocess.PIPE, text=True)
         assert child.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.0, 0.15))

@@ -76,5 +76,3 @@ def setup_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # nfcpy's chatter: see borne.readers.nfc.backend, which tames it once nfcpy is imported.
-    logging.getLogger("nfc").setLevel(max(logging.WARNING, root.level))

@@ -15,6 +15,8 @@ from pathlib import Path
 from collections.abc import Iterator, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+# The tests' shared harness (tests/support): the benches start their boxes the same way.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 
 def percentile(values: Sequence[float], q: float) -> float:

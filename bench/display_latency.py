@@ -19,7 +19,7 @@ from _common import percentile, summary
 
 
 async def run(args: argparse.Namespace) -> None:
-    from borne.clock import Clock
+    from borne.runtime.clock import Clock
     from borne.config import parse_config
     from borne.display.render import render
     from borne.display.service import DisplayService

@@ -31,7 +31,8 @@ from pathlib import Path
 
 from _common import private_pcscd, summary
 
-from borne.sim.journal_writer import STAMP_ARGS, vitale_body
+from support import journal_writer
+from support.journal_writer import STAMP_ARGS, vitale_body
 
 
 
@@ -50,8 +51,8 @@ class _Plain:
 def bench_append(work: Path, n: int) -> None:
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from borne.audit.journal import AuditJournal
-    from borne.clock import Clock
+    from borne.audit.trail import AuditTrail
+    from borne.runtime.clock import Clock
     from borne.journal.crypto import seal
     from borne.journal.store import JournalStore, Recipient, Stamp
 
@@ -84,7 +85,7 @@ def bench_append(work: Path, n: int) -> None:
         stores.append(store)
         return lambda: store.append("vitale", recipients, body, stamp, "boot")
 
-    audit = AuditJournal(work / "audit.db", Clock())
+    audit = AuditTrail(work / "audit.db", Clock())
     results = timed({
         "append sealed, 1 workstation": appender("sealed-1", sealed[:1]),
         "append clear, 1 ws (baseline)": appender("clear-1", plain[:1]),
@@ -135,8 +136,7 @@ def _collector(folder: str, base: str, out) -> None:
 
 
 async def bench_collect(work: Path, n: int) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
-    from api_helpers import paired, start_box, url
+    from support.box import paired, start_box, url
 
     from borne.journal.crypto import public_key_of
     from borne.journal.store import Recipient, Stamp
@@ -188,7 +188,7 @@ def bench_crash(work: Path, kills: int) -> None:
     bad_checks = 0
     started = time.perf_counter()
     for _ in range(kills):
-        child = subprocess.Popen([sys.executable, "-m", "borne.sim.journal_writer", str(db),
+        child = subprocess.Popen([sys.executable, journal_writer.PATH, str(db),
                                   str(pem), "--ack-every", "5"],
                                  stdout=subprocess.PIPE, text=True)
         while (line := child.stdout.readline().strip()) != "ready":

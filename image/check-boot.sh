@@ -200,7 +200,7 @@ card_decoded() {
   [ "$(borne_cli status --json | json_get '[r["card"]["type"] for r in s["readers"] if r.get("card")]')" = "['vitale']" ]
 }
 card_read() {  # a carte Vitale in the box's reader: decoded, NIR and all (as `borne status` shows)
-  box /opt/borne/venv/bin/python -m borne.sim.vpcd --port "$VPCD_PORT" --card vitale-single \
+  box /opt/borne/venv/bin/python -m borne.sim.card_process --port "$VPCD_PORT" --card vitale-single \
     > "$WORK/card.log" 2>&1 &
   CARD_JOB=$!
   echo "$CARD_JOB" > "$WORK/card.pid"   # this runs in check's subshell
@@ -209,11 +209,11 @@ card_read() {  # a carte Vitale in the box's reader: decoded, NIR and all (as `b
     || { echo "no BORNE_EVENT=card.decoded record"; return 1; }
 }
 # Every field of every record of the whole journal: nothing the daemon decoded from the
-# card (NIR, names, birth date), and nothing NIR-shaped (borne.logsub.NIR_PATTERN) in
+# card (NIR, names, birth date), and nothing NIR-shaped (borne.runtime.logs.NIR_PATTERN) in
 # the daemon's own records.
 NO_IDENTITY_PY='
 import json, subprocess, sys
-from borne.logsub import NIR_PATTERN
+from borne.runtime.logs import NIR_PATTERN
 status = json.loads(subprocess.run(["/opt/borne/venv/bin/borne", "status", "--json"],
                                    capture_output=True, check=True).stdout)
 people = [p for r in status["readers"] if r.get("card") for p in r["card"].get("beneficiaries", [])]

@@ -333,7 +333,7 @@ class MdnsConfig(_Section):
 
     The announcement carries no personal data: a box name, the API's port, and
     TXT keys from an allow-list (API level, the OpenAPI document's path, the
-    SHA-256 fingerprint of the box's CA). See :mod:`borne.mdns`.
+    SHA-256 fingerprint of the box's CA). See :mod:`borne.mdns.announcement`.
     """
 
     enabled: bool = True
@@ -490,7 +490,7 @@ def parse_config(data: dict, *, source: str | None = None) -> Config:
         raise ConfigError(str(error), file=source, key="apcv.rules") from None
     if not 0 <= config.api.port <= 65535:
         raise ConfigError("not a TCP port", file=source, key="api.port")
-    from .mdns import check_mdns_config  # late: it imports no zeroconf either
+    from .mdns.announcement import check_mdns_config  # late: it imports no zeroconf either
 
     check_mdns_config(config.mdns, source)
     camera = config.camera

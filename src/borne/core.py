@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import API_LEVEL, __version__
-from .clock import Clock
+from .runtime.clock import Clock
 from .errors import message_for
 from .events import EventBus
 from .readers.base import SlotInfo

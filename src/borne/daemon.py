@@ -14,14 +14,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .clock import Clock
-from .clock_watch import ClockWatch
+from .runtime.clock import Clock
+from .runtime.clock_watch import ClockWatch
 from .config import Config
 from .control.server import ControlServer, Peer
 from .core import Core
 from .errors import BorneError
 from .events import EventBus
-from .logsub import event_logger
+from .runtime.logs import event_logger
 from .registry import load_backend
 
 __all__ = ["Daemon"]
@@ -36,7 +36,7 @@ class Daemon:
         self.config = config
         self.clock = clock or Clock()
         self.bus = EventBus(self.clock)
-        from .mode import ModeStore
+        from .runtime.mode import ModeStore
 
         self._mode_store = ModeStore(Path(config.daemon.data_dir), config.daemon.mode)
         self.core = Core(self.bus, self.clock, mode=config.daemon.mode,
@@ -62,7 +62,7 @@ class Daemon:
         self.journal: Any = None
         self.control = ControlServer(config.control_socket, self._control_handlers(),
                                      group=config.control.group, language=config.daemon.language)
-        from .storage_watch import StorageWatch
+        from .runtime.storage_watch import StorageWatch
 
         #: Whether the data partition still takes writes; the API refuses reads when not.
         self.storage = StorageWatch(self.core, Path(config.daemon.data_dir), config.health)
@@ -232,7 +232,7 @@ class Daemon:
 
         Raises :class:`BorneError` ``mode_unknown`` for anything else.
         """
-        from .mode import MODES
+        from .runtime.mode import MODES
 
         if mode not in MODES:
             raise BorneError(f"unknown mode {mode[:20]!r}", code="mode_unknown")
@@ -361,7 +361,7 @@ class Daemon:
 
     async def run(self) -> None:
         """Start, tell systemd (READY=1, then the watchdog), wait for SIGTERM/SIGINT, stop."""
-        from .systemd_notify import Notifier, Watchdog, watchdog_period_s
+        from .runtime.systemd_notify import Notifier, Watchdog, watchdog_period_s
 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from .clock import Clock
+from .runtime.clock import Clock
 
 __all__ = ["EVENT_TYPES", "Event", "EventBus", "Subscription"]
 

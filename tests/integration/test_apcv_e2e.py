@@ -15,8 +15,8 @@ import subprocess
 import sys
 import time
 
-from test_cli_e2e import pair_workstation
-from test_cli_e2e import start_sim as start_cli_sim
+from support.sim_cli import pair_workstation
+from support.sim_cli import start_sim as start_cli_sim
 
 #: The vendor's side: pairs, then runs one scenario given on the command line and prints
 #: what the box answered as JSON lines.

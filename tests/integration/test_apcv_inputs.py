@@ -18,7 +18,8 @@ from borne.client import BoxClient
 from borne.daemon import Daemon
 from borne.sim.qr_frames import render_qr_frame
 
-from api_helpers import api_config, paired, wait_event
+from support.box import api_config, paired
+from support.waiting import wait_event
 
 pytestmark = pytest.mark.pcscd
 

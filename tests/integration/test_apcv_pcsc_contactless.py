@@ -7,7 +7,8 @@ import pytest
 from borne.client import BoxClient
 from borne.readers.nfc.apcv_script import split_presentation
 
-from api_helpers import paired, start_box, wait_event
+from support.box import paired, start_box
+from support.waiting import wait_event
 
 pytestmark = pytest.mark.pcscd
 

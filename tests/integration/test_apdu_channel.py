@@ -25,7 +25,7 @@ from borne.readers.cards import read_card
 from borne.readers.cards.script import record
 from borne.sim.cards import load_card
 
-from api_helpers import paired, url
+from support.box import paired, url
 
 pytestmark = pytest.mark.pcscd
 

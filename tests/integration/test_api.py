@@ -13,7 +13,8 @@ import pytest
 
 from borne.client import BoxClient, BoxError, pair
 
-from api_helpers import paired, raw_tls, start_box, url, wait_event
+from support.box import paired, raw_tls, start_box, url
+from support.waiting import wait_event
 
 pytestmark = pytest.mark.pcscd
 

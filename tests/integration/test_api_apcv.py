@@ -19,7 +19,8 @@ from borne.client.api import mtls_context
 from borne.client.store import WorkstationFiles
 from borne.daemon import Daemon
 
-from api_helpers import api_config, paired, start_box, url, wait_event
+from support.box import api_config, paired, start_box, url
+from support.waiting import wait_event
 
 pytestmark = pytest.mark.pcscd
 

@@ -14,12 +14,13 @@ from datetime import datetime, timezone
 import pytest
 
 from borne.client import BoxClient
-from borne.clock import Clock
+from borne.runtime.clock import Clock
 from borne.config import parse_config
 from borne.daemon import Daemon
 
-from api_helpers import paired, wait_event
-from test_api_contract import check
+from support.box import paired
+from support.waiting import wait_event
+from support.contract import check
 
 pytestmark = pytest.mark.pcscd
 

@@ -11,25 +11,10 @@ from borne.api.openapi import document
 from borne.api.server import build_app
 from borne.client import BoxClient
 
-from api_helpers import paired, start_box, wait_event
+from support.box import paired, start_box, wait_event
+from support.contract import DOC, check
 
 pytestmark = pytest.mark.pcscd
-
-DOC = document()
-
-
-def check(method: str, template: str, response) -> None:
-    """Validate one real response against the document's schema for it."""
-    operation = DOC["paths"][template][method.lower()]
-    documented = operation["responses"].get(str(response.status_code))
-    assert documented is not None, f"{method} {template} answered undocumented {response.status_code}"
-    content = documented.get("content", {})
-    kind = response.headers.get("content-type", "").split(";")[0]
-    assert kind in content, f"{method} {template}: {kind} not documented"
-    if kind == "application/json":
-        schema = {**DOC, **content[kind]["schema"]}  # resolves #/components/... inside DOC
-        jsonschema.Draft202012Validator(schema).validate(response.json())
-
 
 def test_document_is_valid_openapi_shape_and_lists_every_route():
     assert DOC["openapi"].startswith("3.1")

@@ -34,8 +34,8 @@ from borne.client.api import mtls_context
 from borne.client.store import WorkstationFiles
 from borne.secure_channel.pairing import PairingClient
 
-from api_helpers import paired, raw_tls, start_box, url
-from test_api_contract import DOC, check
+from support.box import paired, raw_tls, start_box, url
+from support.contract import DOC, check
 
 pytestmark = pytest.mark.pcscd
 

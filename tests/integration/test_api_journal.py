@@ -12,8 +12,9 @@ import pytest
 from borne.client import BoxClient, BoxError
 from borne.journal.reader import JournalReader
 
-from api_helpers import paired, start_box, url, wait_event
-from test_api_contract import check
+from support.box import paired, start_box, url
+from support.waiting import wait_event
+from support.contract import check
 
 pytestmark = pytest.mark.pcscd
 

@@ -18,7 +18,7 @@ from borne.client.api import mtls_context
 from borne.client.store import WorkstationFiles
 from borne.secure_channel.pairing import PairingClient
 
-from api_helpers import paired, raw_tls, start_box, url
+from support.box import paired, raw_tls, start_box, url
 
 pytestmark = pytest.mark.pcscd
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from borne.audit.journal import AUDIT_DB_NAME, AuditJournal
-from borne.clock import Clock
+from borne.audit.trail import AUDIT_DB_NAME, AuditTrail
+from borne.runtime.clock import Clock
 from borne.cli.audit import audit_show, audit_verify
 from borne.errors import BorneError
 
@@ -26,7 +26,7 @@ def run(function: str, db: Path, **kwargs) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def journal_db(tmp_path: Path) -> Path:
     db = tmp_path / AUDIT_DB_NAME
-    with AuditJournal(db, Clock()) as journal:
+    with AuditTrail(db, Clock()) as journal:
         for i in range(60):
             journal.record(client_id="poste-1", action="GET /v1/cards/{slot}",
                            resource=f"/v1/cards/{i % 2}", status=200 if i % 7 else 404,
@@ -92,7 +92,7 @@ def test_show_as_json(journal_db):
 
 def test_show_an_empty_journal(tmp_path, capsys):
     db = tmp_path / AUDIT_DB_NAME
-    AuditJournal(db, Clock()).close()
+    AuditTrail(db, Clock()).close()
     assert audit_show(db, language="fr") == 0
     assert capsys.readouterr().out == "Aucune entrée\n"
 

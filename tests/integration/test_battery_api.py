@@ -10,8 +10,9 @@ from borne.client import BoxClient
 from borne.config import parse_config
 from borne.daemon import Daemon
 
-from api_helpers import paired, wait_event
-from test_health_api import validate_status
+from support.box import paired
+from support.waiting import wait_event
+from support.contract import validate_status
 
 pytestmark = pytest.mark.pcscd
 

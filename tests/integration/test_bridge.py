@@ -16,7 +16,7 @@ import pytest
 
 from borne.bridge.bridge import Bridge
 
-from api_helpers import paired, start_box, url
+from support.box import paired, start_box, url
 
 pytestmark = pytest.mark.pcscd
 
@@ -98,7 +98,7 @@ async def test_a_cps_reads_the_same_and_a_box_reboot_is_survived(tmp_path, sim_p
 
     from borne.daemon import Daemon
 
-    from api_helpers import api_config
+    from support.box import api_config
 
     with socket.socket() as probe:  # a fixed port, so the rebooted box answers at the same URL
         probe.bind(("127.0.0.1", 0))
@@ -137,7 +137,7 @@ def test_done_when_sim_run_bridge_and_pcsc_scan(tmp_path):
     import shutil
     import time
 
-    from test_cli_e2e import BORNE, pair_workstation, start_sim
+    from support.sim_cli import BORNE, pair_workstation, start_sim
 
     sim, cli = start_sim(tmp_path)
     station = bridge = None
@@ -187,8 +187,8 @@ async def test_bridge_killed_mid_exchange_frees_the_slot(tmp_path, sim_pcscd, ca
     from borne.client import BoxClient
     from borne.daemon import Daemon
 
-    from api_helpers import api_config
-    from test_cli_e2e import BORNE
+    from support.box import api_config
+    from support.sim_cli import BORNE
 
     base = api_config(tmp_path)
     box = Daemon(msgspec.structs.replace(base, apdu=msgspec.structs.replace(

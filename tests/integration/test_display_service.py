@@ -16,7 +16,7 @@ from borne.daemon import Daemon
 from borne.display import views as v
 from borne.display.render import render
 
-from api_helpers import api_config
+from support.box import api_config
 
 pytestmark = pytest.mark.pcscd
 

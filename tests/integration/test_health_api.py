@@ -14,7 +14,8 @@ from borne.config import parse_config
 from borne.daemon import Daemon
 from borne.errors import ConfigError
 
-from api_helpers import paired
+from support.box import paired
+from support.contract import validate_status
 
 pytestmark = pytest.mark.pcscd
 
@@ -27,12 +28,6 @@ def box_config(tmp_path, **health: int):
         "api": {"host": "127.0.0.1", "port": 0},
         "health": health,
     })
-
-
-def validate_status(body: dict) -> None:
-    doc = document()
-    schema = doc["paths"]["/v1/status"]["get"]["responses"]["200"]["content"]["application/json"]
-    jsonschema.Draft202012Validator({**doc, **schema["schema"]}).validate(body)
 
 
 async def test_status_carries_the_health_checks_in_both_languages(tmp_path, sim_pcscd):

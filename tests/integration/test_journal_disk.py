@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from borne.journal.crypto import open_record
+from support.journal_writer import PATH as JOURNAL_WRITER
 from borne.journal.errors import JournalError
 from borne.journal.store import JournalStore, Recipient, Stamp
 
@@ -93,7 +94,7 @@ class _Storage:
 
 async def test_the_service_says_full_and_tells_the_storage_watch(tmp_path, mount_tmpfs):
     from borne.client.pairing import make_key_and_csr
-    from borne.clock import Clock
+    from borne.runtime.clock import Clock
     from borne.config import JournalConfig
     from borne.core import Core
     from borne.events import EventBus
@@ -151,7 +152,7 @@ def test_sigkill_mid_write_loses_no_announced_record_and_corrupts_nothing(tmp_pa
     stored: list[int] = []
     acked: set[int] = set()
     for _ in range(KILLS):
-        child = subprocess.Popen([sys.executable, "-m", "borne.sim.journal_writer", str(db),
+        child = subprocess.Popen([sys.executable, JOURNAL_WRITER, str(db),
                                   str(public)],
                                  stdout=subprocess.PIPE, text=True)
         assert child.stdout.readline().strip() == "ready"
@@ -192,7 +193,7 @@ def test_sigkill_mid_write_loses_no_announced_record_and_corrupts_nothing(tmp_pa
 
 async def test_no_read_is_journaled_while_the_storage_refuses(tmp_path):
     """The partition's last space (the released reserve) is for acknowledgements, not new reads."""
-    from borne.clock import Clock
+    from borne.runtime.clock import Clock
     from borne.config import JournalConfig
     from borne.core import Core
     from borne.events import EventBus

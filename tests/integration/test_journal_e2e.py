@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from test_cli_e2e import BORNE, pair_workstation, start_sim
+from support.sim_cli import BORNE, pair_workstation, start_sim
 
 pytestmark = pytest.mark.pcscd
 

@@ -1,8 +1,8 @@
 """Finding the box over a real network link: DNS-SD/mDNS from the daemon to a workstation.
 
-The test process already has its own network namespace (tests/conftest.py). Each
+The test process already has its own network namespace (tests/integration/conftest.py). Each
 test adds a veth pair: the box's end stays here, the workstation's end goes into
-a second namespace where a plain python-zeroconf browser (mdns_browser.py), the
+a second namespace where a plain python-zeroconf browser (support/mdns_browser.py), the
 SDK's ``discover`` and ``borne client find`` run. Multicast crosses the link as
 it would a phone hotspot's Wi-Fi. Link-local addresses (169.254/16), nothing routed.
 """
@@ -25,15 +25,15 @@ import pytest
 from borne import API_LEVEL
 from borne.config import parse_config
 from borne.daemon import Daemon
-from borne.mdns import TXT_KEYS
+from borne.mdns.announcement import TXT_KEYS
 
-from api_helpers import paired
+import support.mdns_browser
+from support.box import paired
+from support.sim_cli import BORNE
 
 pytestmark = pytest.mark.pcscd
 
-BROWSER = Path(__file__).with_name("mdns_browser.py")
-BORNE = [sys.executable, "-m", "borne.cli.main"]
-
+BROWSER = Path(support.mdns_browser.__file__)
 
 class Lan:
     """A veth link from this namespace (the box) to a new one (the workstation)."""
@@ -80,7 +80,7 @@ def lan():
 
 
 class Browser:
-    """mdns_browser.py on the workstation's side: its JSON lines, awaited one by one."""
+    """support/mdns_browser.py on the workstation's side: its JSON lines, awaited one by one."""
 
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process

@@ -14,7 +14,7 @@ from borne.client.api import BoxError
 from borne.config import parse_config
 from borne.daemon import Daemon
 
-from api_helpers import paired
+from support.box import paired
 
 pytestmark = pytest.mark.pcscd
 

@@ -19,7 +19,7 @@ from borne.display import views as v
 from borne.display.render import render
 from borne.display.views import StatusStrip
 
-from test_cli_e2e import start_sim
+from support.sim_cli import start_sim
 
 pytestmark = pytest.mark.pcscd
 

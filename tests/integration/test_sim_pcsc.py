@@ -17,7 +17,7 @@ from smartcard import scard
 
 from borne.errors import BorneError
 from borne.sim.pcscd import DEFAULT_SIM_READERS, PrivatePcscd, SimReader
-from borne.sim.responder import CardPulled
+from borne.vpcd.responder import CardPulled
 
 pytestmark = pytest.mark.pcscd
 

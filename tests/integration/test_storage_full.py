@@ -13,14 +13,14 @@ import sqlite3
 
 import pytest
 
-from borne.audit.journal import AUDIT_DB_NAME
+from borne.audit.trail import AUDIT_DB_NAME
 from borne.audit.verify import verify
 from borne.client import BoxClient
 from borne.client.api import BoxError
 from borne.config import parse_config
 from borne.daemon import Daemon
 
-from api_helpers import paired
+from support.box import paired
 
 pytestmark = pytest.mark.pcscd
 

@@ -6,7 +6,7 @@ import pytest
 
 from borne.apcv.errors import ApcvError
 from borne.apcv.service import ApcvService
-from borne.clock import Clock, WallTime
+from borne.runtime.clock import Clock, WallTime
 from borne.config import ApcvConfig
 from borne.core import Core
 from borne.events import EventBus

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from borne.audit.journal import (
-    AUDIT_DB_NAME, COLUMNS, GENESIS_HASH, MAX_DETAIL_BYTES, AuditJournal, entry_hash,
+from borne.audit.trail import (
+    AUDIT_DB_NAME, COLUMNS, GENESIS_HASH, MAX_DETAIL_BYTES, AuditTrail, entry_hash,
 )
 from borne.audit.verify import verify
-from borne.clock import WallTime
+from borne.runtime.clock import WallTime
 from borne.errors import BorneError
 
 # Fictitious values that must never reach the file (the NIR is shaped like one, key included).
@@ -49,7 +49,7 @@ def db_path(tmp_path: Path) -> Path:
 
 
 def fill(path: Path, count: int, **extra) -> list:
-    with AuditJournal(path, FakeClock(), boot_id="boot-1") as journal:
+    with AuditTrail(path, FakeClock(), boot_id="boot-1") as journal:
         return [journal.record(client_id=f"client-{i % 3}", action="GET /v1/readers",
                                resource="/v1/readers", status=200, **extra) for i in range(count)]
 
@@ -88,7 +88,7 @@ def test_hash_follows_the_documented_encoding(db_path):
 
 def test_reopening_continues_the_chain(db_path):
     first = fill(db_path, 3)
-    with AuditJournal(db_path, FakeClock(), boot_id="boot-2") as journal:
+    with AuditTrail(db_path, FakeClock(), boot_id="boot-2") as journal:
         more = journal.record(client_id="client-9", action="POST /v1/pair", resource="/v1/pair",
                               status=201)
     assert (more.seq, more.prev_hash, more.boot_id) == (4, first[-1].hash, "boot-2")
@@ -96,7 +96,7 @@ def test_reopening_continues_the_chain(db_path):
 
 
 def test_two_journals_on_one_file_do_not_fork_the_chain(db_path):
-    one, two = AuditJournal(db_path, FakeClock()), AuditJournal(db_path, FakeClock())
+    one, two = AuditTrail(db_path, FakeClock()), AuditTrail(db_path, FakeClock())
     for i in range(20):
         (one if i % 2 else two).record(client_id=None, action="GET /", resource="/", status=404)
     one.close()
@@ -105,13 +105,13 @@ def test_two_journals_on_one_file_do_not_fork_the_chain(db_path):
 
 
 def test_boot_id_defaults_to_the_kernels(db_path):
-    with AuditJournal(db_path, FakeClock()) as journal:
+    with AuditTrail(db_path, FakeClock()) as journal:
         entry = journal.record(client_id=None, action="GET /", resource="/", status=401)
     assert entry.boot_id == Path("/proc/sys/kernel/random/boot_id").read_text().strip()
 
 
 def test_wal_and_full_sync(db_path):
-    with AuditJournal(db_path, FakeClock()) as journal:
+    with AuditTrail(db_path, FakeClock()) as journal:
         # synchronous is a per-connection setting: only the journal's own connection can show it.
         assert journal._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         other = sqlite3.connect(db_path)
@@ -121,7 +121,7 @@ def test_wal_and_full_sync(db_path):
 
 
 def test_unsynchronised_wall_clock_is_recorded_as_such(db_path):
-    with AuditJournal(db_path, FakeClock(synchronised=False)) as journal:
+    with AuditTrail(db_path, FakeClock(synchronised=False)) as journal:
         entry = journal.record(client_id="c", action="GET /", resource="/", status=200)
     assert entry.wall_synced is False
     assert verify(db_path).ok
@@ -214,7 +214,7 @@ def test_a_cut_tail_goes_unnoticed_by_the_chain_alone(db_path):
 
 
 def test_an_empty_journal_is_intact(db_path):
-    AuditJournal(db_path, FakeClock()).close()
+    AuditTrail(db_path, FakeClock()).close()
     assert verify(db_path) == verify(db_path) and verify(db_path).ok
     assert verify(db_path).checked == 0
 
@@ -250,7 +250,7 @@ def test_verify_of_a_missing_or_foreign_file_is_an_error(tmp_path):
     {"big": "x" * MAX_DETAIL_BYTES}, {"when": {1, 2}}, {1: "int key"}, ["not", "a", "dict"],
 ])
 def test_detail_that_may_not_be_journalled_is_refused(db_path, detail):
-    with AuditJournal(db_path, FakeClock()) as journal:
+    with AuditTrail(db_path, FakeClock()) as journal:
         with pytest.raises(ValueError):
             journal.record(client_id="c", action="GET /", resource="/", status=200, detail=detail)
         assert journal.entries() == []
@@ -258,14 +258,14 @@ def test_detail_that_may_not_be_journalled_is_refused(db_path, detail):
 
 def test_allowed_detail(db_path):
     detail = {"client_name": "Comptoir 2", "error": "card_removed", "slot": 0, "reason": "x" * 500}
-    with AuditJournal(db_path, FakeClock()) as journal:
+    with AuditTrail(db_path, FakeClock()) as journal:
         entry = journal.record(client_id="c", action="GET /", resource="/", status=200,
                                detail=detail)
         assert journal.entries()[0].detail == entry.detail == detail
 
 
 def test_text_fields_are_cut_and_nir_shaped_text_masked_but_still_recorded(db_path):
-    with AuditJournal(db_path, FakeClock()) as journal:
+    with AuditTrail(db_path, FakeClock()) as journal:
         entry = journal.record(client_id="c", action="GET /v1/x", resource=f"/v1/{FAKE_NIR}/"
                                + "y" * 2000, status=404)
     assert entry.resource.startswith("/v1/[NIR]/") and len(entry.resource) < 520
@@ -275,7 +275,7 @@ def test_text_fields_are_cut_and_nir_shaped_text_masked_but_still_recorded(db_pa
 def test_the_file_never_holds_a_denied_value(db_path):
     denied = [{"nir": FAKE_NIR}, {"surname": FAKE_SURNAME}, {"code": FAKE_PAIRING_CODE},
               {"note": FAKE_NIR}]
-    with AuditJournal(db_path, FakeClock()) as journal:
+    with AuditTrail(db_path, FakeClock()) as journal:
         for detail in denied:
             with pytest.raises(ValueError):
                 journal.record(client_id="c", action="POST /v1/pair", resource="/v1/pair",
@@ -292,7 +292,7 @@ def test_the_file_never_holds_a_denied_value(db_path):
 
 async def test_arecord_keeps_call_order_and_runs_off_the_loop(db_path):
     clock = FakeClock()
-    with AuditJournal(db_path, clock) as journal:
+    with AuditTrail(db_path, clock) as journal:
         entries = await asyncio.gather(*(
             journal.arecord(client_id=f"c{i % 5}", action="GET /v1/status",
                             resource=f"/v1/status/{i}", status=200) for i in range(200)))
@@ -305,7 +305,7 @@ async def test_arecord_keeps_call_order_and_runs_off_the_loop(db_path):
 
 
 async def test_a_cancelled_caller_still_gets_its_entry_written(db_path):
-    with AuditJournal(db_path, FakeClock()) as journal:
+    with AuditTrail(db_path, FakeClock()) as journal:
         tasks = [asyncio.create_task(journal.arecord(client_id="c", action="GET /", resource=f"/{i}",
                                                      status=499)) for i in range(20)]
         await asyncio.sleep(0)
@@ -316,7 +316,7 @@ async def test_a_cancelled_caller_still_gets_its_entry_written(db_path):
 
 
 def test_record_is_thread_safe(db_path):
-    with AuditJournal(db_path, FakeClock()) as journal:
+    with AuditTrail(db_path, FakeClock()) as journal:
         def work(n: int) -> None:
             for i in range(50):
                 journal.record(client_id=f"t{n}", action="GET /", resource=f"/{i}", status=200)
@@ -334,7 +334,7 @@ def test_record_is_thread_safe(db_path):
 
 def test_entries_pages_and_filters(db_path):
     fill(db_path, 30)
-    with AuditJournal(db_path, FakeClock()) as journal:
+    with AuditTrail(db_path, FakeClock()) as journal:
         assert [e.seq for e in journal.entries(after=10, limit=5)] == [11, 12, 13, 14, 15]
         mine = journal.entries(client_id="client-1", limit=1000)
         assert [e.seq for e in mine] == list(range(2, 31, 3))
@@ -348,7 +348,7 @@ def test_entries_pages_and_filters(db_path):
 
 
 def test_a_closed_journal_refuses_politely(db_path):
-    journal = AuditJournal(db_path, FakeClock())
+    journal = AuditTrail(db_path, FakeClock())
     journal.close()
     journal.close()
     with pytest.raises(BorneError) as error:
@@ -360,12 +360,12 @@ def test_a_closed_journal_refuses_politely(db_path):
 
 def test_an_unusable_path_is_an_error(tmp_path):
     with pytest.raises(BorneError) as error:
-        AuditJournal(tmp_path / "no" / "such" / "dir" / AUDIT_DB_NAME, FakeClock())
+        AuditTrail(tmp_path / "no" / "such" / "dir" / AUDIT_DB_NAME, FakeClock())
     assert error.value.code == "audit_unavailable"
 
 
 async def test_arecord_refuses_a_denied_detail_on_the_callers_stack(db_path):
-    with AuditJournal(db_path, FakeClock()) as journal:
+    with AuditTrail(db_path, FakeClock()) as journal:
         with pytest.raises(ValueError, match="denied"):
             await journal.arecord(client_id="c", action="GET /", resource="/", status=200,
                                   detail={"pin": "0000"})

@@ -16,7 +16,7 @@ import pytest
 
 from borne.battery.poweroff import POWEROFF_REQUEST
 from borne.battery.service import BatteryService, journal_flush_hook, start_battery
-from borne.clock import Clock
+from borne.runtime.clock import Clock
 from borne.config import parse_config
 from borne.core import Core
 from borne.events import EventBus

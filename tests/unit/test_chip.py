@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from borne.sim.chip import DF, EF, VirtualChip
-from borne.sim.responder import CardPulled, CardResponder
+from borne.vpcd.responder import CardPulled, CardResponder
 
 H = bytes.fromhex
 

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from borne.clock import (FIRMWARE_DATE, Clock, ClockChange, ClockRefused, WallTime, build_date,
+from borne.runtime.clock import (FIRMWARE_DATE, Clock, ClockChange, ClockRefused, WallTime, build_date,
                          kernel_clock_synchronised)
-from borne.clock_watch import ClockWatch
+from borne.runtime.clock_watch import ClockWatch
 from borne.display.state import ScreenState
 from borne.events import EventBus
 

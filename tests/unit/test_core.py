@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from borne.cli.status_view import render_status
-from borne.clock import Clock
+from borne.runtime.clock import Clock
 from borne.core import Core
 from borne.events import EventBus
 from borne.readers.base import SlotInfo, slot_id_for

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from borne.clock import Clock
+from borne.runtime.clock import Clock
 from borne.events import EventBus
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from borne.clock import Clock, WallTime
+from borne.runtime.clock import Clock, WallTime
 from borne.config import Config, parse_config
 from borne.core import Core
 from borne.errors import ConfigError

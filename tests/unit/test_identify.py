@@ -12,7 +12,7 @@ from borne.readers.cards import read_card
 from borne.readers.cards.model import CpsCard, UnknownCard, Vitale1Card, VitaleCard
 from borne.readers.cards.script import drive
 from borne.sim.cards import CARD_NAMES, load_card
-from borne.sim.responder import CardPulled
+from borne.vpcd.responder import CardPulled
 
 H = bytes.fromhex
 

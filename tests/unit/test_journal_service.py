@@ -7,7 +7,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from borne.apcv.service import ApcvService
 from borne.client.pairing import make_key_and_csr
-from borne.clock import Clock, WallTime
+from borne.runtime.clock import Clock, WallTime
 from borne.config import ApcvConfig, JournalConfig
 from borne.core import Core
 from borne.events import EventBus

@@ -9,8 +9,8 @@ import struct
 from pathlib import Path
 
 from borne.events import Event
-from borne.journald import JournalHandler, encode_fields, journal_wanted
-from borne.logsub import RedactingFilter, event_logger
+from borne.runtime.systemd_journal import JournalHandler, encode_fields, journal_wanted
+from borne.runtime.logs import RedactingFilter, event_logger
 
 
 def parse_native(datagram: bytes) -> dict[str, str]:

@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from borne.clock import Clock
+from borne.runtime.clock import Clock
 from borne.events import EventBus
-from borne.logsub import NIR_PATTERN, RedactingFilter, event_logger
+from borne.runtime.logs import NIR_PATTERN, RedactingFilter, event_logger
 
 
 @pytest.mark.parametrize("text", [

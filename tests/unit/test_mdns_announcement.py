@@ -6,7 +6,7 @@ import pytest
 
 from borne.config import parse_config
 from borne.errors import ConfigError
-from borne.mdns import (TXT_KEYS, Interface, announce_addresses, box_name, check_txt, lan_facing,
+from borne.mdns.announcement import (TXT_KEYS, Interface, announce_addresses, box_name, check_txt, lan_facing,
                         txt_record)
 
 FINGERPRINT = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"

@@ -1,6 +1,6 @@
 """Where a mode switch is kept: the last switch wins, unless the config's mode changed since."""
 
-from borne.mode import ModeStore
+from borne.runtime.mode import ModeStore
 
 
 def test_no_switch_yet_starts_in_the_configured_mode(tmp_path):

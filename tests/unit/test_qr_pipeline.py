@@ -14,6 +14,7 @@ from borne.readers.qr.camera_images import _load_picture
 from borne.readers.qr.decoders import DECODERS, make_decoder
 from borne.readers.qr.pipeline import DEFAULT_STEPS, FramePipeline, SeenCodes
 from borne.sim.qr_frames import paste_phone, phone_image, qr_modules, render_qr_frame
+from support.machine import NEEDS_LIBZBAR
 
 PRESCRIPTION = b"01S2TBPZ2JCNZZYGHZ"
 #: Every byte value, NULs and invalid UTF-8 included: what zbar's text conversion would mangle.
@@ -24,7 +25,8 @@ def gray(image: Image.Image) -> np.ndarray:
     return np.asarray(image)
 
 
-@pytest.fixture(params=sorted(DECODERS))
+@pytest.fixture(params=[pytest.param(name, marks=[NEEDS_LIBZBAR] if name == "pyzbar" else [])
+                        for name in sorted(DECODERS)])
 def decoder(request):
     return make_decoder(request.param)
 
@@ -68,7 +70,7 @@ def _blurred(sigma: float) -> np.ndarray:
 @pytest.mark.parametrize(("name", "degraded"), [
     ("zxing", lambda: _low_contrast(16)),   # 16 gray levels: under zxing's contrast floor
     ("zxing", lambda: _blurred(3.0)),       # blur sigma 0.6 module
-    ("pyzbar", lambda: _blurred(2.5)),
+    pytest.param("pyzbar", lambda: _blurred(2.5), marks=NEEDS_LIBZBAR),
 ])
 def test_pipeline_decodes_what_the_plain_decoder_misses(name, degraded):
     frame = degraded()

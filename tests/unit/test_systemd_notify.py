@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from borne.systemd_notify import Notifier, Watchdog, watchdog_period_s
+from borne.runtime.systemd_notify import Notifier, Watchdog, watchdog_period_s
 
 
 @pytest.fixture

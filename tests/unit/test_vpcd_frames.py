@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from borne.sim.responder import CardPulled
-from borne.sim.vpcd import CTRL_ATR, CTRL_OFF, CTRL_ON, CTRL_RESET, FrameDecoder, answer, encode_frame
+from borne.vpcd.responder import CardPulled
+from borne.vpcd.frames import CTRL_ATR, CTRL_OFF, CTRL_ON, CTRL_RESET, FrameDecoder, answer, encode_frame
 
 ATR = bytes.fromhex("3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 00 01 00 00 00 00 6A")
 

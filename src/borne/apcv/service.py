@@ -20,7 +20,7 @@ import asyncio
 import logging
 from typing import Any
 
-from ..clock import Clock
+from ..runtime.clock import Clock
 from ..config import ApcvConfig
 from ..core import Core
 from ..errors import message_for

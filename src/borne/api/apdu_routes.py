@@ -1,7 +1,7 @@
 """The leased APDU channel over the API: leases (REST) and the channel (a WebSocket).
 
 The protocol is in ``docs/apdu-channel.md``; the service behind it is
-:class:`borne.apdu.ApduService`.
+:class:`borne.apdu.service.ApduService`.
 
 1. ``POST /v1/slots/{slot_id}/lease`` ``{"seconds": 60}``: 201, the lease; 409
    ``slot_busy`` with who holds the slot and for how long;
@@ -93,7 +93,7 @@ async def release_lease(request: web.Request) -> web.Response:
 
 
 class _WebSocketChannel:
-    """A :class:`borne.apdu.Channel` over an aiohttp WebSocket: ordered sends, one at a time."""
+    """A :class:`borne.apdu.service.Channel` over an aiohttp WebSocket: ordered sends, one at a time."""
 
     def __init__(self, ws: web.WebSocketResponse, language: str) -> None:
         self.ws = ws

@@ -19,14 +19,14 @@ class ApiContext:
     ca: Any              # borne.secure_channel.ca.BoxCA
     clients: Any         # borne.secure_channel.clients.ClientRegistry
     pairing: Any         # borne.secure_channel.pairing.PairingService
-    audit: Any           # borne.audit.journal.AuditJournal
+    audit: Any           # borne.audit.trail.AuditTrail
     apcv: Any = None     # borne.apcv.service.ApcvService
-    apdu: Any = None     # borne.apdu.ApduService (the leased APDU channel)
+    apdu: Any = None     # borne.apdu.service.ApduService (the leased APDU channel)
     #: ``scan(on) -> bool``: starts/stops the camera (False: the box has none).
     scan: Any = None
     #: The health checks of ``/v1/status`` (borne.health.BoxHealth; None: not computed).
     health: Any = None
-    #: The data partition's watch (borne.storage_watch.StorageWatch; None: not watched).
+    #: The data partition's watch (borne.runtime.storage_watch.StorageWatch; None: not watched).
     storage: Any = None
     #: The offline journal (borne.journal.service.JournalService; None: disabled).
     journal: Any = None

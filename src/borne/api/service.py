@@ -35,8 +35,8 @@ def build_api(config: Config, core: Any, bus: Any, clock: Any,
     ``pause(slot_id, paused)`` suspends the box's own reads of a slot while it is
     leased through the APDU channel.
     """
-    from ..apdu import ApduService
-    from ..audit.journal import AUDIT_DB_NAME, AuditJournal
+    from ..apdu.service import ApduService
+    from ..audit.trail import AUDIT_DB_NAME, AuditTrail
     from ..secure_channel.ca import BoxCA
     from ..secure_channel.clients import ClientRegistry
     from ..secure_channel.pairing import PairingService
@@ -48,7 +48,7 @@ def build_api(config: Config, core: Any, bus: Any, clock: Any,
     ca = BoxCA.load_or_create(data)
     names, addresses = certificate_names(config)
     cert_path, key_path = ca.ensure_server_cert(names, addresses)
-    audit = AuditJournal(data / AUDIT_DB_NAME, clock)
+    audit = AuditTrail(data / AUDIT_DB_NAME, clock)
     context = ApiContext(
         core=core, bus=bus, ca=ca,
         clients=ClientRegistry(data / CLIENTS_DB_NAME),

@@ -1,7 +1,7 @@
 """Checking the audit journal's hash chain, read-only.
 
 :func:`verify` walks the entries in ``seq`` order and recomputes each hash
-(see :mod:`borne.audit.journal` for the encoding). It reports the first entry
+(see :mod:`borne.audit.trail` for the encoding). It reports the first entry
 where the chain breaks:
 
 ================  =========================================================
@@ -34,7 +34,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ..errors import BorneError
-from .journal import COLUMNS, GENESIS_HASH, SELECT_ALL, AuditEntry, entry_hash, select_entries
+from .trail import COLUMNS, GENESIS_HASH, SELECT_ALL, AuditEntry, entry_hash, select_entries
 
 __all__ = ["PROBLEMS", "VerifyResult", "open_read_only", "read_entries", "verify"]
 
@@ -74,7 +74,7 @@ def open_read_only(db_path: Path) -> sqlite3.Connection:
 
 def read_entries(db_path: Path, *, after: int = 0, limit: int = 100,
                  client_id: str | None = None) -> list[AuditEntry]:
-    """Entries of the journal at ``db_path`` (see :func:`~borne.audit.journal.select_entries`),
+    """Entries of the journal at ``db_path`` (see :func:`~borne.audit.trail.select_entries`),
     read-only."""
     db = open_read_only(db_path)
     try:

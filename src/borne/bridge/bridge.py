@@ -3,7 +3,7 @@
 The workstation's pcscd loads vsmartcard's ``vpcd`` driver, which listens on one
 TCP port per slot (``0x8C7B`` = 35963 and up) for a virtual card to connect. The
 bridge follows the box's event stream and, for each box slot that holds a card,
-connects to the matching vpcd port as that card (:class:`~borne.sim.vpcd.VirtualCard`
+connects to the matching vpcd port as that card (:class:`~borne.vpcd.card.VirtualCard`
 around a :class:`~borne.bridge.remote_card.RemoteCard`): pcscd, and every PC/SC
 program on the workstation, sees the card inserted; APDUs go to the box through
 the leased APDU channel (``docs/apdu-channel.md``), one round trip each.
@@ -131,7 +131,7 @@ class Bridge:
     # -- the workstation's side (vpcd) -----------------------------------------------------
 
     def _insert(self, slot_id: str, atr: bytes) -> None:
-        from ..sim.vpcd import VirtualCard
+        from ..vpcd.card import VirtualCard
         from .remote_card import RemoteCard
 
         slot = self._slots[slot_id]

@@ -1,7 +1,7 @@
 """A card in the box, answering the workstation's vpcd reader through the APDU channel.
 
-:class:`RemoteCard` is a :class:`~borne.sim.responder.CardResponder`, so the
-simulator's vpcd client (:class:`borne.sim.vpcd.VirtualCard`) plugs it into the
+:class:`RemoteCard` is a :class:`~borne.vpcd.responder.CardResponder`, so the
+vpcd client (:class:`borne.vpcd.card.VirtualCard`, the simulator's too) plugs it into the
 workstation's pcscd exactly like a virtual card: pcscd sees a card in a reader,
 and every APDU a PC/SC program sends is carried to the box's slot.
 
@@ -21,7 +21,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..sim.responder import CardPulled
+from ..vpcd.responder import CardPulled
 
 __all__ = ["RemoteCard"]
 

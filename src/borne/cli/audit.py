@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..audit.journal import AuditEntry
+from ..audit.trail import AuditEntry
 from ..audit.verify import read_entries, verify
 
 __all__ = ["audit_show", "audit_verify"]

@@ -13,7 +13,7 @@ __all__ = ["bridge"]
 def bridge(args: argparse.Namespace) -> int:
     """Bridge the box at ``--box`` to the local vpcd reader; reconnects by itself."""
     from ..bridge.bridge import Bridge
-    from ..logsub import setup_logging
+    from ..runtime.logs import setup_logging
 
     setup_logging("info")
     logging.getLogger("borne.bridge").info("bridging %s to vpcd on %s:%d", args.box,

@@ -101,7 +101,7 @@ def _ask_daemon(config: Config) -> list[Check]:
 
 def run_checks(config_path: str | None) -> list[Check]:
     """Every check, in the order a person would fix things."""
-    from ..clock import Clock
+    from ..runtime.clock import Clock
 
     config, first = check_config_file(config_path)
     checks = [first, *probe_pcscd()]

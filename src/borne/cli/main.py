@@ -7,13 +7,28 @@ quick on a Raspberry Pi Zero.
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 from ..errors import BorneError
 
 __all__ = ["main"]
+
+#: The simulator's commands (``borne sim ...``), a plug-in: a box image may leave
+#: :mod:`borne.sim` out, and then ``borne`` simply has no ``sim`` command. Named as a
+#: string so the box's code has no import of the simulator (tests/unit/test_import_graph.py).
+SIMULATOR_CLI = "borne.sim.cli"
+
+
+def _simulator_cli() -> ModuleType | None:
+    """The simulator's CLI module, or None where the simulator is not installed."""
+    if importlib.util.find_spec(SIMULATOR_CLI.rpartition(".")[0]) is None:
+        return None
+    return importlib.import_module(SIMULATOR_CLI)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,47 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     bridge.add_argument("--vpcd-host", default="127.0.0.1")
     bridge.add_argument("--vpcd-port", type=int, default=0x8C7B,
                         help="vpcd's first slot port (box slot n goes to this + n)")
-    sim = commands.add_parser("sim", help="the simulated box (virtual cards, private pcscd)")
-    sim_commands = sim.add_subparsers(dest="sim_command", required=True, metavar="SIMCOMMAND")
-    sim_commands.add_parser("run", help="start the simulated box in the foreground")
-    insert = sim_commands.add_parser("insert", help="put a test card in a slot")
-    insert.add_argument("slot", type=int, help="slot number: 0, 1 contact; 2 contactless")
-    insert.add_argument("card", help="test card name (see `borne sim cards`) or a card file")
-    insert.add_argument("--pull-after", type=int, metavar="N",
-                        help="the card leaves the reader at its Nth APDU (mid-read removal)")
-    remove = sim_commands.add_parser("remove", help="take the card out of a slot")
-    remove.add_argument("slot", type=int)
-    sim_commands.add_parser("cards", help="list the test cards")
-    sim_commands.add_parser("slots", help="list the simulated slots and what they hold")
-    apcv = sim_commands.add_parser("apcv", help="present a virtual appli carte Vitale")
-    how = apcv.add_mutually_exclusive_group()
-    how.add_argument("--qr", dest="channel", action="store_const", const="qr",
-                     help="show its QR code to the virtual camera (default)")
-    how.add_argument("--scanner", dest="channel", action="store_const", const="scanner",
-                     help="scan its QR code with the virtual USB scanner")
-    how.add_argument("--nfc", dest="channel", action="store_const", const="nfc",
-                     help="tap the virtual phone on the NFC reader (nfcpy UDP twin)")
-    how.add_argument("--contactless", dest="channel", action="store_const", const="contactless",
-                     help="tap the virtual phone on the contactless PC/SC slot")
-    apcv.add_argument("--payload-hex", help="the token to present (default: a new random one)")
-    screen = sim_commands.add_parser("screen", help="what the box's screen shows now")
-    screen.add_argument("--png", metavar="FILE", help="write it as a PNG at the panel's size")
-    button = sim_commands.add_parser("button", help="press the box's button")
-    button.add_argument("--long", action="store_true",
-                        help="hold it down (opens the pairing window)")
-    battery = sim_commands.add_parser(
-        "battery", help="set the simulated battery's level (a mobile box; [battery] device = sim)")
-    battery.add_argument("percent", type=int, help="0..100")
-    charge = battery.add_mutually_exclusive_group()
-    charge.add_argument("--charging", dest="charging", action="store_true",
-                        help="the charger is plugged in")
-    charge.add_argument("--discharging", dest="charging", action="store_false",
-                        help="on battery (the default)")
-    prescription = sim_commands.add_parser(
-        "prescription", help="show an ordonnance numérique's QR code to the virtual camera")
-    prescription.add_argument("number", help="the prescription number, e.g. 01S2TBPZ2JCNZZYGHZ")
-    prescription.add_argument("--scanner", dest="channel", action="store_const", const="scanner",
-                              default="qr", help="scan it with the virtual USB scanner instead")
+    simulator = _simulator_cli()
+    if simulator is not None:
+        simulator.add_parser(commands)
     return parser
 
 
@@ -150,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return client_command(args, language=language)
         if args.command == "audit":
-            from ..audit.journal import AUDIT_DB_NAME
+            from ..audit.trail import AUDIT_DB_NAME
             from ..config import load_config_for_tools
             from .audit import audit_show, audit_verify
 
@@ -164,9 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return bridge(args)
         if args.command == "sim":
-            from .sim import sim
-
-            return sim(args, language=language)
+            return _simulator_cli().sim(args, language=language)
     except BorneError as error:
         return _fail(error, language)
     except KeyboardInterrupt:

@@ -7,7 +7,7 @@ import logging
 
 from ..config import load_config_or_defaults
 from ..daemon import Daemon
-from ..logsub import setup_logging
+from ..runtime.logs import setup_logging
 
 __all__ = ["serve"]
 

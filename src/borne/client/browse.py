@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..mdns import SERVICE_TYPE
+from ..mdns.announcement import SERVICE_TYPE
 
 __all__ = ["FoundBox", "ca_fingerprint", "discover"]
 

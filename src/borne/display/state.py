@@ -158,7 +158,7 @@ class ScreenState:
         self._flash(v.ErrorView("journal_retention"), now, "error")
 
     def _on_clock_set(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
-        # A paired client's time counts as synchronised, like NTP's (borne.clock).
+        # A paired client's time counts as synchronised, like NTP's (borne.runtime.clock).
         self.clock_synced = True
 
     def _on_battery_state(self, data: dict[str, Any], now: float, _lookup: Any) -> bool:

@@ -2,7 +2,7 @@
 
 Cheap enough to run on the event loop at every request: device states are
 already in memory (``core.devices``, kept by the backends), the clock's sync
-state is cached by :class:`~borne.clock.Clock`, free space is one statvfs(3),
+state is cached by :class:`~borne.runtime.clock.Clock`, free space is one statvfs(3),
 the certificates are parsed again only when their file changes, and the paired
 clients are one small SQLite query. Nothing here talks to pcscd or opens a device.
 """

@@ -1,6 +1,6 @@
 """Clock synchronisation, as the kernel reports it.
 
-The sync state itself comes from :func:`borne.clock.kernel_clock_synchronised`
+The sync state itself comes from :func:`borne.runtime.clock.kernel_clock_synchronised`
 (``adjtimex(2)``: ``TIME_ERROR`` / ``STA_UNSYNC`` until an NTP client such as
 systemd-timesyncd has disciplined the clock; see ``man 2 adjtimex``). This
 module only turns that answer into words, so it takes it as an argument.

@@ -19,7 +19,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from ..durable import fsync_dir
+from ..runtime.durable import fsync_dir
 
 __all__ = ["CORRUPTION_CODES", "is_corruption", "set_aside"]
 

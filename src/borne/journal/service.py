@@ -67,7 +67,7 @@ class JournalService:
 
     ``clients`` is the API's :class:`~borne.secure_channel.clients.ClientRegistry`;
     ``apcv`` the :class:`~borne.apcv.service.ApcvService` (None: no apCV records);
-    ``storage`` the :class:`~borne.storage_watch.StorageWatch`, told when a write
+    ``storage`` the :class:`~borne.runtime.storage_watch.StorageWatch`, told when a write
     fails so the box refuses reads with "storage full" at once.
     """
 

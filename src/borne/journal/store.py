@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..durable import fsync_dir
+from ..runtime.durable import fsync_dir
 from . import crypto
 from .errors import JournalError
 from .header import RecordHeader

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import API_LEVEL
-from . import (SERVICE_TYPE, Interface, announce_addresses, box_name, lan_facing, local_interfaces,
+from .announcement import (SERVICE_TYPE, Interface, announce_addresses, box_name, lan_facing, local_interfaces,
                txt_record)
 
 __all__ = ["MdnsAnnouncer"]

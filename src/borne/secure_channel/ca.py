@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ..durable import fsync_dir
+from ..runtime.durable import fsync_dir
 from ..errors import BorneError
 
 __all__ = ["BoxCA"]

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..clock import Clock
+from ..runtime.clock import Clock
 
 __all__ = ["ClientRecord", "ClientRegistry"]
 

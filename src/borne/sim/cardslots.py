@@ -1,6 +1,6 @@
 """Put virtual cards into a :class:`~borne.sim.pcscd.PrivatePcscd`'s slots, and take them out.
 
-Each card is its own process (``python -m borne.sim.vpcd``), so the daemon
+Each card is its own process (``python -m borne.sim.card_process``), so the daemon
 under test (or its GIL) never slows the card down, and killing a card is as
 abrupt as pulling it out. :meth:`CardSlots.insert` returns once the card's
 socket is connected to vpcd; pcscd notices it at its next presence poll (about
@@ -98,7 +98,7 @@ class CardSlots:
         if slot in self.inserted:
             raise BorneError(f"slot {slot} already holds {self.inserted[slot]}", code="sim_bad_slot")
         self.remove(slot)  # reap a card that pulled itself out
-        command = [sys.executable, "-m", "borne.sim.vpcd", "--host", self.host, "--port", str(port),
+        command = [sys.executable, "-m", "borne.sim.card_process", "--host", self.host, "--port", str(port),
                    *source, "--options", json.dumps(options)]
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, env={**os.environ, **extra_env})

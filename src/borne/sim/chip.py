@@ -1,6 +1,6 @@
 """An in-memory ISO/IEC 7816-4 chip: files, SELECT, READ BINARY, GET RESPONSE.
 
-It implements :class:`~borne.sim.responder.CardResponder`, so the same object
+It implements :class:`~borne.vpcd.responder.CardResponder`, so the same object
 answers tests in memory and pcscd through vpcd.
 
 =====================  =========================================================
@@ -30,7 +30,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from borne.sim.responder import CardPulled
+from borne.vpcd.responder import CardPulled
 
 __all__ = ["DF", "EF", "VirtualChip"]
 

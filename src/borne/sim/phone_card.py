@@ -4,7 +4,7 @@ At a pharmacy counter, a contactless PC/SC reader (a Kapelse KAP-Move's third
 slot, for instance) is a second path to the apCV over NFC, beside NFC chips
 driven by nfcpy. For pcsc-lite, a phone in card emulation is an ISO 14443-4
 card with a PC/SC Part 3 pseudo-ATR; this responder plays one, plugged into vpcd
-by :mod:`borne.sim.vpcd` (``--factory borne.sim.phone_card:PhoneCard``). Its
+by :mod:`borne.sim.card_process` (``--factory borne.sim.phone_card:PhoneCard``). Its
 APDUs are answered by the same :class:`~borne.sim.phone.PhoneApplet` as the
 nfcpy virtual phone's.
 
@@ -15,7 +15,7 @@ app's, which is not public.
 from __future__ import annotations
 
 from borne.sim.phone import DEFAULT_AID, DEFAULT_COMMAND, PhoneApplet
-from borne.sim.responder import CardPulled
+from borne.vpcd.responder import CardPulled
 
 __all__ = ["PHONE_ATR", "PhoneCard"]
 
@@ -25,7 +25,7 @@ PHONE_ATR = bytes.fromhex("3B80800101")
 
 
 class PhoneCard:
-    """The virtual apCV phone as a :class:`~borne.sim.responder.CardResponder`.
+    """The virtual apCV phone as a :class:`~borne.vpcd.responder.CardResponder`.
 
     ``behaviour``: ``ok``; ``leave_mid_exchange`` (answers the SELECT, then is
     taken away); ``wrong_aid`` (the apCV application is not on this phone).

@@ -5,7 +5,7 @@
    private pcscd with the vpcd driver (:mod:`borne.sim.pcscd`).
 2. Serve the simulator's control socket (``<runtime_dir>/sim.sock``), through
    which ``borne sim insert|remove`` put virtual cards in and out (each card is
-   its own process speaking vpcd: :mod:`borne.sim.vpcd`).
+   its own process speaking vpcd: :mod:`borne.sim.card_process`).
 3. Run the real daemon in this process, configured for the ``sim`` backend.
 
 A mobile box (``[daemon] mode = "mobile"``) whose file names no ``[battery]
@@ -28,7 +28,7 @@ from ..config import Config, load_config
 from ..control.server import ControlServer, Peer
 from ..daemon import Daemon
 from ..errors import BorneError
-from ..logsub import setup_logging
+from ..runtime.logs import setup_logging
 
 __all__ = ["SIM_NFC_PORT", "run_sim", "sim_config", "sim_socket"]
 

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 
 from borne.errors import BorneError, ConfigError
-from borne.sim.responder import CardResponder
+from borne.vpcd.responder import CardResponder
 
 __all__ = ["CARD_NAMES", "load_card"]
 

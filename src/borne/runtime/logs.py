@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Callable
 
-from .events import Event
+from ..events import Event
 
 __all__ = ["LOGGED_KEYS", "NIR_PATTERN", "RedactingFilter", "event_logger", "setup_logging"]
 
@@ -63,8 +63,8 @@ class RedactingFilter(logging.Filter):
 
 def setup_logging(level: str) -> None:
     """Log with the redacting filter: to journald's native protocol when stderr is the
-    journal (structured fields, see :mod:`borne.journald`), else to stderr as text."""
-    from .journald import JournalHandler, journal_wanted
+    journal (structured fields, see :mod:`borne.runtime.systemd_journal`), else to stderr as text."""
+    from .systemd_journal import JournalHandler, journal_wanted
 
     handler: logging.Handler
     if journal_wanted():

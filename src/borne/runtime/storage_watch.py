@@ -29,7 +29,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .health import check_disk
+from ..health import check_disk
 
 __all__ = ["StorageWatch"]
 

@@ -1,6 +1,6 @@
 """A plain python-zeroconf browser for ``_borne._tcp``, run on the workstation's side of a link.
 
-``python mdns_browser.py SECONDS`` prints one JSON line per change it sees:
+``python tests/support/mdns_browser.py SECONDS`` prints one JSON line per change it sees:
 ``{"event": "ready"}`` once browsing, then ``added`` / ``updated`` with the
 resolved record (name, server, port, addresses, TXT properties), ``removed``
 when the box says goodbye; each with ``mono``, the CLOCK_MONOTONIC time (one

@@ -1,4 +1,8 @@
-"""The audit journal: one hash-chained SQLite table, written durably.
+"""The audit trail: one hash-chained SQLite table, written durably.
+
+(The docs and ``borne audit`` call it the audit journal; the code says *trail* so it is
+never confused with the offline journal, :mod:`borne.journal`, nor systemd's journal,
+:mod:`borne.runtime.systemd_journal`.)
 
 Each entry records who (``client_id``), when (monotonic time within ``boot_id``,
 and wall time with its sync flag: the Pi has no battery-backed clock), what
@@ -9,7 +13,7 @@ in them is replaced by ``[NIR]`` (a request path is chosen by the caller, and a
 request must be recorded whatever it holds); ``detail`` is checked by
 :func:`check_detail`, which refuses denied keys and oversized dicts.
 
-Durability: WAL with ``synchronous=FULL``, so an entry that :meth:`AuditJournal.record`
+Durability: WAL with ``synchronous=FULL``, so an entry that :meth:`AuditTrail.record`
 returned survives a power cut.
 
 The chain. ``hash`` is the SHA-256 (hex) of the UTF-8 canonical JSON
@@ -38,9 +42,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..clock import Clock
+from ..runtime.clock import Clock
 from ..errors import BorneError
-from ..logsub import NIR_PATTERN
+from ..runtime.logs import NIR_PATTERN
 
 __all__ = [
     "AUDIT_DB_NAME",
@@ -51,7 +55,7 @@ __all__ = [
     "MAX_DETAIL_BYTES",
     "SELECT_ALL",
     "AuditEntry",
-    "AuditJournal",
+    "AuditTrail",
     "check_detail",
     "entry_hash",
     "select_entries",
@@ -211,7 +215,7 @@ def _read_boot_id() -> str:
         return f"process-{uuid.uuid4()}"
 
 
-class AuditJournal:
+class AuditTrail:
     """The durable, hash-chained audit journal of one box.
 
     ``record()`` is synchronous and thread-safe; ``arecord()`` is the same from
@@ -340,7 +344,7 @@ class AuditJournal:
                 self._reader.close()
                 self._db.close()
 
-    def __enter__(self) -> AuditJournal:
+    def __enter__(self) -> AuditTrail:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

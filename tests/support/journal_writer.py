@@ -1,6 +1,6 @@
 """A journal writer to SIGKILL, for the power-cut test and bench: it says each record once committed.
 
-Run as a child process (``python -m borne.sim.journal_writer DB PUBLIC_KEY_PEM [--ack-every N]``):
+Run as a child process (``python tests/support/journal_writer.py DB PUBLIC_KEY_PEM [--ack-every N]``):
 it opens the journal (printing ``corrupt NAME`` if the store had to set a damaged file
 aside), prints ``ready``, then appends sealed carte Vitale records for ever, printing
 ``stored SEQ`` after each ``append`` returned (committed, synced). Every N-th time it
@@ -14,7 +14,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-__all__ = ["main", "vitale_body", "STAMP_ARGS"]
+__all__ = ["PATH", "STAMP_ARGS", "main", "vitale_body"]
+
+#: This file, to run as a child process.
+PATH = __file__
 
 #: A fixed stamp: the records' times do not matter to a power-cut test.
 STAMP_ARGS = dict(mono_ns=1, wall="2026-01-01T00:00:00.000+00:00", wall_synced=False,
@@ -38,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from borne.journal.store import JournalStore, Recipient, Stamp
 
-    parser = argparse.ArgumentParser(prog="python -m borne.sim.journal_writer")
+    parser = argparse.ArgumentParser(prog="journal_writer.py")
     parser.add_argument("db", type=Path)
     parser.add_argument("public_key", type=Path, help="the workstation's public key (PEM)")
     parser.add_argument("--ack-every", type=int, default=7)

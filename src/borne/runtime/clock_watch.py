@@ -1,6 +1,6 @@
 """Tells the bus when NTP takes the wall clock over (``clock.set`` with source "ntp").
 
-:class:`~borne.clock.Clock` notices the kernel's synchronisation lazily, on any
+:class:`~borne.runtime.clock.Clock` notices the kernel's synchronisation lazily, on any
 reading, from any thread; it only queues the change. This task drains the queue
 on the event loop, so the event is published in order with every other one (a
 publication from inside ``Clock.wall()`` would nest inside another event's).

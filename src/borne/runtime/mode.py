@@ -22,7 +22,7 @@ from typing import Literal
 
 __all__ = ["MODES", "Mode", "ModeStore"]
 
-log = logging.getLogger("borne.mode")
+log = logging.getLogger("borne.runtime.mode")
 
 Mode = Literal["counter", "mobile"]
 MODES: tuple[str, ...] = ("counter", "mobile")

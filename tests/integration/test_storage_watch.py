@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 
-from borne.clock import Clock
+from borne.runtime.clock import Clock
 from borne.config import HealthConfig
 from borne.core import Core
 from borne.events import EventBus
-from borne.storage_watch import RESERVE_BYTES, StorageWatch
+from borne.runtime.storage_watch import RESERVE_BYTES, StorageWatch
 
 
 def _watch(path) -> tuple[StorageWatch, Core]:

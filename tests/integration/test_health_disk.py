@@ -1,6 +1,6 @@
 """The data partition checks on real file systems: the test's own, and small tmpfs filled up.
 
-The tmpfs are mounted in the test process's private mount namespace (tests/conftest.py
+The tmpfs are mounted in the test process's private mount namespace (tests/integration/conftest.py
 makes one, rprivate, before anything starts), so the machine never sees them.
 """
 

@@ -1,8 +1,7 @@
-"""Shared pieces of the API tests: a daemon with its API on a free port, and paired workstations."""
+"""The simulated box in the test process: the daemon on the tests' private pcscd, with its API on a free port."""
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 from pathlib import Path
 
@@ -49,9 +48,4 @@ def raw_tls(ca: Path | None = None, cert: Path | None = None, key: Path | None =
     return context
 
 
-async def wait_event(events, type_: str, timeout: float = 20.0):
-    async def find():
-        async for event in events:
-            if event.type == type_:
-                return event
-    return await asyncio.wait_for(find(), timeout)
+from support.waiting import wait_event  # noqa: E402  (re-exported: the API tests' usual companion)

@@ -1,8 +1,9 @@
 """The contract between a virtual card's behaviour and the process that plugs it into vpcd.
 
 A responder is the card's "chip": it gets powered, is asked for its ATR and
-answers command APDUs. :mod:`borne.sim.vpcd` carries its answers to pcscd's
-vpcd driver over TCP; tests can also call it directly in memory.
+answers command APDUs. :class:`borne.vpcd.card.VirtualCard` carries its answers
+to pcscd's vpcd driver over TCP; tests can also call it directly in memory. The
+simulator's chips and phone, and the bridge's remote card, are responders.
 """
 
 from __future__ import annotations

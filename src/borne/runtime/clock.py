@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .errors import BorneError
+from ..errors import BorneError
 
 __all__ = ["FIRMWARE_DATE", "MAX_YEARS_AHEAD", "SOURCES", "Clock", "ClockChange",
            "ClockRefused", "WallTime", "build_date", "kernel_clock_synchronised"]

@@ -1,0 +1,117 @@
+"""``borne sim ...``: run the simulated box and put test cards in and out of it.
+
+Plugged into the ``borne`` command by :mod:`borne.cli.main` when the simulator is
+installed (a box image may leave it out).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..control.client import call
+
+__all__ = ["add_parser", "sim"]
+
+
+def add_parser(commands: Any) -> None:
+    """Add ``borne sim`` and its sub-commands to the ``borne`` command's sub-parsers."""
+    sim = commands.add_parser("sim", help="the simulated box (virtual cards, private pcscd)")
+    sim_commands = sim.add_subparsers(dest="sim_command", required=True, metavar="SIMCOMMAND")
+    sim_commands.add_parser("run", help="start the simulated box in the foreground")
+    insert = sim_commands.add_parser("insert", help="put a test card in a slot")
+    insert.add_argument("slot", type=int, help="slot number: 0, 1 contact; 2 contactless")
+    insert.add_argument("card", help="test card name (see `borne sim cards`) or a card file")
+    insert.add_argument("--pull-after", type=int, metavar="N",
+                        help="the card leaves the reader at its Nth APDU (mid-read removal)")
+    remove = sim_commands.add_parser("remove", help="take the card out of a slot")
+    remove.add_argument("slot", type=int)
+    sim_commands.add_parser("cards", help="list the test cards")
+    sim_commands.add_parser("slots", help="list the simulated slots and what they hold")
+    apcv = sim_commands.add_parser("apcv", help="present a virtual appli carte Vitale")
+    how = apcv.add_mutually_exclusive_group()
+    how.add_argument("--qr", dest="channel", action="store_const", const="qr",
+                     help="show its QR code to the virtual camera (default)")
+    how.add_argument("--scanner", dest="channel", action="store_const", const="scanner",
+                     help="scan its QR code with the virtual USB scanner")
+    how.add_argument("--nfc", dest="channel", action="store_const", const="nfc",
+                     help="tap the virtual phone on the NFC reader (nfcpy UDP twin)")
+    how.add_argument("--contactless", dest="channel", action="store_const", const="contactless",
+                     help="tap the virtual phone on the contactless PC/SC slot")
+    apcv.add_argument("--payload-hex", help="the token to present (default: a new random one)")
+    screen = sim_commands.add_parser("screen", help="what the box's screen shows now")
+    screen.add_argument("--png", metavar="FILE", help="write it as a PNG at the panel's size")
+    button = sim_commands.add_parser("button", help="press the box's button")
+    button.add_argument("--long", action="store_true",
+                        help="hold it down (opens the pairing window)")
+    battery = sim_commands.add_parser(
+        "battery", help="set the simulated battery's level (a mobile box; [battery] device = sim)")
+    battery.add_argument("percent", type=int, help="0..100")
+    charge = battery.add_mutually_exclusive_group()
+    charge.add_argument("--charging", dest="charging", action="store_true",
+                        help="the charger is plugged in")
+    charge.add_argument("--discharging", dest="charging", action="store_false",
+                        help="on battery (the default)")
+    prescription = sim_commands.add_parser(
+        "prescription", help="show an ordonnance numérique's QR code to the virtual camera")
+    prescription.add_argument("number", help="the prescription number, e.g. 01S2TBPZ2JCNZZYGHZ")
+    prescription.add_argument("--scanner", dest="channel", action="store_const", const="scanner",
+                              default="qr", help="scan it with the virtual USB scanner instead")
+
+
+
+def sim(args: argparse.Namespace, *, language: str) -> int:
+    """Dispatch a ``borne sim`` sub-command."""
+    from ..sim.runner import run_sim, sim_config, sim_socket
+
+    if args.sim_command == "run":
+        return run_sim(args.config)
+    socket = sim_socket(sim_config(args.config))
+
+    def ask(command: str, **payload: object) -> object:
+        return call(socket, command, payload, timeout=30.0, unavailable_code="sim_unavailable")
+
+    if args.sim_command == "insert":
+        ask("insert", slot=args.slot, card=args.card, pull_after=args.pull_after)
+        print(f"slot {args.slot}: {args.card}")
+    elif args.sim_command == "remove":
+        ask("remove", slot=args.slot)
+        print(f"slot {args.slot}: -")
+    elif args.sim_command == "cards":
+        from ..sim.cards import CARD_NAMES
+
+        print("\n".join(CARD_NAMES))
+    elif args.sim_command == "apcv":
+        shown = ask("apcv", channel=args.channel or "qr", payload_hex=args.payload_hex)
+        print(f"apCV ({shown['channel']}): {shown['size']} bytes")  # type: ignore[index]
+    elif args.sim_command == "prescription":
+        shown = ask("prescription", number=args.number, channel=args.channel)
+        print(f"ordonnance ({shown['channel']}): {args.number}")  # type: ignore[index]
+    elif args.sim_command == "screen":
+        import base64
+        import io
+        from pathlib import Path
+
+        shown = ask("screen")
+        png = base64.b64decode(shown["png_b64"])  # type: ignore[index]
+        if args.png:
+            Path(args.png).write_bytes(png)
+            print(f"{args.png}: {shown['width']}x{shown['height']}")  # type: ignore[index]
+        else:
+            from PIL import Image
+
+            from ..display.terminal import to_text
+
+            print(to_text(Image.open(io.BytesIO(png))))
+    elif args.sim_command == "button":
+        ask("button", hold_s=4.0 if args.long else 0.1)
+    elif args.sim_command == "battery":
+        shown = ask("battery", percent=args.percent, charging=args.charging)
+        box = shown["box"]  # type: ignore[index]
+        how = "en charge / charging" if args.charging else "décharge / discharging"
+        print(f"batterie simulée / simulated battery: {args.percent} % ({how}); la borne lit / "
+              f"the box reads: {box['percent']} %, {box['state']}")
+    elif args.sim_command == "slots":
+        for row in ask("slots"):  # type: ignore[union-attr]
+            print(f"{row['slot']}: {row['reader']:<22} {row['card'] or '-'}")
+    return 0

@@ -112,7 +112,7 @@ def bench_append(work: Path, n: int) -> None:
 def _collector(folder: str, base: str, out) -> None:
     from borne.client.api import BoxClient, mtls_context
     from borne.client.store import WorkstationFiles
-    from borne.journal.reader import JournalReader
+    from borne.client.journal_reader import JournalReader
 
     async def main() -> dict:
         reader = JournalReader.from_directory(folder)

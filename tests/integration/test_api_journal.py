@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from borne.client import BoxClient, BoxError
-from borne.journal.reader import JournalReader
+from borne.client.journal_reader import JournalReader
 
 from support.box import paired, start_box, url
 from support.waiting import wait_event

@@ -9,88 +9,16 @@ in a fresh interpreter, and its ``borne`` command runs without a ``sim`` command
 
 from __future__ import annotations
 
-import ast
 import json
 import shutil
 import subprocess
 import sys
-from collections import deque
-from pathlib import Path
 
-import borne
-
-PACKAGE = Path(borne.__file__).parent
-SIMULATOR = "borne.sim"
-#: The one reference allowed: the CLI's optional plug-in, loaded by name only where the
-#: simulator is installed (proven by the sim-less copy below).
-PLUG_IN = ("borne.cli.main", "SIMULATOR_CLI")
+from support.import_graph import MODULES, PACKAGE, SIMULATOR, graph, imports_of, path_to
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-MODULES = {module_name(path): path for path in PACKAGE.rglob("*.py")}
-
-
-def _resolve(name: str) -> str | None:
-    """The longest known module that ``name`` (maybe ``module.attribute``) starts with."""
-    while name:
-        if name in MODULES:
-            return name
-        name = name.rpartition(".")[0]
-    return None
-
-
-def imports_of(module: str) -> set[str]:
-    """Every borne module ``module`` names: imports anywhere in it, and module-name strings."""
-    path = MODULES[module]
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    tree = ast.parse(path.read_text(), str(path))
-    skipped: set[int] = set()
-    if module == PLUG_IN[0]:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Assign) and any(
-                    isinstance(t, ast.Name) and t.id == PLUG_IN[1] for t in node.targets):
-                skipped.add(id(node.value))
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
-                base = ".".join(anchor + ([node.module] if node.module else []))
-            names = [base] + [f"{base}.{alias.name}" for alias in node.names]
-        elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
-              and node.value.startswith("borne.") and id(node) not in skipped):
-            names = [node.value.partition(":")[0]]
-        for name in names:
-            resolved = _resolve(name)
-            if resolved is not None and resolved != module:
-                found.add(resolved)
-    return found
-
-
-def path_to_simulator(start: str, graph: dict[str, set[str]]) -> list[str] | None:
-    """The import chain from ``start`` to a simulator module, or None."""
-    came_from: dict[str, str | None] = {start: None}
-    queue = deque([start])
-    while queue:
-        current = queue.popleft()
-        if current == SIMULATOR or current.startswith(SIMULATOR + "."):
-            chain = [current]
-            while (previous := came_from[chain[-1]]) is not None:
-                chain.append(previous)
-            return chain[::-1]
-        for following in sorted(graph[current]):
-            if following not in came_from:
-                came_from[following] = current
-                queue.append(following)
-    return None
+def in_simulator(module: str) -> bool:
+    return module == SIMULATOR or module.startswith(SIMULATOR + ".")
 
 
 def test_the_walker_sees_every_kind_of_reference():
@@ -100,16 +28,17 @@ def test_the_walker_sees_every_kind_of_reference():
     assert "borne.vpcd.card" in imports_of("borne.bridge.bridge")          # late, relative
     assert "borne.sim.card_process" in imports_of("borne.sim.cardslots")   # an -m command line
     # ... and the simulator is reachable from its own CLI, so the search below can find it.
-    graph = {module: imports_of(module) for module in MODULES}
-    assert path_to_simulator("borne.sim.cli", graph) == ["borne.sim.cli"]
-    assert SIMULATOR in {m.rpartition(".")[0] for m in graph["borne.sim.cli"]} | {"borne.sim"}
+    edges = graph()
+    assert path_to("borne.sim.cli", edges, in_simulator) == ["borne.sim.cli"]
+    assert path_to("borne.cli.main", {**edges, "borne.cli.main": {"borne.sim.cli"}},
+                   in_simulator) == ["borne.cli.main", "borne.sim.cli"]
 
 
 def test_no_module_outside_the_simulator_reaches_it():
-    graph = {module: imports_of(module) for module in MODULES}
-    box_modules = [m for m in MODULES if not (m == SIMULATOR or m.startswith(SIMULATOR + "."))]
+    edges = graph()
+    box_modules = [m for m in MODULES if not in_simulator(m)]
     assert len(box_modules) > 100
-    chains = {m: chain for m in box_modules if (chain := path_to_simulator(m, graph))}
+    chains = {m: chain for m in box_modules if (chain := path_to(m, edges, in_simulator))}
     assert not chains, "\n".join(" -> ".join(chain) for chain in chains.values())
 
 

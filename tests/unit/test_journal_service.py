@@ -12,7 +12,7 @@ from borne.config import ApcvConfig, JournalConfig
 from borne.core import Core
 from borne.events import EventBus
 from borne.journal.errors import JournalError
-from borne.journal.reader import JournalReader
+from borne.client.journal_reader import JournalReader
 from borne.journal.service import PAD_TO, JournalService
 from borne.journal.store import StoredRecord
 from borne.readers.base import SlotInfo

@@ -1,2 +1,4 @@
-"""The mutually authenticated HTTPS API for billing software, its event stream and SDK
-(API issue). Empty for now."""
+"""The box's mutually authenticated HTTPS API for billing software (aiohttp), and its event stream.
+
+Runs on the box. The SDK that calls it runs on the workstation: :mod:`borne.client`.
+"""

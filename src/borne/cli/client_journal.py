@@ -58,7 +58,7 @@ async def collect(args: argparse.Namespace, language: str) -> int:
     from ..client.api import BoxClient, mtls_context
     from ..client.store import WorkstationFiles
     from ..journal.errors import JournalError
-    from ..journal.reader import JournalReader
+    from ..client.journal_reader import JournalReader
 
     files = WorkstationFiles(Path(args.dir))
     reader = JournalReader.from_directory(args.dir)

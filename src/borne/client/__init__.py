@@ -1,5 +1,8 @@
 """The client SDK for billing software: pair with a box, then read its state and events.
 
+Runs on the workstation (as do :mod:`borne.bridge` and the ``borne client``/``borne bridge``
+commands); it never imports the box's services (tests/unit/test_package_layout.py).
+
 Async and typed, built on httpx::
 
     from borne.client import BoxClient, pair
@@ -13,18 +16,21 @@ Async and typed, built on httpx::
 
 The workstation's private key never leaves it (0600 in ``directory``); the
 box's CA, received during pairing and authenticated by the pairing code, is
-then the only authority the SDK trusts for that box.
+then the only authority the SDK trusts for that box. Collected offline-journal records are
+opened with :class:`JournalReader`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__all__ = ["BoxClient", "BoxError", "Event", "FoundBox", "PairedBox", "discover", "pair"]
+__all__ = ["BoxClient", "BoxError", "Event", "FoundBox", "JournalReader", "PairedBox", "discover",
+           "pair"]
 
 if TYPE_CHECKING:
     from .api import BoxClient, BoxError, Event
     from .browse import FoundBox, discover
+    from .journal_reader import JournalReader
     from .pairing import PairedBox, pair
 
 
@@ -38,6 +44,10 @@ def __getattr__(name: str) -> object:
         from . import browse  # not named "discover": the submodule would hide the function
 
         return getattr(browse, name)
+    if name == "JournalReader":
+        from .journal_reader import JournalReader
+
+        return JournalReader
     if name in ("PairedBox", "pair"):
         from . import pairing
 

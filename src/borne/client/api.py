@@ -166,7 +166,7 @@ class BoxClient:
     async def journal(self, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
         """``GET /v1/journal``: this workstation's waiting records with ``seq > after``, oldest first.
 
-        Still sealed: open each with :class:`borne.journal.reader.JournalReader`
+        Still sealed: open each with :class:`borne.client.JournalReader`
         (``JournalReader.from_directory(folder).open(record)``), then :meth:`ack` them.
         An empty list: nothing more is waiting.
         """

@@ -1,5 +1,7 @@
 """The offline journal: every read the billing software must see later, encrypted for it.
 
+Runs on the box; its format (``crypto``, ``header``) is shared with the workstation.
+
 A carte Vitale read in a patient's kitchen, with no billing software connected,
 must not be lost, and a box lost in a car must give nothing away. So each read
 is appended at once to an SQLite journal on the data partition, as one record
@@ -16,7 +18,8 @@ Modules, one job each:
 - :mod:`borne.journal.store`: the SQLite file (WAL, ``synchronous=FULL``);
 - :mod:`borne.journal.service`: the daemon's side: bus events in, records out,
   retention, on one dedicated thread;
-- :mod:`borne.journal.reader`: the workstation's side: decrypt what was collected.
+- the workstation's side, decrypting what was collected, is in the SDK:
+  :mod:`borne.client.journal_reader` (``borne.journal.reader`` re-exports it).
 
 The format is documented in ``docs/journal.md``.
 """

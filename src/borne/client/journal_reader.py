@@ -1,0 +1,82 @@
+"""The workstation's side of the offline journal: open what ``GET /v1/journal`` gave, with this workstation's key.
+
+Runs on the workstation (part of the SDK, :mod:`borne.client`); the format it opens is
+the box's, shared in :mod:`borne.journal.crypto` and :mod:`borne.journal.header`.
+
+The box sends each record's header as the exact bytes it sealed (``header``, a
+JSON text) and the envelope (``envelope_b64``). :meth:`JournalReader.open`
+decrypts with the header bytes as associated data, then trusts only the fields
+parsed from those authenticated bytes: the clear copies next to them
+(``seq``, ``kind``...) are a convenience, checked against the header.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..journal.crypto import open_record
+from ..journal.errors import JournalError
+from ..journal.header import RecordHeader
+
+__all__ = ["JournalReader", "OpenedRecord"]
+
+
+@dataclass(frozen=True)
+class OpenedRecord:
+    """A decrypted record: its authenticated header and its content (see docs/journal.md)."""
+
+    header: RecordHeader
+    body: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The header's fields and the content, as JSON-ready values."""
+        return {**self.header.to_dict(), "body": self.body}
+
+
+class JournalReader:
+    """Opens the records sealed for one workstation (its private key and client id)."""
+
+    def __init__(self, private_key: Any, client_id: str) -> None:
+        self._key = private_key
+        self.client_id = client_id
+
+    @classmethod
+    def from_directory(cls, directory: str | Path) -> JournalReader:
+        """The reader of the workstation paired into ``directory`` (``borne client pair --dir``)."""
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        from ..client.store import WorkstationFiles
+
+        files = WorkstationFiles(Path(directory))
+        key = load_pem_private_key(files.key.read_bytes(), password=None)
+        return cls(key, files.read_box()["client_id"])
+
+    def open(self, item: dict[str, Any]) -> OpenedRecord:
+        """Decrypt one record of ``GET /v1/journal``'s ``records``.
+
+        Raises :class:`~borne.journal.errors.JournalError` (``journal_record_unreadable``,
+        ``journal_envelope_malformed``...) for a record that was altered, sealed for
+        someone else, or does not match its clear fields.
+        """
+        try:
+            header_bytes = str(item["header"]).encode("ascii")
+            envelope = base64.b64decode(item["envelope_b64"], validate=True)
+        except (KeyError, TypeError, UnicodeEncodeError, binascii.Error):
+            raise JournalError("not a journal record", code="journal_envelope_malformed") from None
+        plaintext = open_record(self._key, header_bytes, envelope, client_id=self.client_id)
+        header = RecordHeader.from_bytes(header_bytes)
+        if header.client_id != self.client_id:
+            raise JournalError("sealed for another workstation", code="journal_record_unreadable")
+        if item.get("seq", header.seq) != header.seq or item.get("kind", header.kind) != header.kind:
+            raise JournalError("the clear fields do not match the sealed header",
+                               code="journal_record_unreadable")
+        try:
+            body = json.loads(plaintext.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise JournalError("the content is not JSON", code="journal_envelope_malformed") from None
+        return OpenedRecord(header, body)

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 from borne.battery.poweroff import POWEROFF_REQUEST
-from borne.battery.service import BatteryService, journal_flush_hook, start_battery
+from borne.battery.service import BatteryService, build_battery, journal_flush_hook
 from borne.runtime.clock import Clock
 from borne.config import parse_config
 from borne.core import Core
@@ -35,12 +35,12 @@ def box(tmp_path: Path, device: str = "sim", **battery: object) -> SimpleNamespa
                            journal=None)
 
 
-def service_for(daemon: SimpleNamespace, hook=None) -> BatteryService:
+async def service_for(daemon: SimpleNamespace, hook=None) -> BatteryService:
     backend = load_backend("battery", daemon.config.battery.device, daemon.config)
     service = BatteryService(daemon.config.battery, backend, bus=daemon.bus, core=daemon.core,
                              runtime_dir=Path(daemon.config.daemon.runtime_dir),
-                             on_critical=hook or journal_flush_hook(daemon))
-    service.start(asyncio.get_running_loop())
+                             on_critical=hook or journal_flush_hook(lambda: daemon.journal))
+    await service.start()
     return service
 
 
@@ -63,7 +63,7 @@ async def settle() -> None:
 
 async def test_readings_reach_events_status_and_devices_only_when_news_changes(tmp_path):
     daemon = box(tmp_path)
-    service = service_for(daemon)
+    service = await service_for(daemon)
     try:
         assert daemon.core.snapshot(identity=False)["battery"]["state"] == "unknown"
         await read(service, 64, times=3)
@@ -92,7 +92,7 @@ async def test_critical_flushes_the_journal_then_asks_for_the_power_off(tmp_path
             steps.append("flushed")
 
     daemon.journal = Journal()
-    service = service_for(daemon)
+    service = await service_for(daemon)
     try:
         await read(service, 40, times=3)
         status = await read(service, 3, times=3)
@@ -109,7 +109,7 @@ async def test_critical_flushes_the_journal_then_asks_for_the_power_off(tmp_path
 
 async def test_a_load_spike_never_asks_for_the_power_off(tmp_path):
     daemon = box(tmp_path)
-    service = service_for(daemon)
+    service = await service_for(daemon)
     try:
         await read(service, 50, times=3)
         for _ in range(4):  # one reading at 2 %, then back, four times over
@@ -126,7 +126,7 @@ async def test_a_load_spike_never_asks_for_the_power_off(tmp_path):
 
 async def test_charging_during_the_delay_cancels_the_power_off(tmp_path):
     daemon = box(tmp_path, poweroff_delay_s=0.5)
-    service = service_for(daemon)
+    service = await service_for(daemon)
     try:
         assert (await read(service, 2, times=3)).state == "critical"
         assert (await read(service, 2, charging=True)).state == "low"
@@ -141,7 +141,7 @@ async def test_a_sync_flush_and_a_failing_one_do_not_keep_the_box_up(tmp_path):
     for flush in (lambda: None, lambda: 1 / 0):
         daemon = box(tmp_path / str(id(flush)))
         daemon.journal = SimpleNamespace(flush=flush)
-        service = service_for(daemon)
+        service = await service_for(daemon)
         try:
             await read(service, 1, times=3)
             await settle()
@@ -152,7 +152,7 @@ async def test_a_sync_flush_and_a_failing_one_do_not_keep_the_box_up(tmp_path):
 
 async def test_an_i2c_error_is_battery_error_with_its_code_then_retried(tmp_path):
     daemon = box(tmp_path)
-    service = service_for(daemon)
+    service = await service_for(daemon)
     try:
         await read(service, 70, times=3)
         service.twin.bus.fail_next(1, errno.EREMOTEIO)
@@ -176,7 +176,7 @@ async def test_an_i2c_error_is_battery_error_with_its_code_then_retried(tmp_path
 
 async def test_a_stalled_converter_is_an_error_until_it_converts_again(tmp_path):
     daemon = box(tmp_path)
-    service = service_for(daemon)
+    service = await service_for(daemon)
     try:
         await read(service, 70, times=3)
         service.twin.chip.converting = False
@@ -192,7 +192,7 @@ async def test_a_stalled_converter_is_an_error_until_it_converts_again(tmp_path)
 
 async def test_a_chip_reset_by_a_spike_is_programmed_again(tmp_path):
     daemon = box(tmp_path)
-    service = service_for(daemon)
+    service = await service_for(daemon)
     try:
         await read(service, 70, times=3, charging=True)
         service.twin.chip.power_on_reset()
@@ -204,20 +204,22 @@ async def test_a_chip_reset_by_a_spike_is_programmed_again(tmp_path):
 
 async def test_a_board_that_is_not_there_degrades_the_battery_not_the_daemon(tmp_path):
     daemon = box(tmp_path, device="ina219:i2c:99:0x42")  # no /dev/i2c-99 here
-    service = start_battery(daemon, asyncio.get_running_loop())
+    service = build_battery(daemon.config, bus=daemon.bus, core=daemon.core)
     assert service is not None and service.twin is None
+    await service.start()
     try:
         status = await service.poll_now()
         assert status.state == "unknown" and service.last_error == "battery_missing"
         assert "/dev/i2c-99" in daemon.core.devices["battery"]["detail"]
     finally:
         await service.stop()
-    assert start_battery(box(tmp_path, device="none"), asyncio.get_running_loop()) is None
+    nothing = box(tmp_path, device="none")
+    assert build_battery(nothing.config, bus=nothing.bus, core=nothing.core) is None
 
 
 async def test_health_says_low_critical_and_nothing_without_a_battery(tmp_path):
     daemon = box(tmp_path)
-    service = service_for(daemon)
+    service = await service_for(daemon)
     try:
         def check():
             return {c.name: c for c in BoxHealth(daemon.config, daemon.core).checks()}["battery"]
@@ -266,7 +268,7 @@ def test_good_battery_sections():
 async def test_the_file_twin_follows_its_file(tmp_path):
     level = tmp_path / "level.json"
     daemon = box(tmp_path, device=f"sim:{level}", confirm_readings=1)
-    service = service_for(daemon)
+    service = await service_for(daemon)
     try:
         assert (await service.poll_now()).percent == 80  # no file yet: the twin's default
         level.write_text('{"percent": 30, "charging": true}')

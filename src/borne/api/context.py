@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+
+if TYPE_CHECKING:
+    from ..apcv.service import ApcvService
+    from ..apdu.service import ApduService
+    from ..audit.trail import AuditTrail
+    from ..core import Core
+    from ..events import EventBus
+    from ..health import BoxHealth
+    from ..journal.service import JournalService
+    from ..runtime.storage_watch import StorageWatch
+    from ..secure_channel.ca import BoxCA
+    from ..secure_channel.clients import ClientRegistry
+    from ..secure_channel.pairing import PairingService
+    from ..secure_channel.tls import ClientIdentity
 
 __all__ = ["CLIENT", "CONTEXT", "ApiContext"]
 
@@ -14,31 +29,33 @@ __all__ = ["CLIENT", "CONTEXT", "ApiContext"]
 class ApiContext:
     """The services behind the API (no globals: tests build one from twins)."""
 
-    core: Any            # borne.core.Core
-    bus: Any             # borne.events.EventBus
-    ca: Any              # borne.secure_channel.ca.BoxCA
-    clients: Any         # borne.secure_channel.clients.ClientRegistry
-    pairing: Any         # borne.secure_channel.pairing.PairingService
-    audit: Any           # borne.audit.trail.AuditTrail
-    apcv: Any = None     # borne.apcv.service.ApcvService
-    apdu: Any = None     # borne.apdu.service.ApduService (the leased APDU channel)
+    core: Core
+    bus: EventBus
+    ca: BoxCA
+    clients: ClientRegistry
+    pairing: PairingService
+    audit: AuditTrail
+    apcv: ApcvService | None = None
+    #: The leased APDU channel.
+    apdu: ApduService | None = None
     #: ``scan(on) -> bool``: starts/stops the camera (False: the box has none).
-    scan: Any = None
-    #: The health checks of ``/v1/status`` (borne.health.BoxHealth; None: not computed).
-    health: Any = None
-    #: The data partition's watch (borne.runtime.storage_watch.StorageWatch; None: not watched).
-    storage: Any = None
-    #: The offline journal (borne.journal.service.JournalService; None: disabled).
-    journal: Any = None
-    #: ``set_mode(mode)``: switch the box to counter or mobile (borne.daemon.Daemon.set_mode).
-    set_mode: Any = None
+    scan: Callable[[bool], bool] | None = None
+    #: The health checks of ``/v1/status`` (None: not computed).
+    health: BoxHealth | None = None
+    #: The data partition's watch (None: not watched).
+    storage: StorageWatch | None = None
+    #: The offline journal (None: disabled).
+    journal: JournalService | None = None
+    #: ``set_mode(mode)``: switch the box to counter or mobile (:meth:`borne.daemon.Daemon.set_mode`).
+    set_mode: Callable[[str], None] | None = None
     language: str = "fr"
     heartbeat_s: float = 15.0
     sse_queue: int = 256
     #: Whether the workstation paired in the current window gets an admin certificate
     #: (chosen on the box, with `borne pair open --admin`).
     pairing_admin: bool = False
-    #: client id -> live event-stream responses, closed at once on revocation.
+    #: client id -> live event-stream responses (aiohttp's, marked by api/sse.py), closed at
+    #: once on revocation.
     streams: dict[str, set[Any]] = field(default_factory=dict)
 
     def revoke(self, client_id: str) -> int | None:
@@ -59,4 +76,4 @@ class ApiContext:
 
 CONTEXT: web.AppKey[ApiContext] = web.AppKey("borne_context", ApiContext)
 #: The verified client identity of a request (None only on the pairing exchange).
-CLIENT: web.RequestKey[Any] = web.RequestKey("borne_client", object)
+CLIENT: web.RequestKey[ClientIdentity | None] = web.RequestKey("borne_client", object)

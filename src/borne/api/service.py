@@ -8,10 +8,20 @@ second: a broken certificate store or a busy port degrades the API
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..config import Config
+
+if TYPE_CHECKING:
+    from ..apcv.service import ApcvService
+    from ..core import Core
+    from ..events import EventBus
+    from ..runtime.clock import Clock
+    from ..runtime.storage_watch import StorageWatch
+    from .context import ApiContext
+    from .server import ApiServer
 
 __all__ = ["build_api", "certificate_names"]
 
@@ -27,9 +37,11 @@ def certificate_names(config: Config) -> tuple[list[str], list[str]]:
     return sorted(set(names)), sorted(set(addresses))
 
 
-def build_api(config: Config, core: Any, bus: Any, clock: Any,
-              apcv: Any = None, scan: Any = None, pause: Any = None, *,
-              storage: Any = None, set_mode: Any = None) -> tuple[Any, Any]:
+def build_api(config: Config, core: Core, bus: EventBus, clock: Clock,
+              apcv: ApcvService | None = None, scan: Callable[[bool], bool] | None = None,
+              pause: Callable[[str, bool], None] | None = None, *,
+              storage: StorageWatch | None = None,
+              set_mode: Callable[[str], None] | None = None) -> tuple[ApiServer, ApiContext]:
     """The :class:`ApiServer` and its :class:`ApiContext` (not started).
 
     ``pause(slot_id, paused)`` suspends the box's own reads of a slot while it is

@@ -26,14 +26,14 @@ import inspect
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import BorneError
 from .backend import BatteryReading
 from .monitor import BatteryMonitor, BatteryStatus, Thresholds
 from .poweroff import request_poweroff
 
-__all__ = ["BatteryService", "journal_flush_hook", "start_battery"]
+__all__ = ["BatteryService", "Flushable", "build_battery", "journal_flush_hook"]
 
 log = logging.getLogger("borne.battery")
 
@@ -66,10 +66,10 @@ class BatteryService:
         """The backend's twin (``borne sim battery`` drives it); None on a real board."""
         return getattr(self.backend, "twin", None)
 
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Start reading (the backend's worker thread reports here, on ``loop``)."""
+    async def start(self) -> None:
+        """Start reading (the backend's worker thread reports here, on the running loop)."""
         self._core.battery = self.status.to_dict()
-        self.backend.start(self, loop)
+        self.backend.start(self, asyncio.get_running_loop())
 
     async def stop(self) -> None:
         """Stop reading; a power-off not yet asked for is not asked for."""
@@ -150,19 +150,25 @@ class BatteryService:
         log.warning("battery critical: power-off asked for (%s)", self.poweroff_requested)
 
 
-def journal_flush_hook(daemon: Any) -> Callable[[], Any]:
-    """The shutdown hook: flush the offline journal, if the daemon has one.
+class Flushable(Protocol):
+    """What the power-off waits for: the offline journal's ``flush()``, plain or ``async``."""
 
-    The journal (``daemon.journal``) is another service's; all this needs is a
-    ``flush()`` method, plain or ``async``.
+    def flush(self) -> Any:
+        """Return (or resolve) once every read announced so far is committed."""
+
+
+def journal_flush_hook(journal: Callable[[], Flushable | None]) -> Callable[[], Any]:
+    """The shutdown hook: flush the offline journal, if there is one when it runs.
+
+    ``journal()`` gives the journal at that moment (it is another service's, started
+    after the battery may be built, and absent when disabled).
     """
 
     async def flush() -> None:
-        journal = getattr(daemon, "journal", None)
-        method = getattr(journal, "flush", None)
-        if method is None:
+        current = journal()
+        if current is None:
             return
-        result = method()
+        result = current.flush()
         if inspect.isawaitable(result):
             await result
         log.info("battery critical: offline journal flushed")
@@ -170,24 +176,21 @@ def journal_flush_hook(daemon: Any) -> Callable[[], Any]:
     return flush
 
 
-def start_battery(daemon: Any, loop: asyncio.AbstractEventLoop) -> BatteryService | None:
-    """Build and start the daemon's battery service (None without a battery).
+def build_battery(config: Any, *, bus: Any, core: Any,
+                  on_critical: Callable[[], Any] | None = None) -> BatteryService | None:
+    """The daemon's battery service, not started (None without a battery).
 
     A battery backend that cannot be built degrades to ``battery: error``, never
     the daemon.
     """
     from ..registry import load_backend
 
-    config = daemon.config
     if config.battery.device == "none":
         return None
     try:
         backend = load_backend("battery", config.battery.device, config)
     except BorneError as error:
-        daemon.core.device_state("battery", "error", error.message("en"))
+        core.device_state("battery", "error", error.message("en"))
         return None
-    service = BatteryService(config.battery, backend, bus=daemon.bus, core=daemon.core,
-                             runtime_dir=Path(config.daemon.runtime_dir),
-                             on_critical=journal_flush_hook(daemon))
-    service.start(loop)
-    return service
+    return BatteryService(config.battery, backend, bus=bus, core=core,
+                          runtime_dir=Path(config.daemon.runtime_dir), on_critical=on_critical)

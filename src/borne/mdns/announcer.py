@@ -71,8 +71,8 @@ class MdnsAnnouncer:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start announcing in the background; returns at once.
+    async def start(self) -> None:
+        """Start announcing in the background; returns at once, before the first probe.
 
         An API that listens on loopback only is not announced (and ``mdns`` gets no state).
         """

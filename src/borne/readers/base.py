@@ -16,11 +16,11 @@ import asyncio
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from .cards.model import Card
 
-__all__ = ["ReaderSink", "SlotInfo", "SmartcardBackend", "call_on_loop", "slot_id_for"]
+__all__ = ["Pausable", "ReaderSink", "SlotInfo", "SmartcardBackend", "call_on_loop", "slot_id_for"]
 
 
 def slot_id_for(reader_name: str) -> str:
@@ -118,3 +118,15 @@ class SmartcardBackend(ABC):
         box whose card reading died is restarted rather than left half-alive.
         """
         return None
+
+
+@runtime_checkable
+class Pausable(Protocol):
+    """A backend whose own reads of a slot can be suspended (the PC/SC backend).
+
+    While a workstation leases a slot through the APDU channel, the box must not
+    read the card behind its back; insertions and removals are still reported.
+    """
+
+    def set_paused(self, slot_id: str, paused: bool) -> None:
+        """Suspend (``True``) or resume the box's own reads of ``slot_id``."""

@@ -22,11 +22,11 @@ import asyncio
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from .base import call_on_loop
 
-__all__ = ["CHANNELS", "CaptureSink", "Channel", "InputBackend", "ThreadedInput"]
+__all__ = ["CHANNELS", "CaptureSink", "Channel", "InputBackend", "ScanPolicy", "ThreadedInput"]
 
 #: Where a payload came from: the camera, a USB scanner, an NFC chip (nfcpy) or a
 #: contactless PC/SC slot.
@@ -50,6 +50,18 @@ class CaptureSink(Protocol):
 
     def capture_error(self, channel: Channel, code: str, detected_ns: int) -> None:
         """A presentation that failed, with a stable code (``nfc_target_lost``...)."""
+
+
+@runtime_checkable
+class ScanPolicy(Protocol):
+    """An input that can scan always or only when asked (a camera: it costs power).
+
+    In mobile mode the daemon sets ``on_demand``; a button, the API or ``borne scan``
+    then start a scan, which stops by itself after a while.
+    """
+
+    def set_scan_policy(self, policy: str) -> None:
+        """``always`` or ``on_demand``."""
 
 
 class InputBackend(ABC):

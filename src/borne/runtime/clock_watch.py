@@ -25,7 +25,7 @@ class ClockWatch:
         self._every_s = every_s
         self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
+    async def start(self) -> None:
         """Start watching (on the running loop)."""
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run())

@@ -55,11 +55,12 @@ class StorageWatch:
         """True while reads must be refused (the partition is full or unusable)."""
         return self._core.devices.get("storage", {}).get("state") in ("full", "error")
 
-    def start(self) -> None:
-        """Measure now, then every ``interval_s`` (call on the event loop)."""
+    async def start(self) -> None:
+        """Measure now, then every ``interval_s`` (on the running event loop)."""
         self.check()
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """Stop measuring (idempotent)."""
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None

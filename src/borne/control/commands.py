@@ -1,0 +1,71 @@
+"""The daemon's commands on the control socket: what ``borne status``, ``borne pair``... ask for.
+
+Using the socket counts as physical presence at the box (:mod:`borne.control`): the
+caller sees the cards' content, may open pairing and revoke workstations.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..errors import BorneError
+from .server import Handler, Peer
+
+if TYPE_CHECKING:
+    from ..api.context import ApiContext
+    from ..daemon import Daemon
+
+__all__ = ["daemon_commands"]
+
+
+def daemon_commands(daemon: Daemon) -> dict[str, Handler]:
+    """The control socket's commands, by name, for ``daemon``."""
+
+    def api_context() -> ApiContext:
+        if daemon.api_context is None:
+            raise BorneError("the API is not running", code="api_unavailable")
+        return daemon.api_context
+
+    async def status(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+        # The control socket is physical presence: the operator sees the cards' content.
+        return daemon.core.snapshot(identity=True)
+
+    async def ping(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+        return {"pong": True, "last_event_seq": daemon.bus.last_seq}
+
+    async def events(peer: Peer, args: dict[str, Any]) -> list[dict[str, Any]]:
+        after = int(args.get("after", 0))
+        return [event.to_dict() for event in daemon.bus.history(after)]
+
+    async def pair_open(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+        # Physical presence: whoever can use this socket may open pairing.
+        window = daemon.open_pairing(admin=bool(args.get("admin", False)))
+        return {"code": window.code, "expires_in_s": round(window.expires_mono
+                                                           - daemon.clock.monotonic())}
+
+    async def pair_close(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+        api_context().pairing.close()
+        return {"closed": True}
+
+    async def clients(peer: Peer, args: dict[str, Any]) -> list[dict[str, Any]]:
+        return [record.to_dict() for record in api_context().clients.list()]
+
+    async def revoke(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+        client_id = str(args.get("client_id", ""))
+        closed = api_context().revoke(client_id)
+        if closed is None:
+            raise BorneError(client_id, code="client_unknown")
+        return {"client_id": client_id, "streams_closed": closed}
+
+    async def scan(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+        on = bool(args.get("on", True))
+        return {"camera": daemon.scan(on), "scanning": on}
+
+    async def mode(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+        if args.get("mode") is not None:
+            daemon.set_mode(str(args["mode"]))
+        return {"mode": daemon.core.mode}
+
+    return {"status": status, "ping": ping, "events": events, "pair_open": pair_open,
+            "pair_close": pair_close, "clients": clients, "revoke": revoke, "scan": scan,
+            "mode": mode}

@@ -16,6 +16,15 @@ says what differs from the defaults::
 An unknown or misspelt key, a value of the wrong type or a path string that no
 backend answers is a :class:`~borne.errors.ConfigError` naming the file and the
 key, and the daemon does not start.
+
+Each section checks its own values when it is built (``__post_init__``, from a
+file or in code), raising a ``ConfigError`` that names the dotted key as the file
+writes it; :func:`parse_config` converts the document with msgspec and adds the
+file. A section whose checks need a subsystem's knowledge is that subsystem's, in
+its ``settings`` module (``[apcv]``, ``[nfc]``, ``[mdns]``, ``[display]``,
+``[battery]``), re-exported here; those import nothing of borne but
+:mod:`borne.errors`, :mod:`borne.registry` and their own pure helpers, and never
+this module: the configuration is a leaf of the import graph.
 """
 
 from __future__ import annotations
@@ -29,26 +38,20 @@ from typing import Literal
 
 import msgspec
 
-from .errors import BorneError, ConfigError
+from .apcv.settings import DEFAULT_RULES, ApcvConfig, RecognitionRule
+from .battery.settings import BatteryConfig
+from .display.settings import DisplayConfig
+from .errors import BackendError, BorneError, ConfigError
+from .mdns.settings import MdnsConfig
+from .readers.nfc.settings import NfcConfig
+from .registry import parse_path
 
 __all__ = [
-    "DEFAULT_CONFIG_PATH",
-    "ApduConfig",
-    "ApiConfig",
-    "Config",
-    "ControlConfig",
-    "CpsLayoutConfig",
-    "DaemonConfig",
-    "BatteryConfig",
-    "HealthConfig",
-    "JournalConfig",
-    "MdnsConfig",
-    "PcscConfig",
-    "ReadersConfig",
-    "load_config",
-    "load_config_for_tools",
-    "load_config_or_defaults",
-    "parse_config",
+    "DEFAULT_CONFIG_PATH", "DEFAULT_RULES", "ApcvConfig", "ApduConfig", "ApiConfig",
+    "BatteryConfig", "CameraConfig", "Config", "ControlConfig", "CpsLayoutConfig", "DaemonConfig",
+    "DisplayConfig", "HealthConfig", "JournalConfig", "MdnsConfig", "NfcConfig", "PanelConfig",
+    "PcscConfig", "ReadersConfig", "RecognitionRule", "ScannerConfig", "load_config",
+    "load_config_for_tools", "load_config_or_defaults", "parse_config",
 ]
 
 #: Where the daemon and the CLI look when no ``--config`` is given.
@@ -120,49 +123,25 @@ class CpsLayoutConfig(_Section):
     profession_oid: str = "2.5.4.12"
     identifier_oid: str = "2.5.4.5"
 
-    def to_layout(self, source: str | None = None) -> object:
-        """The decoder's :class:`~borne.readers.cards.cps.CpsLayout`."""
-        from .readers.cards.cps import CpsLayout
-
+    def __post_init__(self) -> None:
         try:
             path = bytes.fromhex(self.cert_path)
         except ValueError:
-            raise ConfigError("not a hex path", file=source, key="readers.cps.cert_path") from None
+            raise ConfigError("not a hex path", key="readers.cps.cert_path") from None
         if not path or len(path) % 2:
-            raise ConfigError("a path is whole 2-byte file ids", file=source,
-                              key="readers.cps.cert_path")
-        return CpsLayout(cert_path=path, profession_oid=self.profession_oid,
-                         identifier_oid=self.identifier_oid)
+            raise ConfigError("a path is whole 2-byte file ids", key="readers.cps.cert_path")
 
+    def to_layout(self, source: str | None = None) -> object:
+        """The decoder's :class:`~borne.readers.cards.cps.CpsLayout` (for the PC/SC backend).
 
-class RecognitionRule(_Section):
-    """One rule: payloads it matches are of ``kind``. Every condition given must hold."""
+        ``source`` is not needed any more (the path was checked when the section
+        was built); it stays for the callers. The only import of a subsystem
+        here: the decoder's own type, when a backend is built, never to check a file.
+        """
+        from .readers.cards.cps import CpsLayout
 
-    kind: Literal["apcv", "prescription", "unknown"]
-    #: Only for payloads from these channels (empty: any).
-    channels: list[str] = msgspec.field(default_factory=list)
-    #: A regular expression the whole payload, read as text, must match.
-    pattern: str | None = None
-    #: Hex prefix the raw payload must start with.
-    prefix_hex: str | None = None
-    min_bytes: int = 0
-    max_bytes: int | None = None
-
-
-#: The built-in rules. The prescription number's shape is public (18 upper-case
-#: letters and digits, domain sample ``01S2TBPZ2JCNZZYGHZ``). The apCV's payloads
-#: are NOT public: whatever the apCV application answered over NFC is taken as an
-#: apCV presentation, and so is any other QR payload of 64 bytes or more that is
-#: not a web address. The 64-byte floor is a heuristic of ours, not a known
-#: property of the apCV: it keeps product codes, words and short references out.
-#: The billing software authenticates every presentation and refuses what is not
-#: an apCV. A deployment that knows better narrows these rules.
-DEFAULT_RULES = (
-    RecognitionRule(kind="prescription", pattern=r"[0-9A-Z]{18}"),
-    RecognitionRule(kind="apcv", channels=["nfc", "pcsc_contactless"]),
-    RecognitionRule(kind="unknown", pattern=r"(?i)https?://.*"),
-    RecognitionRule(kind="apcv", min_bytes=64),
-)
+        return CpsLayout(cert_path=bytes.fromhex(self.cert_path),
+                         profession_oid=self.profession_oid, identifier_oid=self.identifier_oid)
 
 
 class CameraConfig(_Section):
@@ -184,6 +163,13 @@ class CameraConfig(_Section):
     #: In on_demand mode, scanning stops by itself after this long.
     on_demand_timeout_s: float = 60.0
 
+    def __post_init__(self) -> None:
+        for key in ("fps", "width", "height"):
+            if getattr(self, key) <= 0:
+                raise ConfigError("must be positive", key=f"camera.{key}")
+        if self.forget_after_s < 0 or self.on_demand_timeout_s <= 0:
+            raise ConfigError("must be positive", key="camera.forget_after_s")
+
 
 class ScannerConfig(_Section):
     """The USB "douchette" QR scanner's settings (backend ``readers.scanner``: ``evdev:DEVICE``)."""
@@ -192,71 +178,6 @@ class ScannerConfig(_Section):
     layout: Literal["azerty", "qwerty"] = "azerty"
     #: A code ends with Enter; keys more than this far apart start a new code.
     gap_s: float = 0.5
-
-
-class NfcConfig(_Section):
-    """The apCV over NFC: which application to select and which commands to send.
-
-    The apCV's AID and exchange are NOT public (see docs/cards.md): both are
-    settings, and the defaults are the simulator's virtual phone, not the real
-    app. A deployment sets the values its licensed billing software documents.
-    """
-
-    #: AID selected on a phone in card emulation (hex).
-    aid: str = "F0424F524E4553494D"  # "\xF0BORNESIM": the simulator's, proprietary range
-    #: Commands sent after the SELECT, in order (hex APDUs); the answers, in
-    #: order, form the opaque presentation.
-    script: list[str] = msgspec.field(default_factory=lambda: ["80CA000000"])
-    #: A phone that stops answering for this long is gone.
-    exchange_timeout_s: float = 1.0
-
-
-class ApcvConfig(_Section):
-    """The apCV session policy and the recognition of captured payloads.
-
-    The quota follows the profession of the CPS in the box (``CpsCard.profession``:
-    ``pharmacist``, ``nurse``, ``doctor``..., from the TRE_G15 code); the Assurance
-    Maladie's rule is 2 invoices per session for pharmacists and nurses, 1 for
-    every other profession.
-    """
-
-    #: How long a session lasts (the Assurance Maladie's rule: 20 minutes).
-    session_seconds: float = 1200.0
-    #: Invoices per session by profession; other professions get ``invoices_default``.
-    invoices_by_profession: dict[str, int] = msgspec.field(
-        default_factory=lambda: {"pharmacist": 2, "nurse": 2})
-    invoices_default: int = 1
-    #: A presentation not fetched by a billing client within this time is forgotten.
-    presentation_ttl_s: float = 120.0
-    #: Payloads larger than this are refused (a QR code holds at most 2953 bytes).
-    max_payload_bytes: int = 4096
-    #: Ordered recognition rules; the first that matches names the payload.
-    rules: list[RecognitionRule] = msgspec.field(default_factory=lambda: list(DEFAULT_RULES))
-
-
-class DisplayConfig(_Section):
-    """The OLED screen (``device``: a backend path, see ``borne.registry`` kind ``display``)."""
-
-    #: ``luma:ssd1306:i2c:1:0x3c``, ``luma:sh1106:...``, ``luma:ssd1309:...``,
-    #: ``luma:ssd1322:spi:0:0`` (256x64 grayscale), the twin ``dummy:128x64`` /
-    #: ``dummy:256x64``, or ``none``.
-    device: str = "none"
-    #: Contrast when in use, and once dimmed (0..255).
-    brightness: int = 200
-    dim_brightness: int = 16
-    #: Seconds without an event before the screen dims and starts shifting.
-    dim_after_s: float = 60.0
-    #: The same in mobile mode: the screen is the battery's largest consumer after the Pi.
-    mobile_dim_after_s: float = 15.0
-    #: Pixels the content moves (every ``shift_every_s``) while dimmed, against burn-in.
-    shift_px: int = 2
-    shift_every_s: float = 60.0
-    #: Local hours the screen is off, e.g. "22:00-07:00"; empty: never.
-    night_off: str = ""
-    #: Rotation of the panel as mounted: 0, 1, 2 or 3 quarter turns.
-    rotate: int = 0
-    #: Seconds between retries when the screen is missing or failing.
-    retry_s: float = 5.0
 
 
 class PanelConfig(_Section):
@@ -287,6 +208,14 @@ class ReadersConfig(_Section):
     pcsc: PcscConfig = msgspec.field(default_factory=PcscConfig)
     cps: CpsLayoutConfig = msgspec.field(default_factory=CpsLayoutConfig)
 
+    def __post_init__(self) -> None:
+        # A misspelt backend fails when the file is read rather than at the first card.
+        for kind in ("smartcard", "camera", "scanner", "nfc"):
+            try:
+                parse_path(kind, getattr(self, kind))
+            except BackendError as error:  # UnknownBackend
+                raise ConfigError(str(error), key=f"readers.{kind}") from None
+
 
 class ApiConfig(_Section):
     """The mutually authenticated HTTPS API for billing software."""
@@ -313,6 +242,12 @@ class ApiConfig(_Section):
     handshake_timeout_s: float = 10.0
     keepalive_s: float = 30.0
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ConfigError("not a TCP port", key="api.port")
+        if not 1 <= self.pairing_max_failures <= 100:
+            raise ConfigError("between 1 and 100", key="api.pairing_max_failures")
+
 
 class ApduConfig(_Section):
     """The leased, transparent APDU channel (docs/apdu-channel.md)."""
@@ -327,24 +262,10 @@ class ApduConfig(_Section):
     #: Seconds a lease outlives its client's closed channel (a bridge reconnecting).
     channel_grace_s: float = 5.0
 
-
-class MdnsConfig(_Section):
-    """How the box announces its API on the local network (DNS-SD over mDNS, ``_borne._tcp``).
-
-    The announcement carries no personal data: a box name, the API's port, and
-    TXT keys from an allow-list (API level, the OpenAPI document's path, the
-    SHA-256 fingerprint of the box's CA). See :mod:`borne.mdns.announcement`.
-    """
-
-    enabled: bool = True
-    #: The announced name; empty: ``borne-`` and the first 8 hex digits of the CA's
-    #: fingerprint. Letters, digits and ``-`` only: never a person's or a pharmacy's name.
-    name: str = ""
-    #: Network interfaces to announce on (e.g. ``["wlan0"]``); empty: every one but loopback.
-    interfaces: list[str] = msgspec.field(default_factory=list)
-    #: Seconds between checks of the interfaces' addresses (a new hotspot, a new DHCP
-    #: lease): the announcement follows them.
-    recheck_s: float = 10.0
+    def __post_init__(self) -> None:
+        if not 1 <= self.default_lease_s <= self.max_lease_s or self.channel_grace_s < 0:
+            raise ConfigError("1 <= default_lease_s <= max_lease_s, channel_grace_s >= 0",
+                              key="apdu")
 
 
 class HealthConfig(_Section):
@@ -367,38 +288,13 @@ class HealthConfig(_Section):
     #: then pair again: give the pharmacy time).
     ca_warn_days: int = 180
 
-
-class BatteryConfig(_Section):
-    """The battery of a mobile box: a UPS board read over I2C (see :mod:`borne.battery`).
-
-    ``device`` is ``ina219:i2c:BUS:ADDR`` (an INA219 current monitor, as on the
-    Waveshare UPS HATs: ``ina219:i2c:1:0x42``), the twin ``sim`` (or ``sim:FILE``,
-    whose JSON ``{"percent": 50, "charging": false}`` the twin follows), or ``none``.
-    The level is read from the pack's voltage (``cells`` in series, ``curve``);
-    a level is *entered* only when ``confirm_readings`` readings in a row are at or
-    under it, so a load spike never powers the box off; charging cancels.
-    """
-
-    device: str = "none"
-    #: The INA219's shunt resistor (ohms): 0.1 on the Waveshare UPS HATs.
-    shunt_ohms: float = 0.1
-    #: Li-ion cells in series: 2 on the Waveshare UPS HAT (2 x 18650), 1 on its HAT (C).
-    cells: int = 2
-    #: ``li-ion``: a cell's open-circuit voltage table (borne.battery.curve); ``linear``:
-    #: 3.0 V = 0 %, 4.2 V = 100 % per cell, as the boards' sample code does.
-    curve: Literal["li-ion", "linear"] = "li-ion"
-    #: At or under these levels (%): a warning, then the box flushes and powers off.
-    low_percent: int = 20
-    critical_percent: int = 5
-    #: Seconds between readings, and readings in a row needed to enter a lower level.
-    poll_s: float = 10.0
-    confirm_readings: int = 3
-    #: Current into the battery above this (mA) means charging. Positive is into the
-    #: battery on the Waveshare boards; ``invert_current`` for a board wired the other way.
-    charging_ma: float = 20.0
-    invert_current: bool = False
-    #: Seconds "Batterie vide / Arrêt" stays on screen before the power-off is asked for.
-    poweroff_delay_s: float = 5.0
+    def __post_init__(self) -> None:
+        for low, high in (("disk_fail_free_mb", "disk_warn_free_mb"),
+                          ("inodes_fail_free", "inodes_warn_free")):
+            if not 0 <= getattr(self, low) <= getattr(self, high):
+                raise ConfigError(f"0 <= {low} <= {high}", key=f"health.{low}")
+        if self.cert_warn_days < 0 or self.ca_warn_days < 0:
+            raise ConfigError("must not be negative", key="health.cert_warn_days")
 
 
 class JournalConfig(_Section):
@@ -418,6 +314,12 @@ class JournalConfig(_Section):
     #: ``prescription`` scans.
     kinds: list[Literal["vitale", "cps", "apcv", "prescription"]] = msgspec.field(
         default_factory=lambda: ["vitale", "cps", "apcv", "prescription"])
+
+    def __post_init__(self) -> None:
+        if not 0 < self.retention_days <= 366:
+            raise ConfigError("between 0 (excluded) and 366 days", key="journal.retention_days")
+        if not 0 <= self.warn_before_s < self.retention_days * 86400:
+            raise ConfigError("0 <= warn_before_s < retention_days", key="journal.warn_before_s")
 
 
 class Config(_Section):
@@ -450,11 +352,16 @@ class Config(_Section):
 _PATH_RE = re.compile(r"`([^`]*)`")
 
 
-def _key_from_msgspec(error: msgspec.ValidationError) -> tuple[str, str]:
-    """Turn msgspec's message into (dotted key, reason)."""
+def _key_and_reason(error: msgspec.ValidationError) -> tuple[str, str]:
+    """Where the document is wrong (a dotted key) and why, from msgspec's error."""
     text = str(error)
     reason, _, where = text.partition(" - at `$")
     where = where.rstrip("`").lstrip(".")
+    check = error.__cause__
+    if isinstance(check, ConfigError):  # a section's own check refused a value
+        # Its words, without the "(key K)" ConfigError added: the file comes with them again.
+        key = check.key or where or "?"
+        return key, check.detail.removesuffix(f" (key {check.key})")
     if reason.startswith("Object contains unknown field"):
         match = _PATH_RE.search(reason)
         field = match.group(1) if match else "?"
@@ -466,83 +373,17 @@ def _key_from_msgspec(error: msgspec.ValidationError) -> tuple[str, str]:
 def parse_config(data: dict, *, source: str | None = None) -> Config:
     """Validate a TOML document (already parsed) into a :class:`Config`.
 
-    Path strings are checked against the backend registry too, so a misspelt
-    backend fails here rather than at the first card.
+    Every section checks its values as it is built (path strings against the
+    backend registry too, so a misspelt backend fails here rather than at the
+    first card); the first refusal is a ``ConfigError`` naming ``source`` and the key.
     """
     if "source" in data:
         raise ConfigError("unknown key", file=source, key="source")
     try:
-        config = msgspec.convert({**data, "source": source}, Config)
+        return msgspec.convert({**data, "source": source}, Config)
     except msgspec.ValidationError as error:
-        key, reason = _key_from_msgspec(error)
+        key, reason = _key_and_reason(error)
         raise ConfigError(reason, file=source, key=key) from None
-    from .registry import parse_path  # late: the registry imports nothing heavy either
-
-    config.readers.cps.to_layout(source)
-    from .readers.nfc.apcv_script import apcv_settings
-
-    apcv_settings(config.nfc.aid, config.nfc.script, source=source)
-    try:
-        from .apcv.recognise import compile_rules
-
-        compile_rules(config.apcv.rules)
-    except ValueError as error:
-        raise ConfigError(str(error), file=source, key="apcv.rules") from None
-    if not 0 <= config.api.port <= 65535:
-        raise ConfigError("not a TCP port", file=source, key="api.port")
-    from .mdns.announcement import check_mdns_config  # late: it imports no zeroconf either
-
-    check_mdns_config(config.mdns, source)
-    camera = config.camera
-    for key, value in (("fps", camera.fps), ("width", camera.width), ("height", camera.height)):
-        if value <= 0:
-            raise ConfigError("must be positive", file=source, key=f"camera.{key}")
-    if camera.forget_after_s < 0 or camera.on_demand_timeout_s <= 0:
-        raise ConfigError("must be positive", file=source, key="camera.forget_after_s")
-    if config.apcv.session_seconds <= 0 or config.apcv.invoices_default < 1 \
-            or any(n < 1 for n in config.apcv.invoices_by_profession.values()):
-        raise ConfigError("a positive duration and at least 1 invoice", file=source, key="apcv")
-    apdu = config.apdu
-    if not 1 <= apdu.default_lease_s <= apdu.max_lease_s or apdu.channel_grace_s < 0:
-        raise ConfigError("1 <= default_lease_s <= max_lease_s, channel_grace_s >= 0",
-                          file=source, key="apdu")
-    if not 1 <= config.api.pairing_max_failures <= 100:
-        raise ConfigError("between 1 and 100", file=source, key="api.pairing_max_failures")
-    health = config.health
-    for low, high in (("disk_fail_free_mb", "disk_warn_free_mb"),
-                      ("inodes_fail_free", "inodes_warn_free")):
-        if not 0 <= getattr(health, low) <= getattr(health, high):
-            raise ConfigError(f"0 <= {low} <= {high}", file=source, key=f"health.{low}")
-    if health.cert_warn_days < 0 or health.ca_warn_days < 0:
-        raise ConfigError("must not be negative", file=source, key="health.cert_warn_days")
-    journal = config.journal
-    if not 0 < journal.retention_days <= 366:
-        raise ConfigError("between 0 (excluded) and 366 days", file=source,
-                          key="journal.retention_days")
-    if not 0 <= journal.warn_before_s < journal.retention_days * 86400:
-        raise ConfigError("0 <= warn_before_s < retention_days", file=source,
-                          key="journal.warn_before_s")
-    if not 0 <= config.display.shift_px <= 2:  # the screens keep a 2-pixel margin
-        raise ConfigError("between 0 and 2", file=source, key="display.shift_px")
-    from .battery.settings import check_battery_config  # late: nothing heavy either
-
-    check_battery_config(config.battery, source)
-    if config.display.device != "none":
-        from .display.device import parse_display_path
-
-        scheme, _, argument = config.display.device.partition(":")
-        try:
-            parse_display_path(scheme, argument or None)
-        except Exception as error:  # UnknownBackend, ConfigError
-            raise ConfigError(str(error), file=source, key="display.device") from None
-    paths = [(kind, getattr(config.readers, kind), f"readers.{kind}")
-             for kind in ("smartcard", "camera", "scanner", "nfc")]
-    for kind, value, key in [*paths, ("display", config.display.device, "display.device")]:
-        try:
-            parse_path(kind, value)
-        except Exception as error:  # UnknownBackend, BackendError
-            raise ConfigError(str(error), file=source, key=key) from None
-    return config
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:

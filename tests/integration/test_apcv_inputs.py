@@ -15,6 +15,7 @@ import msgspec
 import pytest
 
 from borne.client import BoxClient
+from borne.config import RecognitionRule
 from borne.daemon import Daemon
 from borne.sim.qr_frames import render_qr_frame
 
@@ -35,9 +36,9 @@ async def camera_box(tmp_path, sim_pcscd, card_slots):
         apcv=msgspec.structs.replace(base.apcv, max_payload_bytes=600, rules=[
             *base.apcv.rules[:3],
             # A deployment that knows its apCV codes start with "AC" and are 100..600 bytes.
-            {"kind": "apcv", "prefix_hex": "4143", "min_bytes": 100},
+            RecognitionRule(kind="apcv", prefix_hex="4143", min_bytes=100),
         ]))
-    box = Daemon(msgspec.convert(msgspec.to_builtins(config), type(config)))
+    box = Daemon(config)
     await box.start()
     await paired(box, tmp_path / "ws")
     yield box, camera, tmp_path / "ws"

@@ -6,6 +6,7 @@
   fetch them, in memory only;
 - :mod:`.sessions`: the apCV session rules (duration, invoice quota) as a pure
   state machine on the monotonic clock;
+- :mod:`.settings`: the ``[apcv]`` section (policy and rules), checked when read;
 - :mod:`.service`: the three wired to the event bus, the inputs and the API.
 
 The apCV's payloads, its NFC application and its authentication are not public:

@@ -1,6 +1,6 @@
 """What a captured payload is: apCV, prescription or unknown, by configurable rules.
 
-The rules come from ``[apcv] rules`` (see :class:`borne.config.RecognitionRule`):
+The rules come from ``[apcv] rules`` (see :class:`borne.apcv.settings.RecognitionRule`):
 ordered, the first that matches wins, a payload no rule matches is ``unknown``.
 Only the prescription number's shape is public (18 upper-case letters and
 digits); apCV payloads are not, so the box never parses them (domain notes).
@@ -35,7 +35,7 @@ class Recognised:
 
 @dataclass(frozen=True)
 class CompiledRule:
-    """A :class:`~borne.config.RecognitionRule` ready to match."""
+    """A :class:`~borne.apcv.settings.RecognitionRule` ready to match."""
 
     kind: Kind
     channels: frozenset[str]

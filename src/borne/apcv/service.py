@@ -21,7 +21,6 @@ import logging
 from typing import Any
 
 from ..runtime.clock import Clock
-from ..config import ApcvConfig
 from ..core import Core
 from ..errors import message_for
 from ..events import EventBus
@@ -29,6 +28,7 @@ from .errors import ApcvError
 from .presentations import Presentation, PresentationStore
 from .recognise import PayloadRejected, compile_rules, recognise
 from .sessions import Session, SessionBook
+from .settings import ApcvConfig
 
 __all__ = ["ApcvService"]
 

@@ -1,4 +1,4 @@
-"""The battery's device path and ``[battery]`` settings, checked without touching a bus.
+"""The ``[battery]`` section and the battery's device path, checked without touching a bus.
 
 ===========================  ==========================================================
 path                         backend
@@ -16,11 +16,15 @@ path                         backend
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Literal
+
+import msgspec
 
 from ..errors import ConfigError, UnknownBackend
+from ..registry import parse_path
+from .ina219 import Ina219Settings
 
-__all__ = ["BatteryPath", "check_battery_config", "parse_battery_path"]
+__all__ = ["BatteryConfig", "BatteryPath", "parse_battery_path"]
 
 #: The INA219's addresses: A0 and A1 each tied to GND, VS+, SDA or SCL (datasheet, Table 1).
 _INA219_ADDRESSES = range(0x40, 0x50)
@@ -76,30 +80,59 @@ def parse_battery_path(scheme: str, argument: str | None) -> BatteryPath:
     return BatteryPath("ina219", bus, address)
 
 
-def check_battery_config(battery: Any, source: str | None) -> None:
-    """Refuse a ``[battery]`` section that cannot work, naming the key."""
-    from ..registry import parse_path
+class BatteryConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The battery of a mobile box: a UPS board read over I2C (see :mod:`borne.battery`).
 
-    def refuse(reason: str, key: str) -> None:
-        raise ConfigError(reason, file=source, key=f"battery.{key}")
+    ``device`` is ``ina219:i2c:BUS:ADDR`` (an INA219 current monitor, as on the
+    Waveshare UPS HATs: ``ina219:i2c:1:0x42``), the twin ``sim`` (or ``sim:FILE``,
+    whose JSON ``{"percent": 50, "charging": false}`` the twin follows), or ``none``.
+    The level is read from the pack's voltage (``cells`` in series, ``curve``);
+    a level is *entered* only when ``confirm_readings`` readings in a row are at or
+    under it, so a load spike never powers the box off; charging cancels.
+    """
 
-    try:
-        spec, argument = parse_path("battery", battery.device)
-        if spec.scheme != "none":
-            parse_battery_path(spec.scheme, argument)
-    except UnknownBackend as error:
-        refuse(str(error), "device")
-    if not 1 <= battery.cells <= 4:
-        refuse("between 1 and 4 cells in series", "cells")
-    if not 0 <= battery.critical_percent < battery.low_percent <= 100:
-        refuse("0 <= critical_percent < low_percent <= 100", "low_percent")
-    if battery.poll_s <= 0 or battery.poweroff_delay_s < 0 or battery.charging_ma < 0:
-        refuse("must be positive", "poll_s")
-    if not 1 <= battery.confirm_readings <= 100:
-        refuse("between 1 and 100", "confirm_readings")
-    from .ina219 import Ina219Settings
+    device: str = "none"
+    #: The INA219's shunt resistor (ohms): 0.1 on the Waveshare UPS HATs.
+    shunt_ohms: float = 0.1
+    #: Li-ion cells in series: 2 on the Waveshare UPS HAT (2 x 18650), 1 on its HAT (C).
+    cells: int = 2
+    #: ``li-ion``: a cell's open-circuit voltage table (borne.battery.curve); ``linear``:
+    #: 3.0 V = 0 %, 4.2 V = 100 % per cell, as the boards' sample code does.
+    curve: Literal["li-ion", "linear"] = "li-ion"
+    #: At or under these levels (%): a warning, then the box flushes and powers off.
+    low_percent: int = 20
+    critical_percent: int = 5
+    #: Seconds between readings, and readings in a row needed to enter a lower level.
+    poll_s: float = 10.0
+    confirm_readings: int = 3
+    #: Current into the battery above this (mA) means charging. Positive is into the
+    #: battery on the Waveshare boards; ``invert_current`` for a board wired the other way.
+    charging_ma: float = 20.0
+    invert_current: bool = False
+    #: Seconds "Batterie vide / Arrêt" stays on screen before the power-off is asked for.
+    poweroff_delay_s: float = 5.0
 
-    try:
-        Ina219Settings(shunt_ohms=battery.shunt_ohms)
-    except ValueError as error:
-        refuse(str(error), "shunt_ohms")
+    def __post_init__(self) -> None:
+        """Refuse a section that cannot work, naming the key."""
+
+        def refuse(reason: str, key: str) -> None:
+            raise ConfigError(reason, key=f"battery.{key}")
+
+        try:
+            spec, argument = parse_path("battery", self.device)
+            if spec.scheme != "none":
+                parse_battery_path(spec.scheme, argument)
+        except UnknownBackend as error:
+            refuse(str(error), "device")
+        if not 1 <= self.cells <= 4:
+            refuse("between 1 and 4 cells in series", "cells")
+        if not 0 <= self.critical_percent < self.low_percent <= 100:
+            refuse("0 <= critical_percent < low_percent <= 100", "low_percent")
+        if self.poll_s <= 0 or self.poweroff_delay_s < 0 or self.charging_ma < 0:
+            refuse("must be positive", "poll_s")
+        if not 1 <= self.confirm_readings <= 100:
+            refuse("between 1 and 100", "confirm_readings")
+        try:
+            Ina219Settings(shunt_ohms=self.shunt_ohms)  # the chip's own check of the shunt
+        except ValueError as error:
+            refuse(str(error), "shunt_ohms")

@@ -1,20 +1,24 @@
-"""The screen's path string, parsed: which panel, on which bus, what size and mode.
+"""The screen's settings: the ``[display]`` section, and its path string parsed.
 
 The path strings (registry kind ``display``) are listed in :mod:`borne.display.device`:
 ``luma:MODEL:i2c:BUS:ADDR``, ``luma:MODEL:spi:PORT:DEVICE`` and the twin ``dummy:WxH``.
 
-Pure: no I/O, no luma. The configuration checks a path here when it is read
-(a misspelt panel is refused at load time), and the driver
-(:mod:`borne.display.device`) opens the panel the path names.
+Pure: no I/O, no luma. :class:`DisplayConfig` checks its path here when it is
+read (a misspelt panel is refused at load time, naming ``display.device``);
+the driver (:mod:`borne.display.device`) opens the panel the path names, and
+refuses a ``rotate`` or brightness out of range when it is built.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import UnknownBackend
+import msgspec
 
-__all__ = ["DisplaySpec", "parse_display_path"]
+from ..errors import ConfigError, UnknownBackend
+from ..registry import parse_path
+
+__all__ = ["DisplayConfig", "DisplaySpec", "parse_display_path"]
 
 
 @dataclass(frozen=True)
@@ -131,3 +135,39 @@ def parse_display_path(scheme: str, argument: str | None) -> DisplaySpec:
         raise UnknownBackend(f"display path {path!r}: SPI device {address} out of range")
     return DisplaySpec("luma", model_name, interface, bus, address, model.width, model.height,
                        model.mode)
+
+
+class DisplayConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The OLED screen (``device``: a backend path, see ``borne.registry`` kind ``display``)."""
+
+    #: ``luma:ssd1306:i2c:1:0x3c``, ``luma:sh1106:...``, ``luma:ssd1309:...``,
+    #: ``luma:ssd1322:spi:0:0`` (256x64 grayscale), the twin ``dummy:128x64`` /
+    #: ``dummy:256x64``, or ``none``.
+    device: str = "none"
+    #: Contrast when in use, and once dimmed (0..255).
+    brightness: int = 200
+    dim_brightness: int = 16
+    #: Seconds without an event before the screen dims and starts shifting.
+    dim_after_s: float = 60.0
+    #: The same in mobile mode: the screen is the battery's largest consumer after the Pi.
+    mobile_dim_after_s: float = 15.0
+    #: Pixels the content moves (every ``shift_every_s``) while dimmed, against burn-in.
+    shift_px: int = 2
+    shift_every_s: float = 60.0
+    #: Local hours the screen is off, e.g. "22:00-07:00"; empty: never.
+    night_off: str = ""
+    #: Rotation of the panel as mounted: 0, 1, 2 or 3 quarter turns.
+    rotate: int = 0
+    #: Seconds between retries when the screen is missing or failing.
+    retry_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.shift_px <= 2:  # the screens keep a 2-pixel margin
+            raise ConfigError("between 0 and 2", key="display.shift_px")
+        try:
+            if self.device != "none":
+                scheme, _, argument = self.device.partition(":")
+                parse_display_path(scheme, argument or None)
+            parse_path("display", self.device)
+        except UnknownBackend as error:
+            raise ConfigError(str(error), key="display.device") from None

@@ -18,8 +18,9 @@ machine's host name; the TXT record has only the keys in :data:`TXT_KEYS`:
               checks it is the box it paired with before it connects
 ============  ==================================================================
 
-This module is pure (no zeroconf, no sockets): names, the TXT record, the
-config check and the choice of addresses, tested with tables.
+This module is pure (no zeroconf, no sockets): names, the TXT record and the
+choice of addresses, tested with tables. The ``[mdns]`` section and its checks
+are in :mod:`borne.mdns.settings`.
 """
 
 from __future__ import annotations
@@ -29,10 +30,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..errors import ConfigError
-
 __all__ = ["OPENAPI_PATH", "SERVICE_TYPE", "TXT_KEYS", "TXT_VERSION", "Interface",
-           "announce_addresses", "box_name", "check_mdns_config", "check_txt", "lan_facing",
+           "announce_addresses", "box_name", "check_txt", "lan_facing",
            "local_interfaces", "txt_record"]
 
 #: The DNS-SD service type (RFC 6763 section 7), fully qualified as zeroconf wants it.
@@ -42,8 +41,6 @@ TXT_KEYS = ("txtvers", "api", "openapi", "ca_sha256")
 TXT_VERSION = "1"
 OPENAPI_PATH = "/openapi.json"
 
-# One DNS label of letters, digits and inner hyphens (RFC 1123): also a safe host name.
-_NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 _HEX64_RE = re.compile(r"[0-9a-f]{64}")
 _ANY_ADDRESS = {"", "0.0.0.0", "::"}
 
@@ -76,21 +73,6 @@ def check_txt(properties: dict[str, str]) -> dict[str, str]:
     if extra:
         raise ValueError(f"TXT keys not in the allow-list: {sorted(extra)}")
     return properties
-
-
-def check_mdns_config(config: object, source: str | None = None) -> None:
-    """Refuse an ``[mdns]`` section the announcer could not use (ConfigError naming the key)."""
-    name = getattr(config, "name")
-    if name and not _NAME_RE.fullmatch(name):
-        raise ConfigError("letters, digits and '-' only, at most 63 (a DNS label)", file=source,
-                          key="mdns.name")
-    for interface in getattr(config, "interfaces"):
-        # IFNAMSIZ is 16 with the final NUL (netdevice(7)).
-        if not 0 < len(interface) <= 15 or "/" in interface or interface.strip() != interface:
-            raise ConfigError(f"not a network interface name: {interface!r}", file=source,
-                              key="mdns.interfaces")
-    if not getattr(config, "recheck_s") > 0:
-        raise ConfigError("must be positive", file=source, key="mdns.recheck_s")
 
 
 @dataclass(frozen=True)

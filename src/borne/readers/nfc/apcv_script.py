@@ -1,7 +1,7 @@
 """Reading an apCV presentation from a phone in card emulation, as a sans-I/O card script.
 
 The apCV's NFC AID and exchange are **not public**: both are settings
-(:class:`borne.config.NfcConfig`). This script only knows the shape every such
+(:class:`borne.readers.nfc.settings.NfcConfig`). This script only knows the shape every such
 exchange has: SELECT the application by AID, send the configured commands in
 order, keep their answers. It never interprets them: the presentation is an
 opaque token for the paired billing software, which authenticates it.
@@ -43,9 +43,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from borne.errors import CardError, ConfigError
+from borne.errors import CardError
 from borne.readers.cards.apdu import select_aid, transmit, with_le
 from borne.readers.cards.script import CardScript
+from borne.readers.nfc.settings import apcv_settings
 
 __all__ = [
     "MAX_PRESENTATION_BYTES",
@@ -112,31 +113,3 @@ def split_presentation(presentation: bytes) -> list[bytes]:
         answers.append(bytes(presentation[offset:offset + length]))
         offset += length
     return answers
-
-
-def apcv_settings(aid_hex: str, script_hex: Sequence[str], *,
-                  source: str | None = None) -> tuple[bytes, list[bytes]]:
-    """Decode the ``[nfc]`` settings (hex strings) into an AID and command APDUs.
-
-    A value that is not hex, an AID outside 1..16 bytes, an empty script or a
-    command shorter than 4 bytes is a :class:`ConfigError` naming the key.
-    """
-    try:
-        aid = bytes.fromhex(aid_hex)
-    except ValueError:
-        raise ConfigError("not hexadecimal", file=source, key="nfc.aid") from None
-    if not 1 <= len(aid) <= 16:
-        raise ConfigError("an AID has 1 to 16 bytes", file=source, key="nfc.aid")
-    if not script_hex:
-        raise ConfigError("at least one command is needed", file=source, key="nfc.script")
-    commands: list[bytes] = []
-    for index, text in enumerate(script_hex):
-        try:
-            command = bytes.fromhex(text)
-        except ValueError:
-            raise ConfigError("not hexadecimal", file=source, key=f"nfc.script[{index}]") from None
-        if len(command) < 4:
-            raise ConfigError("an APDU has at least 4 bytes", file=source,
-                              key=f"nfc.script[{index}]")
-        commands.append(command)
-    return aid, commands

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from borne.config import Config, load_config
+from borne.config import (
+    BatteryConfig,
+    Config,
+    CpsLayoutConfig,
+    DisplayConfig,
+    RecognitionRule,
+    load_config,
+)
 from borne.errors import ConfigError
 
 
@@ -82,3 +90,31 @@ def test_cps_layout_is_a_setting(tmp_path):
     layout = load_config(path).readers.cps.to_layout()
     assert layout.cert_path == bytes.fromhex("3F00A0001234")
     assert layout.profession_oid == "2.5.4.11"
+
+
+def sections(struct: type = Config) -> set[type]:
+    """Every struct a configuration is made of, at any depth (the rules' too)."""
+    found = {struct}
+    for field in msgspec.structs.fields(struct):
+        for kind in (field.type, *getattr(field.type, "__args__", ())):
+            if isinstance(kind, type) and issubclass(kind, msgspec.Struct) and kind not in found:
+                found |= sections(kind)
+    return found
+
+
+def test_every_section_is_frozen_and_refuses_unknown_keys():
+    found = sections()
+    assert {BatteryConfig, DisplayConfig, RecognitionRule, CpsLayoutConfig} <= found
+    assert len(found) == 19  # Config, its 15 sections, [readers.pcsc], [readers.cps], a rule
+    for section in found:
+        assert section.__struct_config__.frozen, section
+        assert section.__struct_config__.forbid_unknown_fields, section
+
+
+def test_a_section_built_in_code_is_checked_too():
+    # The checks live on the sections, so a test or the simulator cannot build a wrong one.
+    with pytest.raises(ConfigError) as caught:
+        BatteryConfig(cells=0)
+    assert (caught.value.key, caught.value.file) == ("battery.cells", None)
+    with pytest.raises(ConfigError, match="key display.shift_px"):
+        msgspec.structs.replace(Config().display, shift_px=5)

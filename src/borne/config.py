@@ -134,9 +134,9 @@ class CpsLayoutConfig(_Section):
     def to_layout(self, source: str | None = None) -> object:
         """The decoder's :class:`~borne.readers.cards.cps.CpsLayout` (for the PC/SC backend).
 
-        ``source`` is not needed any more (the path was checked when the section
-        was built); it stays for the callers. The only import of a subsystem
-        here: the decoder's own type, when a backend is built, never to check a file.
+        ``source`` is unused (kept for the callers): the path was checked when the
+        section was built. The decoder's type is imported here when a backend is
+        built, never to check a file.
         """
         from .readers.cards.cps import CpsLayout
 
@@ -359,9 +359,10 @@ def _key_and_reason(error: msgspec.ValidationError) -> tuple[str, str]:
     where = where.rstrip("`").lstrip(".")
     check = error.__cause__
     if isinstance(check, ConfigError):  # a section's own check refused a value
-        # Its words, without the "(key K)" ConfigError added: the file comes with them again.
-        key = check.key or where or "?"
-        return key, check.detail.removesuffix(f" (key {check.key})")
+        if check.key is None:
+            return where or "?", check.detail
+        # Its words without the "(key K)" ConfigError added: they get the file and key again.
+        return check.key, check.detail.removesuffix(f" (key {check.key})")
     if reason.startswith("Object contains unknown field"):
         match = _PATH_RE.search(reason)
         field = match.group(1) if match else "?"

@@ -20,7 +20,7 @@ from .config import Config
 from .control.server import ControlServer, Peer
 from .core import Core
 from .errors import BorneError
-from .events import EventBus
+from .events import DaemonStarted, DaemonStopping, EventBus, ModeChanged, PairingOpened
 from .runtime.logs import event_logger
 from .registry import load_backend
 
@@ -159,7 +159,7 @@ class Daemon:
         # Let the observations queued by the backends land in the state first.
         await asyncio.sleep(0)
         self.ready_after_s = time.monotonic() - started
-        self.bus.publish("daemon.started", {"ready_after_s": round(self.ready_after_s, 4)})
+        self.bus.publish(DaemonStarted(ready_after_s=round(self.ready_after_s, 4)))
         self.ready.set()
 
     def _start_input(self, kind: str, loop: asyncio.AbstractEventLoop) -> None:
@@ -186,7 +186,7 @@ class Daemon:
         window = self.api_context.pairing.open()
         self.api_context.pairing_admin = admin
         expires_in = round(window.expires_mono - self.clock.monotonic())
-        self.bus.publish("pairing.opened", {"expires_in_s": expires_in})
+        self.bus.publish(PairingOpened(expires_in_s=expires_in))
         if self.display is not None:
             self.display.show_pairing(window.code, window.expires_mono)
         return window
@@ -241,7 +241,7 @@ class Daemon:
         self._mode_store.save(mode)
         self._apply_mode()
         if changed:
-            self.bus.publish("mode.changed", {"mode": mode})
+            self.bus.publish(ModeChanged(mode=mode))
 
     def _apply_mode(self) -> None:
         """What the mode changes in the inputs: a mobile box's camera scans only when asked."""
@@ -320,7 +320,7 @@ class Daemon:
 
     async def stop(self) -> None:
         """Stop every service (idempotent)."""
-        self.bus.publish("daemon.stopping")
+        self.bus.publish(DaemonStopping())
         if self.battery is not None:
             await self.battery.stop()
             self.battery = None

@@ -7,6 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
+from ..events import ClientRevoked
+
 __all__ = ["CLIENT", "CONTEXT", "ApiContext"]
 
 
@@ -53,7 +55,7 @@ class ApiContext:
         for stream in streams:
             stream.revoked = True
             stream.subscription.close()
-        self.bus.publish("client.revoked", {"client_id": client_id})
+        self.bus.publish(ClientRevoked(client_id=client_id))
         return len(streams)
 
 

@@ -85,9 +85,9 @@ async def run(insertions: int) -> None:
                     while True:
                         event = await asyncio.wait_for(events.get(), 10)
                         if event.type == "card.error":
-                            raise SystemExit(f"read failed: {event.data}")
+                            raise SystemExit(f"read failed: {event.data.code}")
                         if event.type == "card.decoded":
-                            daemon_ms.append((published[event.seq] - event.data["detected_ns"]) / 1e6)
+                            daemon_ms.append((published[event.seq] - event.data.detected_ns) / 1e6)
                             break
                     await asyncio.to_thread(pcscd.wait_card, 2)
                     bare_ms.append(await asyncio.to_thread(bare_read, reader, apdus))

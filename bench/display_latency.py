@@ -23,6 +23,7 @@ async def run(args: argparse.Namespace) -> None:
     from borne.config import parse_config
     from borne.display.render import render
     from borne.display.service import DisplayService
+    from borne import events as ev
     from borne.events import EventBus
     from borne.registry import load_backend
 
@@ -42,16 +43,17 @@ async def run(args: argparse.Namespace) -> None:
     await service.start()
     await asyncio.sleep(0.2)
     events = [
-        ("card.decoded", {"slot": "s0", "type": "vitale", "beneficiaries": 3}),
-        ("apcv.presented", {"presentation_id": "ap-1", "channel": "qr_camera"}),
-        ("card.error", {"slot": "s0", "code": "card_removed"}),
-        ("prescription.scanned", {"presentation_id": "pr-1", "channel": "qr_camera"}),
+        ev.CardDecoded(slot="s0", card_type="vitale", beneficiaries=3, detected_ns=0),
+        ev.ApcvPresented(presentation_id="ap-1", channel="qr_camera", expires_in_s=120,
+                         detected_ns=0),
+        ev.CardFailed(slot="s0", code="card_removed", message="Card removed", detected_ns=0),
+        ev.PrescriptionScanned(presentation_id="pr-1", channel="qr_camera", expires_in_s=120,
+                               detected_ns=0),
     ]
     latency_ms = []
     for index in range(args.runs):
-        kind, data = events[index % len(events)]
         arrived.clear()
-        event = bus.publish(kind, data)
+        event = bus.publish(events[index % len(events)])
         while event.seq not in shown:
             await asyncio.wait_for(arrived.wait(), 5)
             arrived.clear()
@@ -61,8 +63,7 @@ async def run(args: argparse.Namespace) -> None:
 
     render_ms = []
     for index in range(args.runs):
-        kind, data = events[index % len(events)]
-        service.state.apply(kind, data, clock.monotonic())
+        service.state.apply(events[index % len(events)], clock.monotonic())
         view = service.state.view(clock.monotonic())
         start = time.perf_counter_ns()
         render(view, width=device.width, height=device.height, mode=device.mode)

@@ -16,7 +16,8 @@ from typing import Any
 from . import API_LEVEL, __version__
 from .runtime.clock import Clock
 from .errors import message_for
-from .events import EventBus
+from .events import (CardDecoded, CardFailed, CardInserted, CardRemoved, DeviceState, EventBus,
+                     ReaderAttached, ReaderDetached)
 from .readers.base import SlotInfo
 from .readers.cards.model import Card
 
@@ -76,16 +77,17 @@ class Core:
         previous = self.devices.get(device, {}).get("state")
         self.devices[device] = {"state": state, "detail": detail}
         if previous != state:
-            self.bus.publish("device.state", {"device": device, "state": state, "detail": detail})
+            self.bus.publish(DeviceState(device=device, state=state, detail=detail))
 
     def reader_attached(self, slot: SlotInfo) -> None:
         self.slots[slot.id] = SlotState(slot)
-        self.bus.publish("reader.attached", {"slot": slot.id, **slot.to_dict()})
+        self.bus.publish(ReaderAttached(slot=slot.id, id=slot.id, name=slot.name, kind=slot.kind,
+                                        backend=slot.backend))
 
     def reader_detached(self, slot_id: str) -> None:
         if self.slots.pop(slot_id, None) is not None:
             self._cancel_forget(slot_id)
-            self.bus.publish("reader.detached", {"slot": slot_id})
+            self.bus.publish(ReaderDetached(slot=slot_id))
 
     def card_inserted(self, slot_id: str, atr: bytes, detected_ns: int) -> None:
         slot = self.slots.get(slot_id)
@@ -93,8 +95,7 @@ class Core:
             return
         self._cancel_forget(slot_id)
         slot.state, slot.atr, slot.card, slot.error = "reading", atr, None, None
-        self.bus.publish("card.inserted", {"slot": slot_id, "atr": atr.hex(" ").upper(),
-                                           "detected_ns": detected_ns})
+        self.bus.publish(CardInserted(slot=slot_id, atr=atr, detected_ns=detected_ns))
 
     def card_removed(self, slot_id: str, detected_ns: int) -> None:
         slot = self.slots.get(slot_id)
@@ -106,24 +107,22 @@ class Core:
             self._forget[slot_id] = loop.call_later(self._grace_s, self._forget_card, slot_id)
         else:
             slot.card = None
-        self.bus.publish("card.removed", {"slot": slot_id, "detected_ns": detected_ns})
+        self.bus.publish(CardRemoved(slot=slot_id, detected_ns=detected_ns))
 
     def card_decoded(self, slot_id: str, card: Card, detected_ns: int) -> None:
         slot = self.slots.get(slot_id)
         if slot is None:
             return
         slot.state, slot.card, slot.error = "decoded", card, None
-        self.bus.publish("card.decoded", {"slot": slot_id, **card.summary(),
-                                          "detected_ns": detected_ns})
+        self.bus.publish(CardDecoded.of_summary(slot_id, card.summary(), detected_ns))
 
     def card_error(self, slot_id: str, code: str, detected_ns: int) -> None:
         slot = self.slots.get(slot_id)
         if slot is None:
             return
         slot.state, slot.card, slot.error = "error", None, code
-        self.bus.publish("card.error", {"slot": slot_id, "code": code,
-                                        "message": message_for(code, "en"),
-                                        "detected_ns": detected_ns})
+        self.bus.publish(CardFailed(slot=slot_id, code=code, message=message_for(code, "en"),
+                                   detected_ns=detected_ns))
 
     def phone_presented(self, slot_id: str, payload: bytes, detected_ns: int) -> None:
         slot = self.slots.get(slot_id)

@@ -36,7 +36,7 @@ from .control.commands import daemon_commands
 from .control.server import ControlServer
 from .core import Core
 from .errors import BorneError
-from .events import EventBus
+from .events import DaemonStarted, DaemonStopping, EventBus, ModeChanged, PairingOpened
 from .readers.base import Pausable
 from .readers.capture import ScanPolicy
 from .registry import load_backend
@@ -144,12 +144,12 @@ class Daemon:
         # Let the observations queued by the backends land in the state first.
         await asyncio.sleep(0)
         self.ready_after_s = time.monotonic() - started
-        self.bus.publish("daemon.started", {"ready_after_s": round(self.ready_after_s, 4)})
+        self.bus.publish(DaemonStarted(ready_after_s=round(self.ready_after_s, 4)))
         self.ready.set()
 
     async def stop(self) -> None:
         """Stop every part, in the reverse order of start-up (idempotent)."""
-        self.bus.publish("daemon.stopping")
+        self.bus.publish(DaemonStopping())
         stack, self._stack = self._stack, None
         if stack is not None:
             await stack.aclose()
@@ -304,7 +304,7 @@ class Daemon:
         window = self.api_context.pairing.open()
         self.api_context.pairing_admin = admin
         expires_in = round(window.expires_mono - self.clock.monotonic())
-        self.bus.publish("pairing.opened", {"expires_in_s": expires_in})
+        self.bus.publish(PairingOpened(expires_in_s=expires_in))
         if self.display is not None:
             self.display.show_pairing(window.code, window.expires_mono)
         return window
@@ -328,7 +328,7 @@ class Daemon:
         self._mode_store.save(mode)
         self._apply_mode()
         if changed:
-            self.bus.publish("mode.changed", {"mode": mode})
+            self.bus.publish(ModeChanged(mode=mode))
 
     def _apply_mode(self) -> None:
         """What the mode changes in the inputs: a mobile box's camera scans only when asked."""

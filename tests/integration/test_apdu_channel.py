@@ -272,7 +272,7 @@ async def test_card_pulled_and_inserted_under_a_lease_box_reads_paused(
         for apdu in vitale_script_apdus():
             assert bytes.fromhex((await channel.apdu(apdu))["response"]) == chip.respond(apdu)
         # The box did not read the card itself: the slot is leased.
-        events = [e for e in box.bus.history(seq) if e.data.get("slot") == slots[0]]
+        events = [e for e in box.bus.history(seq) if getattr(e.data, "slot", None) == slots[0]]
         assert [e.type for e in events] == ["card.inserted"]
         assert box.core.slots[slots[0]].card is None
     finally:

@@ -16,6 +16,7 @@ import pytest
 
 from borne.client.api import mtls_context
 from borne.client.store import WorkstationFiles
+from borne.events import CardRemoved
 from borne.secure_channel.pairing import PairingClient
 
 from support.box import paired, raw_tls, start_box, url
@@ -291,7 +292,7 @@ async def test_a_client_that_never_reads_its_stream_does_not_stall_the_box(tmp_p
             for batch in range(200):
                 started = time.perf_counter()
                 for _ in range(100):
-                    box.bus.publish("card.removed", {"slot": "x"})
+                    box.bus.publish(CardRemoved(slot="x", detected_ns=0))
                 in_publish += time.perf_counter() - started
                 await asyncio.sleep(0)
             await asyncio.sleep(0.2)
@@ -353,7 +354,7 @@ async def test_an_idle_stream_gets_heartbeats(box, tmp_path):
 async def test_resuming_from_before_the_history_starts_with_a_gap(box, tmp_path):
     await paired(box, tmp_path / "ws")
     for _ in range(2100):
-        box.bus.publish("card.removed", {"slot": "x"})
+        box.bus.publish(CardRemoved(slot="x", detected_ns=0))
     oldest = box.bus.history()[0].seq
     assert oldest > 2
     context = mtls_context(WorkstationFiles(tmp_path / "ws"))

@@ -15,6 +15,7 @@ import pytest
 
 from borne.config import parse_config
 from borne.daemon import Daemon
+from borne.events import DeviceState
 from borne.sim.pcscd import DEFAULT_SIM_READERS, SimReader
 
 pytestmark = pytest.mark.pcscd
@@ -68,7 +69,8 @@ async def next_event(subscription, type_, slot=None, timeout=20.0):
     """The next event of ``type_`` (for ``slot``), skipping others."""
     async def wait():
         async for event in subscription:
-            if event.type == type_ and (slot is None or event.data.get("slot") == slot):
+            if event.type == type_ and (slot is None or getattr(event.data, "slot", None)
+                                        == slot):
                 return event
         raise AssertionError("subscription closed")
     return await asyncio.wait_for(wait(), timeout)
@@ -100,8 +102,8 @@ async def test_vitale_family_decoded_with_nir_keys(daemon, card_slots):
     await insert(card_slots, 0, "vitale-family")
     inserted = await next_event(events, "card.inserted", SLOT0)
     decoded = await next_event(events, "card.decoded", SLOT0)
-    assert decoded.data["type"] == "vitale" and decoded.data["beneficiaries"] == 3
-    assert decoded.data["detected_ns"] == inserted.data["detected_ns"]
+    assert decoded.data.card_type == "vitale" and decoded.data.beneficiaries == 3
+    assert decoded.data.detected_ns == inserted.data.detected_ns
     card = daemon.core.card(SLOT0).to_dict()
     assert card["type"] == "vitale" and len(card["beneficiaries"]) == 3
     assert all(b["nir_key_valid"] for b in card["beneficiaries"])
@@ -136,8 +138,9 @@ async def test_every_test_card_is_recognised(daemon, card_slots, name, expected)
     card = daemon.core.card(SLOT0).to_dict()
     for key, value in expected.items():
         assert card[key] == value
-        if key in decoded.data:
-            assert decoded.data[key] == value
+    assert decoded.data.card_type == expected["type"]  # the event's summary of the card
+    if "profession" in expected:
+        assert decoded.data.profession == expected["profession"]
     if card["type"] == "cps":
         assert card["serial"] and card["holder"]["surname"]
         assert card["generation"] in ("CPS3", "CPS4")
@@ -151,18 +154,18 @@ async def test_garbage_card_gives_a_card_error_and_the_next_card_reads(daemon, c
     event = await next_event(events, "card.inserted", SLOT0)
     outcome = await asyncio.wait_for(_decoded_or_error(events, SLOT0), 20)
     if outcome.type == "card.error":
-        assert outcome.data["code"] in ("card_data_invalid", "card_protocol_error")
+        assert outcome.data.code in ("card_data_invalid", "card_protocol_error")
     else:  # garbage that refuses the Vitale selection is an unknown card, with its ATR
-        assert outcome.data["type"] == "unknown"
+        assert outcome.data.card_type == "unknown"
     await remove(card_slots, 0)
     await insert(card_slots, 0, "vitale-single")
     decoded = await next_event(events, "card.decoded", SLOT0)
-    assert decoded.data["beneficiaries"] == 1 and event.seq < decoded.seq
+    assert decoded.data.beneficiaries == 1 and event.seq < decoded.seq
 
 
 async def _decoded_or_error(events, slot):
     async for event in events:
-        if event.type in ("card.decoded", "card.error") and event.data.get("slot") == slot:
+        if event.type in ("card.decoded", "card.error") and event.data.slot == slot:
             return event
     raise AssertionError("closed")
 
@@ -171,11 +174,11 @@ async def test_card_pulled_mid_read_is_a_clean_error_then_next_card_reads(daemon
     events = daemon.bus.subscribe()
     await insert(card_slots, 0, "vitale-family", pull_after=3)
     error = await next_event(events, "card.error", SLOT0)
-    assert error.data["code"] == "card_removed"
+    assert error.data.code == "card_removed"
     await next_event(events, "card.removed", SLOT0)
     await insert(card_slots, 0, "vitale-family")
     decoded = await next_event(events, "card.decoded", SLOT0)
-    assert decoded.data["beneficiaries"] == 3
+    assert decoded.data.beneficiaries == 3
 
 
 async def test_two_slots_at_once(daemon, card_slots):
@@ -185,7 +188,7 @@ async def test_two_slots_at_once(daemon, card_slots):
     got = {}
     while len(got) < 2:
         event = await next_event(events, "card.decoded")
-        got[event.data["slot"]] = event.data["type"]
+        got[event.data.slot] = event.data.card_type
     assert got == {SLOT0: "vitale", SLOT1: "cps"}
 
 
@@ -195,17 +198,17 @@ async def test_pcscd_killed_and_restarted_under_the_daemon(daemon, card_slots, s
     await next_event(events, "card.decoded", SLOT0)
     await asyncio.to_thread(sim_pcscd.kill)
     down = await next_event(events, "device.state")
-    assert down.data == {"device": "pcsc", "state": "unavailable", "detail": down.data["detail"]}
+    assert down.data == DeviceState(device="pcsc", state="unavailable", detail=down.data.detail)
     assert daemon.core.snapshot(identity=False)["devices"]["pcsc"]["state"] == "unavailable"
     assert daemon.core.card(SLOT0) is None  # readers gone: nothing kept about the card
     await asyncio.to_thread(sim_pcscd.start)
     back_at = asyncio.get_running_loop().time()
     up = await next_event(events, "device.state", timeout=5)
-    assert up.data["state"] == "available"
+    assert up.data.state == "available"
     assert asyncio.get_running_loop().time() - back_at < 2.0
     # The card stayed in its slot: it is read again.
     decoded = await next_event(events, "card.decoded", SLOT0)
-    assert decoded.data["beneficiaries"] == 1
+    assert decoded.data.beneficiaries == 1
 
 
 async def test_readers_plugged_and_unplugged_while_running(daemon, card_slots, sim_pcscd):
@@ -215,15 +218,15 @@ async def test_readers_plugged_and_unplugged_while_running(daemon, card_slots, s
         await asyncio.to_thread(sim_pcscd.restart, [*DEFAULT_SIM_READERS, extra])
         attached = set()
         while "borne-sim-extra-00-01" not in attached:
-            attached.add((await next_event(events, "reader.attached")).data["slot"])
+            attached.add((await next_event(events, "reader.attached")).data.slot)
         assert {"borne-sim-extra-00-00", "borne-sim-extra-00-01"} <= attached
     finally:
         await asyncio.to_thread(sim_pcscd.restart, list(DEFAULT_SIM_READERS))
     detached = set()
     while len(detached) < 2:
         event = await next_event(events, "reader.detached")
-        if event.data["slot"].startswith("borne-sim-extra"):
-            detached.add(event.data["slot"])
+        if event.data.slot.startswith("borne-sim-extra"):
+            detached.add(event.data.slot)
     while SLOT0 not in {r["id"] for r in daemon.core.snapshot(identity=False)["readers"]}:
         await next_event(events, "reader.attached")
     ids = {r["id"] for r in daemon.core.snapshot(identity=False)["readers"]}
@@ -261,12 +264,12 @@ async def test_damaged_answers_give_a_stable_code_and_the_next_card_reads(daemon
     events = daemon.bus.subscribe()
     await asyncio.to_thread(card_slots.insert_factory, 0, factory)
     error = await next_event(events, "card.error", SLOT0)
-    assert error.data["code"] in codes
-    assert daemon.core.snapshot(identity=True)["readers"][0]["error"]["code"] == error.data["code"]
+    assert error.data.code in codes
+    assert daemon.core.snapshot(identity=True)["readers"][0]["error"]["code"] == error.data.code
     await asyncio.to_thread(card_slots.remove, 0, wait=True)
     await insert(card_slots, 0, "vitale-single")
     decoded = await next_event(events, "card.decoded", SLOT0)
-    assert decoded.data["beneficiaries"] == 1
+    assert decoded.data.beneficiaries == 1
 
 
 async def test_pcscd_killed_mid_read_then_the_card_reads_after_its_return(daemon, card_slots,
@@ -278,11 +281,11 @@ async def test_pcscd_killed_mid_read_then_the_card_reads_after_its_return(daemon
     await asyncio.sleep(0.3)
     await asyncio.to_thread(sim_pcscd.kill)
     error = await next_event(events, "card.error", SLOT0)
-    assert error.data["code"] in ("pcsc_unavailable", "reader_unavailable", "card_removed")
+    assert error.data.code in ("pcsc_unavailable", "reader_unavailable", "card_removed")
     await next_event(events, "device.state")
     await asyncio.to_thread(sim_pcscd.start)
     decoded = await next_event(events, "card.decoded", SLOT0, timeout=15)
-    assert decoded.data["beneficiaries"] == 3
+    assert decoded.data.beneficiaries == 3
 
 
 async def test_reader_unplugged_mid_read(daemon, card_slots, sim_pcscd):
@@ -294,7 +297,7 @@ async def test_reader_unplugged_mid_read(daemon, card_slots, sim_pcscd):
     try:
         await asyncio.to_thread(sim_pcscd.restart, [SimReader("Borne Sim CL", 0x9C7D)])
         error = await next_event(events, "card.error", SLOT0)
-        assert error.data["code"] in ("pcsc_unavailable", "reader_unavailable", "card_removed")
+        assert error.data.code in ("pcsc_unavailable", "reader_unavailable", "card_removed")
         detached = await next_event(events, "reader.detached", SLOT0)
         assert detached.seq > error.seq
     finally:
@@ -303,7 +306,7 @@ async def test_reader_unplugged_mid_read(daemon, card_slots, sim_pcscd):
     while SLOT0 not in daemon.core.slots:
         await next_event(events, "reader.attached")
     await insert(card_slots, 0, "vitale-single")
-    assert (await next_event(events, "card.decoded", SLOT0)).data["beneficiaries"] == 1
+    assert (await next_event(events, "card.decoded", SLOT0)).data.beneficiaries == 1
 
 
 async def test_daemon_started_before_pcscd_picks_it_up(tmp_path, sim_pcscd, card_slots):
@@ -321,9 +324,9 @@ async def test_daemon_started_before_pcscd_picks_it_up(tmp_path, sim_pcscd, card
         await asyncio.to_thread(sim_pcscd.start)
         back = asyncio.get_running_loop().time()
         # The next pcsc state (the API's mdns announcer may report its own device meanwhile).
-        while (change := await next_event(events, "device.state", timeout=5)).data["device"] != "pcsc":
+        while (change := await next_event(events, "device.state", timeout=5)).data.device != "pcsc":
             pass
-        assert change.data["state"] == "available"
+        assert change.data.state == "available"
         await next_event(events, "reader.attached", SLOT0)
         assert asyncio.get_running_loop().time() - back < 2.0
     finally:

@@ -74,7 +74,7 @@ async def test_the_screen_follows_cards_and_the_apcv(box, card_slots):
     box.apcv.payload_captured("qr_camera", b"T" * 80, 0)
     await until(lambda: shows(box, v.ApcvPresentedView("qr_camera")), "Appli carte Vitale lue")
     presentation = [e for e in box.bus.history() if e.type == "apcv.presented"][-1]
-    pid = presentation.data["presentation_id"]
+    pid = presentation.data.presentation_id
     box.apcv.fetch(pid, "apcv", "ws-a")
     session = box.apcv.open_session(pid, "ws-a")
     box.apcv.claim(session.id, "ws-a")

@@ -13,6 +13,7 @@ from borne.client import BoxClient
 from borne.client.api import BoxError
 from borne.config import parse_config
 from borne.daemon import Daemon
+from borne.events import ModeChanged
 
 from support.box import paired
 
@@ -62,7 +63,7 @@ async def test_switching_mode_from_the_tablet_changes_the_camera_and_screen(tmp_
         assert box.display.state.mode == "mobile" and box.display._dim_after_s() == 15
         events.close()
         seen = [event async for event in events]
-        assert [e.data for e in seen if e.type == "mode.changed"] == [{"mode": "mobile"}]
+        assert [e.data for e in seen if e.type == "mode.changed"] == [ModeChanged(mode="mobile")]
     finally:
         await box.stop()
 

@@ -46,7 +46,7 @@ def make(profession: str | None = "nurse", **policy):
 
 def presented(service, bus) -> str:
     service.payload_captured("qr_camera", TOKEN, 0)
-    return [e for e in bus.history() if e.type == "apcv.presented"][-1].data["presentation_id"]
+    return [e for e in bus.history() if e.type == "apcv.presented"][-1].data.presentation_id
 
 
 def open_one(service, bus) -> object:
@@ -94,4 +94,4 @@ def test_events_tell_the_sessions_life_without_identity_data():
     assert types[-5:] == ["apcv.presented", "apcv.session.opened", "apcv.invoice.claimed",
                           "apcv.session.exhausted", "apcv.session.expired"]
     for event in bus.history():
-        assert TOKEN.decode() not in str(event.data)
+        assert TOKEN.decode() not in str(event.to_dict())

@@ -19,7 +19,7 @@ from borne.battery.service import BatteryService, build_battery, journal_flush_h
 from borne.runtime.clock import Clock
 from borne.config import parse_config
 from borne.core import Core
-from borne.events import EventBus
+from borne.events import BatteryState, EventBus
 from borne.health import BoxHealth
 from borne.registry import load_backend
 
@@ -52,7 +52,7 @@ async def read(service: BatteryService, percent: int, *, times: int = 1,
     return status
 
 
-def battery_events(daemon: SimpleNamespace) -> list[dict]:
+def battery_events(daemon: SimpleNamespace) -> list[BatteryState]:
     return [event.data for event in daemon.bus.history() if event.type == "battery.state"]
 
 
@@ -67,13 +67,13 @@ async def test_readings_reach_events_status_and_devices_only_when_news_changes(t
     try:
         assert daemon.core.snapshot(identity=False)["battery"]["state"] == "unknown"
         await read(service, 64, times=3)
-        assert battery_events(daemon)[-1] == {"percent": 64, "charging": False, "state": "ok",
-                                              "voltage_mv": daemon.core.battery["voltage_mv"]}
+        assert battery_events(daemon)[-1] == BatteryState(
+            percent=64, charging=False, state="ok", voltage_mv=daemon.core.battery["voltage_mv"])
         published = len(battery_events(daemon))
         await read(service, 64, times=4)  # nothing new to say
         assert len(battery_events(daemon)) == published
         await read(service, 64, charging=True)
-        assert battery_events(daemon)[-1]["charging"] is True
+        assert battery_events(daemon)[-1].charging is True
         snapshot = daemon.core.snapshot(identity=False)
         assert snapshot["battery"]["percent"] == 64 and snapshot["battery"]["charging"]
         assert snapshot["devices"]["battery"] == {"state": "available",
@@ -101,7 +101,7 @@ async def test_critical_flushes_the_journal_then_asks_for_the_power_off(tmp_path
         request = tmp_path / "run" / POWEROFF_REQUEST
         assert steps == ["flushed"] and service.poweroff_requested == request
         assert request.read_text().startswith("battery critical: 3 %")
-        states = [event["state"] for event in battery_events(daemon)]
+        states = [event.state for event in battery_events(daemon)]
         assert states[-1] == "critical" and states.count("critical") == 1
     finally:
         await service.stop()
@@ -119,7 +119,7 @@ async def test_a_load_spike_never_asks_for_the_power_off(tmp_path):
         await settle()
         assert service.status.state == "ok" and service.status.percent == 50
         assert not (tmp_path / "run" / POWEROFF_REQUEST).exists()
-        assert "critical" not in [event["state"] for event in battery_events(daemon)]
+        assert "critical" not in [event.state for event in battery_events(daemon)]
     finally:
         await service.stop()
 

@@ -15,7 +15,7 @@ from borne.runtime.clock import (FIRMWARE_DATE, Clock, ClockChange, ClockRefused
                          kernel_clock_synchronised)
 from borne.runtime.clock_watch import ClockWatch
 from borne.display.state import ScreenState
-from borne.events import EventBus
+from borne.events import ClockSet, EventBus, ReaderAttached
 
 UTC = timezone.utc
 EARLIEST = datetime(2026, 1, 1, tzinfo=UTC)
@@ -234,13 +234,14 @@ def test_the_watch_publishes_ntp_taking_over_on_the_bus():
     kernel.time += 12.5
     assert watch.check() == 1
     [event] = bus.history()
-    assert (event.type, event.data) == ("clock.set", {"source": "ntp", "offset_s": 12.5})
+    assert (event.type, event.data) == ("clock.set", ClockSet(source="ntp", offset_s=12.5))
     assert event.wall_synced is True
 
 
 def test_the_screen_counts_a_client_set_clock_as_synchronised():
     state = ScreenState()
-    state.apply("reader.attached", {"slot": "s0"}, 0.0)
+    state.apply(ReaderAttached(slot="s0", id="s0", name="Reader 0", kind="contact",
+                               backend="pcsc"), 0.0)
     assert state.view(1.0).clock_synced is False
-    assert state.apply("clock.set", {"source": "client", "offset_s": 3.0}, 2.0) is True
+    assert state.apply(ClockSet(source="client", offset_s=3.0), 2.0) is True
     assert state.view(3.0).clock_synced is True

@@ -63,7 +63,7 @@ def test_device_state_published_only_on_change():
     core.device_state("pcsc", "unavailable", "x")
     core.device_state("pcsc", "unavailable", "y")
     core.device_state("pcsc", "available")
-    assert [e.data["state"] for e in seen] == ["unavailable", "available"]
+    assert [e.data.state for e in seen] == ["unavailable", "available"]
 
 
 def test_errors_are_kept_with_their_code_and_message():

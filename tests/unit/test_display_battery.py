@@ -6,12 +6,13 @@ from borne.display import views as v
 from borne.display.render import render
 from borne.display.state import FLASH_SECONDS, ScreenState
 from borne.display.texts import error_texts
+from borne.events import BatteryState
 
 
 def battery(state: ScreenState, now: float, percent: int | None, level: str,
             charging: bool = False) -> None:
-    state.apply("battery.state", {"percent": percent, "charging": charging, "state": level,
-                                  "voltage_mv": 7400}, now)
+    state.apply(BatteryState(percent=percent, charging=charging, state=level, voltage_mv=7400),
+                now)
 
 
 def test_the_gauge_follows_the_level_without_waking_the_screen():

@@ -11,10 +11,18 @@ HEAVY = ("smartcard", "nfc", "picamera2", "luma", "gpiozero", "cryptography", "m
 
 
 def test_import_borne_loads_no_hardware_or_heavy_library():
-    code = ("import sys, json, borne, borne.readers, borne.readers.cards, borne.events, "
+    code = ("import sys, json, borne, borne.readers, borne.readers.cards, "
             "borne.errors; print(json.dumps(sorted(sys.modules)))")
     modules = json.loads(subprocess.check_output([sys.executable, "-c", code]))
     loaded = [m for m in modules if m.split(".")[0] in HEAVY]
+    assert loaded == []
+
+
+def test_the_event_bus_loads_msgspec_and_nothing_heavier():
+    # The events are msgspec structs (msgspec is the daemon's own: its config is read with it).
+    code = "import sys, json, borne.events; print(json.dumps(sorted(sys.modules)))"
+    modules = json.loads(subprocess.check_output([sys.executable, "-c", code]))
+    loaded = [m for m in modules if m.split(".")[0] in HEAVY and m.split(".")[0] != "msgspec"]
     assert loaded == []
 
 

@@ -10,7 +10,8 @@ from borne.client.pairing import make_key_and_csr
 from borne.runtime.clock import Clock, WallTime
 from borne.config import ApcvConfig, JournalConfig
 from borne.core import Core
-from borne.events import EventBus
+from borne.events import (ClientRevoked, EventBus, JournalCollected, JournalPurged,
+                          JournalRetentionWarning, JournalStored)
 from borne.journal.errors import JournalError
 from borne.client.journal_reader import JournalReader
 from borne.journal.service import PAD_TO, JournalService
@@ -100,7 +101,7 @@ async def test_a_vitale_read_is_sealed_once_per_paired_workstation(box):
     box.core.card_decoded("s0", VITALE, 0)
     await box.settle()
     (stored,) = box.events("journal.stored")
-    assert stored == {"seq": 2, "kind": "vitale", "waiting": 1}
+    assert stored == JournalStored(seq=2, kind="vitale", waiting=1)
     for client_id in ("ws-a", "ws-b"):
         (record,) = await box.opened(client_id)
         assert record.header.client_id == client_id and record.header.kind == "vitale"
@@ -121,7 +122,7 @@ async def test_announced_only_once_committed(box):
             import sqlite3
             db = sqlite3.connect(box.tmp_path / "journal.db")
             seen.append(db.execute("SELECT COUNT(*) FROM records WHERE seq <= ?",
-                                   (event.data["seq"],)).fetchone()[0])
+                                   (event.data.seq,)).fetchone()[0])
             db.close()
 
     box.bus.add_listener(on_stored)
@@ -145,9 +146,9 @@ async def test_revoked_and_certificate_less_workstations_get_nothing(box):
     await box.settle()
     assert box.service.waiting == 1
     box.clients.revoke("ws-b")
-    box.bus.publish("client.revoked", {"client_id": "ws-b"})
+    box.bus.publish(ClientRevoked(client_id="ws-b"))
     await box.settle()
-    assert box.events("journal.purged") == [{"records": 1, "waiting": 1}]  # still ws-a's
+    assert box.events("journal.purged") == [JournalPurged(records=1, waiting=1)]  # still ws-a's
     assert await box.opened("ws-b") == [] and len(await box.opened("ws-a")) == 1
     box.core.card_decoded("s0", VITALE, 0)
     await box.settle()
@@ -203,7 +204,8 @@ async def test_acknowledgement_deletes_and_announces(box):
     assert box.events("journal.collected") == []
     assert await box.service.ack("ws-a", seqs=[1, 3]) == {"acked": 2, "already_acked": 0,
                                                           "waiting": 0}
-    assert box.events("journal.collected") == [{"client_id": "ws-a", "acked": 2, "waiting": 2}]
+    assert box.events("journal.collected") == [JournalCollected(client_id="ws-a", acked=2,
+                                                                 waiting=2)]
     assert await box.service.ack("ws-b", up_to=4) == {"acked": 2, "already_acked": 0, "waiting": 0}
     assert box.service.waiting == 0
 
@@ -224,12 +226,13 @@ async def test_retention_warns_then_purges(tmp_path):
     made.clock.unix += 11                       # the vitale read is 6 days + 1 s old
     await made.service.retention_tick()
     # one read, sealed for two workstations: two records
-    assert made.events("journal.retention_warning") == [{"records": 2, "purge_in_s": DAY - 1}]
+    assert made.events("journal.retention_warning") == [
+        JournalRetentionWarning(records=2, purge_in_s=DAY - 1)]
     await made.service.retention_tick()         # nothing new to warn about: said once
     assert len(made.events("journal.retention_warning")) == 1
     made.clock.unix += DAY                      # 7 days + 1 s: gone (both workstations' records)
     await made.service.retention_tick()
-    assert made.events("journal.purged") == [{"records": 2, "waiting": 1}]  # the cps read
+    assert made.events("journal.purged") == [JournalPurged(records=2, waiting=1)]  # the cps read
     assert [r.header.kind for r in await made.opened("ws-a")] == ["cps"]
     assert made.service.waiting == 1
     await made.service.stop()
@@ -250,7 +253,7 @@ async def test_a_corrupted_file_is_recovered_at_start_and_said(tmp_path):
     made = Box(tmp_path)
     await made.service.start()
     (recovered,) = made.events("journal.recovered")
-    assert recovered["set_aside"].startswith("journal.corrupt-")
-    assert (tmp_path / recovered["set_aside"]).read_bytes() == b"not a database at all" * 300
+    assert recovered.set_aside.startswith("journal.corrupt-")
+    assert (tmp_path / recovered.set_aside).read_bytes() == b"not a database at all" * 300
     assert made.core.devices["journal"]["state"] == "available"
     await made.service.stop()

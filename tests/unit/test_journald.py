@@ -8,7 +8,7 @@ import socket
 import struct
 from pathlib import Path
 
-from borne.events import Event
+from borne.events import CardDecoded, CardInserted, DeviceState, Event
 from borne.runtime.systemd_journal import JournalHandler, encode_fields, journal_wanted
 from borne.runtime.logs import RedactingFilter, event_logger
 
@@ -53,13 +53,24 @@ def test_records_reach_the_socket_with_fields_and_no_identity(tmp_path: Path) ->
         assert warning["CODE_FUNC"] == "test_records_reach_the_socket_with_fields_and_no_identity"
 
         listen = event_logger(logger)
-        listen(Event(7, "card.decoded", 0.0, "", False,
-                     {"slot": "borne-sim-00-01", "kind": "vitale", "surname": "DUPONT",
-                      "nir": "185057800608491"}))
+        listen(Event(7, 0.0, "", False, CardDecoded(slot="borne-sim-00-01", card_type="vitale",
+                                                    beneficiaries=2, detected_ns=5)))
         record = parse_native(server.recv(65536))
         assert record["BORNE_EVENT"] == "card.decoded" and record["BORNE_SEQ"] == "7"
         assert record["BORNE_SLOT"] == "borne-sim-00-01" and record["PRIORITY"] == "6"
-        assert "DUPONT" not in str(record) and "1850578" not in str(record)
+        assert record["BORNE_TYPE"] == "vitale" and record["BORNE_BENEFICIARIES"] == "2"
+        assert "BORNE_DETECTED_NS" not in record  # not allow-listed
+        # The ATR (bytes on the bus) is not a logged field, in no form.
+        listen(Event(8, 0.0, "", False, CardInserted(slot="s0", atr=b"\x3b\x75", detected_ns=6)))
+        record = parse_native(server.recv(65536))
+        assert record["MESSAGE"] == "event 8 card.inserted slot=s0"
+        assert {k for k in record if k.startswith("BORNE_")} == {"BORNE_EVENT", "BORNE_SEQ",
+                                                                "BORNE_SLOT"}
+        # Free text in an allowed field (a device's detail) is redacted like any line.
+        listen(Event(9, 0.0, "", False, DeviceState(device="pcsc", state="error",
+                                                    detail="stuck on 185057800608491")))
+        record = parse_native(server.recv(65536))
+        assert record["BORNE_DETAIL"] == "stuck on [NIR]" and "1850578" not in str(record)
     finally:
         handler.close()
         server.close()

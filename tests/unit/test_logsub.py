@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from borne.runtime.clock import Clock
+from borne import events as ev
 from borne.events import EventBus
 from borne.runtime.logs import NIR_PATTERN, RedactingFilter, event_logger
 
@@ -37,7 +38,20 @@ def test_event_logger_keeps_only_allow_listed_fields(caplog):
     bus = EventBus(Clock())
     bus.add_listener(event_logger(logging.getLogger("test.events")))
     with caplog.at_level(logging.INFO, logger="test.events"):
-        bus.publish("card.decoded", {"slot": "s0", "type": "vitale", "beneficiaries": 3,
-                                     "surname": "MARTIN-TEST", "nir": "295109912611193"})
-    assert "slot=s0" in caplog.text and "beneficiaries=3" in caplog.text
-    assert "MARTIN" not in caplog.text and "2951099" not in caplog.text
+        bus.publish(ev.CardDecoded(slot="s0", card_type="vitale", beneficiaries=3, detected_ns=5))
+        bus.publish(ev.CardInserted(slot="s0", atr=bytes.fromhex("3B 75 13 00 00 47 09 EA 90 00"),
+                                    detected_ns=4))
+        bus.publish(ev.BatteryState(percent=None, charging=False, state="unknown",
+                                    voltage_mv=None))
+        bus.publish(ev.DeviceState(device="pcsc", state="error", detail="no 295109912611193"))
+    # The lines as they always were: the event's JSON values, allow-listed keys only (no
+    # detected_ns, no ATR in any form, None as None).
+    assert [record.getMessage() for record in caplog.records] == [
+        "event 1 card.decoded slot=s0 type=vitale beneficiaries=3",
+        "event 2 card.inserted slot=s0",
+        "event 3 battery.state percent=None charging=False state=unknown voltage_mv=None",
+        "event 4 device.state device=pcsc state=error detail=no 295109912611193",
+    ]
+    journal = [record.journal for record in caplog.records]
+    assert journal[1] == {"event": "card.inserted", "seq": 2, "slot": "s0"}
+    assert journal[2]["percent"] is None and journal[2]["charging"] is False

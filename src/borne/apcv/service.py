@@ -23,7 +23,8 @@ from typing import Any
 from ..runtime.clock import Clock
 from ..core import Core
 from ..errors import message_for
-from ..events import EventBus
+from ..events import (ApcvPresented, CaptureFailed, EventBus, InvoiceClaimed, PrescriptionScanned,
+                      PresentationExpired, SessionExhausted, SessionExpired, SessionOpened)
 from .errors import ApcvError
 from .presentations import Presentation, PresentationStore
 from .recognise import PayloadRejected, compile_rules, recognise
@@ -71,15 +72,14 @@ class ApcvService:
         for old in dropped:
             self._announce_forgotten(old)
         expires_in = round(self.presentations.ttl_s)
-        announced = "apcv.presented" if item.kind == "apcv" else "prescription.scanned"
-        self._bus.publish(announced, {"presentation_id": item.id, "channel": channel,
-                                      "expires_in_s": expires_in, "detected_ns": detected_ns})
+        announced = ApcvPresented if item.kind == "apcv" else PrescriptionScanned
+        self._bus.publish(announced(presentation_id=item.id, channel=channel,
+                                    expires_in_s=expires_in, detected_ns=detected_ns))
         self._reschedule()
 
     def capture_error(self, channel: str, code: str, detected_ns: int) -> None:
-        self._bus.publish("capture.error", {"channel": channel, "code": code,
-                                            "message": message_for(code, "en"),
-                                            "detected_ns": detected_ns})
+        self._bus.publish(CaptureFailed(channel=channel, code=code,
+                                       message=message_for(code, "en"), detected_ns=detected_ns))
 
     # -- API ------------------------------------------------------------------------------
 
@@ -114,10 +114,10 @@ class ApcvService:
         session = self.sessions.open(client_id, item.id, profession=profession,
                                      invoices_allowed=self.quota_for(profession), now=now)
         item.session_id = session.id
-        self._bus.publish("apcv.session.opened", {
-            "session_id": session.id, "presentation_id": item.id,
-            "profession": profession, "invoices_allowed": session.invoices_allowed,
-            "expires_in_s": round(session.expires_mono - now)})
+        self._bus.publish(SessionOpened(
+            session_id=session.id, presentation_id=item.id, profession=profession,
+            invoices_allowed=session.invoices_allowed,
+            expires_in_s=round(session.expires_mono - now)))
         self._reschedule()
         return session
 
@@ -131,13 +131,13 @@ class ApcvService:
                 self._expire_due(now)
             raise
         session = claim.session
-        self._bus.publish("apcv.invoice.claimed", {
-            "session_id": session.id, "invoice": claim.invoice,
-            "invoices_allowed": session.invoices_allowed,
-            "seconds_left": round(session.expires_mono - now)})
+        self._bus.publish(InvoiceClaimed(
+            session_id=session.id, invoice=claim.invoice,
+            invoices_allowed=session.invoices_allowed,
+            seconds_left=round(session.expires_mono - now)))
         if claim.exhausted:
-            self._bus.publish("apcv.session.exhausted", {"session_id": session.id,
-                                                         "invoices_used": session.invoices_used})
+            self._bus.publish(SessionExhausted(session_id=session.id,
+                                               invoices_used=session.invoices_used))
         return claim.invoice, session
 
     def session(self, session_id: str, client_id: str) -> Session:
@@ -152,15 +152,14 @@ class ApcvService:
 
     def _announce_forgotten(self, item: Presentation) -> None:
         if item.fetched_by is None:
-            self._bus.publish("apcv.presentation.expired", {"presentation_id": item.id,
-                                                            "kind": item.kind})
+            self._bus.publish(PresentationExpired(presentation_id=item.id, kind=item.kind))
 
     def _expire_due(self, now: float) -> None:
         for item in self.presentations.expire(now):
             self._announce_forgotten(item)
         for session in self.sessions.tick(now):
-            self._bus.publish("apcv.session.expired", {"session_id": session.id,
-                                                       "invoices_used": session.invoices_used})
+            self._bus.publish(SessionExpired(session_id=session.id,
+                                             invoices_used=session.invoices_used))
 
     def _on_timer(self) -> None:
         self._timer = None

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import CardError
+from ..events import CardInserted, CardRemoved, Event, ReaderDetached
 from .leases import Lease, LeaseBook, LeaseError
 from .validate import ApduError, journal_line, parse_command, parse_hex
 
@@ -226,20 +227,20 @@ class ApduService:
 
     # -- what happens to the slot ----------------------------------------------------------
 
-    def _on_event(self, event: Any) -> None:
-        if event.type not in ("card.inserted", "card.removed", "reader.detached"):
+    def _on_event(self, event: Event) -> None:
+        data = event.data
+        if not isinstance(data, (CardInserted, CardRemoved, ReaderDetached)):
             return
-        slot = event.data.get("slot")
-        held = next((h for h in self._held.values() if h.lease.slot == slot), None)
+        held = next((h for h in self._held.values() if h.lease.slot == data.slot), None)
         if held is None:
             return
-        if event.type == "reader.detached":
+        if isinstance(data, ReaderDetached):
             self._lose(held, "reader_unavailable")
-        elif event.type == "card.removed":
+        elif isinstance(data, CardRemoved):
             if held.present:
                 self._card_gone(held)
         else:
-            held.present, held.atr = True, bytes.fromhex(event.data.get("atr", ""))
+            held.present, held.atr = True, data.atr
             if held.channel is not None:
                 held.channel.push({"op": "card_inserted", "atr": held.atr.hex().upper()})
 

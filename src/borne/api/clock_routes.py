@@ -22,6 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..events import ClockSet
 from .context import CLIENT, CONTEXT
 from .errors import ApiError
 from .routes import routes
@@ -55,7 +56,7 @@ async def set_clock(request: web.Request) -> web.Response:
     client_id = request[CLIENT].client_id
     await context.audit.arecord(client_id=client_id, action="clock.set", resource="/v1/clock",
                                 status=200, detail=change.event_data())
-    context.bus.publish("clock.set", change.event_data())
+    context.bus.publish(ClockSet(**change.event_data()))
     wall = clock.wall()
     return web.json_response({"wall": wall.iso, "synchronised": wall.synchronised,
                               "source": wall.source, "offset_s": round(change.offset_s, 3)})

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ..events import ClientRevoked
+
 if TYPE_CHECKING:
     from ..apcv.service import ApcvService
     from ..apdu.service import ApduService
@@ -70,7 +72,7 @@ class ApiContext:
         for stream in streams:
             stream.revoked = True
             stream.subscription.close()
-        self.bus.publish("client.revoked", {"client_id": client_id})
+        self.bus.publish(ClientRevoked(client_id=client_id))
         return len(streams)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from ..errors import BorneError
+from ..events import PairingCompleted
 from .context import CONTEXT
 from .errors import ApiError
 from .routes import routes
@@ -93,7 +94,7 @@ async def pairing_complete(request: web.Request) -> web.Response:
     except BorneError as error:
         raise _refused(error) from None
     context.pairing_admin = False
-    context.bus.publish("pairing.completed", {"client_id": client_id})
+    context.bus.publish(PairingCompleted(client_id=client_id))
     return web.json_response({"client_id": client_id, "certificate": cert_pem.decode(),
                               "ca": ca_pem.decode(), "mac": base64.b64encode(box_mac).decode()},
                              status=201)

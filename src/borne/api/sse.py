@@ -17,6 +17,7 @@ import json
 
 from aiohttp import web
 
+from ..events import data_json
 from .context import CLIENT, CONTEXT
 from .errors import ApiError
 from .routes import routes
@@ -78,7 +79,7 @@ async def events(request: web.Request) -> web.StreamResponse:
                 continue
             if event is None:
                 break
-            await _write(response, _frame(event.seq, event.type, event.data))
+            await _write(response, _frame(event.seq, event.type, data_json(event.data)))
             last = event.seq
         if subscription.overflowed:
             await _write(response, _frame(None, "stream.overflow", {"resume_after": last}))

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import BorneError
+from ..events import BatteryState
 from .backend import BatteryReading
 from .monitor import BatteryMonitor, BatteryStatus, Thresholds
 from .poweroff import request_poweroff
@@ -114,7 +115,8 @@ class BatteryService:
         self._core.battery = status.to_dict()
         if not status.same_news(self._published):
             self._published = status
-            self._bus.publish("battery.state", status.to_dict())
+            self._bus.publish(BatteryState(percent=status.percent, charging=status.charging,
+                                           state=status.state, voltage_mv=status.voltage_mv))
             if status.state != previous.state and status.state in ("low", "critical"):
                 log.warning("battery %s: %s %% (%s mV)", status.state, status.percent,
                             status.voltage_mv)

@@ -26,15 +26,16 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import BorneError
-from ..events import Event
+from ..events import (ApcvPresented, CaptureFailed, CardDecoded, CardFailed, CardInserted, Event,
+                      PrescriptionScanned)
 from .state import ScreenState
 
 __all__ = ["DisplayService", "in_night_off"]
 
 log = logging.getLogger("borne.display")
 
-_GOOD_READS = {"card.decoded", "apcv.presented", "prescription.scanned"}
-_ERRORS = {"card.error", "capture.error"}
+_GOOD_READS = (CardDecoded, ApcvPresented, PrescriptionScanned)
+_ERRORS = (CardFailed, CaptureFailed)
 #: The content's positions while dimmed, in units of ``shift_px``.
 _SHIFTS = ((0, 0), (1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1))
 
@@ -92,7 +93,7 @@ class DisplayService:
         loop = asyncio.get_running_loop()
         now = self._clock.monotonic()
         for event in self._bus.history():  # catch up with what happened before
-            self.state.apply(event.type, event.data, now, self._cps_lookup)
+            self.state.apply(event.data, now, self._cps_lookup)
         self.state.last_activity = now
         self._bus.add_listener(self._on_event)
         if self.panel is not None:
@@ -128,17 +129,17 @@ class DisplayService:
         return name, getattr(card, "profession", None)
 
     def _on_event(self, event: Event) -> None:
-        if self.state.apply(event.type, event.data, self._clock.monotonic(), self._cps_lookup):
+        if self.state.apply(event.data, self._clock.monotonic(), self._cps_lookup):
             self._pending_seq = event.seq
             self._wake.set()
         if self.panel is not None:
-            if event.type in _GOOD_READS:
+            if isinstance(event.data, _GOOD_READS):
                 self.panel.beep_read()
-            elif event.type in _ERRORS:
+            elif isinstance(event.data, _ERRORS):
                 self.panel.beep_error()
-            if event.type == "card.inserted":
+            if isinstance(event.data, CardInserted):
                 self.panel.status("busy")
-            elif event.type in _GOOD_READS or event.type in _ERRORS:
+            elif isinstance(event.data, _GOOD_READS + _ERRORS):
                 self.panel.status("ready")
 
     def show_pairing(self, code: str, expires_mono: float) -> None:

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import events as ev
+from ..events import EventData
 from . import views as v
 
 __all__ = ["FLASH_SECONDS", "ScreenState"]
@@ -73,108 +75,95 @@ class ScreenState:
 
     # -- input ------------------------------------------------------------------------------
 
-    def apply(self, kind: str, data: dict[str, Any], now: float,
+    def apply(self, event: EventData, now: float,
               cps_lookup: Callable[[str], tuple[str | None, str | None]] | None = None) -> bool:
-        """Fold one event in; True if what the screen shows may have changed."""
-        handler = getattr(self, "_on_" + kind.replace(".", "_"), None)
-        if handler is None:
-            return False
-        # A handler returns False for news that changes the screen but must not wake
-        # it (the battery's level moving by a percent).
-        if handler(data, now, cps_lookup) is not False:
-            self.last_activity = now
+        """Fold one event's data in; True if what the screen shows may have changed."""
+        match event:
+            case ev.DeviceState():
+                self.devices[event.device] = event.state
+            case ev.ReaderAttached():
+                self.readers.add(event.slot)
+            case ev.ReaderDetached():
+                self.readers.discard(event.slot)
+                self.cps.pop(event.slot, None)
+                self._flash(v.ErrorView("reader_unavailable"), now, "error")
+            case ev.CardDecoded():
+                self._card_decoded(event, now, cps_lookup)
+            case ev.CardRemoved():
+                self.cps.pop(event.slot, None)
+            case ev.CardFailed() | ev.CaptureFailed():
+                self._flash(v.ErrorView(event.code), now, "error")
+            case ev.ApcvPresented():
+                self._flash(v.ApcvPresentedView(event.channel), now, "apcv")
+            case ev.PrescriptionScanned():
+                self._flash(v.PrescriptionView(), now, "prescription")
+            case ev.SessionOpened():
+                self.sessions[event.session_id] = _Session(now + event.expires_in_s, 0,
+                                                           event.invoices_allowed)
+                self.flash = None  # the countdown is now what matters
+            case ev.InvoiceClaimed():
+                session = self.sessions.get(event.session_id)
+                if session is not None:
+                    session.used = event.invoice
+            case ev.SessionExhausted():
+                if self.sessions.pop(event.session_id, None) is not None:
+                    self._flash(v.ReauthView("quota"), now, "reauth")
+            case ev.SessionExpired():
+                if self.sessions.pop(event.session_id, None) is not None:
+                    self._flash(v.ReauthView("expired"), now, "reauth")
+            case ev.ModeChanged():
+                self.mode = event.mode
+            case ev.JournalStored() | ev.JournalCollected() | ev.JournalPurged():
+                self.reads_waiting = event.waiting
+            case ev.JournalRecovered():
+                # A corrupted journal was set aside intact (for recovery) and a fresh one started.
+                self._flash(v.ErrorView("journal_recovered"), now, "error")
+            case ev.JournalRetentionWarning():
+                # Reads nobody collected will soon be purged (data minimisation): say it while
+                # it helps.
+                self._flash(v.ErrorView("journal_retention"), now, "error")
+            case ev.ClockSet():
+                # A paired client's time counts as synchronised, like NTP's (borne.runtime.clock).
+                self.clock_synced = True
+            case ev.BatteryState():
+                # News that changes the screen but must not wake it (the battery's level
+                # moving by a percent) does not count as activity.
+                if not self._battery(event, now):
+                    return True
+            case ev.PairingCompleted():
+                self.pairing = None
+                self.paired_clients += 1
+            case _:
+                return False
+        self.last_activity = now
         return True
 
     def _flash(self, view: Any, now: float, kind: str) -> None:
         self.flash = (view, now + FLASH_SECONDS[kind])
 
-    def _on_device_state(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
-        self.devices[data["device"]] = data["state"]
-
-    def _on_reader_attached(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
-        self.readers.add(data["slot"])
-
-    def _on_reader_detached(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
-        self.readers.discard(data["slot"])
-        self.cps.pop(data["slot"], None)
-        self._flash(v.ErrorView("reader_unavailable"), now, "error")
-
-    def _on_card_decoded(self, data: dict[str, Any], now: float, lookup: Any) -> None:
-        if data.get("type") == "vitale":
-            self._flash(v.VitaleView(int(data.get("beneficiaries", 0))), now, "vitale")
-        elif data.get("type") == "cps":
-            holder, profession = (lookup(data["slot"]) if lookup is not None
-                                  else (None, data.get("profession")))
-            self.cps[data["slot"]] = (holder, profession)
+    def _card_decoded(self, event: ev.CardDecoded, now: float,
+                      lookup: Callable[[str], tuple[str | None, str | None]] | None) -> None:
+        if event.card_type == "vitale":
+            beneficiaries = event.beneficiaries if isinstance(event.beneficiaries, int) else 0
+            self._flash(v.VitaleView(beneficiaries), now, "vitale")
+        elif event.card_type == "cps":
+            profession = event.profession if isinstance(event.profession, str) else None
+            holder, profession = (lookup(event.slot) if lookup is not None
+                                  else (None, profession))
+            self.cps[event.slot] = (holder, profession)
             self._flash(v.CpsView(holder, profession), now, "cps")
 
-    def _on_card_removed(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
-        self.cps.pop(data["slot"], None)
-
-    def _on_card_error(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
-        self._flash(v.ErrorView(data["code"]), now, "error")
-
-    _on_capture_error = _on_card_error
-
-    def _on_apcv_presented(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
-        self._flash(v.ApcvPresentedView(data.get("channel", "")), now, "apcv")
-
-    def _on_prescription_scanned(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
-        self._flash(v.PrescriptionView(), now, "prescription")
-
-    def _on_apcv_session_opened(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
-        self.sessions[data["session_id"]] = _Session(now + float(data["expires_in_s"]), 0,
-                                                     int(data["invoices_allowed"]))
-        self.flash = None  # the countdown is now what matters
-
-    def _on_apcv_invoice_claimed(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
-        session = self.sessions.get(data["session_id"])
-        if session is not None:
-            session.used = int(data["invoice"])
-
-    def _on_apcv_session_exhausted(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
-        if self.sessions.pop(data["session_id"], None) is not None:
-            self._flash(v.ReauthView("quota"), now, "reauth")
-
-    def _on_apcv_session_expired(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
-        if self.sessions.pop(data["session_id"], None) is not None:
-            self._flash(v.ReauthView("expired"), now, "reauth")
-
-    def _on_mode_changed(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
-        self.mode = data["mode"]
-
-    def _on_journal_stored(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
-        self.reads_waiting = int(data.get("waiting", self.reads_waiting))
-
-    _on_journal_collected = _on_journal_stored
-    _on_journal_purged = _on_journal_stored
-
-    def _on_journal_recovered(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
-        # A corrupted journal was set aside intact (for recovery) and a fresh one started.
-        self._flash(v.ErrorView("journal_recovered"), now, "error")
-
-    def _on_journal_retention_warning(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
-        # Reads nobody collected will soon be purged (data minimisation): say it while it helps.
-        self._flash(v.ErrorView("journal_retention"), now, "error")
-
-    def _on_clock_set(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
-        # A paired client's time counts as synchronised, like NTP's (borne.runtime.clock).
-        self.clock_synced = True
-
-    def _on_battery_state(self, data: dict[str, Any], now: float, _lookup: Any) -> bool:
+    def _battery(self, event: ev.BatteryState, now: float) -> bool:
+        """Fold the battery's news in; whether it should wake the screen."""
         previous, was_charging = self.battery_state, self.charging
-        self.battery_percent = data.get("percent")
-        self.charging = bool(data.get("charging"))
-        self.battery_state = str(data.get("state", "unknown"))
+        self.battery_percent = event.percent
+        self.charging = event.charging
+        self.battery_state = event.state
         if self.battery_state == "low" and previous in ("ok", "unknown") and not self.charging:
             self._flash(v.ErrorView("battery_low"), now, "error")  # "Batterie faible", once
             return True
         # A new state or the charger plugged in wakes the screen; the level alone does not.
         return self.battery_state != previous or self.charging != was_charging
-
-    def _on_pairing_completed(self, data: dict[str, Any], now: float, _lookup: Any) -> None:
-        self.pairing = None
-        self.paired_clients += 1
 
     def show_pairing(self, code: str, expires_mono: float, now: float) -> None:
         """The pairing window opened (the code never travels in events)."""

@@ -36,7 +36,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..events import Event
+from ..events import (ApcvPresented, CardDecoded, CardFailed, CardRemoved, ClientRevoked, Event,
+                      JournalCollected, JournalPurged, JournalRecovered,
+                      JournalRetentionWarning, JournalStored, PrescriptionScanned)
 from .crypto import public_key_of
 from .errors import JournalError
 from .store import JOURNAL_DB_NAME, JournalStore, Recipient, Stamp, StoredRecord, read_boot_id
@@ -111,7 +113,7 @@ class JournalService:
             return
         if self._store.set_aside is not None:
             self.set_aside = self._store.set_aside.name  # the store logged why
-            self._bus.publish("journal.recovered", {"set_aside": self.set_aside})
+            self._bus.publish(JournalRecovered(set_aside=self.set_aside))
         self._core.device_state("journal", "available", None)
         self._bus.add_listener(self._on_event)
         self._catch_up()
@@ -160,18 +162,19 @@ class JournalService:
         """
         last: dict[str, Event] = {}
         for event in self._bus.history():
-            if event.type in ("card.decoded", "card.removed", "card.error"):
-                last[f"slot:{event.data.get('slot')}"] = event
-            elif event.type in ("apcv.presented", "prescription.scanned"):
-                last[f"capture:{event.data.get('presentation_id')}"] = event
+            data = event.data
+            if isinstance(data, (CardDecoded, CardRemoved, CardFailed)):
+                last[f"slot:{data.slot}"] = event
+            elif isinstance(data, (ApcvPresented, PrescriptionScanned)):
+                last[f"capture:{data.presentation_id}"] = event
         for event in last.values():
-            if event.type not in ("card.removed", "card.error"):
+            if not isinstance(event.data, (CardRemoved, CardFailed)):
                 self._on_event(event)
 
     def _on_event(self, event: Event) -> None:
         """Bus listener (on the loop, synchronous): capture what the read holds, now."""
-        if event.type == "client.revoked":
-            self._spawn(self._drop_client(str(event.data.get("client_id"))))
+        if isinstance(event.data, ClientRevoked):
+            self._spawn(self._drop_client(event.data.client_id))
             return
         record = self._plaintext(event)
         if record is None:
@@ -187,15 +190,15 @@ class JournalService:
         self._spawn(self._append(kind, padded(body), self._stamp(event)))
 
     def _plaintext(self, event: Event) -> tuple[str, dict[str, Any]] | None:
-        if event.type == "card.decoded":
-            slot_id = event.data.get("slot")
-            slot = self._core.slots.get(slot_id)
+        data = event.data
+        if isinstance(data, CardDecoded):
+            slot = self._core.slots.get(data.slot)
             card = slot.card if slot is not None else None
             if card is None:
                 return None
-            return card.type, {"kind": card.type, "slot": slot_id, "card": card.to_dict()}
-        if event.type in ("apcv.presented", "prescription.scanned") and self._apcv is not None:
-            item = self._apcv.presentations.peek(event.data.get("presentation_id", ""))
+            return card.type, {"kind": card.type, "slot": data.slot, "card": card.to_dict()}
+        if isinstance(data, (ApcvPresented, PrescriptionScanned)) and self._apcv is not None:
+            item = self._apcv.presentations.peek(data.presentation_id)
             if item is None or item.payload is None:
                 return None
             body = {"kind": item.kind, "presentation_id": item.id, "channel": item.channel,
@@ -235,8 +238,7 @@ class JournalService:
         if stored:
             self.waiting = waiting
             self._core.device_state("journal", "available", None)
-            self._bus.publish("journal.stored", {"seq": stored[-1].header.seq, "kind": kind,
-                                                 "waiting": waiting})
+            self._bus.publish(JournalStored(seq=stored[-1].header.seq, kind=kind, waiting=waiting))
         return stored
 
     def _append_sync(self, store: JournalStore, kind: str, plaintext: bytes,
@@ -289,7 +291,7 @@ class JournalService:
             return
         self._keys.pop(client_id, None)
         if dropped:
-            self._bus.publish("journal.purged", {"records": dropped, "waiting": self.waiting})
+            self._bus.publish(JournalPurged(records=dropped, waiting=self.waiting))
 
     # -- collection (the API) -------------------------------------------------------------
 
@@ -327,8 +329,7 @@ class JournalService:
                 self._write_failed(error)
             raise
         self.waiting = reads
-        self._bus.publish("journal.collected", {"client_id": client_id, "acked": deleted,
-                                                "waiting": reads})
+        self._bus.publish(JournalCollected(client_id=client_id, acked=deleted, waiting=reads))
         return {"acked": deleted, "already_acked": already, "waiting": mine}
 
     async def remember_certificate(self, client_id: str, serial: int, pem: bytes) -> bool:
@@ -359,7 +360,7 @@ class JournalService:
             self.waiting = await self._run(store.waiting)
             log.info("journal: %d record(s) nobody collected deleted after %s days", purged,
                      self._settings.retention_days)
-            self._bus.publish("journal.purged", {"records": purged, "waiting": self.waiting})
+            self._bus.publish(JournalPurged(records=purged, waiting=self.waiting))
         boundary = now - retention_s + warn_s  # created before this: purged within warn_s
         fresh = await self._run(lambda: store.count_created_before(boundary,
                                                                    after=self._warned_until))
@@ -367,8 +368,7 @@ class JournalService:
             total = await self._run(store.count_created_before, boundary)
             oldest = await self._run(store.oldest_created)
             purge_in = max(0, oldest + retention_s - now) if oldest is not None else 0
-            self._bus.publish("journal.retention_warning", {"records": total,
-                                                            "purge_in_s": purge_in})
+            self._bus.publish(JournalRetentionWarning(records=total, purge_in_s=purge_in))
         self._warned_until = boundary
         oldest = await self._run(store.oldest_created)
         if oldest is None:

@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 from typing import Any
 
+from ..events import ClockSet
+
 __all__ = ["ClockWatch"]
 
 
@@ -43,7 +45,7 @@ class ClockWatch:
         poll = getattr(self._clock, "poll", None)  # test doubles of Clock may have none
         changes = poll() if poll is not None else []
         for change in changes:
-            self._bus.publish("clock.set", change.event_data())
+            self._bus.publish(ClockSet(**change.event_data()))
         return len(changes)
 
     async def _run(self) -> None:

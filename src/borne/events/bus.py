@@ -1,12 +1,11 @@
-"""The event bus: one stream of typed events is the spine of the daemon.
+"""The event bus: publishes typed events, numbered, to listeners and subscriptions.
 
-Readers publish what happens; the log, the CLI, and later the display, the
-API's event stream and the journals subscribe. Each event carries a
-monotonically increasing sequence number so a client can resume after a
-reconnect; the bus keeps the last ``history`` events for that.
-
-Events never carry identity data (names, NIR, birth dates) nor PINs: a decoded
-card is announced by type and slot, and its content is fetched from the state.
+Readers publish what happens; the log, the screen, the journal, the APDU channel
+and the API's event stream follow. Each event carries a monotonically
+increasing sequence number so a client can resume after a reconnect; the bus
+keeps the last ``history`` events for that. An event's data is one of the
+structs of :mod:`borne.events.types`; it becomes JSON only at the edges
+(:mod:`borne.events.wire`).
 """
 
 from __future__ import annotations
@@ -15,74 +14,42 @@ import asyncio
 import collections
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from .runtime.clock import Clock
+from .types import EVENT_CLASSES, EventData
+from .wire import event_json
 
-__all__ = ["EVENT_TYPES", "Event", "EventBus", "Subscription"]
+if TYPE_CHECKING:
+    from ..runtime.clock import Clock
 
-log = logging.getLogger(__name__)
+__all__ = ["Event", "EventBus", "Subscription"]
 
-#: Every event type, with what it means. New types are added, never renamed.
-EVENT_TYPES: Final[dict[str, str]] = {
-    "daemon.started": "the daemon finished starting (readers enumerated)",
-    "daemon.stopping": "the daemon is shutting down",
-    "device.state": "a device backend changed state (e.g. pcsc available/unavailable)",
-    "reader.attached": "a reader slot appeared",
-    "reader.detached": "a reader slot went away",
-    "card.inserted": "a card is present in a slot (ATR known)",
-    "card.removed": "the card left its slot",
-    "card.decoded": "the card in a slot was read and decoded (content via the state, not the event)",
-    "card.error": "reading the card in a slot failed (stable code)",
-    "pairing.opened": "the pairing window opened (the code is shown on the box only)",
-    "pairing.completed": "a workstation was paired",
-    "client.revoked": "a paired workstation was revoked",
-    "apcv.presented": "an appli carte Vitale was presented (QR or NFC): fetch it by its id, once",
-    "prescription.scanned": "an ordonnance numérique QR code was scanned: fetch it by its id, once",
-    "apcv.presentation.expired": "a presentation nobody fetched within its time was forgotten",
-    "capture.error": "a QR code or an NFC presentation could not be used (stable code)",
-    "apcv.session.opened": "an apCV session opened (quota from the CPS in the box)",
-    "apcv.invoice.claimed": "an invoice of an apCV session was claimed",
-    "apcv.session.exhausted": "an apCV session used its last invoice: present the app again",
-    "apcv.session.expired": "an apCV session reached its end (20 minutes)",
-    "clock.set": "the wall clock became trustworthy: a paired client set it, or NTP took over",
-    "mode.changed": "the box switched between counter and mobile mode",
-    "battery.state": "the battery's level, charging or state (ok/low/critical) changed",
-    "journal.stored": "a read was stored, encrypted, in the offline journal (seq, kind, waiting)",
-    "journal.collected": "a client acknowledged journal records, which were deleted",
-    "journal.retention_warning": "unacknowledged journal records will soon be purged",
-    "journal.purged": "unacknowledged journal records older than the retention were purged",
-    "journal.recovered": "a corrupted journal was set aside intact and a fresh one started",
-    "clock.set": "the wall clock was set (by the paired client, or NTP took over)",
-}
+log = logging.getLogger("borne.events")  # the name it always logged under
 
 
 @dataclass(frozen=True)
 class Event:
-    """One published event.
+    """One published event: the envelope around its typed ``data``.
 
     ``mono`` is seconds on the monotonic clock at publication; ``wall`` the UTC
     wall clock and ``wall_synced`` whether it can be trusted.
     """
 
     seq: int
-    type: str
     mono: float
     wall: str
     wall_synced: bool
-    data: dict[str, Any] = field(default_factory=dict)
+    data: EventData
+
+    @property
+    def type(self) -> str:
+        """The event's name (``card.decoded``...): its data's ``TYPE``."""
+        return self.data.TYPE
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape of the event."""
-        return {
-            "seq": self.seq,
-            "type": self.type,
-            "mono": round(self.mono, 6),
-            "wall": self.wall,
-            "wall_synced": self.wall_synced,
-            "data": self.data,
-        }
+        """The JSON shape of the event (:func:`borne.events.wire.event_json`)."""
+        return event_json(self)
 
 
 class Subscription:
@@ -154,14 +121,14 @@ class EventBus:
         """Sequence number of the last published event (0 before the first)."""
         return self._seq
 
-    def publish(self, type: str, data: dict[str, Any] | None = None) -> Event:
-        """Publish an event of a known ``type``; returns it with its sequence number."""
-        if type not in EVENT_TYPES:
-            raise ValueError(f"unknown event type {type!r}")
+    def publish(self, data: EventData) -> Event:
+        """Publish an event (one of :data:`~borne.events.types.EVENT_CLASSES`); returns it
+        with its sequence number."""
+        if EVENT_CLASSES.get(getattr(data, "TYPE", "")) is not type(data):
+            raise ValueError(f"unknown event type {type(data).__name__}")
         self._seq += 1
         wall = self._clock.wall()
-        event = Event(self._seq, type, self._clock.monotonic(), wall.iso, wall.synchronised,
-                      dict(data or {}))
+        event = Event(self._seq, self._clock.monotonic(), wall.iso, wall.synchronised, data)
         self._history.append(event)
         for listener in list(self._listeners):
             try:
@@ -176,11 +143,11 @@ class EventBus:
         """Call ``listener(event)`` synchronously for every event (keep it fast)."""
         self._listeners.append(listener)
 
-
     def remove_listener(self, listener: Callable[[Event], None]) -> None:
         """Stop calling ``listener`` (nothing if it was not added)."""
         if listener in self._listeners:
             self._listeners.remove(listener)
+
     def subscribe(self, *, after: int | None = None, maxsize: int = 256) -> Subscription:
         """A new subscription; with ``after``, replays buffered events with seq > after."""
         subscription = Subscription(self, maxsize)

@@ -29,7 +29,7 @@ __all__: list[str] = []
 def _service(request: web.Request) -> Any:
     service = request.app[CONTEXT].apcv
     if service is None:
-        raise ApiError(404, "not_found")
+        raise ApiError("not_found")
     return service
 
 
@@ -70,9 +70,9 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json(loads=json.loads)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "bad_request", reason="body is not JSON") from None
+        raise ApiError("bad_request", reason="body is not JSON") from None
     if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", reason="body is not a JSON object")
+        raise ApiError("bad_request", reason="body is not a JSON object")
     return body
 
 
@@ -83,7 +83,7 @@ async def open_session(request: web.Request) -> web.Response:
     body = await _json_body(request)
     presentation_id = body.get("presentation_id")
     if not isinstance(presentation_id, str) or not 0 < len(presentation_id) <= 64:
-        raise ApiError(400, "bad_request", field="presentation_id")
+        raise ApiError("bad_request", field="presentation_id")
     session = service.open_session(presentation_id, request[CLIENT].client_id)
     return web.json_response(session.view(service.now()), status=201)
 
@@ -112,8 +112,8 @@ async def camera_scan(request: web.Request) -> web.Response:
     body = await _json_body(request)
     on = body.get("on", True)
     if not isinstance(on, bool):
-        raise ApiError(400, "bad_request", field="on")
+        raise ApiError("bad_request", field="on")
     scan = request.app[CONTEXT].scan
     if scan is None or not scan(on):
-        raise ApiError(404, "no_camera")
+        raise ApiError("no_camera")
     return web.json_response({"scanning": on})

@@ -20,7 +20,7 @@ from aiohttp import WSMsgType, web
 
 from ..errors import message_for
 from .context import CLIENT, CONTEXT
-from .errors import API_MESSAGES, ApiError, language_of
+from .errors import ApiError, language_of
 from .routes import routes
 
 __all__: list[str] = []
@@ -36,7 +36,7 @@ HEARTBEAT_S = 10.0
 def _service(request: web.Request) -> Any:
     service = request.app[CONTEXT].apdu
     if service is None:
-        raise ApiError(404, "not_found")
+        raise ApiError("not_found")
     return service
 
 
@@ -47,11 +47,11 @@ async def _seconds(request: web.Request) -> object:
     try:
         body = await request.json(loads=json.loads)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "bad_request", reason="body is not JSON") from None
+        raise ApiError("bad_request", reason="body is not JSON") from None
     if body is None:
         return None
     if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", reason="body is not a JSON object")
+        raise ApiError("bad_request", reason="body is not a JSON object")
     return body.get("seconds")
 
 
@@ -103,10 +103,7 @@ class _WebSocketChannel:
 
     async def send(self, message: dict[str, Any]) -> None:
         if message.get("op") == "error":
-            code = message["code"]
-            text = API_MESSAGES[code].get(self.language) if code in API_MESSAGES \
-                else message_for(code, self.language)
-            message = {**message, "message": text}
+            message = {**message, "message": message_for(message["code"], self.language)}
         async with self._lock:
             if self.ws.closed:
                 return
@@ -141,7 +138,7 @@ async def channel(request: web.Request) -> web.StreamResponse:
     service.check(lease_id, client_id)
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_MESSAGE)
     if not ws.can_prepare(request).ok:
-        raise ApiError(400, "bad_request", reason="WebSocket upgrade expected")
+        raise ApiError("bad_request", reason="WebSocket upgrade expected")
     await ws.prepare(request)
     link = _WebSocketChannel(ws, language_of(request, request.app[CONTEXT].language))
     try:

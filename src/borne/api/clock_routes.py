@@ -32,13 +32,13 @@ __all__: list[str] = []
 def _parse_utc(body: Any) -> datetime:
     value = body.get("utc") if isinstance(body, dict) else None
     if not isinstance(value, str) or len(value) > 64:
-        raise ApiError(400, "bad_request", field="utc")
+        raise ApiError("bad_request", field="utc")
     try:
         when = datetime.fromisoformat(value)  # "Z" is read as UTC from Python 3.11 on
     except ValueError:
-        raise ApiError(400, "bad_request", field="utc", reason="not an ISO 8601 time") from None
+        raise ApiError("bad_request", field="utc", reason="not an ISO 8601 time") from None
     if when.tzinfo is None:
-        raise ApiError(400, "bad_request", field="utc", reason="no time zone (add Z)")
+        raise ApiError("bad_request", field="utc", reason="no time zone (add Z)")
     return when
 
 
@@ -49,7 +49,7 @@ async def set_clock(request: web.Request) -> web.Response:
     try:
         body = await request.json(loads=json.loads)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "bad_request", reason="body is not JSON") from None
+        raise ApiError("bad_request", reason="body is not JSON") from None
     clock = context.core.clock
     change = clock.set_client_time(_parse_utc(body))  # ClockRefused: 400 / 409
     client_id = request[CLIENT].client_id

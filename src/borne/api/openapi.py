@@ -10,29 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from .. import API_LEVEL, __version__
+from ..error_catalogue import Surface, codes
 from ..health import CODES as HEALTH_CODES
 
-__all__ = ["CHANNEL_ERROR_CODES", "ERROR_CODES", "document"]
+__all__ = ["CHANNEL_ERROR_CODES", "ERROR_CODES", "LEASE_LOST_CODES", "document"]
 
 #: Every error code the API answers, for the document and the vendor docs.
-ERROR_CODES = [
-    "unauthenticated", "client_revoked", "forbidden", "not_found", "method_not_allowed",
-    "bad_request", "payload_too_large", "header_too_large", "no_card", "internal_error", "pairing_closed",
-    "pairing_busy", "pairing_wrong_code", "pairing_bad_request", "pairing_bad_csr",
-    "pairing_session_unknown", "presentation_not_found", "presentation_already_fetched",
-    "presentation_not_fetched", "presentation_used", "presentation_not_apcv", "no_cps",
-    "session_not_found", "session_expired", "reauthentication_required", "no_camera",
-    "slot_busy", "lease_not_found", "clock_synchronised", "clock_implausible",
-    "journal_record_unknown", "journal_unavailable", "journal_full", "journal_write_failed",
-    "mode_unknown", "storage_full", "storage_unavailable",
-]
-
+ERROR_CODES = list(codes(Surface.API))
 #: Error codes of the APDU channel's ``{"op": "error"}`` messages (docs/apdu-channel.md).
-CHANNEL_ERROR_CODES = [
-    "apdu_malformed", "apdu_too_large", "no_card", "card_removed", "pin_verification_forbidden",
-    "lease_expired", "reader_unavailable", "pcsc_unavailable", "card_unresponsive",
-    "card_connect_failed", "card_protocol_error", "bad_request",
-]
+CHANNEL_ERROR_CODES = list(codes(Surface.CHANNEL))
+#: Why the APDU channel's ``{"op": "lease_lost"}`` message says a lease ended.
+LEASE_LOST_CODES = list(codes(Surface.LEASE_LOST))
 
 _NULLABLE_STR = {"type": ["string", "null"]}
 
@@ -460,8 +448,8 @@ def _paths() -> dict[str, Any]:
                         "`{\"op\": \"apdu\", \"id\": n, \"apdu\": HEX}`; answers `atr`, `ok`, "
                         "`response` (with SW1 SW2) or `error` (`code`, `message`) with the same "
                         "`id`. Pushed at any time: `card_removed`, `card_inserted` (`atr`), "
-                        "`lease_lost` (`code`: lease_expired, reader_unavailable, revoked, "
-                        "released), after which the box closes the socket. Channel error codes: "
+                        "`lease_lost` (`code`: " + ", ".join(LEASE_LOST_CODES) + "), after which "
+                        "the box closes the socket. Channel error codes: "
                         + ", ".join(CHANNEL_ERROR_CODES) + ". See docs/apdu-channel.md."),
                     "responses": {"101": {"description": "Switching Protocols (WebSocket)"},
                                   "400": _ERROR, "404": _ERROR, **_AUTH_ERRORS}}},

@@ -18,26 +18,20 @@ from typing import Any
 
 from aiohttp import web
 
-from ..errors import BorneError
 from .context import CONTEXT
 from .errors import ApiError
 from .routes import routes
 
-__all__ = ["PAIRING_STATUS"]
-
-#: HTTP status of each pairing refusal.
-PAIRING_STATUS = {"pairing_closed": 409, "pairing_busy": 429, "pairing_wrong_code": 403,
-                  "pairing_bad_request": 400, "pairing_bad_csr": 400,
-                  "pairing_session_unknown": 409}
+__all__: list[str] = []
 
 
 async def _body(request: web.Request, *fields: str) -> dict[str, Any]:
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "bad_request", reason="body is not JSON") from None
+        raise ApiError("bad_request", reason="body is not JSON") from None
     if not isinstance(body, dict) or any(not isinstance(body.get(f), str) for f in fields):
-        raise ApiError(400, "bad_request", required=list(fields))
+        raise ApiError("bad_request", required=list(fields))
     return body
 
 
@@ -45,11 +39,7 @@ def _b64(value: str, field: str) -> bytes:
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise ApiError(400, "bad_request", field=field) from None
-
-
-def _refused(error: BorneError) -> ApiError:
-    return ApiError(PAIRING_STATUS.get(error.code, 400), error.code, **error.details)
+        raise ApiError("bad_request", field=field) from None
 
 
 @routes.post("/v1/pairing/start")
@@ -57,12 +47,10 @@ async def pairing_start(request: web.Request) -> web.Response:
     """SPAKE2 first message in, the box's message and a session id out."""
     body = await _body(request, "client_msg")
     pairing = request.app[CONTEXT].pairing
-    try:
-        # SPAKE2 is pure-Python arithmetic (tens of ms on a Pi): keep it off the event loop.
-        session, server_msg = await asyncio.to_thread(
-            pairing.start, _b64(body["client_msg"], "client_msg"))
-    except BorneError as error:
-        raise _refused(error) from None
+    # SPAKE2 is pure-Python arithmetic (tens of ms on a Pi): keep it off the event loop.
+    # Its refusals (pairing_*) reach the guard, which answers each code with its status.
+    session, server_msg = await asyncio.to_thread(
+        pairing.start, _b64(body["client_msg"], "client_msg"))
     return web.json_response({"session": session,
                               "server_msg": base64.b64encode(server_msg).decode()})
 
@@ -75,7 +63,7 @@ async def pairing_complete(request: web.Request) -> web.Response:
     name = body["name"]
     # Refused rather than cleaned: the proof covers the name exactly as sent.
     if not 1 <= len(name) <= 64 or not name.isprintable() or name != name.strip():
-        raise ApiError(400, "bad_request", field="name")
+        raise ApiError("bad_request", field="name")
     client_id = f"ws-{secrets.token_hex(6)}"
 
     def issue(csr_pem: bytes, workstation: str) -> tuple[bytes, bytes]:
@@ -86,12 +74,9 @@ async def pairing_complete(request: web.Request) -> web.Response:
         context.clients.add_certificate(certificate, client_id=client_id, name=workstation)
         return certificate.public_bytes(Encoding.PEM), context.ca.cert_pem
 
-    try:
-        cert_pem, ca_pem, box_mac = await asyncio.to_thread(
-            context.pairing.complete, body["session"], body["csr"].encode(), name,
-            _b64(body["mac"], "mac"), issue)
-    except BorneError as error:
-        raise _refused(error) from None
+    cert_pem, ca_pem, box_mac = await asyncio.to_thread(
+        context.pairing.complete, body["session"], body["csr"].encode(), name,
+        _b64(body["mac"], "mac"), issue)
     context.pairing_admin = False
     context.bus.publish("pairing.completed", {"client_id": client_id})
     return web.json_response({"client_id": client_id, "certificate": cert_pem.decode(),

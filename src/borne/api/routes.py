@@ -44,10 +44,10 @@ async def mode(request: web.Request) -> web.Response:
     try:
         body = await request.json()
     except ValueError:
-        raise ApiError(400, "bad_request") from None
+        raise ApiError("bad_request") from None
     wanted = body.get("mode") if isinstance(body, dict) else None
     if wanted not in ("counter", "mobile") or context.set_mode is None:
-        raise ApiError(400, "mode_unknown", field="mode")
+        raise ApiError("mode_unknown", field="mode")
     context.set_mode(wanted)
     return web.json_response({"mode": context.core.mode})
 
@@ -61,7 +61,7 @@ async def readers(request: web.Request) -> web.Response:
 def _slot(request: web.Request) -> object:
     slot = request.app[CONTEXT].core.slots.get(request.match_info["slot_id"])
     if slot is None:
-        raise ApiError(404, "not_found", slot=request.match_info["slot_id"])
+        raise ApiError("not_found", slot=request.match_info["slot_id"])
     return slot
 
 
@@ -77,7 +77,7 @@ async def card(request: web.Request) -> web.Response:
     """The decoded card in a slot: the same shape as ``borne status --json``."""
     slot = _slot(request)
     if slot.card is None:
-        raise ApiError(404, "no_card", slot=slot.info.id, state=slot.state)
+        raise ApiError("no_card", slot=slot.info.id, state=slot.state)
     return web.json_response(slot.card.to_dict())
 
 
@@ -104,7 +104,7 @@ async def revoke(request: web.Request) -> web.Response:
     context = request.app[CONTEXT]
     client_id = request.match_info["client_id"]
     if context.revoke(client_id) is None:
-        raise ApiError(404, "not_found", client_id=client_id)
+        raise ApiError("not_found", client_id=client_id)
     return web.json_response(context.clients.get(client_id).to_dict())
 
 
@@ -116,7 +116,7 @@ async def audit(request: web.Request) -> web.Response:
         after = int(request.query.get("after", "0"))
         limit = min(max(int(request.query.get("limit", "100")), 1), 1000)
     except ValueError:
-        raise ApiError(400, "bad_request", parameter="after/limit") from None
+        raise ApiError("bad_request", parameter="after/limit") from None
     only = None if identity.admin else identity.client_id
     entries = request.app[CONTEXT].audit.entries(after=after, limit=limit, client_id=only)
     return web.json_response({"entries": [e.to_dict() for e in entries]})

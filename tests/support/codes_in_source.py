@@ -78,8 +78,9 @@ def _is_dataclass(node: ast.ClassDef) -> bool:
 
 def _fields(node: ast.ClassDef) -> list[str]:
     """A dataclass's fields in order: its ``__init__``'s parameters."""
-    return [item.target.id for item in node.body if isinstance(item, ast.AnnAssign)
-            and isinstance(item.target, ast.Name) and "ClassVar" not in ast.unparse(item.annotation)]
+    return [item.target.id for item in node.body
+            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
+            and "ClassVar" not in ast.unparse(item.annotation)]
 
 
 class _Index:

@@ -20,19 +20,23 @@ import json
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
+from .bodies import ClockSet, ClockSetResult, json_body
 from .context import CLIENT, CONTEXT
 from .errors import ApiError
-from .routes import routes
+from .operation import Answer
+from .routes import operations
 
 __all__: list[str] = []
 
 
 def _parse_utc(body: Any) -> datetime:
-    value = body.get("utc") if isinstance(body, dict) else None
-    if not isinstance(value, str) or len(value) > 64:
-        raise ApiError("bad_request", field="utc")
+    try:
+        value = msgspec.convert(body, ClockSet).utc
+    except msgspec.ValidationError:
+        raise ApiError("bad_request", field="utc") from None
     try:
         when = datetime.fromisoformat(value)  # "Z" is read as UTC from Python 3.11 on
     except ValueError:
@@ -42,7 +46,13 @@ def _parse_utc(body: Any) -> datetime:
     return when
 
 
-@routes.post("/v1/clock")
+@operations.post(
+    "/v1/clock",
+    "Tell the box the time while NTP has not synchronised it (any paired workstation; "
+    "journaled). Kept as an offset on the box's monotonic clock (`/v1/status` clock source "
+    "`client`) until NTP takes over. 409 clock_synchronised once NTP has; 400 "
+    "clock_implausible before the box's build date or more than 20 years after it",
+    Answer(200, ClockSetResult, "Set"), request=ClockSet, errors=(400, 409))
 async def set_clock(request: web.Request) -> web.Response:
     """Set the box's wall clock from a paired workstation while NTP has not."""
     context = request.app[CONTEXT]
@@ -57,5 +67,5 @@ async def set_clock(request: web.Request) -> web.Response:
                                 status=200, detail=change.event_data())
     context.bus.publish("clock.set", change.event_data())
     wall = clock.wall()
-    return web.json_response({"wall": wall.iso, "synchronised": wall.synchronised,
-                              "source": wall.source, "offset_s": round(change.offset_s, 3)})
+    return json_body(ClockSetResult(wall.iso, wall.synchronised, wall.source,
+                                    round(change.offset_s, 3)))

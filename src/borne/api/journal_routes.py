@@ -19,18 +19,26 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from aiohttp import web
+from msgspec import Meta
 
+from .bodies import json_body
 from .context import CLIENT, CONTEXT
 from .errors import ApiError
-from .routes import routes
+from .flow_bodies import AckSeqs, AckUpTo, Journal, JournalAcked
+from .operation import Answer, OneOf, Query
+from .routes import operations
 
 __all__: list[str] = []
 
 #: Most records per page, and most seqs per acknowledgement.
 MAX_PAGE = 1000
+#: What ``POST /v1/journal/ack`` reads. Documentation only: :func:`_ack_body` checks it
+#: by hand, to keep its precise refusals (which field, and why) and accept any positive seq.
+JOURNAL_ACK = OneOf("JournalAck", (AckSeqs, AckUpTo))
 
 
 def _service(request: web.Request) -> Any:
@@ -61,7 +69,13 @@ def _peer_pem(request: web.Request) -> bytes | None:
     return x509.load_der_x509_certificate(der).public_bytes(Encoding.PEM)
 
 
-@routes.get("/v1/journal")
+@operations.get(
+    "/v1/journal",
+    "The offline journal: your waiting records (sealed for you only), oldest first; resume "
+    "with `after` = the last seq you received",
+    Answer(200, Journal, "Records"), errors=(400, 503),
+    query=(Query("after", Annotated[int, Meta(ge=0)], default=0),
+           Query("limit", Annotated[int, Meta(ge=1, le=MAX_PAGE)], default=100)))
 async def journal(request: web.Request) -> web.Response:
     """The calling workstation's waiting records, oldest first."""
     service = _service(request)
@@ -76,8 +90,8 @@ async def journal(request: web.Request) -> web.Response:
     items = [{**record.header.to_dict(), "header": record.header_bytes.decode("ascii"),
               "envelope_b64": base64.b64encode(record.envelope).decode("ascii")}
              for record in records]
-    return web.json_response({"records": items, "waiting": waiting},
-                             headers={"Cache-Control": "no-store"})
+    return json_body(msgspec.convert({"records": items, "waiting": waiting}, Journal),
+                     headers={"Cache-Control": "no-store"})
 
 
 def _ack_body(body: Any) -> tuple[list[int] | None, int | None]:
@@ -95,7 +109,12 @@ def _ack_body(body: Any) -> tuple[list[int] | None, int | None]:
     return None, up_to
 
 
-@routes.post("/v1/journal/ack")
+@operations.post(
+    "/v1/journal/ack",
+    "Acknowledge records once stored on your side: the box deletes them. All or nothing: 404 "
+    "journal_record_unknown (`details.unknown`) if one is not yours; acknowledging again is "
+    "not an error (`already_acked`)",
+    Answer(200, JournalAcked, "Acknowledged"), request=JOURNAL_ACK, errors=(400, 404, 503, 507))
 async def ack(request: web.Request) -> web.Response:
     """Acknowledge (delete) the caller's records: all of them, or none."""
     service = _service(request)
@@ -105,4 +124,4 @@ async def ack(request: web.Request) -> web.Response:
         raise ApiError("bad_request", reason="body is not JSON") from None
     seqs, up_to = _ack_body(body)
     result = await service.ack(request[CLIENT].client_id, seqs=seqs, up_to=up_to)
-    return web.json_response(result)
+    return json_body(msgspec.convert(result, JournalAcked))

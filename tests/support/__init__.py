@@ -11,5 +11,6 @@ imports another test module.
 - :mod:`support.waiting`: waiting for a condition or an event without a race;
 - :mod:`support.faulty_cards`: damaged virtual cards (``--factory support.faulty_cards:...``);
 - :mod:`support.mdns_browser`: a plain python-zeroconf browser, run on a workstation's side;
-- :mod:`support.journal_writer`: an offline-journal writer to SIGKILL (the power-cut test and bench).
+- :mod:`support.journal_writer`: an offline-journal writer to SIGKILL (the power-cut test and bench);
+- :mod:`support.codes_in_source`: every error code the source raises, found with ``ast``.
 """

@@ -6,6 +6,7 @@ import pytest
 
 from borne.apcv.errors import ApcvError
 from borne.apcv.presentations import PresentationStore
+from borne.api.statuses import http_status  # the API answers the code with this status
 
 
 def test_fetched_once_then_the_payload_is_gone():
@@ -18,7 +19,8 @@ def test_fetched_once_then_the_payload_is_gone():
     for client in ("ws-a", "ws-b"):
         with pytest.raises(ApcvError) as refused:
             store.fetch(item.id, "apcv", client, 2.0)
-        assert (refused.value.code, refused.value.status) == ("presentation_already_fetched", 409)
+        assert (refused.value.code, http_status(refused.value.code)) == (
+            "presentation_already_fetched", 409)
 
 
 def test_unfetched_presentation_is_forgotten_after_its_ttl():

@@ -17,12 +17,11 @@ __all__ = ["Lease", "LeaseBook", "LeaseError"]
 
 
 class LeaseError(BorneError):
-    """A lease request refused: ``slot_busy`` (409), ``lease_not_found`` (404) or
-    ``bad_request`` (400, seconds out of range). ``status`` is the HTTP status."""
+    """A lease request refused: ``slot_busy``, ``lease_not_found``, ``not_found`` (no such
+    slot) or ``bad_request`` (seconds out of range)."""
 
-    def __init__(self, status: int, code: str, detail: str = "", **details: object) -> None:
+    def __init__(self, code: str, detail: str = "", **details: object) -> None:
         super().__init__(detail, code=code, **details)
-        self.status = status
 
 
 @dataclass
@@ -60,7 +59,7 @@ class LeaseBook:
             return self.default_s
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
                 or not 1 <= seconds <= self.max_s:
-            raise LeaseError(400, "bad_request", field="seconds", minimum=1, maximum=self.max_s)
+            raise LeaseError("bad_request", field="seconds", minimum=1, maximum=self.max_s)
         return float(seconds)
 
     def take(self, slot: str, client_id: str, client_name: str, seconds: object,
@@ -69,7 +68,7 @@ class LeaseBook:
         duration = self._seconds(seconds)
         holder = self.for_slot(slot, now)
         if holder is not None:
-            raise LeaseError(409, "slot_busy", slot=slot, holder=holder.client_name,
+            raise LeaseError("slot_busy", slot=slot, holder=holder.client_name,
                              client_id=holder.client_id,
                              until_s=round(holder.seconds_left(now), 3))
         self.expire(now)
@@ -82,7 +81,7 @@ class LeaseBook:
         """The client's live lease ``lease_id``, or ``lease_not_found``."""
         lease = self._by_id.get(lease_id)
         if lease is None or lease.client_id != client_id or lease.deadline <= now:
-            raise LeaseError(404, "lease_not_found", lease_id=lease_id[:64])
+            raise LeaseError("lease_not_found", lease_id=lease_id[:64])
         return lease
 
     def renew(self, lease_id: str, client_id: str, seconds: object, now: float) -> Lease:

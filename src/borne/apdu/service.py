@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..api.statuses import channel_audit_status
 from ..errors import CardError
 from ..events import CardInserted, CardRemoved, Event, ReaderDetached
 from .leases import Lease, LeaseBook, LeaseError
@@ -34,10 +35,6 @@ JOURNAL_MAX_DELAY_S = 0.5
 JOURNAL_BATCH = 64
 #: Codes after which the card is known to be gone from the slot.
 _GONE = frozenset({"card_removed", "no_card"})
-#: Audit status of a refused APDU, by code (an exchanged one is 200).
-_STATUS = {"apdu_malformed": 400, "apdu_too_large": 413, "pin_verification_forbidden": 403,
-           "no_card": 409, "card_removed": 409, "lease_expired": 410,
-           "reader_unavailable": 503, "pcsc_unavailable": 503}
 
 
 class Channel(Protocol):
@@ -102,7 +99,7 @@ class ApduService:
         """Lease ``slot_id`` to the client (``not_found``, ``slot_busy``, ``bad_request``)."""
         slot = self._core.slots.get(slot_id)
         if slot is None or self._stopped:
-            raise LeaseError(404, "not_found", slot=slot_id[:64])
+            raise LeaseError("not_found", slot=slot_id[:64])
         lease = self.book.take(slot_id, client_id, client_name, seconds, self.now())
         present = slot.state != "empty"
         held = _Held(lease, slot.info.name, self._link_factory(slot.info.name), present,
@@ -197,19 +194,22 @@ class ApduService:
             apdu = parse_hex(text)
             command = parse_command(apdu)
         except ApduError as error:
-            self._journal(client_id, "APDU", journal_line(slot, None), _STATUS[error.code])
+            self._journal(client_id, "APDU", journal_line(slot, None),
+                          channel_audit_status(error.code))
             return _error(ident, error.code, error.detail)
         if command.is_pin and not self.config.allow_pin_verification:
-            self._journal(client_id, "APDU", journal_line(slot, command), 403)
+            self._journal(client_id, "APDU", journal_line(slot, command),
+                          channel_audit_status("pin_verification_forbidden"))
             return _error(ident, "pin_verification_forbidden")
         if not held.present:
-            self._journal(client_id, "APDU", journal_line(slot, command), 409)
+            self._journal(client_id, "APDU", journal_line(slot, command),
+                          channel_audit_status("no_card"))
             return _error(ident, "no_card")
         try:
             response = await held.link.transmit(apdu)
         except CardError as error:
             self._journal(client_id, "APDU", journal_line(slot, command),
-                          _STATUS.get(error.code, 502))
+                          channel_audit_status(error.code))
             return self._card_failed(held, ident, error.code)
         self._journal(client_id, "APDU", journal_line(slot, command, len(response) - 2,
                                                        response[-2:]), 200)

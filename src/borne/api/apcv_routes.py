@@ -17,11 +17,15 @@ import base64
 import json
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
+from .bodies import CameraScan, Scanning, json_body
 from .context import CLIENT, CONTEXT
 from .errors import ApiError
-from .routes import routes
+from .flow_bodies import InvoiceClaimed, Prescription, Presentation, Session, SessionOpen
+from .operation import Answer
+from .routes import operations
 
 __all__: list[str] = []
 
@@ -29,7 +33,7 @@ __all__: list[str] = []
 def _service(request: web.Request) -> Any:
     service = request.app[CONTEXT].apcv
     if service is None:
-        raise ApiError(404, "not_found")
+        raise ApiError("not_found")
     return service
 
 
@@ -43,77 +47,96 @@ def _payload_view(payload: bytes) -> dict[str, Any]:
             "size": len(payload)}
 
 
-def _fetched(request: web.Request, kind: str, fields: tuple[str, ...] = ()) -> web.Response:
+def _fetched(request: web.Request, kind: str, body: type[msgspec.Struct],
+             fields: tuple[str, ...] = ()) -> web.Response:
     """Give the capture (and its ``fields``) to the calling client, once; never cached."""
     item = _service(request).fetch(request.match_info["presentation_id"], kind,
                                    request[CLIENT].client_id)
     extras = {name: getattr(item, name) for name in fields}
-    return web.json_response({"id": item.id, "channel": item.channel,
-                              "captured_at": item.captured_wall, **extras,
-                              **_payload_view(item.payload)},
-                             headers={"Cache-Control": "no-store"})
+    view = {"id": item.id, "channel": item.channel, "captured_at": item.captured_wall,
+            **extras, **_payload_view(item.payload)}
+    return json_body(msgspec.convert(view, body), headers={"Cache-Control": "no-store"})
 
 
-@routes.get("/v1/apcv/presentations/{presentation_id}")
+@operations.get("/v1/apcv/presentations/{presentation_id}",
+                "An apCV presentation's opaque payload, given once (journaled); 404 after "
+                "2 minutes, 409 presentation_already_fetched the second time",
+                Answer(200, Presentation, "Presentation"), errors=(404, 409))
 async def presentation(request: web.Request) -> web.Response:
     """An apCV presentation's opaque payload, given once to the first client that asks."""
-    return _fetched(request, "apcv")
+    return _fetched(request, "apcv", Presentation)
 
 
-@routes.get("/v1/prescriptions/{presentation_id}")
+@operations.get("/v1/prescriptions/{presentation_id}",
+                "A scanned ordonnance numérique (number and raw code), given once",
+                Answer(200, Prescription, "Prescription"), errors=(404, 409))
 async def prescription(request: web.Request) -> web.Response:
     """A scanned ordonnance numérique: its number and the raw code, once."""
-    return _fetched(request, "prescription", ("number",))
+    return _fetched(request, "prescription", Prescription, ("number",))
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json(loads=json.loads)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "bad_request", reason="body is not JSON") from None
+        raise ApiError("bad_request", reason="body is not JSON") from None
     if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", reason="body is not a JSON object")
+        raise ApiError("bad_request", reason="body is not a JSON object")
     return body
 
 
-@routes.post("/v1/apcv/sessions")
+@operations.post("/v1/apcv/sessions",
+                 "Open a session on a presentation you fetched and authenticated; the invoice "
+                 "quota follows the profession of the CPS in the box",
+                 Answer(201, Session, "Opened"), request=SessionOpen, errors=(400, 404, 409))
 async def open_session(request: web.Request) -> web.Response:
     """Open a session on a presentation this client fetched and authenticated."""
     service = _service(request)
-    body = await _json_body(request)
-    presentation_id = body.get("presentation_id")
-    if not isinstance(presentation_id, str) or not 0 < len(presentation_id) <= 64:
-        raise ApiError(400, "bad_request", field="presentation_id")
-    session = service.open_session(presentation_id, request[CLIENT].client_id)
-    return web.json_response(session.view(service.now()), status=201)
+    try:
+        wanted = msgspec.convert(await _json_body(request), SessionOpen)
+    except msgspec.ValidationError:
+        raise ApiError("bad_request", field="presentation_id") from None
+    if not wanted.presentation_id:
+        raise ApiError("bad_request", field="presentation_id")
+    session = service.open_session(wanted.presentation_id, request[CLIENT].client_id)
+    return json_body(msgspec.convert(session.view(service.now()), Session), status=201)
 
 
-@routes.get("/v1/apcv/sessions/{session_id}")
+@operations.get("/v1/apcv/sessions/{session_id}",
+                "A session: state, seconds left, invoices used and allowed",
+                Answer(200, Session, "Session"), errors=(404,))
 async def get_session(request: web.Request) -> web.Response:
     """A session: state, time left, invoices used and allowed."""
     service = _service(request)
     session = service.session(request.match_info["session_id"], request[CLIENT].client_id)
-    return web.json_response(session.view(service.now()))
+    return json_body(msgspec.convert(session.view(service.now()), Session))
 
 
-@routes.post("/v1/apcv/sessions/{session_id}/invoices")
+@operations.post("/v1/apcv/sessions/{session_id}/invoices",
+                 "Claim the next invoice before signing it: 409 reauthentication_required once "
+                 "the quota is used, 410 session_expired after the session's duration",
+                 Answer(201, InvoiceClaimed, "Claimed"), errors=(404, 409, 410))
 async def claim_invoice(request: web.Request) -> web.Response:
     """Claim the next invoice before signing it: 201, or 409 / 410."""
     service = _service(request)
     invoice, session = service.claim(request.match_info["session_id"],
                                      request[CLIENT].client_id)
-    return web.json_response({"invoice": invoice, "session": session.view(service.now())},
-                             status=201)
+    claimed = {"invoice": invoice, "session": session.view(service.now())}
+    return json_body(msgspec.convert(claimed, InvoiceClaimed), status=201)
 
 
-@routes.post("/v1/camera/scan")
+@operations.post("/v1/camera/scan",
+                 "Start (`{\"on\": true}`) or stop the QR camera when it scans on demand "
+                 "(mobile mode); it stops by itself after `[camera] on_demand_timeout_s`",
+                 Answer(200, Scanning, "Scanning"), request=CameraScan, errors=(400, 404))
 async def camera_scan(request: web.Request) -> web.Response:
     """Start (or stop) the QR camera in on-demand mode: the patient is about to show the app."""
-    body = await _json_body(request)
-    on = body.get("on", True)
-    if not isinstance(on, bool):
-        raise ApiError(400, "bad_request", field="on")
+    try:
+        wanted = msgspec.convert(await _json_body(request), CameraScan)
+    except msgspec.ValidationError:
+        raise ApiError("bad_request", field="on") from None
+    on = True if wanted.on is msgspec.UNSET else wanted.on
     scan = request.app[CONTEXT].scan
     if scan is None or not scan(on):
-        raise ApiError(404, "no_camera")
-    return web.json_response({"scanning": on})
+        raise ApiError("no_camera")
+    return json_body(Scanning(on))

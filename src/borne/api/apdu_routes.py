@@ -16,12 +16,17 @@ import asyncio
 import json
 from typing import Any
 
+import msgspec
 from aiohttp import WSMsgType, web
 
+from ..error_catalogue import Surface, codes
 from ..errors import message_for
+from .bodies import json_body
 from .context import CLIENT, CONTEXT
-from .errors import API_MESSAGES, ApiError, language_of
-from .routes import routes
+from .errors import ApiError, language_of
+from .flow_bodies import Lease, LeaseRequest, Leases, Released
+from .operation import Answer
+from .routes import operations
 
 __all__: list[str] = []
 
@@ -36,7 +41,7 @@ HEARTBEAT_S = 10.0
 def _service(request: web.Request) -> Any:
     service = request.app[CONTEXT].apdu
     if service is None:
-        raise ApiError(404, "not_found")
+        raise ApiError("not_found")
     return service
 
 
@@ -47,15 +52,20 @@ async def _seconds(request: web.Request) -> object:
     try:
         body = await request.json(loads=json.loads)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "bad_request", reason="body is not JSON") from None
+        raise ApiError("bad_request", reason="body is not JSON") from None
     if body is None:
         return None
     if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", reason="body is not a JSON object")
+        raise ApiError("bad_request", reason="body is not a JSON object")
     return body.get("seconds")
 
 
-@routes.post("/v1/slots/{slot_id}/lease")
+@operations.post("/v1/slots/{slot_id}/lease",
+                 "Lease a slot exclusively for the APDU channel (an empty slot too: the lease "
+                 "waits for a card). 409 slot_busy: `details` has `holder` (its name), "
+                 "`client_id` and `until_s`",
+                 Answer(201, Lease, "Leased"), request=LeaseRequest, request_required=False,
+                 errors=(400, 404, 409))
 async def take_lease(request: web.Request) -> web.Response:
     """Lease a slot exclusively (201), or 409 ``slot_busy``."""
     service = _service(request)
@@ -63,33 +73,37 @@ async def take_lease(request: web.Request) -> web.Response:
     identity = request[CLIENT]
     lease = service.take(request.match_info["slot_id"], identity.client_id, identity.name,
                          seconds)
-    return web.json_response(lease.view(service.now()), status=201)
+    return json_body(msgspec.convert(lease.view(service.now()), Lease), status=201)
 
 
-@routes.get("/v1/leases")
+@operations.get("/v1/leases", "The caller's live leases", Answer(200, Leases, "Leases"))
 async def list_leases(request: web.Request) -> web.Response:
     """The caller's live leases."""
     service = _service(request)
     now = service.now()
     leases = service.leases_of(request[CLIENT].client_id)
-    return web.json_response({"leases": [lease.view(now) for lease in leases]})
+    return json_body(msgspec.convert({"leases": [lease.view(now) for lease in leases]}, Leases))
 
 
-@routes.post("/v1/leases/{lease_id}/renew")
+@operations.post("/v1/leases/{lease_id}/renew", "Renew a lease: it ends `seconds` from now",
+                 Answer(200, Lease, "Renewed"), request=LeaseRequest, request_required=False,
+                 errors=(400, 404))
 async def renew_lease(request: web.Request) -> web.Response:
     """Push the lease's end to ``seconds`` from now."""
     service = _service(request)
     seconds = await _seconds(request)
     lease = service.renew(request.match_info["lease_id"], request[CLIENT].client_id, seconds)
-    return web.json_response(lease.view(service.now()))
+    return json_body(msgspec.convert(lease.view(service.now()), Lease))
 
 
-@routes.delete("/v1/leases/{lease_id}")
+@operations.delete("/v1/leases/{lease_id}",
+                   "Release a lease now (404 lease_not_found: not yours, or over)",
+                   Answer(200, Released, "Released"), errors=(404,))
 async def release_lease(request: web.Request) -> web.Response:
     """End the lease now; the slot is free."""
     service = _service(request)
     service.release(request.match_info["lease_id"], request[CLIENT].client_id)
-    return web.json_response({"released": True})
+    return json_body(Released(True))
 
 
 class _WebSocketChannel:
@@ -103,10 +117,7 @@ class _WebSocketChannel:
 
     async def send(self, message: dict[str, Any]) -> None:
         if message.get("op") == "error":
-            code = message["code"]
-            text = API_MESSAGES[code].get(self.language) if code in API_MESSAGES \
-                else message_for(code, self.language)
-            message = {**message, "message": text}
+            message = {**message, "message": message_for(message["code"], self.language)}
         async with self._lock:
             if self.ws.closed:
                 return
@@ -132,7 +143,19 @@ class _WebSocketChannel:
             await self.ws.close(code=code, message=reason.encode())
 
 
-@routes.get("/v1/leases/{lease_id}/channel")
+@operations.get(
+    "/v1/leases/{lease_id}/channel",
+    "The lease's APDU channel: a WebSocket (JSON text messages) on the same mTLS connection, "
+    "for the lease holder only",
+    Answer(101, None, "Switching Protocols (WebSocket)"), errors=(400, 404),
+    description=(
+        "Requests `{\"op\": \"power_on\"|\"reset\"|\"power_off\", \"id\": n}` and "
+        "`{\"op\": \"apdu\", \"id\": n, \"apdu\": HEX}`; answers `atr`, `ok`, `response` "
+        "(with SW1 SW2) or `error` (`code`, `message`) with the same `id`. Pushed at any time: "
+        "`card_removed`, `card_inserted` (`atr`), `lease_lost` (`code`: "
+        + ", ".join(codes(Surface.LEASE_LOST)) + "), after which the box closes the socket. "
+        "Channel error codes: " + ", ".join(codes(Surface.CHANNEL))
+        + ". See docs/apdu-channel.md."))
 async def channel(request: web.Request) -> web.StreamResponse:
     """The lease's APDU channel (WebSocket, JSON text messages)."""
     service = _service(request)
@@ -141,7 +164,7 @@ async def channel(request: web.Request) -> web.StreamResponse:
     service.check(lease_id, client_id)
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_MESSAGE)
     if not ws.can_prepare(request).ok:
-        raise ApiError(400, "bad_request", reason="WebSocket upgrade expected")
+        raise ApiError("bad_request", reason="WebSocket upgrade expected")
     await ws.prepare(request)
     link = _WebSocketChannel(ws, language_of(request, request.app[CONTEXT].language))
     try:

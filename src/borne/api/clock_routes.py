@@ -20,43 +20,53 @@ import json
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
-from ..events import ClockSet
+from .. import events
+from .bodies import ClockSet, ClockSetResult, json_body
 from .context import CLIENT, CONTEXT
 from .errors import ApiError
-from .routes import routes
+from .operation import Answer
+from .routes import operations
 
 __all__: list[str] = []
 
 
 def _parse_utc(body: Any) -> datetime:
-    value = body.get("utc") if isinstance(body, dict) else None
-    if not isinstance(value, str) or len(value) > 64:
-        raise ApiError(400, "bad_request", field="utc")
+    try:
+        value = msgspec.convert(body, ClockSet).utc
+    except msgspec.ValidationError:
+        raise ApiError("bad_request", field="utc") from None
     try:
         when = datetime.fromisoformat(value)  # "Z" is read as UTC from Python 3.11 on
     except ValueError:
-        raise ApiError(400, "bad_request", field="utc", reason="not an ISO 8601 time") from None
+        raise ApiError("bad_request", field="utc", reason="not an ISO 8601 time") from None
     if when.tzinfo is None:
-        raise ApiError(400, "bad_request", field="utc", reason="no time zone (add Z)")
+        raise ApiError("bad_request", field="utc", reason="no time zone (add Z)")
     return when
 
 
-@routes.post("/v1/clock")
+@operations.post(
+    "/v1/clock",
+    "Tell the box the time while NTP has not synchronised it (any paired workstation; "
+    "journaled). Kept as an offset on the box's monotonic clock (`/v1/status` clock source "
+    "`client`) until NTP takes over. 409 clock_synchronised once NTP has; 400 "
+    "clock_implausible before the box's build date or more than 20 years after it",
+    Answer(200, ClockSetResult, "Set"), request=ClockSet, errors=(400, 409))
 async def set_clock(request: web.Request) -> web.Response:
     """Set the box's wall clock from a paired workstation while NTP has not."""
     context = request.app[CONTEXT]
     try:
         body = await request.json(loads=json.loads)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "bad_request", reason="body is not JSON") from None
+        raise ApiError("bad_request", reason="body is not JSON") from None
     clock = context.core.clock
     change = clock.set_client_time(_parse_utc(body))  # ClockRefused: 400 / 409
     client_id = request[CLIENT].client_id
     await context.audit.arecord(client_id=client_id, action="clock.set", resource="/v1/clock",
                                 status=200, detail=change.event_data())
-    context.bus.publish(ClockSet(**change.event_data()))
+    context.bus.publish(events.ClockSet(**change.event_data()))
     wall = clock.wall()
-    return web.json_response({"wall": wall.iso, "synchronised": wall.synchronised,
-                              "source": wall.source, "offset_s": round(change.offset_s, 3)})
+    return json_body(ClockSetResult(wall.iso, wall.synchronised, wall.source,
+                                    round(change.offset_s, 3)))

@@ -20,6 +20,7 @@ from aiohttp import web
 from ..errors import BorneError
 from .context import CLIENT, CONTEXT, ApiContext
 from .errors import ApiError, error_response, language_of
+from .statuses import HTTP_EXCEPTION_CODES, http_status
 
 __all__ = ["PUBLIC_PATHS", "guard", "require_admin"]
 
@@ -34,9 +35,6 @@ PUBLIC_PATHS = frozenset({"/v1/pairing/start", "/v1/pairing/complete"})
 _SERVED_WHEN_STORAGE_REFUSES = frozenset({"/v1/status", "/v1/clients/me", "/openapi.json",
                                           "/v1/journal", "/v1/journal/ack"})
 
-_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
-               413: "payload_too_large"}
-
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -49,12 +47,12 @@ def _authenticate(request: web.Request, context: ApiContext) -> object | None:
     if identity is None:
         if request.path in PUBLIC_PATHS:
             return None
-        raise ApiError(401, "unauthenticated")
+        raise ApiError("unauthenticated")
     if not context.clients.is_authorised(identity.client_id, identity.serial):
         record = context.clients.get(identity.client_id)
         if record is not None and record.revoked_at is not None:
-            raise ApiError(403, "client_revoked", client_id=identity.client_id)
-        raise ApiError(401, "unauthenticated")
+            raise ApiError("client_revoked", client_id=identity.client_id)
+        raise ApiError("unauthenticated")
     return identity
 
 
@@ -62,7 +60,7 @@ def require_admin(request: web.Request) -> object:
     """The calling client, if it is an admin workstation; else a 403."""
     identity = request.get(CLIENT)
     if identity is None or not identity.admin:
-        raise ApiError(403, "forbidden")
+        raise ApiError("forbidden")
     return identity
 
 
@@ -80,19 +78,16 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
                 and request.path not in _SERVED_WHEN_STORAGE_REFUSES:
             # Every access is journaled on the data partition: when it cannot be, no read.
             full = context.core.devices.get("storage", {}).get("state") == "full"
-            raise ApiError(507, "storage_full" if full else "storage_unavailable")
+            raise ApiError("storage_full" if full else "storage_unavailable")
         response = await handler(request)
         status = response.status
         return response
-    except ApiError as error:
-        status = error.status
-        return error_response(error.status, error.code, language, error.details)
-    except BorneError as error:  # a service refused: a client error with its stable code
-        status = getattr(error, "status", 400)
+    except BorneError as error:  # the API or a service refused: the code says the status
+        status = http_status(error.code)
         return error_response(status, error.code, language, error.details)
-    except web.HTTPException as error:
+    except web.HTTPException as error:  # aiohttp's own (no route, wrong method...)
         status = error.status
-        code = _HTTP_CODES.get(error.status, "bad_request")
+        code = HTTP_EXCEPTION_CODES.get(error.status, "bad_request")
         return error_response(error.status, code, language)
     except Exception:
         log.exception("API handler failed on %s %s", request.method, request.path)

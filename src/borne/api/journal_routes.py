@@ -19,41 +19,42 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from aiohttp import web
+from msgspec import Meta
 
-from ..journal.errors import JournalError
+from .bodies import json_body
 from .context import CLIENT, CONTEXT
 from .errors import ApiError
-from .routes import routes
+from .flow_bodies import AckSeqs, AckUpTo, Journal, JournalAcked
+from .operation import Answer, OneOf, Query
+from .routes import operations
 
 __all__: list[str] = []
 
 #: Most records per page, and most seqs per acknowledgement.
 MAX_PAGE = 1000
-_STATUS = {"journal_record_unknown": 404, "journal_unavailable": 503, "journal_full": 507,
-           "journal_write_failed": 500}
+#: What ``POST /v1/journal/ack`` reads. Documentation only: :func:`_ack_body` checks it
+#: by hand, to keep its precise refusals (which field, and why) and accept any positive seq.
+JOURNAL_ACK = OneOf("JournalAck", (AckSeqs, AckUpTo))
 
 
 def _service(request: web.Request) -> Any:
     service = request.app[CONTEXT].journal
     if service is None or not service.available:
-        raise ApiError(503, "journal_unavailable")
+        raise ApiError("journal_unavailable")
     return service
-
-
-def _api_error(error: JournalError) -> ApiError:
-    return ApiError(_STATUS.get(error.code, 500), error.code, **error.details)
 
 
 def _int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
     try:
         value = int(request.query.get(name, str(default)))
     except ValueError:
-        raise ApiError(400, "bad_request", parameter=name) from None
+        raise ApiError("bad_request", parameter=name) from None
     if not low <= value <= high:
-        raise ApiError(400, "bad_request", parameter=name, minimum=low, maximum=high)
+        raise ApiError("bad_request", parameter=name, minimum=low, maximum=high)
     return value
 
 
@@ -68,7 +69,13 @@ def _peer_pem(request: web.Request) -> bytes | None:
     return x509.load_der_x509_certificate(der).public_bytes(Encoding.PEM)
 
 
-@routes.get("/v1/journal")
+@operations.get(
+    "/v1/journal",
+    "The offline journal: your waiting records (sealed for you only), oldest first; resume "
+    "with `after` = the last seq you received",
+    Answer(200, Journal, "Records"), errors=(400, 503),
+    query=(Query("after", Annotated[int, Meta(ge=0)], default=0),
+           Query("limit", Annotated[int, Meta(ge=1, le=MAX_PAGE)], default=100)))
 async def journal(request: web.Request) -> web.Response:
     """The calling workstation's waiting records, oldest first."""
     service = _service(request)
@@ -78,43 +85,43 @@ async def journal(request: web.Request) -> web.Response:
     pem = _peer_pem(request)
     if pem is not None:  # a workstation paired before the journal: seal for it from now on
         await service.remember_certificate(identity.client_id, identity.serial, pem)
-    try:
-        records, waiting = await service.collect(identity.client_id, after=after, limit=limit)
-    except JournalError as error:
-        raise _api_error(error) from None
+    # A JournalError reaches the guard, which answers its code with the code's status.
+    records, waiting = await service.collect(identity.client_id, after=after, limit=limit)
     items = [{**record.header.to_dict(), "header": record.header_bytes.decode("ascii"),
               "envelope_b64": base64.b64encode(record.envelope).decode("ascii")}
              for record in records]
-    return web.json_response({"records": items, "waiting": waiting},
-                             headers={"Cache-Control": "no-store"})
+    return json_body(msgspec.convert({"records": items, "waiting": waiting}, Journal),
+                     headers={"Cache-Control": "no-store"})
 
 
 def _ack_body(body: Any) -> tuple[list[int] | None, int | None]:
     if not isinstance(body, dict) or len(body) != 1 or not ({"seqs", "up_to"} & set(body)):
-        raise ApiError(400, "bad_request", reason='one of {"seqs": [...]} or {"up_to": SEQ}')
+        raise ApiError("bad_request", reason='one of {"seqs": [...]} or {"up_to": SEQ}')
     seqs, up_to = body.get("seqs"), body.get("up_to")
     if seqs is not None:
         if (not isinstance(seqs, list) or not 1 <= len(seqs) <= MAX_PAGE
                 or not all(type(s) is int and s > 0 for s in seqs)):
-            raise ApiError(400, "bad_request", field="seqs",
+            raise ApiError("bad_request", field="seqs",
                            reason=f"1 to {MAX_PAGE} positive integers")
         return seqs, None
     if type(up_to) is not int or up_to < 1:
-        raise ApiError(400, "bad_request", field="up_to", reason="a positive integer")
+        raise ApiError("bad_request", field="up_to", reason="a positive integer")
     return None, up_to
 
 
-@routes.post("/v1/journal/ack")
+@operations.post(
+    "/v1/journal/ack",
+    "Acknowledge records once stored on your side: the box deletes them. All or nothing: 404 "
+    "journal_record_unknown (`details.unknown`) if one is not yours; acknowledging again is "
+    "not an error (`already_acked`)",
+    Answer(200, JournalAcked, "Acknowledged"), request=JOURNAL_ACK, errors=(400, 404, 503, 507))
 async def ack(request: web.Request) -> web.Response:
     """Acknowledge (delete) the caller's records: all of them, or none."""
     service = _service(request)
     try:
         body = await request.json(loads=json.loads)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "bad_request", reason="body is not JSON") from None
+        raise ApiError("bad_request", reason="body is not JSON") from None
     seqs, up_to = _ack_body(body)
-    try:
-        result = await service.ack(request[CLIENT].client_id, seqs=seqs, up_to=up_to)
-    except JournalError as error:
-        raise _api_error(error) from None
-    return web.json_response(result)
+    result = await service.ack(request[CLIENT].client_id, seqs=seqs, up_to=up_to)
+    return json_body(msgspec.convert(result, JournalAcked))

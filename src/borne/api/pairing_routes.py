@@ -13,70 +13,78 @@ import asyncio
 import base64
 import binascii
 import json
+import re
 import secrets
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
-from ..errors import BorneError
-from ..events import PairingCompleted
+from .. import events
+from .bodies import json_body
 from .context import CONTEXT
 from .errors import ApiError
-from .routes import routes
+from .flow_bodies import PairingComplete, PairingCompleted, PairingStart, PairingStarted
+from .operation import Answer
+from .routes import operations
 
-__all__ = ["PAIRING_STATUS"]
-
-#: HTTP status of each pairing refusal.
-PAIRING_STATUS = {"pairing_closed": 409, "pairing_busy": 429, "pairing_wrong_code": 403,
-                  "pairing_bad_request": 400, "pairing_bad_csr": 400,
-                  "pairing_session_unknown": 409}
+__all__: list[str] = []
 
 
-async def _body(request: web.Request, *fields: str) -> dict[str, Any]:
+async def _body(request: web.Request, kind: type[msgspec.Struct]) -> Any:
+    """The request's ``kind`` of body. Every field of a pairing body is a string: one that is
+    missing or of another type is ``required``; then its own limits say which ``field``."""
+    fields = list(kind.__struct_fields__)
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "bad_request", reason="body is not JSON") from None
+        raise ApiError("bad_request", reason="body is not JSON") from None
     if not isinstance(body, dict) or any(not isinstance(body.get(f), str) for f in fields):
-        raise ApiError(400, "bad_request", required=list(fields))
-    return body
+        raise ApiError("bad_request", required=fields)
+    try:
+        return msgspec.convert(body, kind)
+    except msgspec.ValidationError as error:  # "Expected `str` of length <= 64 - at `$.name`"
+        field = re.search(r"\$\.(\w+)", str(error))
+        raise ApiError("bad_request", **({"field": field.group(1)} if field
+                                         else {"required": fields})) from None
 
 
 def _b64(value: str, field: str) -> bytes:
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise ApiError(400, "bad_request", field=field) from None
+        raise ApiError("bad_request", field=field) from None
 
 
-def _refused(error: BorneError) -> ApiError:
-    return ApiError(PAIRING_STATUS.get(error.code, 400), error.code, **error.details)
-
-
-@routes.post("/v1/pairing/start")
+@operations.post(
+    "/v1/pairing/start",
+    "Pairing step 1 (no client certificate): SPAKE2 with the code shown on the box",
+    Answer(200, PairingStarted, "Started"), request=PairingStart, errors=(400, 409, 429),
+    public=True)
 async def pairing_start(request: web.Request) -> web.Response:
     """SPAKE2 first message in, the box's message and a session id out."""
-    body = await _body(request, "client_msg")
+    body = await _body(request, PairingStart)
     pairing = request.app[CONTEXT].pairing
-    try:
-        # SPAKE2 is pure-Python arithmetic (tens of ms on a Pi): keep it off the event loop.
-        session, server_msg = await asyncio.to_thread(
-            pairing.start, _b64(body["client_msg"], "client_msg"))
-    except BorneError as error:
-        raise _refused(error) from None
-    return web.json_response({"session": session,
-                              "server_msg": base64.b64encode(server_msg).decode()})
+    # SPAKE2 is pure-Python arithmetic (tens of ms on a Pi): keep it off the event loop.
+    # Its refusals (pairing_*) reach the guard, which answers each code with its status.
+    session, server_msg = await asyncio.to_thread(
+        pairing.start, _b64(body.client_msg, "client_msg"))
+    return json_body(PairingStarted(session, base64.b64encode(server_msg).decode()))
 
 
-@routes.post("/v1/pairing/complete")
+@operations.post(
+    "/v1/pairing/complete",
+    "Pairing step 2: CSR + proof of the code; certificate + CA + the box's proof",
+    Answer(201, PairingCompleted, "Paired"), request=PairingComplete, errors=(400, 403, 409),
+    public=True)
 async def pairing_complete(request: web.Request) -> web.Response:
     """CSR + workstation name + proof in; certificate, CA and the box's proof out."""
-    body = await _body(request, "session", "csr", "name", "mac")
+    body = await _body(request, PairingComplete)  # the name's length: field "name"
     context = request.app[CONTEXT]
-    name = body["name"]
+    name = body.name
     # Refused rather than cleaned: the proof covers the name exactly as sent.
-    if not 1 <= len(name) <= 64 or not name.isprintable() or name != name.strip():
-        raise ApiError(400, "bad_request", field="name")
+    if not name.isprintable() or name != name.strip():
+        raise ApiError("bad_request", field="name")
     client_id = f"ws-{secrets.token_hex(6)}"
 
     def issue(csr_pem: bytes, workstation: str) -> tuple[bytes, bytes]:
@@ -87,14 +95,10 @@ async def pairing_complete(request: web.Request) -> web.Response:
         context.clients.add_certificate(certificate, client_id=client_id, name=workstation)
         return certificate.public_bytes(Encoding.PEM), context.ca.cert_pem
 
-    try:
-        cert_pem, ca_pem, box_mac = await asyncio.to_thread(
-            context.pairing.complete, body["session"], body["csr"].encode(), name,
-            _b64(body["mac"], "mac"), issue)
-    except BorneError as error:
-        raise _refused(error) from None
+    cert_pem, ca_pem, box_mac = await asyncio.to_thread(
+        context.pairing.complete, body.session, body.csr.encode(), name,
+        _b64(body.mac, "mac"), issue)
     context.pairing_admin = False
-    context.bus.publish(PairingCompleted(client_id=client_id))
-    return web.json_response({"client_id": client_id, "certificate": cert_pem.decode(),
-                              "ca": ca_pem.decode(), "mac": base64.b64encode(box_mac).decode()},
-                             status=201)
+    context.bus.publish(events.PairingCompleted(client_id=client_id))
+    return json_body(PairingCompleted(client_id, cert_pem.decode(), ca_pem.decode(),
+                                      base64.b64encode(box_mac).decode()), status=201)

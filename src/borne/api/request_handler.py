@@ -19,23 +19,24 @@ from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMethod, LineTooLong
 
 from .errors import error_response
+from .statuses import http_status
 
 __all__ = ["JsonErrorRequestHandler"]
 
 log = logging.getLogger("borne.api")
 
 
-def _classify(status: int, exc: BaseException | None) -> tuple[int, str, str]:
-    """(HTTP status, stable code, what went wrong) for a request aiohttp refused."""
+def _error_code(status: int, exc: BaseException | None) -> tuple[str, str]:
+    """(stable code, what went wrong) for a request aiohttp refused."""
     if status >= 500:
-        return 500, "internal_error", "handler failure"
+        return "internal_error", "handler failure"
     if isinstance(exc, LineTooLong) or "Too many headers" in str(exc):
-        return HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "header_too_large", "header too large"
+        return "header_too_large", "header too large"
     if status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
-        return status, "payload_too_large", "body too large"
+        return "payload_too_large", "body too large"
     if isinstance(exc, BadHttpMethod):
-        return 400, "bad_request", "not an HTTP request"
-    return 400, "bad_request", "malformed HTTP request"
+        return "bad_request", "not an HTTP request"
+    return "bad_request", "malformed HTTP request"
 
 
 class JsonErrorRequestHandler(web.RequestHandler):
@@ -51,10 +52,10 @@ class JsonErrorRequestHandler(web.RequestHandler):
 
     def handle_error(self, request: Any, status: int = 500, exc: BaseException | None = None,
                      message: str | None = None) -> web.StreamResponse:
-        status, code, what = _classify(status, exc)
+        code, what = _error_code(status, exc)
         if request.writer.output_size > 0:  # a response is already under way: nothing to add
             raise ConnectionError("response already started")
         log.warning("HTTP request refused from %s: %s (%s)", request.remote, what, code)
-        response = error_response(status, code, self._language)
+        response = error_response(http_status(code), code, self._language)
         response.force_close()
         return response

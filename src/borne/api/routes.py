@@ -1,23 +1,40 @@
-"""The v1 resources: status, readers, cards, clients, audit, and the OpenAPI document."""
+"""The v1 resources: status, readers, cards, clients, audit, the mode, and the OpenAPI document.
+
+Every route module registers its handlers through :data:`operations`, which records
+each one's documentation as it goes (:mod:`borne.api.operation`).
+"""
 
 from __future__ import annotations
 
+import functools
+import json
+
+import msgspec
 from aiohttp import web
 
+from .bodies import Audit, Client, Clients, ModeChange, Readers, Slot, Status, json_body
 from .context import CLIENT, CONTEXT
 from .errors import ApiError
 from .guard import require_admin
+from .operation import Answer, OperationTable, Query
 
-__all__ = ["routes"]
+__all__ = ["operations", "routes"]
 
 routes = web.RouteTableDef()
+#: The API's operations: every route of every route module, with its documentation.
+operations = OperationTable(routes)
+
+# The handler is borne.api.sse.events.
+operations.declare(
+    "GET", "/v1/events",
+    "Server-Sent Events: `id:` is the sequence number; `Last-Event-ID` (or `?after=`) resumes; "
+    "`: heartbeat` comments keep the connection alive; `stream.gap`, `stream.overflow` and "
+    "`stream.revoked` end or qualify a stream.",
+    Answer(200, str, "text/event-stream", media="text/event-stream"), errors=(400,))
 
 
-def _client_view(identity: object) -> dict:
-    return {"client_id": identity.client_id, "name": identity.name, "admin": identity.admin}
-
-
-@routes.get("/v1/status")
+@operations.get("/v1/status", "Version, API level, mode, devices, clock, health checks",
+                Answer(200, Status, "Status"))
 async def status(request: web.Request) -> web.Response:
     """Version, API level, mode, devices, clock, health checks, and who is asking.
 
@@ -29,11 +46,18 @@ async def status(request: web.Request) -> web.Response:
     snapshot["readers"] = len(context.core.slots)
     snapshot["health"] = ([check.to_dict() for check in context.health.checks()]
                           if context.health is not None else [])
-    snapshot["client"] = _client_view(request[CLIENT])
-    return web.json_response(snapshot)
+    identity = request[CLIENT]
+    snapshot["client"] = {"client_id": identity.client_id, "name": identity.name,
+                          "admin": identity.admin}
+    return json_body(msgspec.convert(snapshot, Status))
 
 
-@routes.put("/v1/mode")
+@operations.put(
+    "/v1/mode",
+    "Switch the box to `counter` or `mobile` (kept across restarts; any paired workstation may, "
+    "it is journaled). Mobile: the camera scans only when asked, the screen dims sooner and "
+    "shows the battery and the reads waiting",
+    Answer(200, ModeChange, "Mode"), request=ModeChange, errors=(400,))
 async def mode(request: web.Request) -> web.Response:
     """Switch the box to ``counter`` or ``mobile`` (the nurse's tablet does it; journaled).
 
@@ -44,71 +68,85 @@ async def mode(request: web.Request) -> web.Response:
     try:
         body = await request.json()
     except ValueError:
-        raise ApiError(400, "bad_request") from None
-    wanted = body.get("mode") if isinstance(body, dict) else None
-    if wanted not in ("counter", "mobile") or context.set_mode is None:
-        raise ApiError(400, "mode_unknown", field="mode")
-    context.set_mode(wanted)
-    return web.json_response({"mode": context.core.mode})
+        raise ApiError("bad_request") from None
+    try:
+        wanted = msgspec.convert(body, ModeChange)
+    except msgspec.ValidationError:
+        raise ApiError("mode_unknown", field="mode") from None
+    if context.set_mode is None:
+        raise ApiError("mode_unknown", field="mode")
+    context.set_mode(wanted.mode)
+    return json_body(ModeChange(context.core.mode))
 
 
-@routes.get("/v1/readers")
+@operations.get("/v1/readers", "Every slot and the type of card it holds",
+                Answer(200, Readers, "Slots"))
 async def readers(request: web.Request) -> web.Response:
     """Every slot and what it holds (card type only; the content is at .../card)."""
-    return web.json_response({"readers": request.app[CONTEXT].core.readers(identity=False)})
+    body = {"readers": request.app[CONTEXT].core.readers(identity=False)}
+    return json_body(msgspec.convert(body, Readers))
 
 
 def _slot(request: web.Request) -> object:
     slot = request.app[CONTEXT].core.slots.get(request.match_info["slot_id"])
     if slot is None:
-        raise ApiError(404, "not_found", slot=request.match_info["slot_id"])
+        raise ApiError("not_found", slot=request.match_info["slot_id"])
     return slot
 
 
-@routes.get("/v1/readers/{slot_id}")
+@operations.get("/v1/readers/{slot_id}", "One slot", Answer(200, Slot, "Slot"), errors=(404,))
 async def reader(request: web.Request) -> web.Response:
     """One slot."""
     context = request.app[CONTEXT]
-    return web.json_response(_slot(request).to_dict(identity=False, language=context.language))
+    view = _slot(request).to_dict(identity=False, language=context.language)
+    return json_body(msgspec.convert(view, Slot))
 
 
-@routes.get("/v1/readers/{slot_id}/card")
+@operations.get("/v1/readers/{slot_id}/card", "The decoded card (identity data: journaled)",
+                Answer(200, "Card", "Card"), errors=(404,))
 async def card(request: web.Request) -> web.Response:
-    """The decoded card in a slot: the same shape as ``borne status --json``."""
+    """The decoded card in a slot: the same shape as ``borne status --json``
+    (the card model's own JSON: see borne.api.card_schemas)."""
     slot = _slot(request)
     if slot.card is None:
-        raise ApiError(404, "no_card", slot=slot.info.id, state=slot.state)
+        raise ApiError("no_card", slot=slot.info.id, state=slot.state)
     return web.json_response(slot.card.to_dict())
 
 
-@routes.get("/v1/clients")
+@operations.get("/v1/clients", "Paired workstations (admin only)", Answer(200, Clients, "Clients"))
 async def clients(request: web.Request) -> web.Response:
     """Paired workstations (admin workstations only)."""
     require_admin(request)
     registry = request.app[CONTEXT].clients
-    return web.json_response({"clients": [c.to_dict() for c in registry.list()]})
+    body = {"clients": [c.to_dict() for c in registry.list()]}
+    return json_body(msgspec.convert(body, Clients))
 
 
-@routes.get("/v1/clients/me")
+@operations.get("/v1/clients/me", "The calling workstation", Answer(200, Client, "Client"))
 async def me(request: web.Request) -> web.Response:
     """The calling workstation, as the box knows it."""
     identity = request[CLIENT]
     record = request.app[CONTEXT].clients.get(identity.client_id)
-    return web.json_response(record.to_dict())
+    return json_body(msgspec.convert(record.to_dict(), Client))
 
 
-@routes.delete("/v1/clients/{client_id}")
+@operations.delete("/v1/clients/{client_id}",
+                   "Revoke a workstation (admin only); refused at once",
+                   Answer(200, Client, "Revoked"), errors=(404,))
 async def revoke(request: web.Request) -> web.Response:
     """Revoke a workstation (admin only): refused at once, open streams closed."""
     require_admin(request)
     context = request.app[CONTEXT]
     client_id = request.match_info["client_id"]
     if context.revoke(client_id) is None:
-        raise ApiError(404, "not_found", client_id=client_id)
-    return web.json_response(context.clients.get(client_id).to_dict())
+        raise ApiError("not_found", client_id=client_id)
+    return json_body(msgspec.convert(context.clients.get(client_id).to_dict(), Client))
 
 
-@routes.get("/v1/audit")
+@operations.get("/v1/audit",
+                "Audit journal (all clients for an admin, the caller's own otherwise)",
+                Answer(200, Audit, "Entries"), errors=(400,),
+                query=(Query("after", int), Query("limit", int)))
 async def audit(request: web.Request) -> web.Response:
     """Audit entries: every client's for an admin, the caller's own otherwise."""
     identity = request[CLIENT]
@@ -116,15 +154,22 @@ async def audit(request: web.Request) -> web.Response:
         after = int(request.query.get("after", "0"))
         limit = min(max(int(request.query.get("limit", "100")), 1), 1000)
     except ValueError:
-        raise ApiError(400, "bad_request", parameter="after/limit") from None
+        raise ApiError("bad_request", parameter="after/limit") from None
     only = None if identity.admin else identity.client_id
     entries = request.app[CONTEXT].audit.entries(after=after, limit=limit, client_id=only)
-    return web.json_response({"entries": [e.to_dict() for e in entries]})
+    return json_body(msgspec.convert({"entries": [e.to_dict() for e in entries]}, Audit))
 
 
-@routes.get("/openapi.json")
-async def openapi(request: web.Request) -> web.Response:
-    """The whole v1 contract."""
+@functools.cache
+def _document_text() -> str:
+    """The document as served: built once (tens of ms of msgspec's work; it never changes
+    while the daemon runs), written as ``web.json_response`` writes it."""
     from .openapi import document
 
-    return web.json_response(document())
+    return json.dumps(document())
+
+
+@operations.get("/openapi.json", "This document", Answer(200, dict, "OpenAPI 3.1"))
+async def openapi(request: web.Request) -> web.Response:
+    """The whole v1 contract."""
+    return web.Response(text=_document_text(), content_type="application/json")

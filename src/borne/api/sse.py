@@ -46,9 +46,9 @@ def _resume_point(request: web.Request) -> int | None:
     try:
         value = int(raw)
     except ValueError:
-        raise ApiError(400, "bad_request", parameter="Last-Event-ID") from None
+        raise ApiError("bad_request", parameter="Last-Event-ID") from None
     if value < 0:
-        raise ApiError(400, "bad_request", parameter="Last-Event-ID")
+        raise ApiError("bad_request", parameter="Last-Event-ID")
     return value
 
 

@@ -141,11 +141,10 @@ class ClockChange:
 
 
 class ClockRefused(BorneError, ValueError):
-    """A client's time was refused: ``clock_synchronised`` (409) or ``clock_implausible`` (400)."""
+    """A client's time was refused: ``clock_synchronised`` or ``clock_implausible``."""
 
-    def __init__(self, code: str, status: int, **details: object) -> None:
+    def __init__(self, code: str, **details: object) -> None:
         super().__init__(code=code, **details)
-        self.status = status
 
 
 class Clock:
@@ -230,12 +229,12 @@ class Clock:
         before the build date or too far after it.
         """
         if utc.tzinfo is None or not self._earliest <= utc <= self._latest:
-            raise ClockRefused("clock_implausible", 400, earliest=self._earliest.isoformat(),
+            raise ClockRefused("clock_implausible", earliest=self._earliest.isoformat(),
                                latest=self._latest.isoformat())
         with self._lock:
             self._read(force=True)  # never override NTP on a 30-second-old answer
             if self._kernel_synced:
-                raise ClockRefused("clock_synchronised", 409, source="ntp")
+                raise ClockRefused("clock_synchronised", source="ntp")
             now = self._monotonic()
             before = self._epoch(now)
             given = utc.timestamp()

@@ -1,0 +1,197 @@
+"""The JSON bodies of the API's flows in several steps, as msgspec structs: pairing, apCV
+presentations and sessions, leases of the APDU channel, the offline journal.
+
+The same conventions as :mod:`borne.api.bodies` (docstrings and ``Meta`` descriptions
+are the document's words; ``inline`` structs have no name in ``components``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from msgspec import Meta, Struct
+
+__all__ = [
+    "AckSeqs", "AckUpTo", "InvoiceClaimed", "Journal", "JournalAcked", "JournalRecord", "Lease",
+    "LeaseHolder", "LeaseRequest", "Leases", "PairingComplete", "PairingCompleted",
+    "PairingStart", "PairingStarted", "Prescription", "Presentation", "Released", "Session",
+    "SessionOpen",
+]
+
+_BASE64 = {"contentEncoding": "base64"}
+
+
+# -- pairing ----------------------------------------------------------------------------------
+
+class PairingStart(Struct):
+    """Pairing step 1: the workstation's SPAKE2 message."""
+
+    client_msg: Annotated[str, Meta(description="SPAKE2 message A (code as password)",
+                                    extra_json_schema=_BASE64)]
+
+
+class PairingStarted(Struct):
+    """The box's SPAKE2 message, and the pairing session to complete."""
+
+    session: str
+    server_msg: Annotated[str, Meta(extra_json_schema=_BASE64)]
+
+
+class PairingComplete(Struct):
+    """Pairing step 2: the workstation's CSR and name, and its proof of the code."""
+
+    session: str
+    csr: Annotated[str, Meta(description="PEM CSR")]
+    name: Annotated[str, Meta(min_length=1, max_length=64)]
+    mac: Annotated[str, Meta(extra_json_schema=_BASE64)]
+
+
+class PairingCompleted(Struct):
+    """The workstation's certificate, the box's CA, and the box's proof of the code."""
+
+    client_id: str
+    certificate: str
+    ca: str
+    mac: Annotated[str, Meta(extra_json_schema=_BASE64)]
+
+
+# -- apCV presentations, prescriptions, sessions ----------------------------------------------
+
+class Presentation(Struct):
+    """An apCV presentation's opaque payload."""
+
+    id: str
+    channel: Literal["qr_camera", "qr_scanner", "nfc", "pcsc_contactless"]
+    captured_at: Annotated[str, Meta(description="wall clock (see /v1/status clock)")]
+    payload_b64: Annotated[str, Meta(description="the opaque payload: authenticate it yourself",
+                                     extra_json_schema=_BASE64)]
+    payload_text: Annotated[str | None, Meta(description="the payload if it is UTF-8")]
+    size: int
+
+
+class Prescription(Struct):
+    """A scanned ordonnance numérique: its number and the raw code."""
+
+    id: str
+    channel: str
+    captured_at: str
+    number: str
+    payload_b64: Annotated[str, Meta(extra_json_schema=_BASE64)]
+    payload_text: str | None
+    size: int
+
+
+class SessionOpen(Struct):
+    """The presentation to open a session on (fetched and authenticated first)."""
+
+    presentation_id: Annotated[str, Meta(max_length=64)]
+
+
+class Session(Struct):
+    """An apCV session: its state, time left, invoices used and allowed."""
+
+    id: str
+    state: Literal["open", "exhausted", "expired"]
+    presentation_id: str
+    profession: str | None
+    invoices_allowed: Annotated[int, Meta(ge=1)]
+    invoices_used: Annotated[int, Meta(ge=0)]
+    seconds_left: Annotated[float, Meta(ge=0)]
+
+
+class InvoiceClaimed(Struct):
+    """The invoice's number in the session, and the session after it."""
+
+    invoice: Annotated[int, Meta(ge=1)]
+    session: Session
+
+
+# -- leases of the APDU channel ---------------------------------------------------------------
+
+# Documentation only: the lease service checks ``seconds`` itself, against the configured
+# ``[apdu] max_lease_s`` (the document says 300, the default) and taking a float too.
+class LeaseRequest(Struct):
+    """How long to lease the slot for."""
+
+    seconds: Annotated[int, Meta(ge=1, le=300, description="up to `[apdu] max_lease_s`")] = 60
+
+
+class LeaseHolder(Struct):
+    """Who holds the lease."""
+
+    inline: ClassVar[bool] = True
+    client_id: str
+    name: str
+
+
+class Lease(Struct):
+    """A slot leased to the calling workstation for the APDU channel."""
+
+    lease_id: str
+    slot: str
+    expires_in_s: Annotated[float, Meta(ge=0)]
+    holder: LeaseHolder
+
+
+class Leases(Struct):
+    """The caller's live leases."""
+
+    leases: list[Lease]
+
+
+class Released(Struct):
+    """The lease is over; the slot is free."""
+
+    inline: ClassVar[bool] = True
+    released: Literal[True]
+
+
+# -- the offline journal ----------------------------------------------------------------------
+
+class JournalRecord(Struct, forbid_unknown_fields=True):
+    """A record sealed for the calling workstation (docs/journal.md). `header` is the exact
+    text sealed as the envelope's associated data: decrypt with it, then trust the fields
+    parsed from it; the others repeat them in clear."""
+
+    seq: Annotated[int, Meta(ge=1)]
+    read_id: int
+    client_id: str
+    kind: Literal["vitale", "cps", "apcv", "prescription"]
+    mono_ns: Annotated[int, Meta(description="monotonic clock, within boot_id")]
+    boot_id: str
+    wall: str
+    wall_synced: bool
+    wall_source: str | None
+    created: Annotated[int, Meta(description="Unix seconds (retention)")]
+    v: Literal[1]
+    header: str
+    envelope_b64: Annotated[str, Meta(extra_json_schema=_BASE64)]
+
+
+class Journal(Struct):
+    """The caller's waiting records, oldest first."""
+
+    records: list[JournalRecord]
+    waiting: Annotated[int, Meta(ge=0, description="records waiting for you in all")]
+
+
+class AckSeqs(Struct, forbid_unknown_fields=True):
+    """Acknowledge these records."""
+
+    inline: ClassVar[bool] = True
+    seqs: Annotated[list[Annotated[int, Meta(ge=1)]], Meta(min_length=1, max_length=1000)]
+
+
+class AckUpTo(Struct, forbid_unknown_fields=True):
+    """Acknowledge every record up to this one."""
+
+    inline: ClassVar[bool] = True
+    up_to: Annotated[int, Meta(ge=1)]
+
+
+class JournalAcked(Struct):
+    """What the acknowledgement did."""
+
+    acked: Annotated[int, Meta(ge=0)]
+    already_acked: Annotated[int, Meta(ge=0)]
+    waiting: Annotated[int, Meta(ge=0)]

@@ -9,6 +9,7 @@ naming a borne module (the backend registry's entries, ``python -m`` command lin
 from __future__ import annotations
 
 import ast
+import functools
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -41,8 +42,11 @@ def _resolve(name: str) -> str | None:
     return None
 
 
-def imports_of(module: str) -> set[str]:
-    """Every borne module ``module`` names: imports anywhere in it, and module-name strings."""
+@functools.cache
+def imports_of(module: str) -> frozenset[str]:
+    """Every borne module ``module`` names: imports anywhere in it, and module-name strings.
+
+    Cached: the source does not change during a test run, and several tests walk the graph."""
     path = MODULES[module]
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     tree = ast.parse(path.read_text(), str(path))
@@ -70,7 +74,7 @@ def imports_of(module: str) -> set[str]:
             resolved = _resolve(name)
             if resolved is not None and resolved != module:
                 found.add(resolved)
-    return found
+    return frozenset(found)
 
 
 def path_to(start: str, graph: dict[str, set[str]], target: Callable[[str], bool]) -> list[str] | None:
@@ -91,8 +95,8 @@ def path_to(start: str, graph: dict[str, set[str]], target: Callable[[str], bool
     return None
 
 
-def graph() -> dict[str, set[str]]:
-    """Every module and the borne modules it names."""
+def graph() -> dict[str, frozenset[str]]:
+    """Every module and the borne modules it names (a new dict: callers may change it)."""
     return {module: imports_of(module) for module in MODULES}
 
 

@@ -82,6 +82,9 @@ class ApduService:
         self._link_factory = link_factory or _pcsc_link
         self.book = LeaseBook(max_s=config.max_lease_s, default_s=config.default_lease_s)
         self._held: dict[str, _Held] = {}
+        # Work left running (card links closed, audit entries written). Not a TaskGroup: an
+        # APDU already on its way when the service stops is still journaled afterwards, from
+        # its channel's handler, which outlives the service by a moment (the API stops after).
         self._background: set[asyncio.Future[Any]] = set()
         self._pending: list[tuple[str, str, str, int]] = []
         self._oldest: float | None = None

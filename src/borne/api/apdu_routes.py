@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from aiohttp import WSMsgType, web
@@ -27,6 +28,9 @@ from .errors import ApiError, language_of
 from .flow_bodies import Lease, LeaseRequest, Leases, Released
 from .operation import Answer
 from .routes import operations
+
+if TYPE_CHECKING:
+    from ..apdu.service import ApduService
 
 __all__: list[str] = []
 
@@ -107,13 +111,17 @@ async def release_lease(request: web.Request) -> web.Response:
 
 
 class _WebSocketChannel:
-    """A :class:`borne.apdu.service.Channel` over an aiohttp WebSocket: ordered sends, one at a time."""
+    """A :class:`borne.apdu.service.Channel` over an aiohttp WebSocket: ordered sends, one at a time.
 
-    def __init__(self, ws: web.WebSocketResponse, language: str) -> None:
+    What the service pushes is sent in ``pushes``, the channel handler's task group: the
+    handler returns only once everything pushed to its socket is sent (or the peer is gone).
+    """
+
+    def __init__(self, ws: web.WebSocketResponse, language: str, pushes: asyncio.TaskGroup) -> None:
         self.ws = ws
         self.language = language
         self._lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._pushes = pushes
 
     async def send(self, message: dict[str, Any]) -> None:
         if message.get("op") == "error":
@@ -126,10 +134,8 @@ class _WebSocketChannel:
             except (ConnectionError, RuntimeError):  # the peer went away meanwhile
                 pass
 
-    def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        self._pushes.create_task(coroutine)
 
     def push(self, message: dict[str, Any]) -> None:
         self._spawn(self.send(message))
@@ -166,14 +172,22 @@ async def channel(request: web.Request) -> web.StreamResponse:
     if not ws.can_prepare(request).ok:
         raise ApiError("bad_request", reason="WebSocket upgrade expected")
     await ws.prepare(request)
-    link = _WebSocketChannel(ws, language_of(request, request.app[CONTEXT].language))
-    try:
-        service.attach(lease_id, client_id, link)
-    except Exception:
-        # The lease ended between the check and the upgrade.
-        await link.send({"op": "lease_lost", "code": "lease_expired"})
-        await ws.close()
-        return ws
+    async with asyncio.TaskGroup() as pushes:
+        link = _WebSocketChannel(ws, language_of(request, request.app[CONTEXT].language), pushes)
+        try:
+            service.attach(lease_id, client_id, link)
+        except Exception:
+            # The lease ended between the check and the upgrade.
+            await link.send({"op": "lease_lost", "code": "lease_expired"})
+            await ws.close()
+            return ws
+        await _serve(ws, service, lease_id, client_id, link)
+    return ws
+
+
+async def _serve(ws: web.WebSocketResponse, service: ApduService, lease_id: str, client_id: str,
+                 link: _WebSocketChannel) -> None:
+    """Answer the channel's requests until the socket closes; then the lease forgets it."""
     try:
         async for message in ws:
             if message.type != WSMsgType.TEXT:
@@ -191,4 +205,3 @@ async def channel(request: web.Request) -> web.StreamResponse:
             await link.send(await service.handle(lease_id, client_id, body))
     finally:
         service.detach(lease_id, link)
-    return ws

@@ -96,6 +96,8 @@ async def discover(timeout: float = 3.0, *, ca_sha256: str | None = None,
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     found: dict[str, FoundBox] = {}
+    # Not a TaskGroup: the look-ups still under way at the deadline are cancelled, and the
+    # boxes found so far returned, which a group can only do by raising through its body.
     pending: set[asyncio.Task[None]] = set()
     wanted_found = asyncio.Event()
     aiozc = AsyncZeroconf(interfaces=interfaces or InterfaceChoice.All, ip_version=IPVersion.V4Only)

@@ -64,6 +64,8 @@ class ControlServer:
         self._language = language
         self._gid = self._group_id(group)
         self._server: asyncio.AbstractServer | None = None
+        # The connections' tasks, created by asyncio's server (so not a TaskGroup of ours):
+        # kept to cancel them on stop.
         self._connections: set[asyncio.Task[None]] = set()
 
     @staticmethod

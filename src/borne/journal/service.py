@@ -87,6 +87,8 @@ class JournalService:
         self._boot_id = boot_id or read_boot_id()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
         self._store: JournalStore | None = None
+        # The appends under way. Not a TaskGroup: flush() must wait for them in the middle of
+        # the service's life (before a battery power-off), not only when it ends.
         self._pending: set[asyncio.Task[Any]] = set()
         self._retention: asyncio.Task[None] | None = None
         self._keys: dict[str, tuple[bytes, Recipient]] = {}

@@ -22,21 +22,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from borne.errors import BorneError
-from borne.readers.qr.keymaps import (
-    AZERTY,
-    DEAD_KEYS,
-    INCOMPLETE,
-    KEY,
-    PAYLOAD_TOO_LARGE,
-    QWERTY,
-    UNKNOWN_KEY,
-    Failure,
-    KeyDecoder,
-    Payload,
-    UntypableCharacter,
-    _compose,
-    keystrokes_for,
-)
+from borne.readers.qr.key_decoder import (INCOMPLETE, PAYLOAD_TOO_LARGE, UNKNOWN_KEY, Failure, KeyDecoder,
+                                         Payload)
+from borne.readers.qr.keymaps import (AZERTY, DEAD_KEYS, KEY, QWERTY, UntypableCharacter, compose,
+                                     keystrokes_for)
 
 DATA = Path(__file__).parent.parent / "data" / "scanner"
 PRESCRIPTION = "01S2TBPZ2JCNZZYGHZ"
@@ -367,7 +356,7 @@ def test_dead_keys_compose_as_x_compose_table():
     # What can follow a dead key: a character one key types, or a dead key.
     singles = {char for layout in (AZERTY, QWERTY) for char in layout.characters()
                if len(layout.chords_for(char)) == 1}
-    composed = {(dead, follower): _compose(dead, follower)
+    composed = {(dead, follower): compose(dead, follower)
                 for dead in DEAD_KEYS for follower in [*singles, dead]}
     accepted = {sequence: char for sequence, char in composed.items() if char is not None}
     assert len(accepted) > 300

@@ -60,10 +60,6 @@ __all__ = [
 
 log = logging.getLogger("borne.display.device")
 
-#: Messages of this module's error codes. To be merged into ``borne.errors.MESSAGES``.
-#: Display errors' messages live in borne.errors.MESSAGES (display_missing,
-#: display_io_error, display_permission, panel_unavailable).
-
 
 class DummyI2CBus:
     """An in-memory I2C bus (the part of smbus2's ``SMBus`` that luma uses).

@@ -24,16 +24,8 @@ Compose table). Also accepted in ``azerty``: Ctrl+Alt as AltGr, which is what
 Windows makes of it and what a scanner set to a Windows French keyboard may
 send; it is not text at all under XKB, so nothing else is lost.
 
-Never silently dropped: a key or sequence that the layout cannot turn into a
-character is an error (:data:`UNKNOWN_KEY`), and so is Ctrl, Alt or Meta held
-with a key (a shortcut, not text), a dead key followed by something it does not
-compose with (X's Compose knows a few more, such as ``^`` ``1`` → ``¹``; a
-scanner does not type them), and Enter while a dead key waits. Kernel
-autorepeat (value 2) is ignored: a scanner sends a fresh press for a doubled
-character, and a repeat only means a key report arrived late.
-
-Payloads are health data: :class:`KeyDecoder` keeps the characters of the code
-being typed and nothing else, and :class:`Payload` does not show them in its repr.
+Turning a scanner's key events into codes, with the errors, is
+:mod:`borne.readers.qr.key_decoder`; this module is the layouts' data and lookups.
 """
 
 from __future__ import annotations
@@ -50,30 +42,18 @@ __all__ = [
     "AZERTY",
     "DEAD_KEYS",
     "ENTER_KEYS",
-    "INCOMPLETE",
     "KEY",
     "LAYOUTS",
-    "MAX_CHARS",
-    "PAYLOAD_TOO_LARGE",
+    "MODIFIER_KEYS",
     "QWERTY",
-    "UNKNOWN_KEY",
-    "Failure",
-    "KeyDecoder",
+    "SILENT_KEYS",
     "Layout",
-    "Outcome",
-    "Payload",
     "UntypableCharacter",
+    "compose",
     "get_layout",
+    "is_char",
     "keystrokes_for",
 ]
-
-#: Stable error codes (capture.error events).
-UNKNOWN_KEY = "scanner_unknown_key"  # a key or sequence the layout gives no character for
-INCOMPLETE = "scanner_incomplete"  # keys stopped (gap, unplug) before the Enter ending a code
-PAYLOAD_TOO_LARGE = "scanner_payload_too_large"  # more than MAX_CHARS characters before Enter
-
-#: Characters in one code beyond which it is refused (a QR code holds at most 4296).
-MAX_CHARS = 4096
 
 #: The Linux key codes used here, from ``include/uapi/linux/input-event-codes.h``
 #: (numbers, so this module needs no python-evdev; a test checks them against
@@ -106,10 +86,11 @@ KEY_CAPSLOCK = KEY["KEY_CAPSLOCK"]
 
 #: Keys that end a code.
 ENTER_KEYS = frozenset({KEY_ENTER, KEY_KPENTER})
-_MODIFIERS = frozenset({KEY_LEFTSHIFT, KEY_RIGHTSHIFT, KEY_LEFTCTRL, KEY_RIGHTCTRL,
+#: Keys held with others: Shift, Ctrl, Alt, AltGr, Meta.
+MODIFIER_KEYS = frozenset({KEY_LEFTSHIFT, KEY_RIGHTSHIFT, KEY_LEFTCTRL, KEY_RIGHTCTRL,
                         KEY_LEFTALT, KEY_RIGHTALT, KEY_LEFTMETA, KEY_RIGHTMETA})
-# Lock keys that type nothing; NumLock is taken as on whatever it says (see the keypad).
-_SILENT = frozenset({KEY["KEY_NUMLOCK"], KEY["KEY_SCROLLLOCK"]})
+#: Lock keys that type nothing; NumLock is taken as on whatever it says (see the keypad).
+SILENT_KEYS = frozenset({KEY["KEY_NUMLOCK"], KEY["KEY_SCROLLLOCK"]})
 
 #: XKB key names (``keycodes/evdev``: XKB keycode = Linux code + 8) of the keys
 #: that type text, in the order :func:`keystrokes_for` prefers them.
@@ -226,12 +207,12 @@ def _by_code(table: Mapping[str, Symbols]) -> dict[int, Symbols]:
     return {KEY[_XKB_NAMES[name]]: table[name] for name in _XKB_NAMES if name in table}
 
 
-def _is_char(symbol: str | None) -> bool:
+def is_char(symbol: str | None) -> bool:
     return symbol is not None and len(symbol) == 1
 
 
 def _capitalise(symbol: str | None) -> str | None:
-    if not _is_char(symbol):
+    if not is_char(symbol):
         return symbol  # dead keys and "no symbol" have no case
     if symbol in _CAPITALS:
         return _CAPITALS[symbol]
@@ -241,7 +222,7 @@ def _capitalise(symbol: str | None) -> str | None:
 
 def _case_pair(lower: str | None, upper: str | None) -> bool:
     # XKB's test when it picks a key type: "IsLower(level 1) && IsUpper(level 2)".
-    return _is_char(lower) and _is_char(upper) and lower.islower() and upper.isupper()
+    return is_char(lower) and is_char(upper) and lower.islower() and upper.isupper()
 
 
 @dataclass(frozen=True)
@@ -287,7 +268,7 @@ class Layout:
     def _chords(self) -> dict[str, tuple[tuple[int, bool, bool], ...]]:
         """Character -> the chords (code, shift, altgr) typing it, with CapsLock off.
 
-        Derived from :meth:`symbol` and :func:`_compose`, so what this types is
+        Derived from :meth:`symbol` and :func:`compose`, so what this types is
         what the decoder reads. The lowest level wins, then the first key in
         ``_XKB_NAMES`` order; dead-key sequences only for what no single key types.
         """
@@ -298,7 +279,7 @@ class Layout:
         for shift, altgr in levels:
             for code in self.keys:
                 symbol = self.symbol(code, shift=shift, altgr=altgr)
-                if _is_char(symbol):
+                if is_char(symbol):
                     direct.setdefault(symbol, (code, shift, altgr))
                 elif symbol in DEAD_KEYS:
                     dead.setdefault(symbol, (code, shift, altgr))
@@ -307,7 +288,7 @@ class Layout:
         for name, dead_chord in dead.items():
             followers = [*direct.items(), (name, dead_chord)]
             for follower, chord in followers:
-                composed = _compose(name, follower)
+                composed = compose(name, follower)
                 if composed is not None and composed not in chords:
                     chords[composed] = (dead_chord, chord)
         return chords
@@ -340,14 +321,14 @@ def get_layout(layout: str | Layout) -> Layout:
         raise ValueError(f"unknown keyboard layout {layout!r} (known: azerty, qwerty)") from None
 
 
-def _compose(dead: str, symbol: str | None) -> str | None:
+def compose(dead: str, symbol: str | None) -> str | None:
     """What dead key ``dead`` followed by ``symbol`` types, or None (an error)."""
     mark, before_space, doubled = DEAD_KEYS[dead]
     if symbol == dead:
         return doubled
     if symbol == " ":
         return before_space
-    if not _is_char(symbol):
+    if not is_char(symbol):
         return None  # another dead key, or nothing
     composed = unicodedata.normalize("NFC", symbol + mark)
     return composed if len(composed) == 1 else None
@@ -378,146 +359,3 @@ def keystrokes_for(text: str, layout: str | Layout, *,
     if enter:
         events += [(KEY_ENTER, 1), (KEY_ENTER, 0)]
     return events
-
-
-@dataclass(frozen=True)
-class Payload:
-    """A complete code: the text typed before Enter, in UTF-8. Health data: never log it."""
-
-    data: bytes = field(repr=False)
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A code that could not be read; ``code`` is one of the stable codes above."""
-
-    code: str
-
-
-Outcome = Union[Payload, Failure]
-
-
-class KeyDecoder:
-    """Turns key events into codes: a state machine fed ``(code, value, time)``.
-
-    ``value`` is the kernel's: 1 press, 0 release, 2 autorepeat. Times are
-    seconds on any clock that does not jump; keys more than ``gap_s`` apart
-    belong to different codes, so a code left unfinished that long is an
-    :data:`INCOMPLETE` failure. After a failure the rest of that code (up to its
-    Enter or a gap) is ignored, so its tail never passes for a code of its own.
-    """
-
-    def __init__(self, layout: str | Layout, *, gap_s: float = 0.5,
-                 max_chars: int = MAX_CHARS) -> None:
-        self.layout = get_layout(layout)
-        self.gap_s = gap_s
-        self.max_chars = max_chars
-        #: Whether CapsLock is on (toggled by the scanner's own CapsLock presses).
-        self.caps_lock = False
-        self._held: set[int] = set()
-        self._chars: list[str] = []
-        self._dead: str | None = None
-        self._failed = False
-        self._last_t: float | None = None
-
-    def feed(self, code: int, value: int, t: float) -> list[Outcome]:
-        """One key event at time ``t``; returns the codes it completed or failed."""
-        outcomes = self.expire(t)
-        self._last_t = t
-        if value == 2:
-            return outcomes
-        if code in _MODIFIERS:
-            if value:
-                self._held.add(code)
-            else:
-                self._held.discard(code)
-            return outcomes
-        if value != 1:
-            return outcomes
-        if code == KEY_CAPSLOCK:
-            self.caps_lock = not self.caps_lock
-        elif code in ENTER_KEYS:
-            outcomes += self._finish()
-        elif code not in _SILENT and not self._failed:
-            outcomes += self._type(self._symbol(code))
-        return outcomes
-
-    def expire(self, now: float) -> list[Outcome]:
-        """Call when no key came for a while: a code unfinished for over ``gap_s`` fails."""
-        if self._last_t is not None and now - self._last_t > self.gap_s:
-            return self._abandon()
-        return []
-
-    def interrupt(self) -> list[Outcome]:
-        """The device went away: an unfinished code fails, held keys are forgotten."""
-        self._held.clear()
-        return self._abandon()
-
-    def reset(self) -> None:
-        """Forget everything, as for a newly plugged scanner (CapsLock off)."""
-        self._held.clear()
-        self.caps_lock = False
-        self._clear()
-        self._failed = False
-        self._last_t = None
-
-    # -- internals ----------------------------------------------------------------------
-
-    def _symbol(self, code: int) -> str | None:
-        held = self._held
-        ctrl = bool(held & {KEY_LEFTCTRL, KEY_RIGHTCTRL})
-        alt = KEY_LEFTALT in held
-        meta = bool(held & {KEY_LEFTMETA, KEY_RIGHTMETA})
-        if self.layout.altgr:
-            altgr = KEY_RIGHTALT in held or (ctrl and alt)  # Ctrl+Alt: Windows's AltGr
-            shortcut = meta or ctrl != alt
-        else:
-            altgr = False
-            shortcut = meta or ctrl or alt or KEY_RIGHTALT in held
-        if shortcut:
-            return None
-        shift = bool(held & {KEY_LEFTSHIFT, KEY_RIGHTSHIFT})
-        return self.layout.symbol(code, shift=shift, altgr=altgr, caps=self.caps_lock)
-
-    def _type(self, symbol: str | None) -> list[Outcome]:
-        if self._dead is not None:
-            dead, self._dead = self._dead, None
-            char = _compose(dead, symbol)
-        elif symbol in DEAD_KEYS:
-            self._dead = symbol
-            return []
-        else:
-            char = symbol if _is_char(symbol) else None
-        if char is None:
-            return self._fail(UNKNOWN_KEY)
-        self._chars.append(char)
-        if len(self._chars) > self.max_chars:
-            return self._fail(PAYLOAD_TOO_LARGE)
-        return []
-
-    def _finish(self) -> list[Outcome]:
-        if self._failed:
-            self._failed = False
-            return []
-        if self._dead is not None:
-            return self._fail(UNKNOWN_KEY, then_ready=True)
-        if not self._chars:
-            return []  # a lone Enter carries no code
-        payload = Payload("".join(self._chars).encode("utf-8"))
-        self._clear()
-        return [payload]
-
-    def _abandon(self) -> list[Outcome]:
-        unfinished = bool(self._chars) or self._dead is not None
-        self._clear()
-        self._failed = False
-        return [Failure(INCOMPLETE)] if unfinished else []
-
-    def _fail(self, code: str, *, then_ready: bool = False) -> list[Outcome]:
-        self._clear()
-        self._failed = not then_ready
-        return [Failure(code)]
-
-    def _clear(self) -> None:
-        self._chars = []
-        self._dead = None

@@ -12,7 +12,7 @@ path              what it drives
                   :func:`borne.sim.scanner_keys.type_code`
 ================  ==================================================================
 
-Both share :class:`KeyScanner`: one decoder (:class:`~.keymaps.KeyDecoder`,
+Both share :class:`KeyScanner`: one decoder (:class:`~.key_decoder.KeyDecoder`,
 layout and ``gap_s`` from ``[scanner]``), one way of reporting, and differ only
 in their source of key events. A code is reported when its Enter comes
 (``detected_ns``: the monotonic time the backend had it), a failed one with a
@@ -40,7 +40,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..capture import ThreadedInput
-from .keymaps import Failure, KeyDecoder, Outcome, Payload, get_layout
+from .key_decoder import Failure, KeyDecoder, Outcome, Payload
+from .keymaps import get_layout
 
 __all__ = ["EvdevScanner", "EventSource", "KeyScanner", "KeylogScanner", "SourceUnavailable"]
 

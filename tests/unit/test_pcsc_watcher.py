@@ -344,6 +344,22 @@ async def test_at_rest_the_backend_waits_in_pcscd_without_polling(pcsc, watch):
     assert pcsc.calls["SCardGetStatusChange"] == waits and pcsc.waiters == 1
 
 
+async def test_a_failing_reader_is_waited_on_not_polled_and_its_card_read_on_recovery(pcsc,
+                                                                                    watch):
+    _backend, sink = await watch()
+    pcsc.insert(READER1, load_card("vitale-single"))
+    await sink.until("decoded", SLOT1)
+    await until_true(lambda: pcsc.waiters == 1)
+    waits = pcsc.calls["SCardGetStatusChange"]
+    pcsc.break_reader(READER1)  # pcscd: the driver fails, STATE_UNAVAILABLE
+    await asyncio.sleep(0.05)
+    assert pcsc.calls["SCardGetStatusChange"] - waits <= 3 and pcsc.waiters == 1
+    pcsc.break_reader(READER1, False)  # pcscd counts the card it finds again as an arrival
+    seen = await sink.until("decoded", SLOT1, count=2)
+    assert [item[:2] for item in seen[6:]] == [("removed", SLOT1), ("inserted", SLOT1),
+                                              ("decoded", SLOT1)]
+
+
 async def test_stop_wakes_the_backend_out_of_its_long_wait(pcsc, watch):
     backend, sink = await watch(wait_timeout_ms=60_000)
     await sink.until("attached", CL)

@@ -40,8 +40,8 @@ from ..cards import read_card
 from ..cards.script import drive
 from .vocabulary import (E_CANCELLED, E_NO_READERS_AVAILABLE, E_READER_UNAVAILABLE, E_TIMEOUT,
                          E_UNKNOWN_READER, PNP_READER, S_SUCCESS, SERVICE_LOST, STATE_CHANGED,
-                         STATE_IGNORE, STATE_MUTE, STATE_PRESENT, STATE_UNAVAILABLE, STATE_UNKNOWN,
-                         card_error_code, failed_exchange_code, load_scard, u32)
+                         STATE_EMPTY, STATE_IGNORE, STATE_MUTE, STATE_PRESENT, STATE_UNAVAILABLE,
+                         STATE_UNKNOWN, card_error_code, failed_exchange_code, load_scard, u32)
 
 __all__ = ["PcscBackend"]
 
@@ -49,6 +49,8 @@ __all__ = ["PcscBackend"]
 log = logging.getLogger("borne.readers.pcsc")
 
 SIM_READER_GLOB = "Borne Sim*"
+#: What an event state says about the card: present/empty/mute and pcsc-lite's event count.
+_CARD_BITS = STATE_EMPTY | STATE_PRESENT | STATE_MUTE | 0xFFFF0000
 
 
 def _known_card(atr: bytes) -> bool:
@@ -276,6 +278,11 @@ class PcscBackend(SmartcardBackend):
                     if not event_state & STATE_CHANGED or reader not in states:
                         continue
                     if event_state & (STATE_UNKNOWN | STATE_UNAVAILABLE | STATE_IGNORE):
+                        # Acknowledge all but the card, or pcsc-lite reports the same change
+                        # at once on every wait while a reader's driver fails: a busy loop.
+                        # The card stays as last known, for the comparison on recovery.
+                        states[reader] = (states[reader] & _CARD_BITS) \
+                            | (event_state & ~_CARD_BITS & ~STATE_CHANGED)
                         relist = True
                         continue
                     self._on_change(scard, context, reader, states[reader], event_state,

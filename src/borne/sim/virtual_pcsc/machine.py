@@ -117,7 +117,7 @@ class VirtualPcsc(CardCalls, PyscardNames):
             return [v.S_SUCCESS, hcontext]
 
     def SCardReleaseContext(self, hcontext: int) -> int:  # noqa: N802
-        """Forget the context and its handles (left as they are, as pcscd does)."""
+        """Forget the context; pcscd disconnects its handles, leaving their cards as they are."""
         with self._cond:
             self.calls["SCardReleaseContext"] += 1
             _context, rv = self._context(hcontext)

@@ -68,6 +68,17 @@ def connect(pcsc: VirtualPcsc, context: int, share: int = v.SHARE_SHARED) -> tup
     return card, protocol
 
 
+def when_waiting(pcsc: VirtualPcsc, action, *args) -> None:
+    """From another thread: ``action(*args)`` once a client waits in SCardGetStatusChange."""
+    def run() -> None:
+        deadline = time.monotonic() + 3
+        while not pcsc.waiters and time.monotonic() < deadline:
+            time.sleep(0.001)
+        action(*args)
+
+    threading.Thread(target=run, daemon=True).start()
+
+
 def test_names_and_numbers_are_pyscards():
     try:
         from smartcard import scard
@@ -92,7 +103,7 @@ def test_a_waiter_learns_of_a_card_and_its_count(pcsc):
     assert pcsc.SCardGetStatusChange(context, 0, [(READER, known)]) == [
         v.E_TIMEOUT, [(READER, known, [])]]
 
-    threading.Timer(0.02, pcsc.insert, (READER, Echo())).start()
+    when_waiting(pcsc, pcsc.insert, READER, Echo())
     rv, [(_name, state, atr)] = pcsc.SCardGetStatusChange(context, 2000, [(READER, known)])
     assert rv == v.S_SUCCESS and bytes(atr) == ATR
     assert state == (1 << 16) | v.STATE_CHANGED | v.STATE_PRESENT
@@ -120,7 +131,7 @@ def test_a_swap_shows_only_in_the_count_and_only_a_counted_state_sees_it(pcsc):
 
 def test_a_waiting_client_gets_a_comm_error_when_pcscd_dies_and_its_context_stays_dead(pcsc):
     context = context_of(pcsc)
-    threading.Timer(0.02, pcsc.stop).start()
+    when_waiting(pcsc, pcsc.stop)
     rv, _states = pcsc.SCardGetStatusChange(context, v.INFINITE, [(READER, v.STATE_EMPTY)])
     assert rv == v.F_COMM_ERROR
     assert pcsc.SCardListReaders(context, [])[0] == v.E_NO_SERVICE
@@ -163,10 +174,10 @@ def test_readers_coming_and_going(pcsc):
     assert pcsc.SCardGetStatusChange(context, 0, [("Nope", 0)])[0] == v.E_UNKNOWN_READER
     # PnP: no change by itself, a change when the number of readers moves during the call
     assert pcsc.SCardGetStatusChange(context, 0, [(PNP, 0)]) == [v.E_TIMEOUT, [(PNP, 0, [])]]
-    threading.Timer(0.02, pcsc.plug, ("Extra 00 00",)).start()
+    when_waiting(pcsc, pcsc.plug, "Extra 00 00")
     assert pcsc.SCardGetStatusChange(context, 2000, [(PNP, 0)]) == [
         v.S_SUCCESS, [(PNP, v.STATE_CHANGED, [])]]
-    threading.Timer(0.02, pcsc.unplug, (OTHER,)).start()
+    when_waiting(pcsc, pcsc.unplug, OTHER)
     rv, states = pcsc.SCardGetStatusChange(context, 2000, [(OTHER, v.STATE_EMPTY), (PNP, 0)])
     assert rv == v.S_SUCCESS
     assert states == [(OTHER, v.STATE_UNKNOWN | v.STATE_UNAVAILABLE | v.STATE_CHANGED, []),
@@ -244,7 +255,7 @@ def test_cancel_wakes_a_wait_and_is_lost_when_nobody_waits(pcsc):
     context = context_of(pcsc)
     assert pcsc.SCardCancel(context) == v.S_SUCCESS  # nobody waits: nothing to cancel
     assert pcsc.SCardGetStatusChange(context, 0, [(READER, v.STATE_EMPTY)])[0] == v.E_TIMEOUT
-    threading.Timer(0.02, pcsc.SCardCancel, (context,)).start()
+    when_waiting(pcsc, pcsc.SCardCancel, context)
     rv, _states = pcsc.SCardGetStatusChange(context, v.INFINITE, [(READER, v.STATE_EMPTY)])
     assert rv == v.E_CANCELLED
 

@@ -1,4 +1,4 @@
-"""One leased slot's card connection: pyscard on a worker thread of its own, no network.
+"""One leased slot's card connection: PC/SC on a worker thread of its own, no network.
 
 ==================  ==========================================================
 operation           PC/SC call (own context, established on the first call)
@@ -11,13 +11,14 @@ operation           PC/SC call (own context, established on the first call)
 ``close()``         ``power_off`` + ``SCardReleaseContext``; the thread ends
 ==================  ==========================================================
 
-Calls run one at a time, in order, on the link's thread; pyscard errors become
-:class:`~borne.errors.CardError` codes (``no_card``, ``card_removed``,
-``reader_unavailable``, ``pcsc_unavailable``, ``card_unresponsive``,
-``card_connect_failed``, ``card_protocol_error``) with
-:func:`borne.readers.pcsc.card_error_code`. The box's own reader may be reading
-the card at the very moment the lease starts: a sharing violation on connect is
-retried for ``connect_timeout_s``.
+Calls run one at a time, in order, on the link's thread, through the ``scard``
+module given (pyscard's ``smartcard.scard`` by default, imported on the first
+call). PC/SC errors become :class:`~borne.errors.CardError` codes (``no_card``,
+``card_removed``, ``reader_unavailable``, ``pcsc_unavailable``,
+``card_unresponsive``, ``card_connect_failed``, ``card_protocol_error``) with
+the vocabulary the box's reader uses (:mod:`borne.readers.pcsc.vocabulary`).
+The box's own reader may be reading the card at the very moment the lease
+starts: a sharing violation on connect is retried for ``connect_timeout_s``.
 """
 
 from __future__ import annotations
@@ -28,23 +29,26 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import CardError
-from ..readers.pcsc import (E_NO_SMARTCARD, S_SUCCESS, SERVICE_LOST, W_REMOVED_CARD, _u32,
-                            card_error_code, failed_exchange_code)
+from ..readers.pcsc.vocabulary import (E_NO_SMARTCARD, E_SHARING_VIOLATION, S_SUCCESS,
+                                       SERVICE_LOST, W_REMOVED_CARD, card_error_code,
+                                       failed_exchange_code, load_scard, u32)
 
 __all__ = ["CardLink"]
 
-E_SHARING_VIOLATION = 0x8010000B
-
 
 class CardLink:
-    """The exclusive connection to the card in PC/SC reader ``reader``."""
+    """The exclusive connection to the card in PC/SC reader ``reader``.
+
+    ``scard`` is the PC/SC API called (a module like pyscard's ``smartcard.scard``);
+    None: pyscard's, imported on the first call.
+    """
 
     def __init__(self, reader: str, *, connect_timeout_s: float = 3.0,
-                 thread_name: str = "apdu") -> None:
+                 thread_name: str = "apdu", scard: Any = None) -> None:
         self.reader = reader
         self._connect_timeout_s = connect_timeout_s
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=thread_name)
-        self._scard: Any = None
+        self._scard: Any = scard  # None: pyscard's, imported on the first call
         self._context: int | None = None
         self._card: int | None = None
         self._protocol = 0
@@ -97,18 +101,16 @@ class CardLink:
 
     def _ensure_context(self) -> tuple[Any, int]:
         if self._scard is None:
-            from smartcard import scard  # pyscard only when a lease is used
-
-            self._scard = scard
+            self._scard = load_scard()  # pyscard only when a lease is used
         if self._context is None:
             hresult, context = self._scard.SCardEstablishContext(self._scard.SCARD_SCOPE_USER)
-            if _u32(hresult) != S_SUCCESS:
+            if u32(hresult) != S_SUCCESS:
                 raise CardError(code="pcsc_unavailable")
             self._context = context
         return self._scard, self._context
 
     def _fail(self, hresult: int, *, connecting: bool = False) -> CardError:
-        code = _u32(hresult)
+        code = u32(hresult)
         if code in SERVICE_LOST:
             self._drop_context()
         if connecting and code in (E_NO_SMARTCARD, W_REMOVED_CARD):
@@ -129,19 +131,19 @@ class CardLink:
             hresult, card, protocol = scard.SCardConnect(
                 context, self.reader, scard.SCARD_SHARE_EXCLUSIVE,
                 scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1)
-            if _u32(hresult) != E_SHARING_VIOLATION or time.monotonic() >= deadline:
+            if u32(hresult) != E_SHARING_VIOLATION or time.monotonic() >= deadline:
                 break
             time.sleep(0.02)  # the box's own read of this card is finishing
-        if _u32(hresult) == E_SHARING_VIOLATION:
+        if u32(hresult) == E_SHARING_VIOLATION:
             raise CardError(code="card_connect_failed")
-        if _u32(hresult) != S_SUCCESS:
+        if u32(hresult) != S_SUCCESS:
             raise self._fail(hresult, connecting=True)
         self._card, self._protocol = card, protocol
         return self._atr()
 
     def _atr(self) -> bytes:
         hresult, _name, _state, _protocol, atr = self._scard.SCardStatus(self._card)
-        if _u32(hresult) != S_SUCCESS:
+        if u32(hresult) != S_SUCCESS:
             raise self._lost(hresult)
         return bytes(atr)
 
@@ -161,7 +163,7 @@ class CardLink:
         hresult, protocol = scard.SCardReconnect(
             self._card, scard.SCARD_SHARE_EXCLUSIVE,
             scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1, scard.SCARD_RESET_CARD)
-        if _u32(hresult) != S_SUCCESS:
+        if u32(hresult) != S_SUCCESS:
             raise self._lost(hresult)
         self._protocol = protocol
         return self._atr()
@@ -170,7 +172,7 @@ class CardLink:
         if self._card is None:
             self._power_on()
         hresult, response = self._scard.SCardTransmit(self._card, self._protocol, list(apdu))
-        if _u32(hresult) != S_SUCCESS:
+        if u32(hresult) != S_SUCCESS:
             raise self._lost(hresult)
         if len(response) < 2:
             # No status word: vpcd (and some readers) answer so when the card left mid-APDU.

@@ -20,7 +20,8 @@ stopping or restarting under the daemon: the device state turns
 
 A card is read as soon as pcscd reports it present, inside a PC/SC transaction
 so no other client interleaves APDUs, with the sans-I/O scripts of
-:mod:`borne.readers.cards`. pyscard errors become stable codes here.
+:mod:`borne.readers.cards`. PC/SC errors become stable codes here, with
+:mod:`borne.readers.pcsc.vocabulary`.
 """
 
 from __future__ import annotations
@@ -33,107 +34,30 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import CardError
-from .base import ReaderSink, SlotInfo, SmartcardBackend, call_on_loop, slot_id_for
-from .cards import read_card
-from .cards.script import drive
+from ...errors import CardError
+from ..base import ReaderSink, SlotInfo, SmartcardBackend, call_on_loop, slot_id_for
+from ..cards import read_card
+from ..cards.script import drive
+from .vocabulary import (E_CANCELLED, E_NO_READERS_AVAILABLE, E_READER_UNAVAILABLE, E_TIMEOUT,
+                         E_UNKNOWN_READER, PNP_READER, S_SUCCESS, SERVICE_LOST, STATE_CHANGED,
+                         STATE_EMPTY, STATE_IGNORE, STATE_MUTE, STATE_PRESENT, STATE_UNAVAILABLE,
+                         STATE_UNKNOWN, card_error_code, failed_exchange_code, load_scard, u32)
 
 __all__ = ["PcscBackend"]
 
-log = logging.getLogger(__name__)
+# Named after the package, as it always was: the backend's log lines reach journald under it.
+log = logging.getLogger("borne.readers.pcsc")
 
-PNP_READER = "\\\\?PnP?\\Notification"
 SIM_READER_GLOB = "Borne Sim*"
-
-
-def _u32(hresult: int) -> int:
-    # pyscard returns HRESULTs signed on some platforms and unsigned on others.
-    return hresult & 0xFFFFFFFF
-
-
-# Normalised PC/SC codes (winscard.h); imported lazily with pyscard, defined here
-# as numbers so this module's pure helpers stay importable without pyscard.
-S_SUCCESS = 0x0
-E_CANCELLED = 0x80100002
-E_INVALID_HANDLE = 0x80100003
-E_TIMEOUT = 0x8010000A
-E_UNKNOWN_READER = 0x80100009
-E_NO_SMARTCARD = 0x8010000C
-E_PROTO_MISMATCH = 0x8010000F
-F_COMM_ERROR = 0x80100013
-E_READER_UNAVAILABLE = 0x80100017
-E_NO_SERVICE = 0x8010001D
-E_SERVICE_STOPPED = 0x8010001E
-E_NO_READERS_AVAILABLE = 0x8010002E
-W_UNRESPONSIVE_CARD = 0x80100066
-W_UNPOWERED_CARD = 0x80100067
-W_RESET_CARD = 0x80100068
-W_REMOVED_CARD = 0x80100069
-F_INTERNAL_ERROR = 0x80100001
-
-#: Codes meaning "pcscd is gone": drop the context and start over.
-SERVICE_LOST = {E_NO_SERVICE, E_SERVICE_STOPPED, F_COMM_ERROR, E_INVALID_HANDLE, F_INTERNAL_ERROR}
-
-STATE_IGNORE = 0x1
-STATE_CHANGED = 0x2
-STATE_UNKNOWN = 0x4
-STATE_UNAVAILABLE = 0x8
-STATE_EMPTY = 0x10
-STATE_PRESENT = 0x20
-STATE_MUTE = 0x200
-
-
-def card_error_code(hresult: int) -> str:
-    """Map a PC/SC error met while reading a card to a stable borne code."""
-    code = _u32(hresult)
-    if code in (W_REMOVED_CARD, E_NO_SMARTCARD, W_RESET_CARD):
-        return "card_removed"
-    if code in (E_UNKNOWN_READER, E_READER_UNAVAILABLE):
-        return "reader_unavailable"
-    if code in SERVICE_LOST:
-        return "pcsc_unavailable"
-    if code in (W_UNRESPONSIVE_CARD, W_UNPOWERED_CARD, E_TIMEOUT):
-        return "card_unresponsive"
-    if code == E_PROTO_MISMATCH:
-        return "card_connect_failed"
-    return "card_protocol_error"
+#: What an event state says about the card: present/empty/mute and pcsc-lite's event count.
+_CARD_BITS = STATE_EMPTY | STATE_PRESENT | STATE_MUTE | 0xFFFF0000
 
 
 def _known_card(atr: bytes) -> bool:
     """Whether the ATR names a card family we read (CPS, Vitale 1): not a phone."""
-    from .cards import atr as atr_table
+    from ..cards import atr as atr_table
 
     return atr_table.classify(atr) is not None
-
-
-def failed_exchange_code(scard: Any, context: int, reader: str, wait_ms: int = 1000) -> str:
-    """After an exchange that failed without a clear PC/SC error, find out why.
-
-    A card pulled mid-APDU often surfaces as a generic transport error
-    (``SCARD_E_NOT_TRANSACTED``) or an empty answer before pcscd notices the
-    removal, so ask pcscd and wait briefly for the slot to empty. pcscd gone
-    or the reader gone are reported as such. Used by the box's own reads and by
-    the APDU channel.
-    """
-    deadline = time.monotonic() + wait_ms / 1000
-    state = STATE_PRESENT
-    while True:
-        remaining = int((deadline - time.monotonic()) * 1000)
-        hresult, changes = scard.SCardGetStatusChange(context, max(remaining, 0), [(reader, state)])
-        code = _u32(hresult)
-        if code in SERVICE_LOST:
-            return "pcsc_unavailable"
-        if code in (E_UNKNOWN_READER, E_READER_UNAVAILABLE):
-            return "reader_unavailable"
-        if code not in (S_SUCCESS, E_TIMEOUT) or not changes:
-            return "card_protocol_error"
-        state = changes[0][1] & ~STATE_CHANGED
-        if state & (STATE_UNKNOWN | STATE_UNAVAILABLE):
-            return "reader_unavailable"
-        if not state & STATE_PRESENT:
-            return "card_removed"
-        if remaining <= 0:
-            return "card_protocol_error"
 
 
 class _ServiceLost(Exception):
@@ -141,14 +65,19 @@ class _ServiceLost(Exception):
 
 
 class PcscBackend(SmartcardBackend):
-    """Watches PC/SC readers and reads the cards put in them."""
+    """Watches PC/SC readers and reads the cards put in them.
+
+    ``scard`` is the PC/SC API the worker calls: a module like pyscard's
+    ``smartcard.scard`` (the simulator's in-memory pcscd in the fast tests).
+    None: pyscard's, imported by the worker when it starts.
+    """
 
     device = "pcsc"
 
     def __init__(self, *, reader_glob: str | None = None, contactless: list[str] | None = None,
                  ignore: list[str] | None = None, retry_interval_s: float = 0.5,
                  wait_timeout_ms: int = 60_000, cps_layout: Any = None,
-                 apcv: tuple[bytes, list[bytes]] | None = None) -> None:
+                 apcv: tuple[bytes, list[bytes]] | None = None, scard: Any = None) -> None:
         self._reader_glob = reader_glob
         self._contactless = list(contactless or [])
         self._ignore = list(ignore or [])
@@ -167,7 +96,9 @@ class PcscBackend(SmartcardBackend):
         self._context_lock = threading.Lock()
         self._sink: ReaderSink | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._scard: Any = None
+        # The PC/SC API: pyscard's smartcard.scard unless given (the simulator's in-memory
+        # pcscd in fast tests); pyscard is imported by the worker, so a given one never loads it.
+        self._scard: Any = scard
         # Slots (reader names or slot ids) leased through the APDU channel: not read.
         self._paused: set[str] = set()
         self._paused_lock = threading.Lock()
@@ -176,7 +107,7 @@ class PcscBackend(SmartcardBackend):
     def from_path(cls, scheme: str, argument: str | None, config: Any) -> PcscBackend:
         pcsc = config.readers.pcsc
         glob = SIM_READER_GLOB if scheme == "sim" else argument
-        from .nfc.apcv_script import apcv_settings
+        from ..nfc.apcv_script import apcv_settings
 
         return cls(reader_glob=glob, contactless=pcsc.contactless, ignore=pcsc.ignore,
                    retry_interval_s=pcsc.retry_interval_s,
@@ -253,17 +184,19 @@ class PcscBackend(SmartcardBackend):
             self._ready.set()
 
     def _run(self) -> None:
-        try:
-            from smartcard import scard  # the only place pyscard is imported
-        except ImportError as error:
-            self._emit(self._sink.device_state, self.device, "error", f"pyscard missing: {error}")
-            self._ready.set()
-            return
-        self._scard = scard
+        if self._scard is None:
+            try:
+                self._scard = load_scard()
+            except ImportError as error:
+                self._emit(self._sink.device_state, self.device, "error",
+                           f"pyscard missing: {error}")
+                self._ready.set()
+                return
+        scard = self._scard
         reported: str | None = None
         while not self._stopping.is_set():
             hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
-            if _u32(hresult) != S_SUCCESS:
+            if u32(hresult) != S_SUCCESS:
                 if reported != "unavailable":
                     self._emit(self._sink.device_state, self.device, "unavailable",
                                scard.SCardGetErrorMessage(hresult))
@@ -290,7 +223,7 @@ class PcscBackend(SmartcardBackend):
 
     def _list_readers(self, scard: Any, context: int) -> list[str]:
         hresult, readers = scard.SCardListReaders(context, [])
-        code = _u32(hresult)
+        code = u32(hresult)
         if code == E_NO_READERS_AVAILABLE:
             return []
         if code in SERVICE_LOST:
@@ -323,7 +256,7 @@ class PcscBackend(SmartcardBackend):
                 query = [(r, s) for r, s in states.items()] + [(PNP_READER, pnp_state)]
                 hresult, changes = scard.SCardGetStatusChange(context, self._wait_timeout_ms, query)
                 detected_ns = time.monotonic_ns()
-                code = _u32(hresult)
+                code = u32(hresult)
                 if code in (E_TIMEOUT, E_CANCELLED):
                     continue
                 if code in SERVICE_LOST:
@@ -345,6 +278,11 @@ class PcscBackend(SmartcardBackend):
                     if not event_state & STATE_CHANGED or reader not in states:
                         continue
                     if event_state & (STATE_UNKNOWN | STATE_UNAVAILABLE | STATE_IGNORE):
+                        # Acknowledge all but the card, or pcsc-lite reports the same change
+                        # at once on every wait while a reader's driver fails: a busy loop.
+                        # The card stays as last known, for the comparison on recovery.
+                        states[reader] = (states[reader] & _CARD_BITS) \
+                            | (event_state & ~_CARD_BITS & ~STATE_CHANGED)
                         relist = True
                         continue
                     self._on_change(scard, context, reader, states[reader], event_state,
@@ -391,18 +329,18 @@ class PcscBackend(SmartcardBackend):
         hresult, card, protocol = scard.SCardConnect(
             context, reader, scard.SCARD_SHARE_SHARED,
             scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1)
-        if _u32(hresult) != S_SUCCESS:
+        if u32(hresult) != S_SUCCESS:
             self._emit(sink.card_error, slot.id, card_error_code(hresult), detected_ns)
             return
         try:
             if not atr:
                 hresult, _name, _state, _proto, raw_atr = scard.SCardStatus(card)
-                atr = bytes(raw_atr) if _u32(hresult) == S_SUCCESS else b""
+                atr = bytes(raw_atr) if u32(hresult) == S_SUCCESS else b""
             scard.SCardBeginTransaction(card)
 
             def transmit(apdu: bytes) -> bytes:
                 rv, response = scard.SCardTransmit(card, protocol, list(apdu))
-                if _u32(rv) != S_SUCCESS:
+                if u32(rv) != S_SUCCESS:
                     code = card_error_code(rv)
                     if code == "card_protocol_error":
                         code = failed_exchange_code(scard, context, reader)
@@ -439,7 +377,7 @@ class PcscBackend(SmartcardBackend):
         contactless CPS, a transit card) answers the SELECT with an error and is
         then read like any card.
         """
-        from .nfc.apcv_script import read_presentation
+        from ..nfc.apcv_script import read_presentation
 
         aid, commands = self._apcv  # type: ignore[misc]
         try:

@@ -270,10 +270,10 @@ def test_one_digit_off_codes_fail(clock):
 def test_random_wrong_codes_never_pair_across_windows(service):
     """Property: no wrong code ever pairs; every fifth failure closes the window.
 
-    Real SPAKE2 costs ~15 ms per attempt here, so the default run tries 200 codes
-    over 40 windows (about 3 s); ``BORNE_PAIRING_TRIALS=2000`` runs the full 2,000 (about 30 s).
+    Real SPAKE2 costs ~15 ms per attempt here, so the default run tries 100 codes
+    over 20 windows (about 1.5 s); ``BORNE_PAIRING_TRIALS=2000`` runs 2,000 (about 30 s).
     """
-    trials = int(os.environ.get("BORNE_PAIRING_TRIALS", "200"))
+    trials = int(os.environ.get("BORNE_PAIRING_TRIALS", "100"))
     started, windows = time.monotonic(), 0
     for i in range(trials):
         if i % 5 == 0:
@@ -309,7 +309,7 @@ def test_a_message_off_the_curve_is_a_bad_request_not_a_crash():
 
     service = PairingService(Clock())
     refused = 0
-    for filler in range(256):
+    for filler in range(0, 256, 4):  # 64 points: with half refused, none refused is 2**-64
         service.open()  # a fresh window: accepted points must not fill the pending sessions
         try:
             service.start(b"A" + bytes([filler]) * 32)

@@ -12,7 +12,7 @@ import pytest
 from borne.client import BoxClient, BoxError
 from borne.client.journal_reader import JournalReader
 
-from support.box import paired, start_box, url
+from support.box import paired, running_box, url
 from support.waiting import wait_event
 from support.contract import check
 
@@ -26,9 +26,8 @@ CLEAR = (b"LECLERC", b"NGUYEN", b"MARTIN", b"ALICE", b"BERNARD", b"CAMILLE", b"1
 
 @pytest.fixture
 async def box(tmp_path, sim_pcscd):
-    daemon = await start_box(tmp_path)
-    yield daemon
-    await daemon.stop()
+    async with running_box(tmp_path) as daemon:
+        yield daemon
 
 
 async def _three_reads(box, card_slots, client) -> None:

@@ -149,8 +149,8 @@ def test_doctor_on_the_simulated_box_asks_the_daemon_about_its_devices(tmp_path)
     camera = tmp_path / "camera"
     sim, cli = start_sim(
         tmp_path,
-        readers=f'camera = "images:{camera}"\nnfc = "nfcpy:usb:ffff:ffff"\n',  # no such NFC chip
-        extra='[display]\ndevice = "dummy:128x64"\n[panel]\npins = "mock"\n')
+        readers={"camera": f"images:{camera}", "nfc": "nfcpy:usb:ffff:ffff"},  # no such NFC chip
+        display={"device": "dummy:128x64"}, panel={"pins": "mock"})
     # Inside the simulated box's namespaces, doctor sees its pcscd as it sees the machine's.
     inside = ["nsenter", f"--mount=/proc/{sim.pid}/ns/mnt", f"--net=/proc/{sim.pid}/ns/net"]
     try:

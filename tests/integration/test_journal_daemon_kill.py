@@ -19,6 +19,7 @@ import time
 import pytest
 
 from support.box import running_box
+from support.sim_cli import sim_config
 
 pytestmark = pytest.mark.pcscd
 
@@ -39,10 +40,8 @@ def test_repeated_sigkill_of_the_daemon_loses_no_announced_record(tmp_path, card
     ClientRegistry(data / "clients.db").add_certificate(
         ca.issue_client_cert(csr, client_id="ws-a", name="Tablette"), client_id="ws-a",
         name="Tablette")
-    config = tmp_path / "borne.toml"
-    config.write_text(f'[daemon]\nruntime_dir = "{tmp_path}/run"\ndata_dir = "{data}"\n'
-                      '[readers]\nsmartcard = "sim"\n[api]\nhost = "127.0.0.1"\nport = 0\n'
-                      '[mdns]\nenabled = false\n')
+    config = sim_config(tmp_path, daemon={"data_dir": str(data)},
+                        api={"host": "127.0.0.1", "port": 0}, mdns={"enabled": False})
     card_slots.insert(0, "vitale-family")  # read (and journaled) at every start
     stop = threading.Event()
 

@@ -28,11 +28,12 @@ def _fresh_namespace_env() -> dict[str, str]:
 
 
 def sim_config(tmp_path: Path, **sections: Mapping[str, object]) -> Path:
-    """The simulated box's config file ``tmp_path/borne.toml``, with ``sections`` merged over it.
+    """A simulated box's config file ``tmp_path/borne.toml``, with ``sections`` merged over it.
 
-    The base: runtime and data dirs under ``tmp_path`` and the ``sim`` smart-card
-    backend; everything else is the daemon's default (the API on port 8443 of the
-    simulator's own network).
+    For a box in a child (``borne sim run``, or ``borne serve`` on the tests'
+    pcscd). The base: runtime and data dirs under ``tmp_path`` and the ``sim``
+    smart-card backend; everything else is the daemon's default (so ``borne sim
+    run`` has its API on port 8443 of its own network).
     """
     base = {"daemon": {"runtime_dir": f"{tmp_path}/run", "data_dir": f"{tmp_path}/data"},
             "readers": {"smartcard": "sim"}}

@@ -15,6 +15,7 @@ from borne.client.journal_reader import JournalReader
 from support.box import paired, running_box, url
 from support.waiting import wait_event
 from support.contract import check
+from support.fresh_defaults import FRESH_DEFAULTS
 
 pytestmark = pytest.mark.pcscd
 
@@ -138,8 +139,8 @@ async def test_borne_client_journal_prints_in_order_then_acknowledges(box, tmp_p
         await _three_reads(box, card_slots, client)
 
     async def cli(*extra: str) -> tuple[int, str, str]:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "borne.cli.main", "client", "journal", "--dir",
+        process = await asyncio.create_subprocess_exec(  # as on a workstation: no box config
+            *FRESH_DEFAULTS, sys.executable, "-m", "borne.cli.main", "client", "journal", "--dir",
             str(tmp_path / "ws"), "--box", url(box), *extra,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             env={**os.environ, "BORNE_LANG": "fr"})

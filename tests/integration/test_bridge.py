@@ -17,6 +17,7 @@ import pytest
 from borne.bridge.bridge import Bridge
 
 from support.box import paired, running_box, start_box, url
+from support.fresh_defaults import FRESH_DEFAULTS
 
 pytestmark = pytest.mark.pcscd
 
@@ -183,9 +184,10 @@ async def test_bridge_killed_mid_exchange_frees_the_slot(tmp_path, sim_pcscd, ca
         await paired(box, tmp_path / "ws", "Comptoir 1")
         await paired(box, tmp_path / "other", "Comptoir 2")
         workstation = await asyncio.to_thread(Workstation, tmp_path / "wspcscd")
-        bridge = subprocess.Popen(BORNE + ["bridge", "--box", url(box),
-                                           "--dir", str(tmp_path / "ws"),
-                                           "--vpcd-port", str(WORKSTATION_PORT)],
+        # As on the workstation: no box installed there (FRESH_DEFAULTS).
+        bridge = subprocess.Popen(FRESH_DEFAULTS + BORNE + ["bridge", "--box", url(box),
+                                                            "--dir", str(tmp_path / "ws"),
+                                                            "--vpcd-port", str(WORKSTATION_PORT)],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             card_slots.insert(0, "vitale-family")

@@ -20,6 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from borne.runtime.clock import kernel_clock_synchronised
 
+from support.fresh_defaults import FRESH_DEFAULTS
 from support.sim_cli import BORNE, start_sim
 
 pytestmark = pytest.mark.pcscd
@@ -80,14 +81,14 @@ def test_english_and_missing_data_dir(tmp_path, sim_pcscd):
 def test_broken_config_fails_says_where_and_checks_the_rest_on_defaults(tmp_path):
     config = tmp_path / "borne.toml"
     config.write_text("[daemon]\nlog_levl = 'info'\n")
-    run = doctor(config)
+    run = doctor(config, prefix=FRESH_DEFAULTS)  # the defaults' paths: not this machine's
     assert run.returncode == 1
     lines = lines_of(run)
     assert lines["config"].startswith("[ÉCHEC") and "[config_invalid]" in lines["config"]
     assert "daemon.log_levl" in lines["config"] and str(config) in lines["config"]
     assert "réglages par défaut" in lines["config"] and "systemctl restart borne" in lines["config"]
-    # The defaults' data directory is checked anyway, whether an earlier run created it or not
-    # (its disk line names the partition it is, or will be, on).
+    # The defaults' data directory is checked anyway (its disk line names the partition it
+    # is, or will be, on).
     assert "/var/lib/borne" in lines["data_dir"]
     assert re.search(r"disk\s+/var/lib(/borne)? :", lines["disk"]), lines["disk"]
 

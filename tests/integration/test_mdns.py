@@ -27,6 +27,7 @@ from borne.mdns.announcement import TXT_KEYS
 
 import support.mdns_browser
 from support.box import paired, running_box
+from support.fresh_defaults import FRESH_DEFAULTS
 from support.sim_cli import BORNE
 
 pytestmark = pytest.mark.pcscd
@@ -64,7 +65,8 @@ class Lan:
         subprocess.run(["ip", "addr", "add", f"{address}/24", "dev", self.box_if], check=True)
 
     def on_workstation(self, *argv: str) -> list[str]:
-        return ["ip", "netns", "exec", self.ns, *argv]
+        """``argv`` run on the workstation: its network, and no box installed there."""
+        return ["ip", "netns", "exec", self.ns, *FRESH_DEFAULTS, *argv]
 
 
 @pytest.fixture

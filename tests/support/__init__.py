@@ -9,6 +9,8 @@ imports another test module.
 - :mod:`support.sim_cli`: ``borne sim run`` in a child, driven by the ``borne`` command
   (:func:`~support.sim_cli.start_sim`);
 - :mod:`support.sections`: the config sections a test passes, merged and written as TOML;
+- :mod:`support.fresh_defaults`: a command run where the daemon's default paths are empty
+  (tests of the defaults, and commands run as on a workstation);
 - :mod:`support.contract`: the OpenAPI document as an oracle;
 - :mod:`support.waiting`: waiting for a condition or an event without a race;
 - :mod:`support.faulty_cards`: damaged virtual cards (``--factory support.faulty_cards:...``);

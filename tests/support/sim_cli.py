@@ -13,6 +13,7 @@ from typing import IO
 
 import pytest
 
+from support.fresh_defaults import FRESH_DEFAULTS
 from support.sections import merged, toml_text
 
 __all__ = ["BORNE", "pair_workstation", "sim_config", "start_sim"]
@@ -75,9 +76,11 @@ def _copy_to_stderr(stream: IO[str]) -> None:
 def pair_workstation(sim, cli, folder, name: str = "LGO") -> list[str]:
     """Pair a workstation (inside the simulated box's network) into ``folder``.
 
-    Returns the command prefix that runs a command on that network.
+    Returns the command prefix that runs a command as on that workstation: on the
+    box's network, where no box is installed (:data:`~support.fresh_defaults.FRESH_DEFAULTS`:
+    not this machine's ``/etc/borne/borne.toml``, which the ``borne`` command reads).
     """
-    workstation = ["nsenter", f"--net=/proc/{sim.pid}/ns/net"]
+    workstation = ["nsenter", f"--net=/proc/{sim.pid}/ns/net", *FRESH_DEFAULTS]
     opened = subprocess.run(cli + ["pair", "open"], capture_output=True, text=True, timeout=30)
     assert opened.returncode == 0, opened.stderr
     code = re.search(r"Code d'appairage : (\d{6})", opened.stdout).group(1)

@@ -46,25 +46,21 @@ async def run(args: argparse.Namespace) -> None:
     import numpy as np
 
     from borne.client import pair
-    from borne.config import parse_config
-    from borne.daemon import Daemon
     from borne.readers.qr.decoders import make_decoder
     from borne.readers.qr.pipeline import FramePipeline
     from borne.sim.phone import VirtualPhone
     from borne.sim.presenter import sim_apcv_token
     from borne.sim.qr_frames import render_qr_frame
 
+    from support.box import start_box
+
     work = Path(tempfile.mkdtemp(prefix="borne-apcv-bench-"))
     camera = work / "camera"
     camera.mkdir()
     nfc_port = free_udp_port()
-    config = parse_config({
-        "daemon": {"runtime_dir": str(work / "run"), "data_dir": str(work / "data")},
-        "readers": {"smartcard": "sim", "camera": f"images:{camera}", "nfc": f"udp:127.0.0.1:{nfc_port}"},
-        "api": {"host": "127.0.0.1", "port": 0},
-    })
-    box = Daemon(config)
-    await box.start()
+    box = await start_box(work, readers={"camera": f"images:{camera}",
+                                         "nfc": f"udp:127.0.0.1:{nfc_port}"})
+    config = box.config
     window = box.api_context.pairing.open()
     await pair(f"https://127.0.0.1:{box.api.port}", code=window.code, name="bench",
                directory=work / "ws")

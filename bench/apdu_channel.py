@@ -145,20 +145,16 @@ def client_main(folder: str, slot: str, reader: str, apdus: int, reads: int,
 
 async def run(apdus: int, reads: int, gap_ms: float) -> None:
     from borne.client import pair
-    from borne.config import parse_config
-    from borne.daemon import Daemon
     from borne.readers.base import slot_id_for
     from borne.sim.cardslots import CardSlots
+
+    from support.box import start_box
 
     with private_pcscd() as pcscd, tempfile.TemporaryDirectory() as work:
         slots = CardSlots(pcscd)
         slots.insert(0, "vitale-family")
         pcscd.wait_card(0)
-        config = parse_config({"daemon": {"runtime_dir": work, "data_dir": work},
-                               "readers": {"smartcard": "sim"},
-                               "api": {"host": "127.0.0.1", "port": 0}})
-        box = Daemon(config)
-        await box.start()
+        box = await start_box(Path(work))
         try:
             window = box.api_context.pairing.open()
             folder = Path(work) / "ws"

@@ -146,17 +146,14 @@ async def run(args: argparse.Namespace) -> None:
 
     from borne.api.server import ApiServer, build_app
     from borne.client import pair
-    from borne.config import parse_config
-    from borne.daemon import Daemon
     from borne.sim.cardslots import CardSlots
+
+    from support.box import start_box
 
     ctx = multiprocessing.get_context("spawn")
     with private_pcscd() as pcscd, tempfile.TemporaryDirectory() as work:
-        config = parse_config({"daemon": {"runtime_dir": work, "data_dir": work},
-                               "readers": {"smartcard": "sim"},
-                               "api": {"host": "127.0.0.1", "port": 0}})
-        box = Daemon(config)
-        await box.start()
+        # The box's own heartbeat: the tests' short one would add writes to the SSE figures.
+        box = await start_box(Path(work), api={"heartbeat_s": 15.0})
         # Same server and TLS settings, plus a trivial route to compare with.
         app = build_app(box.api_context)
 

@@ -36,16 +36,13 @@ async def run(args: argparse.Namespace, pcscd: object) -> None:
 
     from borne.bridge.bridge import Bridge
     from borne.client import pair
-    from borne.config import parse_config
-    from borne.daemon import Daemon
     from borne.sim.cardslots import CardSlots
     from borne.sim.workstation import _time
 
+    from support.box import start_box
+
     work = Path(tempfile.mkdtemp(prefix="borne-bridge-bench-"))
-    box = Daemon(parse_config({
-        "daemon": {"runtime_dir": str(work / "run"), "data_dir": str(work / "data")},
-        "readers": {"smartcard": "sim"}, "api": {"host": "127.0.0.1", "port": 0}}))
-    await box.start()
+    box = await start_box(work)
     window = box.api_context.pairing.open()
     url = f"https://127.0.0.1:{box.api.port}"
     await pair(url, code=window.code, name="bench", directory=work / "ws")

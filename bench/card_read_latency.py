@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from pathlib import Path
 
 from _common import private_pcscd, summary
 
@@ -55,9 +56,9 @@ def bare_read(reader: str, apdus: list[bytes]) -> float:
 
 
 async def run(insertions: int) -> None:
-    from borne.config import parse_config
-    from borne.daemon import Daemon
     from borne.sim.cardslots import CardSlots
+
+    from support.box import start_box
 
     card = "vitale-family"
     apdus = recorded_apdus(card)
@@ -65,14 +66,10 @@ async def run(insertions: int) -> None:
         import tempfile
 
         with tempfile.TemporaryDirectory() as work:
-            config = parse_config({"daemon": {"runtime_dir": work, "data_dir": work},
-                                   "readers": {"smartcard": "sim",
-                                               "pcsc": {"ignore": ["Borne Sim CL*"]}}})
-            box = Daemon(config)
-            published: dict[int, int] = {}
+            box = await start_box(Path(work), readers={"pcsc": {"ignore": ["Borne Sim CL*"]}})
+            published: dict[int, int] = {}  # before any card is inserted
             box.bus.add_listener(lambda e: published.__setitem__(e.seq, time.monotonic_ns())
                                  if e.type == "card.decoded" else None)
-            await box.start()
             slots = CardSlots(pcscd)
             events = box.bus.subscribe(maxsize=10_000)
             daemon_ms: list[float] = []

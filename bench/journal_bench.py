@@ -136,13 +136,12 @@ def _collector(folder: str, base: str, out) -> None:
 
 
 async def bench_collect(work: Path, n: int) -> None:
-    from support.box import paired, start_box, url
+    from support.box import paired, running_box, url
 
     from borne.journal.crypto import public_key_of
     from borne.journal.store import Recipient, Stamp
 
-    box = await start_box(work)
-    try:
+    async with running_box(work) as box:
         ws = await paired(box, work / "ws", "Tablette")
         recipient = Recipient(ws.client_id, public_key_of(
             box.api_context.clients.certificate(ws.client_id)))
@@ -163,8 +162,6 @@ async def bench_collect(work: Path, n: int) -> None:
         result = await asyncio.get_running_loop().run_in_executor(None, out.get)
         child.join()
         left = await box.journal._run(store.waiting, ws.client_id)
-    finally:
-        await box.stop()
     print(f"\n2. {n} records (filled in {fill:.1f} s) collected through the API over mTLS, "
           f"pages of 1000, decrypted in another process, acknowledged page by page")
     print(f"   total {result['total_s']:.2f} s for {result['records']} records in "

@@ -99,15 +99,12 @@ async def run(attempts: int, attackers: int, baseline_n: int) -> None:
     from borne.client import pair
     from borne.client.api import mtls_context
     from borne.client.store import WorkstationFiles
-    from borne.config import parse_config
-    from borne.daemon import Daemon
+
+    from support.box import start_box
 
     with tempfile.TemporaryDirectory(prefix="borne-bench-") as work:
-        config = parse_config({"daemon": {"runtime_dir": f"{work}/run", "data_dir": f"{work}/data"},
-                               "readers": {"smartcard": "sim"},
-                               "api": {"host": "127.0.0.1", "port": 0}})
-        box = Daemon(config)
-        await box.start()
+        box = await start_box(Path(work))
+        config = box.config
         try:
             base = f"https://127.0.0.1:{box.api.port}"
             window = box.api_context.pairing.open()

@@ -24,6 +24,8 @@ from pathlib import Path
 
 from _common import private_pcscd, summary
 
+from support.sim_cli import sim_config
+
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -92,9 +94,7 @@ def main() -> None:
     print(summary("baseline: import json", baseline_imports))
 
     with private_pcscd() as pcscd, tempfile.TemporaryDirectory() as work:
-        config = Path(work) / "borne.toml"
-        config.write_text(f'[daemon]\nruntime_dir = "{work}"\ndata_dir = "{work}"\n'
-                          f'log_level = "info"\n[readers]\nsmartcard = "sim"\n')
+        config = sim_config(Path(work), daemon={"log_level": "info"})
         ready, bare = [], []
         for _ in range(args.runs):
             process, seconds = spawn_serve(config)

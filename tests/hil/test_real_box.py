@@ -14,19 +14,18 @@ import os
 
 import pytest
 
+from support.box import running_box
+
 pytestmark = pytest.mark.skipif(os.environ.get("BORNE_HIL") != "1",
                                 reason="hardware-in-the-loop: set BORNE_HIL=1 on a real box")
 
 
 @pytest.fixture
 async def daemon(tmp_path):
-    from borne.config import parse_config
-    from borne.daemon import Daemon
-
-    box = Daemon(parse_config({"daemon": {"runtime_dir": str(tmp_path)}}))
-    await box.start()
-    yield box
-    await box.stop()
+    # The box's own pcscd and readers; its own dirs and API port, so the box's installed
+    # service (its /var/lib/borne, /run/borne and port 8443) is left alone.
+    async with running_box(tmp_path, readers={"smartcard": "pcsc"}) as box:
+        yield box
 
 
 async def test_real_readers_are_listed(daemon):

@@ -15,8 +15,7 @@ import subprocess
 import sys
 import time
 
-from support.sim_cli import pair_workstation
-from support.sim_cli import start_sim as start_cli_sim
+from support.sim_cli import pair_workstation, start_sim
 
 #: The vendor's side: pairs, then runs one scenario given on the command line and prints
 #: what the box answered as JSON lines.
@@ -64,12 +63,11 @@ asyncio.run(main(*sys.argv[1:4], int(sys.argv[4]), float(sys.argv[5])))
 '''
 
 
-def start_sim(tmp_path, extra: str = ""):
-    """`borne sim run` with every twin configured, once it says it is ready."""
+def every_twin(tmp_path) -> dict[str, str]:
+    """The ``[readers]`` of a box with every presentation input: the twins `borne sim` drives."""
     run = tmp_path / "run"
-    return start_cli_sim(tmp_path, readers=(
-        f'camera = "images:{run}/sim-camera"\nscanner = "keylog:{run}/sim-scanner.jsonl"\n'
-        'nfc = "udp:127.0.0.1:54321"\n'), extra=extra)
+    return {"camera": f"images:{run}/sim-camera", "scanner": f"keylog:{run}/sim-scanner.jsonl",
+            "nfc": "udp:127.0.0.1:54321"}
 
 
 def vendor(workstation, folder, cli, command, claims=0, delay=0.0) -> list[dict]:
@@ -87,7 +85,7 @@ def stop(sim) -> None:
 
 
 def test_done_when_qr_pharmacist_then_doctor_then_prescription(tmp_path):
-    sim, cli = start_sim(tmp_path)
+    sim, cli = start_sim(tmp_path, readers=every_twin(tmp_path))
     try:
         workstation = pair_workstation(sim, cli, tmp_path / "ws")
         subprocess.run(cli + ["sim", "insert", "1", "cps-pharmacist"], check=True,
@@ -118,7 +116,7 @@ def test_done_when_qr_pharmacist_then_doctor_then_prescription(tmp_path):
 
 
 def test_done_when_session_seconds_2_claim_after_3_s_is_410(tmp_path):
-    sim, cli = start_sim(tmp_path, "[apcv]\nsession_seconds = 2\n")
+    sim, cli = start_sim(tmp_path, readers=every_twin(tmp_path), apcv={"session_seconds": 2})
     try:
         workstation = pair_workstation(sim, cli, tmp_path / "ws")
         subprocess.run(cli + ["sim", "insert", "1", "cps-pharmacist"], check=True,
@@ -157,8 +155,9 @@ def test_display_done_when_sim_screen_follows_card_apcv_and_pairing(tmp_path):
             assert time.monotonic() < deadline, f"the screen never showed {view}"
             time.sleep(0.2)
 
-    sim, cli = start_sim(tmp_path, '[display]\ndevice = "dummy:128x64"\n'
-                                   '[panel]\npins = "mock"\nlong_press_s = 1.0\n')
+    sim, cli = start_sim(tmp_path, readers=every_twin(tmp_path),
+                         display={"device": "dummy:128x64"},
+                         panel={"pins": "mock", "long_press_s": 1.0})
     try:
         idle = screen("idle")
         assert idle.size == (128, 64)

@@ -11,15 +11,13 @@ import asyncio
 import logging
 import os
 
-import msgspec
 import pytest
 
 from borne.client import BoxClient
-from borne.config import RecognitionRule
-from borne.daemon import Daemon
+from borne.config import DEFAULT_RULES, RecognitionRule
 from borne.sim.qr_frames import render_qr_frame
 
-from support.box import api_config, paired
+from support.box import paired, running_box
 from support.waiting import wait_event
 
 pytestmark = pytest.mark.pcscd
@@ -29,20 +27,16 @@ pytestmark = pytest.mark.pcscd
 async def camera_box(tmp_path, sim_pcscd, card_slots):
     camera = tmp_path / "camera"
     camera.mkdir()
-    base = api_config(tmp_path)
-    config = msgspec.structs.replace(
-        base, readers=msgspec.structs.replace(base.readers, camera=f"images:{camera}"),
-        camera=msgspec.structs.replace(base.camera, fps=20.0, forget_after_s=0.3),
-        apcv=msgspec.structs.replace(base.apcv, max_payload_bytes=600, rules=[
-            *base.apcv.rules[:3],
-            # A deployment that knows its apCV codes start with "AC" and are 100..600 bytes.
-            RecognitionRule(kind="apcv", prefix_hex="4143", min_bytes=100),
-        ]))
-    box = Daemon(config)
-    await box.start()
-    await paired(box, tmp_path / "ws")
-    yield box, camera, tmp_path / "ws"
-    await box.stop()
+    rules = [
+        *DEFAULT_RULES[:3],
+        # A deployment that knows its apCV codes start with "AC" and are 100..600 bytes.
+        RecognitionRule(kind="apcv", prefix_hex="4143", min_bytes=100),
+    ]
+    async with running_box(tmp_path, readers={"camera": f"images:{camera}"},
+                           camera={"fps": 20.0, "forget_after_s": 0.3},
+                           apcv={"max_payload_bytes": 600, "rules": rules}) as box:
+        await paired(box, tmp_path / "ws")
+        yield box, camera, tmp_path / "ws"
 
 
 async def show(camera, payload: bytes, name: str) -> None:

@@ -7,7 +7,7 @@ import pytest
 from borne.client import BoxClient
 from borne.readers.nfc.apcv_script import split_presentation
 
-from support.box import paired, start_box
+from support.box import paired, running_box
 from support.waiting import wait_event
 
 pytestmark = pytest.mark.pcscd
@@ -18,9 +18,8 @@ TOKEN = b"BORNE-SIM-APCV/1 " + bytes(range(256)) + bytes(range(100))  # over one
 
 @pytest.fixture
 async def box(tmp_path, sim_pcscd, card_slots):
-    daemon = await start_box(tmp_path)
-    yield daemon
-    await daemon.stop()
+    async with running_box(tmp_path) as daemon:
+        yield daemon
 
 
 async def test_a_phone_on_the_contactless_slot_is_an_apcv_presentation(box, tmp_path,

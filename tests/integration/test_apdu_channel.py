@@ -18,14 +18,13 @@ import pytest
 from borne.api.openapi import document
 from borne.client.api import mtls_context
 from borne.client.store import WorkstationFiles
-from borne.config import parse_config
 from borne.daemon import Daemon
 from borne.readers.base import slot_id_for
 from borne.readers.cards import read_card
 from borne.readers.cards.script import record
 from borne.sim.cards import load_card
 
-from support.box import paired, url
+from support.box import paired, running_box, url
 
 pytestmark = pytest.mark.pcscd
 
@@ -129,17 +128,8 @@ class Channel:
 
 @pytest.fixture
 async def box(tmp_path, sim_pcscd):
-    config = parse_config({
-        "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data")},
-        "readers": {"smartcard": "sim", "pcsc": {"retry_interval_s": 0.2}},
-        "api": {"host": "127.0.0.1", "port": 0, "heartbeat_s": 0.5},
-        "apdu": {"channel_grace_s": GRACE_S},
-    })
-    daemon = Daemon(config)
-    await daemon.start()
-    assert daemon.api is not None
-    yield daemon
-    await daemon.stop()
+    async with running_box(tmp_path, apdu={"channel_grace_s": GRACE_S}) as daemon:
+        yield daemon
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 
 from borne.client import BoxClient, BoxError, pair
 
-from support.box import paired, raw_tls, start_box, url
+from support.box import paired, raw_tls, running_box, url
 from support.waiting import wait_event
 
 pytestmark = pytest.mark.pcscd
@@ -23,9 +23,8 @@ SLOT0 = "borne-sim-00-00"
 
 @pytest.fixture
 async def box(tmp_path, sim_pcscd):
-    daemon = await start_box(tmp_path)
-    yield daemon
-    await daemon.stop()
+    async with running_box(tmp_path) as daemon:
+        yield daemon
 
 
 async def test_pairing_writes_files_and_the_api_answers(box, tmp_path, card_slots):
@@ -216,8 +215,7 @@ async def test_server_certificate_renewed_without_restart(tmp_path, sim_pcscd):
     """A certificate reissued by the renewal task is served to new connections at once."""
     from borne.api.server import ApiServer
 
-    box = await start_box(tmp_path)
-    try:
+    async with running_box(tmp_path) as box:
         calls = []
 
         def renew():
@@ -245,5 +243,3 @@ async def test_server_certificate_renewed_without_restart(tmp_path, sim_pcscd):
             assert calls and "renewed.example" in names
         finally:
             await server.stop()
-    finally:
-        await box.stop()

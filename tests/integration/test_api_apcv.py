@@ -11,15 +11,13 @@ import asyncio
 import time
 
 import httpx
-import msgspec
 import pytest
 
 from borne.client import BoxClient, BoxError
 from borne.client.api import mtls_context
 from borne.client.store import WorkstationFiles
-from borne.daemon import Daemon
 
-from support.box import api_config, paired, start_box, url
+from support.box import paired, running_box, url
 from support.waiting import wait_event
 
 pytestmark = pytest.mark.pcscd
@@ -29,9 +27,8 @@ TOKEN = b"BORNE-SIM-APCV/1 " + bytes(range(80))  # the simulator's own token, bi
 
 @pytest.fixture
 async def box(tmp_path, sim_pcscd, card_slots):
-    daemon = await start_box(tmp_path)
-    yield daemon
-    await daemon.stop()
+    async with running_box(tmp_path) as daemon:
+        yield daemon
 
 
 def present(box, payload: bytes = TOKEN, channel: str = "qr_camera") -> None:
@@ -157,17 +154,9 @@ async def test_bad_requests_get_stable_codes(box, tmp_path):
         assert (await http.post("/v1/apcv/sessions/se-nope/invoices")).status_code == 404
 
 
-async def _box_with(tmp_path, **apcv: float):
-    base = api_config(tmp_path)
-    box = Daemon(msgspec.structs.replace(base, apcv=msgspec.structs.replace(base.apcv, **apcv)))
-    await box.start()
-    return box
-
-
 async def test_unfetched_presentation_is_forgotten_with_an_event(tmp_path, sim_pcscd,
                                                                  card_slots):
-    box = await _box_with(tmp_path, presentation_ttl_s=0.5)
-    try:
+    async with running_box(tmp_path, apcv={"presentation_ttl_s": 0.5}) as box:
         await paired(box, tmp_path / "ws")
         async with BoxClient.from_directory(tmp_path / "ws") as client:
             events = client.events(after=box.bus.last_seq)
@@ -178,14 +167,11 @@ async def test_unfetched_presentation_is_forgotten_with_an_event(tmp_path, sim_p
             with pytest.raises(BoxError) as refused:
                 await client.presentation(first.data["presentation_id"])
             assert refused.value.code == "presentation_not_found"
-    finally:
-        await box.stop()
 
 
 async def test_claim_after_the_session_time_is_410_and_the_expiry_is_announced(
         tmp_path, sim_pcscd, card_slots):
-    box = await _box_with(tmp_path, session_seconds=1.0)
-    try:
+    async with running_box(tmp_path, apcv={"session_seconds": 1.0}) as box:
         await paired(box, tmp_path / "ws")
         async with BoxClient.from_directory(tmp_path / "ws") as client:
             await insert_and_wait(box, card_slots, 1, "cps-pharmacist", client)
@@ -201,8 +187,6 @@ async def test_claim_after_the_session_time_is_410_and_the_expiry_is_announced(
             response = await client._http.post(f"/v1/apcv/sessions/{session['id']}/invoices")
             assert (response.status_code, response.json()["error"]) == (410, "session_expired")
             assert (await client.session(session["id"]))["state"] == "expired"
-    finally:
-        await box.stop()
 
 
 async def test_camera_scan_on_demand_through_the_api(tmp_path, sim_pcscd, card_slots):
@@ -211,13 +195,8 @@ async def test_camera_scan_on_demand_through_the_api(tmp_path, sim_pcscd, card_s
 
     camera = tmp_path / "camera"
     camera.mkdir()
-    base = api_config(tmp_path)
-    config = msgspec.structs.replace(
-        base, readers=msgspec.structs.replace(base.readers, camera=f"images:{camera}"),
-        camera=msgspec.structs.replace(base.camera, scan="on_demand", fps=20.0))
-    box = Daemon(config)
-    await box.start()
-    try:
+    async with running_box(tmp_path, readers={"camera": f"images:{camera}"},
+                           camera={"scan": "on_demand", "fps": 20.0}) as box:
         await paired(box, tmp_path / "ws")
         async with BoxClient.from_directory(tmp_path / "ws") as client:
             events = client.events(after=box.bus.last_seq)
@@ -231,8 +210,6 @@ async def test_camera_scan_on_demand_through_the_api(tmp_path, sim_pcscd, card_s
             assert presented.data["channel"] == "qr_camera"
             bad = await client._http.post("/v1/camera/scan", json={"on": "yes"})
             assert bad.json()["error"] == "bad_request"
-    finally:
-        await box.stop()
 
 
 async def test_camera_scan_without_a_camera_is_404(box, tmp_path):

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 
 import pytest
 
 from borne.client import BoxClient
 from borne.runtime.clock import Clock
-from borne.config import parse_config
 from borne.daemon import Daemon
 
-from support.box import paired
+from support.box import paired, running_box
 from support.waiting import wait_event
 from support.contract import check
 
@@ -37,18 +38,14 @@ class KernelSync:
         return self.synced
 
 
-async def start(tmp_path, kernel: KernelSync) -> Daemon:
-    config = parse_config({
-        "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data")},
-        "readers": {"smartcard": "sim", "pcsc": {"retry_interval_s": 0.2}},
-        "api": {"host": "127.0.0.1", "port": 0, "heartbeat_s": 0.5},
-        "display": {"device": "dummy:128x64"},
-    })
+@asynccontextmanager
+async def start(tmp_path, kernel: KernelSync) -> AsyncIterator[Daemon]:
+    """The box with a screen, on a clock whose NTP sync ``kernel`` decides; stopped at the end."""
     # recheck_s=0: every reading asks the (injected) kernel, so a test flips NTP at once.
-    box = Daemon(config, clock=Clock(recheck_s=0.0, kernel_synced=kernel))
-    await box.start()
-    assert box.api is not None and box.display is not None
-    return box
+    async with running_box(tmp_path, clock=Clock(recheck_s=0.0, kernel_synced=kernel),
+                           display={"device": "dummy:128x64"}) as box:
+        assert box.display is not None
+        yield box
 
 
 def seconds(iso: str) -> float:
@@ -57,8 +54,7 @@ def seconds(iso: str) -> float:
 
 async def test_a_paired_client_sets_the_clock_and_later_records_carry_it(tmp_path, sim_pcscd):
     kernel = KernelSync()
-    box = await start(tmp_path, kernel)
-    try:
+    async with start(tmp_path, kernel) as box:
         await paired(box, tmp_path / "ws", "Tablette IDE")  # an ordinary workstation, not admin
         async with BoxClient.from_directory(tmp_path / "ws") as client:
             before = await client.status()
@@ -96,13 +92,10 @@ async def test_a_paired_client_sets_the_clock_and_later_records_carry_it(tmp_pat
             # The SDK's call: this workstation's own time, now.
             again = await client.set_clock()
             assert again["source"] == "client" and abs(seconds(again["wall"]) - time.time()) < 5
-    finally:
-        await box.stop()
 
 
 async def test_absurd_or_malformed_times_are_refused(tmp_path, sim_pcscd):
-    box = await start(tmp_path, KernelSync())
-    try:
+    async with start(tmp_path, KernelSync()) as box:
         await paired(box, tmp_path / "ws")
         async with BoxClient.from_directory(tmp_path / "ws", language="en") as client:
             http = client._http
@@ -122,14 +115,11 @@ async def test_absurd_or_malformed_times_are_refused(tmp_path, sim_pcscd):
                                        headers={"content-type": "application/json"})
             assert not_json.status_code == 400
             assert (await client.status())["clock"]["source"] == "none"
-    finally:
-        await box.stop()
 
 
 async def test_ntp_wins_over_a_client_and_refuses_further_settings(tmp_path, sim_pcscd):
     kernel = KernelSync()
-    box = await start(tmp_path, kernel)
-    try:
+    async with start(tmp_path, kernel) as box:
         await paired(box, tmp_path / "ws")
         async with BoxClient.from_directory(tmp_path / "ws", language="en") as client:
             assert (await client._http.post("/v1/clock", json={"utc": SET})).status_code == 200
@@ -149,8 +139,6 @@ async def test_ntp_wins_over_a_client_and_refuses_further_settings(tmp_path, sim
             check("POST", "/v1/clock", refused)
             assert (refused.status_code, refused.json()["error"]) == (409, "clock_synchronised")
             assert "already synchronised" in refused.json()["message"]
-    finally:
-        await box.stop()
 
 
 async def test_borne_doctor_reports_the_clock_the_workstation_set(tmp_path, sim_pcscd):
@@ -158,8 +146,7 @@ async def test_borne_doctor_reports_the_clock_the_workstation_set(tmp_path, sim_
     import subprocess
     import sys
 
-    box = await start(tmp_path, KernelSync())
-    try:
+    async with start(tmp_path, KernelSync()) as box:
         box.clock.set_client_time(datetime.fromisoformat(SET.replace("Z", "+00:00")))
         (tmp_path / "borne.toml").write_text(
             f'[daemon]\nruntime_dir = "{tmp_path / "run"}"\ndata_dir = "{tmp_path / "data"}"\n')
@@ -171,5 +158,3 @@ async def test_borne_doctor_reports_the_clock_the_workstation_set(tmp_path, sim_
         assert len(clock_lines) == 1, run.stdout
         assert clock_lines[0].startswith("[OK") and "set by the paired workstation" in clock_lines[0]
         assert "2027-03-01T10:00" in clock_lines[0]
-    finally:
-        await box.stop()

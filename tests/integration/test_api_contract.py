@@ -11,8 +11,9 @@ from borne.api.openapi import document
 from borne.api.server import build_app
 from borne.client import BoxClient
 
-from support.box import paired, start_box, wait_event
+from support.box import paired, running_box
 from support.contract import DOC, check
+from support.waiting import wait_event
 
 pytestmark = pytest.mark.pcscd
 
@@ -33,8 +34,7 @@ def test_document_is_valid_openapi_shape_and_lists_every_route():
 
 
 async def test_real_responses_match_the_document(tmp_path, sim_pcscd, card_slots):
-    box = await start_box(tmp_path)
-    try:
+    async with running_box(tmp_path) as box:
         admin = await paired(box, tmp_path / "admin", "Back-office", admin=True)
         other = await paired(box, tmp_path / "other", "Comptoir 3")
         async with BoxClient.from_directory(tmp_path / "admin") as client:
@@ -67,5 +67,3 @@ async def test_real_responses_match_the_document(tmp_path, sim_pcscd, card_slots
         async with BoxClient.from_directory(tmp_path / "other") as revoked:
             check("GET", "/v1/status", await revoked._http.get("/v1/status"))
         assert admin.client_id
-    finally:
-        await box.stop()

@@ -12,9 +12,10 @@ import pytest
 from borne.client import BoxClient, BoxError
 from borne.client.journal_reader import JournalReader
 
-from support.box import paired, start_box, url
+from support.box import paired, running_box, url
 from support.waiting import wait_event
 from support.contract import check
+from support.fresh_defaults import FRESH_DEFAULTS
 
 pytestmark = pytest.mark.pcscd
 
@@ -26,9 +27,8 @@ CLEAR = (b"LECLERC", b"NGUYEN", b"MARTIN", b"ALICE", b"BERNARD", b"CAMILLE", b"1
 
 @pytest.fixture
 async def box(tmp_path, sim_pcscd):
-    daemon = await start_box(tmp_path)
-    yield daemon
-    await daemon.stop()
+    async with running_box(tmp_path) as daemon:
+        yield daemon
 
 
 async def _three_reads(box, card_slots, client) -> None:
@@ -139,8 +139,8 @@ async def test_borne_client_journal_prints_in_order_then_acknowledges(box, tmp_p
         await _three_reads(box, card_slots, client)
 
     async def cli(*extra: str) -> tuple[int, str, str]:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "borne.cli.main", "client", "journal", "--dir",
+        process = await asyncio.create_subprocess_exec(  # as on a workstation: no box config
+            *FRESH_DEFAULTS, sys.executable, "-m", "borne.cli.main", "client", "journal", "--dir",
             str(tmp_path / "ws"), "--box", url(box), *extra,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             env={**os.environ, "BORNE_LANG": "fr"})

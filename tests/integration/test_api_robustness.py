@@ -19,7 +19,7 @@ from borne.client.store import WorkstationFiles
 from borne.events import CardRemoved
 from borne.secure_channel.pairing import PairingClient
 
-from support.box import paired, raw_tls, start_box, url
+from support.box import paired, raw_tls, running_box, url
 
 pytestmark = pytest.mark.pcscd
 
@@ -28,9 +28,8 @@ ERROR_KEYS = {"error", "message", "details"}
 
 @pytest.fixture
 async def box(tmp_path, sim_pcscd):
-    daemon = await start_box(tmp_path)
-    yield daemon
-    await daemon.stop()
+    async with running_box(tmp_path) as daemon:
+        yield daemon
 
 
 def _csr() -> bytes:
@@ -180,9 +179,9 @@ async def _until_closed(reader: asyncio.StreamReader, limit: float) -> tuple[flo
 
 @pytest.fixture
 async def quick_box(tmp_path, sim_pcscd):
-    daemon = await start_box(tmp_path, handshake_timeout_s=0.5, keepalive_s=0.5)
-    yield daemon
-    await daemon.stop()
+    async with running_box(tmp_path, api={"handshake_timeout_s": 0.5,
+                                          "keepalive_s": 0.5}) as daemon:
+        yield daemon
 
 
 @pytest.mark.parametrize("hello", [b"", b"\x16\x03\x01\x02\x00\x01"], ids=["silent", "half-hello"])
@@ -261,8 +260,7 @@ def _dechunk(raw: bytes) -> tuple[bytes, bool]:
 
 
 async def test_a_client_that_never_reads_its_stream_does_not_stall_the_box(tmp_path, sim_pcscd):
-    box = await start_box(tmp_path, stream_queue=8)
-    try:
+    async with running_box(tmp_path, api={"stream_queue": 8}) as box:
         result = await paired(box, tmp_path / "ws")
         context = mtls_context(WorkstationFiles(tmp_path / "ws"))
         sock = socket.socket()
@@ -327,8 +325,6 @@ async def test_a_client_that_never_reads_its_stream_does_not_stall_the_box(tmp_p
                 assert await anext(lines) == "event: stream.gap"
                 gap = json.loads((await anext(lines))[len("data: "):])
         assert gap == {"lost_after": ids[-1], "resumes_at": box.bus.last_seq - 2047}
-    finally:
-        await box.stop()
 
 
 async def test_an_idle_stream_gets_heartbeats(box, tmp_path):

@@ -7,24 +7,12 @@ import asyncio
 import pytest
 
 from borne.client import BoxClient
-from borne.config import parse_config
-from borne.daemon import Daemon
 
-from support.box import paired
+from support.box import paired, running_box
 from support.waiting import wait_event
 from support.contract import validate_status
 
 pytestmark = pytest.mark.pcscd
-
-
-def mobile_config(tmp_path, battery: dict):
-    return parse_config({
-        "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data"),
-                   "mode": "mobile"},
-        "readers": {"smartcard": "sim", "pcsc": {"retry_interval_s": 0.2}},
-        "api": {"host": "127.0.0.1", "port": 0},
-        "battery": battery,
-    })
 
 
 async def status_when(client: BoxClient, ready, timeout: float = 10.0) -> dict:
@@ -37,10 +25,8 @@ async def status_when(client: BoxClient, ready, timeout: float = 10.0) -> dict:
 
 
 async def test_status_health_and_events_carry_the_battery(tmp_path, sim_pcscd):
-    box = Daemon(mobile_config(tmp_path, {"device": "sim", "poll_s": 0.05,
-                                          "confirm_readings": 2}))
-    await box.start()
-    try:
+    async with running_box(tmp_path, daemon={"mode": "mobile"},
+                           battery={"device": "sim", "poll_s": 0.05, "confirm_readings": 2}) as box:
         await paired(box, tmp_path / "ws")
         async with BoxClient.from_directory(tmp_path / "ws") as client:
             body = await status_when(client, lambda b: b["battery"]["state"] == "ok")
@@ -60,19 +46,13 @@ async def test_status_health_and_events_carry_the_battery(tmp_path, sim_pcscd):
             health = {check["name"]: check for check in body["health"]}["battery"]
             assert (health["status"], health["code"]) == ("warn", "battery_low")
             assert "chargeur" in health["fix"]["fr"] and "charger" in health["fix"]["en"]
-    finally:
-        await box.stop()
 
 
 async def test_a_box_without_battery_says_null(tmp_path, sim_pcscd):
-    box = Daemon(mobile_config(tmp_path, {}))
-    await box.start()
-    try:
+    async with running_box(tmp_path, daemon={"mode": "mobile"}) as box:  # and no [battery]
         await paired(box, tmp_path / "ws")
         async with BoxClient.from_directory(tmp_path / "ws") as client:
             body = await client.status()
         validate_status(body)
         assert body["battery"] is None and "battery" not in body["devices"]
         assert "battery" not in [check["name"] for check in body["health"]]
-    finally:
-        await box.stop()

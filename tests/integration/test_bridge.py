@@ -16,7 +16,8 @@ import pytest
 
 from borne.bridge.bridge import Bridge
 
-from support.box import paired, start_box, url
+from support.box import paired, running_box, start_box, url
+from support.fresh_defaults import FRESH_DEFAULTS
 
 pytestmark = pytest.mark.pcscd
 
@@ -66,18 +67,17 @@ class Workstation:
 
 @pytest.fixture
 async def setup(tmp_path, sim_pcscd, card_slots):
-    box = await start_box(tmp_path)
-    await paired(box, tmp_path / "ws")
-    workstation = await asyncio.to_thread(Workstation, tmp_path / "wspcscd")
-    bridge = Bridge(url(box), tmp_path / "ws", vpcd_port=WORKSTATION_PORT, idle_release_s=2.0)
-    task = asyncio.create_task(bridge.run())
-    await asyncio.wait_for(bridge.connected.wait(), 15)
-    yield box, workstation, bridge
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    await asyncio.to_thread(workstation.close)
-    await box.stop()
+    async with running_box(tmp_path) as box:
+        await paired(box, tmp_path / "ws")
+        workstation = await asyncio.to_thread(Workstation, tmp_path / "wspcscd")
+        bridge = Bridge(url(box), tmp_path / "ws", vpcd_port=WORKSTATION_PORT, idle_release_s=2.0)
+        task = asyncio.create_task(bridge.run())
+        await asyncio.wait_for(bridge.connected.wait(), 15)
+        yield box, workstation, bridge
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.to_thread(workstation.close)
 
 
 async def test_a_card_in_the_box_reads_the_same_on_the_workstation(setup, card_slots):
@@ -96,15 +96,10 @@ async def test_a_card_in_the_box_reads_the_same_on_the_workstation(setup, card_s
 async def test_a_cps_reads_the_same_and_a_box_reboot_is_survived(tmp_path, sim_pcscd, card_slots):
     import socket
 
-    from borne.daemon import Daemon
-
-    from support.box import api_config
-
     with socket.socket() as probe:  # a fixed port, so the rebooted box answers at the same URL
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    box = Daemon(api_config(tmp_path, port=port))
-    await box.start()
+    box = await start_box(tmp_path, api={"port": port})
     await paired(box, tmp_path / "ws")
     workstation = await asyncio.to_thread(Workstation, tmp_path / "wspcscd")
     bridge = Bridge(f"https://127.0.0.1:{port}", tmp_path / "ws", vpcd_port=WORKSTATION_PORT,
@@ -119,8 +114,7 @@ async def test_a_cps_reads_the_same_and_a_box_reboot_is_survived(tmp_path, sim_p
         assert (await asyncio.to_thread(workstation.ask, cmd="read"))["card"] == local
         await box.stop()  # the box reboots: the workstation sees the card removed meanwhile
         await workstation.until(lambda r: not r["present"], "the card removed with the box")
-        box = Daemon(api_config(tmp_path, port=port))
-        await box.start()
+        box = await start_box(tmp_path, api={"port": port})
         await workstation.until(lambda r: r["present"], "the card back after the reboot", 30)
     finally:
         task.cancel()
@@ -182,48 +176,43 @@ def test_done_when_sim_run_bridge_and_pcsc_scan(tmp_path):
 async def test_bridge_killed_mid_exchange_frees_the_slot(tmp_path, sim_pcscd, card_slots):
     """SIGKILL of the bridge while the workstation reads: the card leaves the workstation,
     and once the channel's grace is over the box's slot can be leased by another client."""
-    import msgspec
-
     from borne.client import BoxClient
-    from borne.daemon import Daemon
 
-    from support.box import api_config
     from support.sim_cli import BORNE
 
-    base = api_config(tmp_path)
-    box = Daemon(msgspec.structs.replace(base, apdu=msgspec.structs.replace(
-        base.apdu, channel_grace_s=1.0)))
-    await box.start()
-    await paired(box, tmp_path / "ws", "Comptoir 1")
-    await paired(box, tmp_path / "other", "Comptoir 2")
-    workstation = await asyncio.to_thread(Workstation, tmp_path / "wspcscd")
-    bridge = subprocess.Popen(BORNE + ["bridge", "--box", url(box), "--dir", str(tmp_path / "ws"),
-                                       "--vpcd-port", str(WORKSTATION_PORT)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        card_slots.insert(0, "vitale-family")
-        await workstation.until(lambda r: r["present"], "the card inserted")
-        await asyncio.sleep(1.0)  # the box's own read first
-        reading = asyncio.create_task(asyncio.to_thread(workstation.ask, cmd="time", reads=200,
-                                                        apdus=0))
-        await asyncio.sleep(0.3)  # mid-way through the reads
-        bridge.kill()
-        bridge.wait(10)
-        result = await asyncio.wait_for(reading, 30)
-        assert "error" in result, result  # the PC/SC program saw the card go mid-read
-        await workstation.until(lambda r: not r["present"], "the card removed on the workstation")
-        async with BoxClient.from_directory(tmp_path / "other") as other:
-            deadline = asyncio.get_running_loop().time() + 15
-            while True:
-                response = await other._http.post("/v1/slots/borne-sim-00-00/lease",
-                                                  json={"seconds": 10})
-                if response.status_code == 201:
-                    break
-                assert response.json()["error"] == "slot_busy"
-                assert asyncio.get_running_loop().time() < deadline, "the slot was never freed"
-                await asyncio.sleep(0.3)
-    finally:
-        if bridge.poll() is None:
+    async with running_box(tmp_path, apdu={"channel_grace_s": 1.0}) as box:
+        await paired(box, tmp_path / "ws", "Comptoir 1")
+        await paired(box, tmp_path / "other", "Comptoir 2")
+        workstation = await asyncio.to_thread(Workstation, tmp_path / "wspcscd")
+        # As on the workstation: no box installed there (FRESH_DEFAULTS).
+        bridge = subprocess.Popen(FRESH_DEFAULTS + BORNE + ["bridge", "--box", url(box),
+                                                            "--dir", str(tmp_path / "ws"),
+                                                            "--vpcd-port", str(WORKSTATION_PORT)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            card_slots.insert(0, "vitale-family")
+            await workstation.until(lambda r: r["present"], "the card inserted")
+            await asyncio.sleep(1.0)  # the box's own read first
+            reading = asyncio.create_task(asyncio.to_thread(workstation.ask, cmd="time",
+                                                            reads=200, apdus=0))
+            await asyncio.sleep(0.3)  # mid-way through the reads
             bridge.kill()
-        await asyncio.to_thread(workstation.close)
-        await box.stop()
+            bridge.wait(10)
+            result = await asyncio.wait_for(reading, 30)
+            assert "error" in result, result  # the PC/SC program saw the card go mid-read
+            await workstation.until(lambda r: not r["present"],
+                                    "the card removed on the workstation")
+            async with BoxClient.from_directory(tmp_path / "other") as other:
+                deadline = asyncio.get_running_loop().time() + 15
+                while True:
+                    response = await other._http.post("/v1/slots/borne-sim-00-00/lease",
+                                                      json={"seconds": 10})
+                    if response.status_code == 201:
+                        break
+                    assert response.json()["error"] == "slot_busy"
+                    assert asyncio.get_running_loop().time() < deadline, "the slot was never freed"
+                    await asyncio.sleep(0.3)
+        finally:
+            if bridge.poll() is None:
+                bridge.kill()
+            await asyncio.to_thread(workstation.close)

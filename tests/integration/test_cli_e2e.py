@@ -17,25 +17,20 @@ import textwrap
 import time
 
 import pytest
+
+from support.fresh_defaults import FRESH_DEFAULTS
 from support.sim_cli import BORNE, pair_workstation, start_sim
 
 pytestmark = pytest.mark.pcscd
 
 
-# Runs in a child: its own mount namespace hides /run/borne, /etc/borne and /var/lib (so the
-# defaults are really the built-in ones, and a daemon or simulator the machine runs is
-# untouched), keeps the test's private /run/pcscd, then drives `borne serve` and
-# `borne status --json` exactly as a person would.
+# Runs in a child under FRESH_DEFAULTS: /run/borne, /etc/borne and /var/lib are empty (so the
+# defaults are really the built-in ones, the daemon's CA is not made in the machine's
+# /var/lib/borne, and a daemon or simulator the machine runs is untouched), the test's
+# private /run/pcscd is kept; it drives `borne serve` and `borne status --json` exactly as a
+# person would.
 SERVE_WITH_NO_CONFIG = textwrap.dedent(r'''
-    import ctypes, json, os, subprocess, sys, time
-    libc = ctypes.CDLL(None, use_errno=True)
-    assert libc.unshare(0x00020000) == 0
-    assert libc.mount(None, b"/", None, 0x4000 | 0x40000, None) == 0
-    os.makedirs("/run/borne", exist_ok=True)
-    # /var/lib too: the daemon creates its CA in /var/lib/borne, which must not be the host's.
-    for folder in ("/run/borne", "/etc/borne", "/var/lib"):
-        if os.path.isdir(folder):
-            assert libc.mount(b"tmpfs", folder.encode(), b"tmpfs", 0, b"mode=0755") == 0
+    import json, os, subprocess, sys, time
     assert not os.path.exists("/etc/borne/borne.toml")
     borne = [sys.executable, "-m", "borne.cli.main"]
     serve = subprocess.Popen(borne + ["serve"], stderr=subprocess.DEVNULL)
@@ -59,8 +54,8 @@ SERVE_WITH_NO_CONFIG = textwrap.dedent(r'''
 
 def test_serve_with_no_config_file_decodes_a_public_layout_vitale(card_slots):
     card_slots.insert(1, "vitale-family")
-    run = subprocess.run([sys.executable, "-c", SERVE_WITH_NO_CONFIG], capture_output=True,
-                         text=True, timeout=60)
+    run = subprocess.run(FRESH_DEFAULTS + [sys.executable, "-c", SERVE_WITH_NO_CONFIG],
+                         capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     state = json.loads(run.stdout)
     assert state["devices"]["pcsc"]["state"] == "available"
@@ -110,11 +105,13 @@ def test_sim_run_insert_status_remove(tmp_path):
 
 def test_tools_on_a_broken_config_warn_and_use_the_daemons_defaults(tmp_path):
     # The daemon runs on the defaults then (tests/integration/test_serve_notify.py); the
-    # operator's tools must look for it where it is, and say why.
+    # operator's tools must look for it where it is, and say why. Where the defaults are
+    # empty: not the machine's own daemon, if it runs one.
     config = tmp_path / "borne.toml"
     config.write_text('[readers]\nsmartcard = "pcsx"\n')
-    run = subprocess.run(BORNE + ["--config", str(config), "status"], capture_output=True,
-                         text=True, timeout=30, env={**os.environ, "BORNE_LANG": "en"})
+    run = subprocess.run(FRESH_DEFAULTS + BORNE + ["--config", str(config), "status"],
+                         capture_output=True, text=True, timeout=30,
+                         env={**os.environ, "BORNE_LANG": "en"})
     assert str(config) in run.stderr and "readers.smartcard" in run.stderr
     assert "using the built-in defaults, as the daemon does" in run.stderr
 

@@ -13,10 +13,11 @@ import os
 
 import pytest
 
-from borne.config import parse_config
 from borne.daemon import Daemon
 from borne.events import DeviceState
 from borne.sim.pcscd import DEFAULT_SIM_READERS, SimReader
+
+from support.box import box_config, running_box
 
 pytestmark = pytest.mark.pcscd
 
@@ -55,14 +56,8 @@ async def daemon(tmp_path, sim_pcscd):
     if not sim_pcscd.running:  # a failed test may have left it killed
         await asyncio.to_thread(sim_pcscd.restart, list(DEFAULT_SIM_READERS))
     await asyncio.to_thread(wait_all_slots_empty)
-    config = parse_config({
-        "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data")},
-        "readers": {"smartcard": "sim", "pcsc": {"retry_interval_s": 0.2}},
-    })
-    box = Daemon(config)
-    await box.start()
-    yield box
-    await box.stop()
+    async with running_box(tmp_path) as box:
+        yield box
 
 
 async def next_event(subscription, type_, slot=None, timeout=20.0):
@@ -311,26 +306,21 @@ async def test_reader_unplugged_mid_read(daemon, card_slots, sim_pcscd):
 
 async def test_daemon_started_before_pcscd_picks_it_up(tmp_path, sim_pcscd, card_slots):
     await asyncio.to_thread(sim_pcscd.stop)
-    config = parse_config({
-        "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data")},
-        "readers": {"smartcard": "sim", "pcsc": {"retry_interval_s": 0.2}},
-    })
-    box = Daemon(config)
     try:
-        await box.start()
-        state = box.core.snapshot(identity=False)
-        assert state["devices"]["pcsc"]["state"] == "unavailable" and state["readers"] == []
-        events = box.bus.subscribe()
-        await asyncio.to_thread(sim_pcscd.start)
-        back = asyncio.get_running_loop().time()
-        # The next pcsc state (the API's mdns announcer may report its own device meanwhile).
-        while (change := await next_event(events, "device.state", timeout=5)).data.device != "pcsc":
-            pass
-        assert change.data.state == "available"
-        await next_event(events, "reader.attached", SLOT0)
-        assert asyncio.get_running_loop().time() - back < 2.0
+        async with running_box(tmp_path) as box:
+            state = box.core.snapshot(identity=False)
+            assert state["devices"]["pcsc"]["state"] == "unavailable" and state["readers"] == []
+            events = box.bus.subscribe()
+            await asyncio.to_thread(sim_pcscd.start)
+            back = asyncio.get_running_loop().time()
+            # The next pcsc state (the API's mdns announcer may report its own device meanwhile).
+            while (change := await next_event(events, "device.state",
+                                              timeout=5)).data.device != "pcsc":
+                pass
+            assert change.data.state == "available"
+            await next_event(events, "reader.attached", SLOT0)
+            assert asyncio.get_running_loop().time() - back < 2.0
     finally:
-        await box.stop()
         if not sim_pcscd.running:
             await asyncio.to_thread(sim_pcscd.start)
 
@@ -338,11 +328,9 @@ async def test_daemon_started_before_pcscd_picks_it_up(tmp_path, sim_pcscd, card
 async def test_unusable_data_dir_degrades_storage_not_the_daemon(tmp_path, sim_pcscd):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    config = parse_config({
-        "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(blocker / "data")},
-        "readers": {"smartcard": "sim"},
-    })
-    box = Daemon(config)
+    # Started here, not by start_box: the start itself is under test, and the API (its CA
+    # lives in the data dir) comes up in error, which start_box refuses.
+    box = Daemon(box_config(tmp_path, daemon={"data_dir": str(blocker / "data")}))
     await box.start()
     try:
         devices = box.core.snapshot(identity=False)["devices"]

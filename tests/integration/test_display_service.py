@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import asyncio
 
-import msgspec
 import pytest
 
 from borne.config import parse_config
-from borne.daemon import Daemon
 from borne.display import views as v
 from borne.display.render import render
 
-from support.box import api_config
+from support.box import running_box
 
 pytestmark = pytest.mark.pcscd
 
@@ -29,13 +27,10 @@ async def until(predicate, what: str, timeout: float = 8.0):
         await asyncio.sleep(0.02)
 
 
-def config_for(tmp_path, **display):
-    base = api_config(tmp_path)
-    return msgspec.structs.replace(
-        base,
-        display=msgspec.structs.replace(base.display, device="dummy:128x64", retry_s=0.2,
-                                        **display),
-        panel=msgspec.structs.replace(base.panel, pins="mock", long_press_s=0.3))
+def screen(**display: float) -> dict[str, dict]:
+    """The box's screen and buttons: luma's dummy panel, mock pins, short retries and presses."""
+    return {"display": {"device": "dummy:128x64", "retry_s": 0.2, **display},
+            "panel": {"pins": "mock", "long_press_s": 0.3}}
 
 
 def shows(box, view) -> bool:
@@ -52,10 +47,8 @@ def shows(box, view) -> bool:
 
 @pytest.fixture
 async def box(tmp_path, sim_pcscd, card_slots):
-    daemon = Daemon(config_for(tmp_path))
-    await daemon.start()
-    yield daemon
-    await daemon.stop()
+    async with running_box(tmp_path, **screen()) as daemon:
+        yield daemon
 
 
 async def test_the_screen_follows_cards_and_the_apcv(box, card_slots):
@@ -121,9 +114,7 @@ async def test_a_failing_panel_is_reported_and_retried_without_stopping_the_daem
 
 
 async def test_idle_dims_and_shifts_against_burn_in(tmp_path, sim_pcscd, card_slots):
-    daemon = Daemon(config_for(tmp_path, dim_after_s=0.3, shift_every_s=1.0))
-    await daemon.start()
-    try:
+    async with running_box(tmp_path, **screen(dim_after_s=0.3, shift_every_s=1.0)) as daemon:
         display = daemon.display
         await until(lambda: display._shown is not None and display._shown[1] == 16,
                     "the dimmed contrast")
@@ -131,8 +122,6 @@ async def test_idle_dims_and_shifts_against_burn_in(tmp_path, sim_pcscd, card_sl
         await until(lambda: display.last_image.tobytes() != first, "a shifted frame", 4)
         card_slots.insert(0, "vitale-single")  # activity: full brightness again
         await until(lambda: display._shown[1] == 200, "full brightness")
-    finally:
-        await daemon.stop()
 
 
 def test_night_off_hours():

@@ -20,6 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from borne.runtime.clock import kernel_clock_synchronised
 
+from support.fresh_defaults import FRESH_DEFAULTS
 from support.sim_cli import BORNE, start_sim
 
 pytestmark = pytest.mark.pcscd
@@ -80,14 +81,14 @@ def test_english_and_missing_data_dir(tmp_path, sim_pcscd):
 def test_broken_config_fails_says_where_and_checks_the_rest_on_defaults(tmp_path):
     config = tmp_path / "borne.toml"
     config.write_text("[daemon]\nlog_levl = 'info'\n")
-    run = doctor(config)
+    run = doctor(config, prefix=FRESH_DEFAULTS)  # the defaults' paths: not this machine's
     assert run.returncode == 1
     lines = lines_of(run)
     assert lines["config"].startswith("[ÉCHEC") and "[config_invalid]" in lines["config"]
     assert "daemon.log_levl" in lines["config"] and str(config) in lines["config"]
     assert "réglages par défaut" in lines["config"] and "systemctl restart borne" in lines["config"]
-    # The defaults' data directory is checked anyway, whether an earlier run created it or not
-    # (its disk line names the partition it is, or will be, on).
+    # The defaults' data directory is checked anyway (its disk line names the partition it
+    # is, or will be, on).
     assert "/var/lib/borne" in lines["data_dir"]
     assert re.search(r"disk\s+/var/lib(/borne)? :", lines["disk"]), lines["disk"]
 
@@ -149,8 +150,8 @@ def test_doctor_on_the_simulated_box_asks_the_daemon_about_its_devices(tmp_path)
     camera = tmp_path / "camera"
     sim, cli = start_sim(
         tmp_path,
-        readers=f'camera = "images:{camera}"\nnfc = "nfcpy:usb:ffff:ffff"\n',  # no such NFC chip
-        extra='[display]\ndevice = "dummy:128x64"\n[panel]\npins = "mock"\n')
+        readers={"camera": f"images:{camera}", "nfc": "nfcpy:usb:ffff:ffff"},  # no such NFC chip
+        display={"device": "dummy:128x64"}, panel={"pins": "mock"})
     # Inside the simulated box's namespaces, doctor sees its pcscd as it sees the machine's.
     inside = ["nsenter", f"--mount=/proc/{sim.pid}/ns/mnt", f"--net=/proc/{sim.pid}/ns/net"]
     try:

@@ -26,14 +26,13 @@ from typing import Any
 import pytest
 
 from borne.client import BoxClient, pair
-from borne.config import parse_config
 from borne.control.client import call
 from borne.daemon import Daemon
 from borne.events import EVENT_TYPES
 from borne.runtime.clock import Clock
 from borne.sim.pcscd import DEFAULT_SIM_READERS, SimReader
 
-from support.box import paired, url
+from support.box import paired, running_box, url
 
 pytestmark = pytest.mark.pcscd
 
@@ -155,18 +154,15 @@ async def seen(box: Daemon, type_: str, where=lambda data: True, *, after: int =
         await asyncio.sleep(0.02)
 
 
-def scenario_config(tmp_path: Path):
-    return parse_config({
-        "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data")},
-        "readers": {"smartcard": "sim", "pcsc": {"retry_interval_s": 0.2}},
-        "api": {"host": "127.0.0.1", "port": 0, "heartbeat_s": 0.5},
-        "display": {"device": "dummy:128x64"},  # the screen follows every event too
-        "battery": {"device": "sim", "poll_s": 0.05, "confirm_readings": 2},
-        # Short enough for a session and an unfetched presentation to expire in the test.
-        "apcv": {"session_seconds": 3.0, "presentation_ttl_s": 3.0},
-        # Records older than one second are within the warning's reach.
-        "journal": {"retention_days": 1.0, "warn_before_s": 86399.0},
-    })
+#: The scenario's box, beyond the tests' usual one.
+SCENARIO = {
+    "display": {"device": "dummy:128x64"},  # the screen follows every event too
+    "battery": {"device": "sim", "poll_s": 0.05, "confirm_readings": 2},
+    # Short enough for a session and an unfetched presentation to expire in the test.
+    "apcv": {"session_seconds": 3.0, "presentation_ttl_s": 3.0},
+    # Records older than one second are within the warning's reach.
+    "journal": {"retention_days": 1.0, "warn_before_s": 86399.0},
+}
 
 
 async def test_every_event_type_keeps_its_recorded_json_shape(tmp_path, sim_pcscd, card_slots):
@@ -176,9 +172,8 @@ async def test_every_event_type_keeps_its_recorded_json_shape(tmp_path, sim_pcsc
     data_dir.mkdir()
     (data_dir / "journal.db").write_bytes(b"not a database at all" * 300)  # journal.recovered
     # The kernel says "not synchronised", so a workstation may set the clock (clock.set).
-    box = Daemon(scenario_config(tmp_path), clock=Clock(recheck_s=0.0, kernel_synced=lambda: False))
-    await box.start()
-    try:
+    async with running_box(tmp_path, clock=Clock(recheck_s=0.0, kernel_synced=lambda: False),
+                           **SCENARIO) as box:
         assert box.api is not None and box.journal is not None and box.battery is not None
 
         def mark() -> int:
@@ -262,8 +257,6 @@ async def test_every_event_type_keeps_its_recorded_json_shape(tmp_path, sim_pcsc
             frames = await read_stream(client, last)
         envelopes = await asyncio.to_thread(call, box.config.control_socket, "events",
                                             {"after": 0})
-    finally:
-        await box.stop()
     # daemon.stopping is published as the daemon stops, while its API closes: no stream
     # can be relied on to carry it, so it is taken from the bus through the same edge
     # serialiser the control socket's ``events`` command uses.

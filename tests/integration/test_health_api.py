@@ -10,30 +10,20 @@ import pytest
 
 from borne.api.openapi import document
 from borne.client import BoxClient
-from borne.config import parse_config
-from borne.daemon import Daemon
 from borne.errors import ConfigError
 
-from support.box import paired
+from support.box import paired, running_box
 from support.contract import validate_status
 
 pytestmark = pytest.mark.pcscd
 
 
-def box_config(tmp_path, **health: int):
-    return parse_config({
-        "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data")},
-        "readers": {"smartcard": "sim", "pcsc": {"retry_interval_s": 0.2},
-                    "nfc": "nfcpy:usb:ffff:ffff"},  # an NFC reader that is not plugged in
-        "api": {"host": "127.0.0.1", "port": 0},
-        "health": health,
-    })
+#: An NFC reader that is not plugged in.
+UNPLUGGED_NFC = {"nfc": "nfcpy:usb:ffff:ffff"}
 
 
 async def test_status_carries_the_health_checks_in_both_languages(tmp_path, sim_pcscd):
-    box = Daemon(box_config(tmp_path))
-    await box.start()
-    try:
+    async with running_box(tmp_path, readers=UNPLUGGED_NFC) as box:
         await paired(box, tmp_path / "ws", "Comptoir 1")
         async with BoxClient.from_directory(tmp_path / "ws") as client:
             body = await client.status()
@@ -58,19 +48,17 @@ async def test_status_carries_the_health_checks_in_both_languages(tmp_path, sim_
         # The clock check follows the daemon's own clock state, whatever this machine's is.
         expected = "ok" if body["clock"]["synchronised"] else "warn"
         assert health["clock"]["status"] == expected
-    finally:
-        await box.stop()
 
 
 async def test_a_filling_data_partition_and_a_config_fallback_show_in_status(tmp_path, sim_pcscd,
                                                                              mount_tmpfs):
     with mount_tmpfs(tmp_path / "data", "size=16m"):
-        box = Daemon(box_config(tmp_path, disk_warn_free_mb=8, disk_fail_free_mb=4))
-        # What `borne serve` does when the config file is refused (the hook the daemon sets).
-        box.core.config_problem = ConfigError("not valid TOML: Expected '='",
-                                              file="/etc/borne/borne.toml")
-        await box.start()
-        try:
+        async with running_box(tmp_path, readers=UNPLUGGED_NFC,
+                               health={"disk_warn_free_mb": 8, "disk_fail_free_mb": 4}) as box:
+            # What `borne serve` does when the config file is refused (the hook the daemon
+            # sets); the health checks read it when asked.
+            box.core.config_problem = ConfigError("not valid TOML: Expected '='",
+                                                  file="/etc/borne/borne.toml")
             await paired(box, tmp_path / "ws")
             (tmp_path / "data" / "filler").write_bytes(bytes(13 * 1024 * 1024))  # < 4 MB left
             box.storage.check()  # what its timer does every few seconds
@@ -86,5 +74,3 @@ async def test_a_filling_data_partition_and_a_config_fallback_show_in_status(tmp
             assert config["detail"]["en"].startswith(
                 "fell back to defaults because: Invalid configuration")
             assert "/etc/borne/borne.toml" in config["detail"]["fr"]
-        finally:
-            await box.stop()

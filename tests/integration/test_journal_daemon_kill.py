@@ -18,6 +18,9 @@ import time
 
 import pytest
 
+from support.box import running_box
+from support.sim_cli import sim_config
+
 pytestmark = pytest.mark.pcscd
 
 STORED = re.compile(r"event \d+ journal\.stored .*\bseq=(\d+)")
@@ -37,10 +40,8 @@ def test_repeated_sigkill_of_the_daemon_loses_no_announced_record(tmp_path, card
     ClientRegistry(data / "clients.db").add_certificate(
         ca.issue_client_cert(csr, client_id="ws-a", name="Tablette"), client_id="ws-a",
         name="Tablette")
-    config = tmp_path / "borne.toml"
-    config.write_text(f'[daemon]\nruntime_dir = "{tmp_path}/run"\ndata_dir = "{data}"\n'
-                      '[readers]\nsmartcard = "sim"\n[api]\nhost = "127.0.0.1"\nport = 0\n'
-                      '[mdns]\nenabled = false\n')
+    config = sim_config(tmp_path, daemon={"data_dir": str(data)},
+                        api={"host": "127.0.0.1", "port": 0}, mdns={"enabled": False})
     card_slots.insert(0, "vitale-family")  # read (and journaled) at every start
     stop = threading.Event()
 
@@ -99,8 +100,6 @@ async def test_a_restarted_mobile_box_shows_the_reads_still_waiting(tmp_path, ca
     import asyncio
 
     from borne.client.pairing import make_key_and_csr
-    from borne.config import parse_config
-    from borne.daemon import Daemon
     from borne.display import views as v
     from borne.secure_channel.ca import BoxCA
     from borne.secure_channel.clients import ClientRegistry
@@ -111,26 +110,18 @@ async def test_a_restarted_mobile_box_shows_the_reads_still_waiting(tmp_path, ca
     ClientRegistry(data / "clients.db").add_certificate(
         BoxCA.load_or_create(data).issue_client_cert(csr, client_id="ws-a", name="Tablette"),
         client_id="ws-a", name="Tablette")
-    config = parse_config({
-        "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(data), "mode": "mobile"},
-        "readers": {"smartcard": "sim"}, "api": {"host": "127.0.0.1", "port": 0},
-        "display": {"device": "dummy:128x64"}, "mdns": {"enabled": False}})
-    box = Daemon(config)
-    await box.start()
-    try:
-        card_slots.insert(0, "vitale-family")
-        for _ in range(200):  # stored, then the screen's task folds the event in
-            if box.journal.waiting == 1 and box.display.state.reads_waiting == 1:
-                break
-            await asyncio.sleep(0.05)
-        assert (box.journal.waiting, box.display.state.reads_waiting) == (1, 1)
-    finally:
-        card_slots.remove_all(wait=True)
-        await box.stop()
-    again = Daemon(config)
-    await again.start()
-    try:
+    mobile = {"daemon": {"data_dir": str(data), "mode": "mobile"},
+              "display": {"device": "dummy:128x64"}, "mdns": {"enabled": False}}
+    async with running_box(tmp_path, **mobile) as box:
+        try:
+            card_slots.insert(0, "vitale-family")
+            for _ in range(200):  # stored, then the screen's task folds the event in
+                if box.journal.waiting == 1 and box.display.state.reads_waiting == 1:
+                    break
+                await asyncio.sleep(0.05)
+            assert (box.journal.waiting, box.display.state.reads_waiting) == (1, 1)
+        finally:
+            card_slots.remove_all(wait=True)
+    async with running_box(tmp_path, **mobile) as again:
         assert again.journal.waiting == 1
         assert again.display.state.view(again.clock.monotonic()) == v.MobileView(None, False, 1)
-    finally:
-        await again.stop()

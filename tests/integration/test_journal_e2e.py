@@ -59,8 +59,8 @@ def test_three_offline_reads_collected_later_in_order_then_gone(tmp_path):
 
     # `borne sim run --config F` with mode = "mobile", as the issue says (the screen never
     # dims during the test, so its frames can be compared).
-    sim, cli = start_sim(tmp_path, daemon='mode = "mobile"\n',
-                         extra='[display]\ndevice = "dummy:128x64"\nmobile_dim_after_s = 600\n')
+    sim, cli = start_sim(tmp_path, daemon={"mode": "mobile"},
+                         display={"device": "dummy:128x64", "mobile_dim_after_s": 600})
     ws = tmp_path / "tablet"
     try:
         workstation = pair_workstation(sim, cli, ws, "Tablette infirmière")

@@ -23,12 +23,11 @@ from pathlib import Path
 import pytest
 
 from borne import API_LEVEL
-from borne.config import parse_config
-from borne.daemon import Daemon
 from borne.mdns.announcement import TXT_KEYS
 
 import support.mdns_browser
-from support.box import paired
+from support.box import paired, running_box
+from support.fresh_defaults import FRESH_DEFAULTS
 from support.sim_cli import BORNE
 
 pytestmark = pytest.mark.pcscd
@@ -66,7 +65,8 @@ class Lan:
         subprocess.run(["ip", "addr", "add", f"{address}/24", "dev", self.box_if], check=True)
 
     def on_workstation(self, *argv: str) -> list[str]:
-        return ["ip", "netns", "exec", self.ns, *argv]
+        """``argv`` run on the workstation: its network, and no box installed there."""
+        return ["ip", "netns", "exec", self.ns, *FRESH_DEFAULTS, *argv]
 
 
 @pytest.fixture
@@ -111,13 +111,8 @@ class Browser:
         await self.process.wait()
 
 
-def box_config(tmp_path: Path, **mdns: object):
-    return parse_config({
-        "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data")},
-        "readers": {"smartcard": "sim", "pcsc": {"retry_interval_s": 0.2}},
-        "api": {"host": "0.0.0.0", "port": 0},
-        "mdns": {"recheck_s": 0.2, **mdns},
-    })
+#: The box's sections here: its API on every interface (so on the link), addresses checked often.
+ON_THE_LAN = {"api": {"host": "0.0.0.0"}, "mdns": {"recheck_s": 0.2}}
 
 
 async def until(condition, timeout: float = 10.0) -> None:
@@ -130,10 +125,8 @@ async def until(condition, timeout: float = 10.0) -> None:
 async def test_a_browser_across_the_link_finds_the_box_follows_it_and_sees_it_leave(tmp_path, lan,
                                                                                   sim_pcscd):
     browser = await Browser.start(lan)
-    box = Daemon(box_config(tmp_path))
     started = time.monotonic()
-    await box.start()
-    try:
+    async with running_box(tmp_path, **ON_THE_LAN) as box:
         found = await browser.next("added")
         print(f"\nmDNS: daemon start -> announcement seen across the link: "
               f"{found['mono'] - started:.3f} s")
@@ -155,8 +148,6 @@ async def test_a_browser_across_the_link_finds_the_box_follows_it_and_sees_it_le
             if updated["addresses"] == [Lan.BOX, "169.254.77.3"]:
                 break
         assert updated["port"] == box.api.port and updated["name"] == found["name"]
-    finally:
-        await box.stop()
     try:
         gone = await browser.next("removed", timeout=5.0)  # the goodbye packets
         assert gone["name"] == found["name"]
@@ -166,15 +157,13 @@ async def test_a_browser_across_the_link_finds_the_box_follows_it_and_sees_it_le
 
 async def test_the_announcement_carries_no_personal_data(tmp_path, lan, sim_pcscd):
     browser = await Browser.start(lan)
-    box = Daemon(box_config(tmp_path))
-    await box.start()
     try:
-        # A workstation whose name is a person's, paired before: still nothing of it goes out.
-        await paired(box, tmp_path / "ws", "Mme Jeanne DUPONT")
-        box.mdns.set_port(box.api.port)  # forces a fresh announcement after the pairing
-        found = await browser.next("added", "updated")
+        async with running_box(tmp_path, **ON_THE_LAN) as box:
+            # A workstation whose name is a person's, paired before: still nothing of it goes out.
+            await paired(box, tmp_path / "ws", "Mme Jeanne DUPONT")
+            box.mdns.set_port(box.api.port)  # forces a fresh announcement after the pairing
+            found = await browser.next("added", "updated")
     finally:
-        await box.stop()
         await browser.close()
     assert set(found["properties"]) == set(TXT_KEYS)  # an allow-list, nothing else
     assert found["properties"]["txtvers"] == "1"
@@ -190,9 +179,7 @@ async def test_the_announcement_carries_no_personal_data(tmp_path, lan, sim_pcsc
 
 async def test_the_sdk_and_the_cli_find_the_box_and_the_pinned_ca_tells_which_one(tmp_path, lan,
                                                                                  sim_pcscd):
-    box = Daemon(box_config(tmp_path))
-    await box.start()
-    try:
+    async with running_box(tmp_path, **ON_THE_LAN) as box:
         pairing = tmp_path / "ws"
         await paired(box, pairing, "Tablette")
         await until(lambda: box.mdns.addresses == [Lan.BOX])
@@ -225,15 +212,11 @@ async def test_the_sdk_and_the_cli_find_the_box_and_the_pinned_ca_tells_which_on
         out, err = await call.communicate()
         assert call.returncode == 0, err.decode()
         assert out.decode().strip() == "Tablette"
-    finally:
-        await box.stop()
 
 
 async def test_without_a_multicast_network_the_box_runs_on_and_says_why(tmp_path, sim_pcscd):
     # No link added: this namespace has only loopback, which is never announced.
-    box = Daemon(box_config(tmp_path))
-    await box.start()
-    try:
+    async with running_box(tmp_path, **ON_THE_LAN) as box:
         await until(lambda: "mdns" in box.core.devices)
         assert box.core.devices["mdns"] == {
             "state": "unavailable", "detail": "no IPv4 address on any interface but loopback"}
@@ -241,45 +224,36 @@ async def test_without_a_multicast_network_the_box_runs_on_and_says_why(tmp_path
         [check] = [c for c in box.api_context.health.checks() if c.name == "mdns"]
         assert (check.status, check.code) == ("fail", "mdns_unavailable")
         assert "hotspot" in check.fix_en and "partage de connexion" in check.fix_fr
-    finally:
-        await box.stop()
 
 
 async def test_a_taken_mdns_port_degrades_then_recovers(tmp_path, lan, sim_pcscd):
     # A socket on 5353 that does not share it (no SO_REUSEADDR): zeroconf cannot bind.
     blocker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     blocker.bind(("0.0.0.0", 5353))
-    box = Daemon(box_config(tmp_path))
-    await box.start()
-    try:
-        await until(lambda: box.core.devices.get("mdns", {}).get("state") == "unavailable")
-        assert "Address already in use" in box.core.devices["mdns"]["detail"]
-        assert box.core.devices["api"]["state"] == "available"
-        blocker.close()
-        browser = await Browser.start(lan)
+    async with running_box(tmp_path, **ON_THE_LAN) as box:
         try:
-            found = await browser.next("added")
-            assert found["port"] == box.api.port
-            assert box.core.devices["mdns"]["state"] == "available"
+            await until(lambda: box.core.devices.get("mdns", {}).get("state") == "unavailable")
+            assert "Address already in use" in box.core.devices["mdns"]["detail"]
+            assert box.core.devices["api"]["state"] == "available"
+            blocker.close()
+            browser = await Browser.start(lan)
+            try:
+                found = await browser.next("added")
+                assert found["port"] == box.api.port
+                assert box.core.devices["mdns"]["state"] == "available"
+            finally:
+                await browser.close()
         finally:
-            await browser.close()
-    finally:
-        blocker.close()
-        await box.stop()
+            blocker.close()
 
 
 async def test_an_api_on_loopback_only_is_not_announced(tmp_path, lan, sim_pcscd):
-    config = parse_config({
-        "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data")},
-        "readers": {"smartcard": "sim"}, "api": {"host": "127.0.0.1", "port": 0},
-        "mdns": {"recheck_s": 0.2}})
     browser = await Browser.start(lan)
-    box = Daemon(config)
-    await box.start()
     try:
-        with pytest.raises(asyncio.TimeoutError):
-            await browser.next("added", "updated", timeout=3.0)
-        assert "mdns" not in box.core.devices  # not a fault: a choice
+        async with running_box(tmp_path, api={"host": "127.0.0.1"},
+                               mdns={"recheck_s": 0.2}) as box:
+            with pytest.raises(asyncio.TimeoutError):
+                await browser.next("added", "updated", timeout=3.0)
+            assert "mdns" not in box.core.devices  # not a fault: a choice
     finally:
-        await box.stop()
         await browser.close()

@@ -11,24 +11,20 @@ import pytest
 
 from borne.client import BoxClient
 from borne.client.api import BoxError
-from borne.config import parse_config
-from borne.daemon import Daemon
 from borne.events import ModeChanged
 
-from support.box import paired
+from support.box import paired, running_box
 
 pytestmark = pytest.mark.pcscd
 
 
-def box_config(tmp_path, mode: str):
+def in_mode(tmp_path, mode: str) -> dict[str, dict]:
+    """The sections of a box configured in ``mode``, with a camera twin and a screen."""
     (tmp_path / "camera").mkdir(exist_ok=True)
-    return parse_config({
-        "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data"),
-                   "mode": mode},
-        "readers": {"smartcard": "sim", "camera": f"images:{tmp_path / 'camera'}"},
-        "camera": {"fps": 50},
-        "display": {"device": "dummy:128x64", "dim_after_s": 60, "mobile_dim_after_s": 15},
-        "api": {"host": "127.0.0.1", "port": 0}})
+    return {"daemon": {"mode": mode},
+            "readers": {"camera": f"images:{tmp_path / 'camera'}"},
+            "camera": {"fps": 50},
+            "display": {"device": "dummy:128x64", "dim_after_s": 60, "mobile_dim_after_s": 15}}
 
 
 async def frames_pass(camera, more: int = 3, timeout: float = 5.0) -> bool:
@@ -42,10 +38,8 @@ async def frames_pass(camera, more: int = 3, timeout: float = 5.0) -> bool:
 
 
 async def test_switching_mode_from_the_tablet_changes_the_camera_and_screen(tmp_path, sim_pcscd):
-    box = Daemon(box_config(tmp_path, "counter"))
-    await box.start()
-    events = box.bus.subscribe()
-    try:
+    async with running_box(tmp_path, **in_mode(tmp_path, "counter")) as box:
+        events = box.bus.subscribe()
         camera = box.inputs["camera"]
         assert box.core.mode == "counter" and await frames_pass(camera)  # a counter scans always
         assert box.display._dim_after_s() == 60
@@ -64,24 +58,15 @@ async def test_switching_mode_from_the_tablet_changes_the_camera_and_screen(tmp_
         events.close()
         seen = [event async for event in events]
         assert [e.data for e in seen if e.type == "mode.changed"] == [ModeChanged(mode="mobile")]
-    finally:
-        await box.stop()
 
     # Kept across a restart: the box comes back mobile, its camera idle.
-    again = Daemon(box_config(tmp_path, "counter"))
-    await again.start()
-    try:
+    async with running_box(tmp_path, **in_mode(tmp_path, "counter")) as again:
         assert again.core.mode == "mobile"
         assert not again.inputs["camera"].describe()["scanning"]
-    finally:
-        await again.stop()
 
 
 async def test_borne_mode_on_the_box(tmp_path, sim_pcscd):
-    config = box_config(tmp_path, "mobile")
-    box = Daemon(config)
-    await box.start()
-    try:
+    async with running_box(tmp_path, **in_mode(tmp_path, "mobile")) as box:
         (tmp_path / "borne.toml").write_text(
             f'[daemon]\nruntime_dir = "{tmp_path / "run"}"\ndata_dir = "{tmp_path / "data"}"\n')
 
@@ -95,5 +80,3 @@ async def test_borne_mode_on_the_box(tmp_path, sim_pcscd):
         assert await asyncio.to_thread(borne, "mode") == "Mode: mobile"
         assert await asyncio.to_thread(borne, "mode", "counter") == "Mode: counter"
         assert box.core.mode == "counter" and box.inputs["camera"].describe()["scanning"]
-    finally:
-        await box.stop()

@@ -65,7 +65,8 @@ def port() -> int:
     return free_udp_port()
 
 
-async def start_box(path: str) -> tuple[object, RecordingSink]:
+async def start_nfc(path: str) -> tuple[object, RecordingSink]:
+    """The NFC backend of ``path`` alone (no daemon), reporting to a recording sink."""
     config = parse_config({"readers": {"nfc": path}})
     backend = load_backend("nfc", config.readers.nfc, config)
     sink = RecordingSink()
@@ -75,7 +76,7 @@ async def start_box(path: str) -> tuple[object, RecordingSink]:
 
 @pytest.fixture
 async def box(port):
-    backend, sink = await start_box(f"udp:127.0.0.1:{port}")
+    backend, sink = await start_nfc(f"udp:127.0.0.1:{port}")
     assert await sink.next() == ("state", "nfc", "available")
     yield sink
     await asyncio.wait_for(backend.stop(), 10)
@@ -125,7 +126,7 @@ async def test_a_second_presentation_gives_a_second_capture(box, port):
 
 
 async def test_no_phone_produces_nothing_and_stop_returns(port):
-    backend, sink = await start_box(f"udp:127.0.0.1:{port}")
+    backend, sink = await start_nfc(f"udp:127.0.0.1:{port}")
     assert await sink.next() == ("state", "nfc", "available")
     with pytest.raises(asyncio.TimeoutError):
         await sink.next(timeout=2.5)  # a few polls of the UDP twin, nobody answers
@@ -135,7 +136,7 @@ async def test_no_phone_produces_nothing_and_stop_returns(port):
 
 
 async def test_a_missing_chip_is_unavailable_and_stop_returns():
-    backend, sink = await start_box("nfcpy:tty:NOSUCH0:pn532")
+    backend, sink = await start_nfc("nfcpy:tty:NOSUCH0:pn532")
     report = await sink.next()
     assert report == ("state", "nfc", "unavailable")
     await asyncio.wait_for(backend.stop(), 5)

@@ -2,9 +2,9 @@
 
 systemd is not PID 1 here, so its side of sd_notify(3) is played by a real
 datagram socket named in ``$NOTIFY_SOCKET``, with ``$WATCHDOG_USEC`` set as
-systemd sets it for ``WatchdogSec=``. The daemon runs in a child with its own
-mount namespace, where /etc/borne, /run/borne and /var/lib are empty tmpfs: the
-config file at the default path is broken, as after a bad edit.
+systemd sets it for ``WatchdogSec=``. The daemon runs in a child under
+``support.fresh_defaults.FRESH_DEFAULTS``, where /etc/borne, /run/borne and /var/lib
+are empty tmpfs: the config file at the default path is broken, as after a bad edit.
 """
 
 from __future__ import annotations
@@ -16,16 +16,13 @@ import textwrap
 
 import pytest
 
+from support.fresh_defaults import FRESH_DEFAULTS
+
 pytestmark = pytest.mark.pcscd
 
 CHILD = textwrap.dedent(r'''
-    import ctypes, json, os, socket, subprocess, sys, time
-    libc = ctypes.CDLL(None, use_errno=True)
-    assert libc.unshare(0x00020000) == 0
-    assert libc.mount(None, b"/", None, 0x4000 | 0x40000, None) == 0
-    for folder in ("/run/borne", "/etc/borne", "/var/lib"):
-        os.makedirs(folder, exist_ok=True)
-        assert libc.mount(b"tmpfs", folder.encode(), b"tmpfs", 0, b"mode=0755") == 0
+    import json, os, socket, subprocess, sys, time
+    assert not os.listdir("/etc/borne") and not os.listdir("/run/borne")
     with open("/etc/borne/borne.toml", "w") as file:
         file.write("[api]\nport = 'not a port'\n")
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -65,7 +62,8 @@ CHILD = textwrap.dedent(r'''
 
 
 def test_broken_config_at_boot_runs_on_defaults_and_tells_systemd(card_slots) -> None:
-    run = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=90)
+    run = subprocess.run(FRESH_DEFAULTS + [sys.executable, "-c", CHILD], capture_output=True,
+                         text=True, timeout=90)
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)
     messages = result["messages"]

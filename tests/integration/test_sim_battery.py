@@ -24,15 +24,13 @@ from support.sim_cli import start_sim
 pytestmark = pytest.mark.pcscd
 
 
-def start_mobile_sim(tmp_path):
-    """`borne sim run` of a mobile box whose file names no battery device (so: the twin)."""
-    return start_sim(tmp_path, daemon='mode = "mobile"\n',
-                     extra='[display]\ndevice = "dummy:128x64"\n'
-                           '[battery]\npoll_s = 0.2\npoweroff_delay_s = 0.5\n')
+#: A mobile box whose file names no battery device (so `borne sim run` gives it the twin).
+MOBILE = {"daemon": {"mode": "mobile"}, "display": {"device": "dummy:128x64"},
+          "battery": {"poll_s": 0.2, "poweroff_delay_s": 0.5}}
 
 
 def test_sim_battery_drives_status_screen_and_the_power_off_request(tmp_path):
-    sim, cli = start_mobile_sim(tmp_path)
+    sim, cli = start_sim(tmp_path, **MOBILE)
     request = tmp_path / "run" / "poweroff-request"
 
     def status() -> dict:

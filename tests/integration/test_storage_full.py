@@ -17,10 +17,8 @@ from borne.audit.trail import AUDIT_DB_NAME
 from borne.audit.verify import verify
 from borne.client import BoxClient
 from borne.client.api import BoxError
-from borne.config import parse_config
-from borne.daemon import Daemon
 
-from support.box import paired
+from support.box import paired, running_box
 
 pytestmark = pytest.mark.pcscd
 
@@ -44,55 +42,51 @@ async def test_full_partition_refuses_reads_then_recovers_with_journal_intact(
         tmp_path, card_slots, mount_tmpfs):
     data = tmp_path / "data"
     with mount_tmpfs(data, "size=8m"):
-        box = Daemon(parse_config({
-            "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(data)},
-            "readers": {"smartcard": "sim"}, "api": {"host": "127.0.0.1", "port": 0},
-            "health": {"disk_warn_free_mb": 1, "disk_fail_free_mb": 1}}))
-        await box.start()
         try:
-            assert box.storage.reserve.exists()  # made at start, while there is room
-            await paired(box, tmp_path / "ws")
-            card_slots.insert(0, "vitale-family")
-            slot = "borne-sim-00-00"
-            for _ in range(200):  # the box reads it (on this loop: poll without blocking it)
-                if box.core.slots.get(slot) and box.core.slots[slot].state == "decoded":
-                    break
-                await asyncio.sleep(0.05)
-            async with BoxClient.from_directory(tmp_path / "ws") as client:
-                assert len((await client.card(slot))["beneficiaries"]) == 3
-
-                assert fill(data / "filler") > 0
-                # The next accesses cannot be journaled: the first one's failed audit write
-                # makes the box measure at once, and from then on reads are refused.
-                refused = None
-                for _ in range(20):
-                    try:
-                        await client.card(slot)
-                    except BoxError as error:
-                        refused = error
+            async with running_box(tmp_path, daemon={"data_dir": str(data)},
+                                   health={"disk_warn_free_mb": 1, "disk_fail_free_mb": 1}) as box:
+                assert box.storage.reserve.exists()  # made at start, while there is room
+                await paired(box, tmp_path / "ws")
+                card_slots.insert(0, "vitale-family")
+                slot = "borne-sim-00-00"
+                for _ in range(200):  # the box reads it (on this loop: poll without blocking it)
+                    if box.core.slots.get(slot) and box.core.slots[slot].state == "decoded":
                         break
                     await asyncio.sleep(0.05)
-                assert refused is not None and refused.status == 507
-                assert refused.code == "storage_full"
-                assert "lectures refusées" in refused.message
-                assert box.core.devices["storage"]["state"] == "full"
-                status = await client.status()  # still answered: the client can see why
-                assert status["devices"]["storage"]["state"] == "full"
-                assert "storage_full" in {c["code"] for c in status["health"]}
-                # Its reserve was released, for the acknowledgements below, not for new reads.
-                assert not box.storage.reserve.exists()
-                # The offline journal can still be collected: that is how space comes back.
-                records = await client.journal()
-                assert records and all(r["kind"] == "vitale" for r in records)
-                assert (await client.ack([r["seq"] for r in records]))["acked"] == len(records)
+                async with BoxClient.from_directory(tmp_path / "ws") as client:
+                    assert len((await client.card(slot))["beneficiaries"]) == 3
 
-                (data / "filler").unlink()
-                box.storage.check()  # what its timer does every few seconds
-                assert box.core.devices["storage"]["state"] == "available"
-                assert box.storage.reserve.stat().st_size == 2 * 1024 * 1024
-                assert len((await client.card(slot))["beneficiaries"]) == 3
+                    assert fill(data / "filler") > 0
+                    # The next accesses cannot be journaled: the first one's failed audit write
+                    # makes the box measure at once, and from then on reads are refused.
+                    refused = None
+                    for _ in range(20):
+                        try:
+                            await client.card(slot)
+                        except BoxError as error:
+                            refused = error
+                            break
+                        await asyncio.sleep(0.05)
+                    assert refused is not None and refused.status == 507
+                    assert refused.code == "storage_full"
+                    assert "lectures refusées" in refused.message
+                    assert box.core.devices["storage"]["state"] == "full"
+                    status = await client.status()  # still answered: the client can see why
+                    assert status["devices"]["storage"]["state"] == "full"
+                    assert "storage_full" in {c["code"] for c in status["health"]}
+                    # Its reserve was released, for the acknowledgements below, not for new reads.
+                    assert not box.storage.reserve.exists()
+                    # The offline journal can still be collected: that is how space comes back.
+                    records = await client.journal()
+                    assert records and all(r["kind"] == "vitale" for r in records)
+                    assert (await client.ack([r["seq"] for r in records]))["acked"] == len(records)
+
+                    (data / "filler").unlink()
+                    box.storage.check()  # what its timer does every few seconds
+                    assert box.core.devices["storage"]["state"] == "available"
+                    assert box.storage.reserve.stat().st_size == 2 * 1024 * 1024
+                    assert len((await client.card(slot))["beneficiaries"]) == 3
         finally:
-            await box.stop()
             card_slots.remove_all()
         # Nothing already written was harmed: the chain verifies, both databases are sound.
         result = verify(data / AUDIT_DB_NAME)

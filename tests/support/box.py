@@ -1,30 +1,84 @@
-"""The simulated box in the test process: the daemon on the tests' private pcscd, with its API on a free port."""
+"""The simulated box in the test process: the daemon on the tests' private pcscd.
+
+Every in-process box of the tests and benches is configured by :func:`box_config`
+and started by :func:`start_box` (or :func:`running_box`, which also stops it);
+``tests/unit/test_harness_rules.py`` keeps it so. A test passes only the sections
+it is about, e.g. ``start_box(tmp_path, display={"device": "dummy:128x64"})``.
+"""
 
 from __future__ import annotations
 
 import ssl
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from borne.config import parse_config
+import pytest
+
+from borne.config import Config, parse_config
 from borne.daemon import Daemon
 
+from support.sections import merged
 
-def api_config(tmp_path: Path, **api: object):
-    return parse_config({
+if TYPE_CHECKING:
+    from borne.runtime.clock import Clock
+
+__all__ = ["box_config", "paired", "raw_tls", "running_box", "start_box", "url"]
+
+
+def _base(tmp_path: Path) -> dict:
+    return {
+        # Its own dirs: nothing read from or written to the machine's /run/borne or /var/lib/borne.
         "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data")},
+        # The tests' private pcscd (the `sim_pcscd` fixture); a short retry, as tests stop it.
         "readers": {"smartcard": "sim", "pcsc": {"retry_interval_s": 0.2}},
-        "api": {"host": "127.0.0.1", "port": 0, "heartbeat_s": 0.5, **api},
-    })
+        # Loopback on a free port; idle event streams show their heartbeat within the test.
+        "api": {"host": "127.0.0.1", "port": 0, "heartbeat_s": 0.5},
+    }
 
 
-async def start_box(tmp_path: Path, **api: object) -> Daemon:
-    box = Daemon(api_config(tmp_path, **api))
+def box_config(tmp_path: Path, **sections: Mapping[str, object]) -> Config:
+    """The simulated box's config, with ``sections`` (TOML tables as dicts) merged over it.
+
+    The base: runtime and data dirs under ``tmp_path``, the ``sim`` smart-card
+    backend (the tests' private pcscd) retried every 0.2 s, the API on
+    127.0.0.1 with a free port and a 0.5 s heartbeat; everything else is the
+    daemon's default. ``readers={"camera": "images:DIR"}`` keeps the smart-card
+    settings; ``api={"enabled": False}`` turns the API off.
+    """
+    return parse_config(merged(_base(tmp_path), sections))
+
+
+async def start_box(tmp_path: Path, *, clock: Clock | None = None,
+                    **sections: Mapping[str, object]) -> Daemon:
+    """Build and start the box of :func:`box_config` (on ``clock``, if given); the caller stops it.
+
+    Fails if the API the config enables did not start; a start that fails leaves
+    nothing running.
+    """
+    box = Daemon(box_config(tmp_path, **sections), clock=clock)
     await box.start()
-    assert box.api is not None, box.core.devices.get("api")
+    if box.config.api.enabled and box.api is None:
+        await box.stop()
+        pytest.fail(f"the box's API did not start: {box.core.devices.get('api')}")
     return box
 
 
+@asynccontextmanager
+async def running_box(tmp_path: Path, *, clock: Clock | None = None,
+                      **sections: Mapping[str, object]) -> AsyncIterator[Daemon]:
+    """``async with running_box(tmp_path, ...) as box``: :func:`start_box`, stopped at the end
+    however the block ends (stopping it earlier in the block is allowed)."""
+    box = await start_box(tmp_path, clock=clock, **sections)
+    try:
+        yield box
+    finally:
+        await box.stop()
+
+
 def url(box: Daemon) -> str:
+    """The box's API address."""
     return f"https://127.0.0.1:{box.api.port}"
 
 
@@ -46,6 +100,3 @@ def raw_tls(ca: Path | None = None, cert: Path | None = None, key: Path | None =
     if cert is not None:
         context.load_cert_chain(str(cert), str(key))
     return context
-
-
-from support.waiting import wait_event  # noqa: E402  (re-exported: the API tests' usual companion)

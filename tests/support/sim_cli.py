@@ -6,10 +6,17 @@ import os
 import re
 import subprocess
 import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO
 
 import pytest
 
-__all__ = ["BORNE", "pair_workstation", "start_sim"]
+from support.fresh_defaults import FRESH_DEFAULTS
+from support.sections import merged, toml_text
+
+__all__ = ["BORNE", "pair_workstation", "sim_config", "start_sim"]
 
 #: The ``borne`` command, as installed (run with this interpreter).
 BORNE = [sys.executable, "-m", "borne.cli.main"]
@@ -21,35 +28,59 @@ def _fresh_namespace_env() -> dict[str, str]:
             if k not in ("BORNE_PRIVATE_PCSCD_SOCKET", "BORNE_PRIVATE_NETWORK")}
 
 
-def start_sim(tmp_path, readers: str = "", extra: str = "", daemon: str = ""):
-    """`borne sim run` in a child with its own namespaces, once it says it is ready.
+def sim_config(tmp_path: Path, **sections: Mapping[str, object]) -> Path:
+    """A simulated box's config file ``tmp_path/borne.toml``, with ``sections`` merged over it.
 
-    Returns (process, cli prefix). ``readers`` and ``daemon`` add lines to the
-    ``[readers]`` and ``[daemon]`` sections, ``extra`` whole sections.
+    For a box in a child (``borne sim run``, or ``borne serve`` on the tests'
+    pcscd). The base: runtime and data dirs under ``tmp_path`` and the ``sim``
+    smart-card backend; everything else is the daemon's default (so ``borne sim
+    run`` has its API on port 8443 of its own network).
     """
+    base = {"daemon": {"runtime_dir": f"{tmp_path}/run", "data_dir": f"{tmp_path}/data"},
+            "readers": {"smartcard": "sim"}}
     config = tmp_path / "borne.toml"
-    config.write_text(f'[daemon]\nruntime_dir = "{tmp_path}/run"\ndata_dir = "{tmp_path}/data"\n'
-                      + daemon + '[readers]\nsmartcard = "sim"\n' + readers + extra)
+    config.write_text(toml_text(merged(base, sections)))
+    return config
+
+
+def start_sim(tmp_path: Path,
+              **sections: Mapping[str, object]) -> tuple[subprocess.Popen[str], list[str]]:
+    """`borne sim run` of :func:`sim_config` in a child with its own namespaces, once it is ready.
+
+    Returns (process, the ``borne --config FILE`` prefix). Its log is copied to the
+    test's stderr as it comes (shown when the test fails), so a long run never
+    fills the pipe and stalls the box.
+    """
+    config = sim_config(tmp_path, **sections)
     # Its own network namespace too, so its vpcd ports do not clash with the tests' pcscd.
     launcher = ("from borne.sim.namespace import isolate_network; isolate_network(); "
                 "from borne.cli.main import main; raise SystemExit(main())")
     sim = subprocess.Popen([sys.executable, "-c", launcher, "--config", str(config), "sim", "run"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            env=_fresh_namespace_env())
-    assert sim.stdout is not None
+    assert sim.stdout is not None and sim.stderr is not None
     for line in sim.stdout:
         if "simulated box ready" in line:
+            for stream in (sim.stdout, sim.stderr):
+                threading.Thread(target=_copy_to_stderr, args=(stream,), daemon=True).start()
             return sim, BORNE + ["--config", str(config)]
     sim.wait(10)
-    pytest.fail(f"sim run ended: {sim.stderr.read() if sim.stderr else ''}")
+    pytest.fail(f"sim run ended: {sim.stderr.read()}")
+
+
+def _copy_to_stderr(stream: IO[str]) -> None:
+    for line in stream:
+        sys.stderr.write("sim run: " + line)
 
 
 def pair_workstation(sim, cli, folder, name: str = "LGO") -> list[str]:
     """Pair a workstation (inside the simulated box's network) into ``folder``.
 
-    Returns the command prefix that runs a command on that network.
+    Returns the command prefix that runs a command as on that workstation: on the
+    box's network, where no box is installed (:data:`~support.fresh_defaults.FRESH_DEFAULTS`:
+    not this machine's ``/etc/borne/borne.toml``, which the ``borne`` command reads).
     """
-    workstation = ["nsenter", f"--net=/proc/{sim.pid}/ns/net"]
+    workstation = ["nsenter", f"--net=/proc/{sim.pid}/ns/net", *FRESH_DEFAULTS]
     opened = subprocess.run(cli + ["pair", "open"], capture_output=True, text=True, timeout=30)
     assert opened.returncode == 0, opened.stderr
     code = re.search(r"Code d'appairage : (\d{6})", opened.stdout).group(1)

@@ -1,0 +1,44 @@
+"""Config sections as the harness passes them: dicts of TOML tables, merged over a base, written as TOML."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+
+__all__ = ["merged", "toml_text"]
+
+
+def merged(base: Mapping, over: Mapping) -> dict:
+    """``base`` with ``over`` merged in: tables merged key by key, any other value replaced."""
+    result = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def toml_text(document: Mapping[str, Mapping]) -> str:
+    """``document`` (tables of strings, numbers, booleans and lists of them) as a TOML file.
+
+    A value TOML cannot say the same way fails here, not in the daemon that reads the file.
+    """
+    lines: list[str] = []
+
+    def table(name: str, values: Mapping) -> None:
+        lines.append(f"[{name}]")
+        # JSON's strings, numbers, booleans and arrays are TOML's too.
+        lines.extend(f"{key} = {json.dumps(value)}" for key, value in values.items()
+                     if not isinstance(value, Mapping))
+        for key, value in values.items():
+            if isinstance(value, Mapping):
+                table(f"{name}.{key}", value)
+
+    for name, values in document.items():
+        table(name, values)
+    text = "\n".join(lines) + "\n"
+    if tomllib.loads(text) != document:
+        raise ValueError(f"not expressible as this TOML: {document!r}")
+    return text

@@ -22,12 +22,11 @@ import multiprocessing
 import re
 import socket
 import ssl
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from _common import percentile, private_pcscd, summary
+from _common import private_pcscd, summary
 
 
 def rss_mb() -> float:

@@ -226,7 +226,6 @@ async def test_server_certificate_renewed_without_restart(tmp_path, sim_pcscd):
                            renew=renew, renew_every_s=0.1)
         await server.start()
         try:
-            import ssl as _ssl
             from cryptography import x509
 
             deadline = asyncio.get_running_loop().time() + 5

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 
 import jsonschema
 import pytest
 
-from borne.api.openapi import document
 from borne.api.server import build_app
 from borne.client import BoxClient
 

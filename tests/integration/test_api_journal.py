@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 
 import pytest
@@ -142,8 +141,7 @@ async def test_borne_client_journal_prints_in_order_then_acknowledges(box, tmp_p
         process = await asyncio.create_subprocess_exec(  # as on a workstation: no box config
             *FRESH_DEFAULTS, sys.executable, "-m", "borne.cli.main", "client", "journal", "--dir",
             str(tmp_path / "ws"), "--box", url(box), *extra,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            env={**os.environ, "BORNE_LANG": "fr"})
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await asyncio.wait_for(process.communicate(), 60)
         return process.returncode, out.decode(), err.decode()
 

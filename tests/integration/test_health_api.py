@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-import jsonschema
-import msgspec
 import pytest
 
-from borne.api.openapi import document
 from borne.client import BoxClient
 from borne.errors import ConfigError
 

@@ -7,7 +7,6 @@ makes one, rprivate, before anything starts), so the machine never sees them.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 

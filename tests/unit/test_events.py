@@ -134,6 +134,15 @@ def test_an_atr_is_bytes_on_the_bus_and_spaced_hex_in_json():
     assert ev.data_json(inserted) == {"slot": "s0", "atr": "3B 95 96 C0 F0 1A", "detected_ns": 7}
 
 
+def test_an_events_json_is_made_once_for_every_edge():
+    # The log, each event stream and the control socket write the same event: one conversion.
+    bus = EventBus(Clock())
+    event = bus.publish(ev.CardInserted(slot="s0", atr=b"\x3b\x95", detected_ns=7))
+    assert event.wire_data is event.wire_data
+    assert event.to_dict()["data"] is event.wire_data
+    assert event.wire_data == ev.data_json(event.data)
+
+
 @pytest.mark.parametrize(("summary", "data"), [
     ({"type": "vitale", "beneficiaries": 3}, {"type": "vitale", "beneficiaries": 3}),
     ({"type": "cps", "generation": "CPS3", "profession": None},

@@ -17,7 +17,6 @@ import json
 
 from aiohttp import web
 
-from ..events import data_json
 from .context import CLIENT, CONTEXT
 from .errors import ApiError
 from .routes import routes
@@ -79,7 +78,7 @@ async def events(request: web.Request) -> web.StreamResponse:
                 continue
             if event is None:
                 break
-            await _write(response, _frame(event.seq, event.type, data_json(event.data)))
+            await _write(response, _frame(event.seq, event.type, event.wire_data))
             last = event.seq
         if subscription.overflowed:
             await _write(response, _frame(None, "stream.overflow", {"resume_after": last}))

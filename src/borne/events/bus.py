@@ -15,10 +15,11 @@ import collections
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .types import EVENT_CLASSES, EventData
-from .wire import event_json
+from .wire import data_json, event_json
 
 if TYPE_CHECKING:
     from ..runtime.clock import Clock
@@ -46,6 +47,12 @@ class Event:
     def type(self) -> str:
         """The event's name (``card.decoded``...): its data's ``TYPE``."""
         return self.data.TYPE
+
+    @cached_property
+    def wire_data(self) -> dict[str, Any]:
+        """The data as JSON-ready builtins (:func:`borne.events.wire.data_json`), made once for
+        every edge that writes it (the log, each event stream, the control socket). Read only."""
+        return data_json(self.data)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of the event (:func:`borne.events.wire.event_json`)."""

@@ -39,5 +39,5 @@ def event_json(event: Event) -> dict[str, Any]:
         "mono": round(event.mono, 6),
         "wall": event.wall,
         "wall_synced": event.wall_synced,
-        "data": data_json(event.data),
+        "data": event.wire_data,
     }

@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Callable
 
-from ..events import Event, data_json
+from ..events import Event
 
 __all__ = ["LOGGED_KEYS", "NIR_PATTERN", "RedactingFilter", "event_logger", "setup_logging"]
 
@@ -37,12 +37,12 @@ NIR_PATTERN = re.compile(
 def event_logger(logger: logging.Logger) -> Callable[[Event], None]:
     """A bus listener that logs events with allow-listed fields only.
 
-    The fields are the event's JSON (:func:`borne.events.data_json`), so a value
+    The fields are the event's JSON (``Event.wire_data``), so a value
     reads the same in the log as on the API's stream.
     """
 
     def listen(event: Event) -> None:
-        allowed = {k: v for k, v in data_json(event.data).items() if k in LOGGED_KEYS}
+        allowed = {k: v for k, v in event.wire_data.items() if k in LOGGED_KEYS}
         fields = " ".join(f"{k}={v}" for k, v in allowed.items())
         # The same allow-listed fields, as journal fields (BORNE_EVENT=..., BORNE_SLOT=...).
         logger.info("event %d %s %s", event.seq, event.type, fields,

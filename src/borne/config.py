@@ -23,8 +23,9 @@ writes it; :func:`parse_config` converts the document with msgspec and adds the
 file. A section whose checks need a subsystem's knowledge is that subsystem's, in
 its ``settings`` module (``[apcv]``, ``[nfc]``, ``[mdns]``, ``[display]``,
 ``[battery]``), re-exported here; those import nothing of borne but
-:mod:`borne.errors`, :mod:`borne.registry` and their own pure helpers, and never
-this module: the configuration is a leaf of the import graph.
+:mod:`borne.errors`, :mod:`borne.registry`, the sections' base :mod:`borne.section`
+and their own pure helpers, and never this module: the configuration is a leaf of the
+import graph.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from .errors import BackendError, BorneError, ConfigError
 from .mdns.settings import MdnsConfig
 from .readers.nfc.settings import NfcConfig
 from .registry import parse_path
+from .section import Section
 
 __all__ = [
     "DEFAULT_CONFIG_PATH", "DEFAULT_RULES", "ApcvConfig", "ApduConfig", "ApiConfig",
@@ -58,11 +60,7 @@ __all__ = [
 DEFAULT_CONFIG_PATH = Path("/etc/borne/borne.toml")
 
 
-class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """Base of every config section: immutable, unknown keys refused."""
-
-
-class DaemonConfig(_Section):
+class DaemonConfig(Section):
     """Where the daemon keeps its state, and how it speaks."""
 
     #: Persistent data (paired clients, journals): the box's writable data partition.
@@ -81,7 +79,7 @@ class DaemonConfig(_Section):
     mode: Literal["counter", "mobile"] = "counter"
 
 
-class ControlConfig(_Section):
+class ControlConfig(Section):
     """The local control socket: how the ``borne`` CLI talks to the running daemon.
 
     Being able to use it counts as physical presence (pairing, revocation): only
@@ -93,7 +91,7 @@ class ControlConfig(_Section):
     group: str = "borne"
 
 
-class PcscConfig(_Section):
+class PcscConfig(Section):
     """Settings of the PC/SC backends (``pcsc`` and its twin ``sim``)."""
 
     #: Reader names (fnmatch globs) whose slot is contactless. pcscd does not say
@@ -108,7 +106,7 @@ class PcscConfig(_Section):
     ignore: list[str] = msgspec.field(default_factory=list)
 
 
-class CpsLayoutConfig(_Section):
+class CpsLayoutConfig(Section):
     """Where a CPS keeps its authentication certificate and how its subject is read.
 
     NOT publicly documented for real CPx cards: the defaults are the simulator's
@@ -144,7 +142,7 @@ class CpsLayoutConfig(_Section):
                          profession_oid=self.profession_oid, identifier_oid=self.identifier_oid)
 
 
-class CameraConfig(_Section):
+class CameraConfig(Section):
     """The QR camera's settings (its backend is ``readers.camera``: ``picamera2``, ``images:DIR``)."""
 
     #: ``always``: scan continuously (a counter). ``on_demand``: only while asked
@@ -171,7 +169,7 @@ class CameraConfig(_Section):
             raise ConfigError("must be positive", key="camera.forget_after_s")
 
 
-class ScannerConfig(_Section):
+class ScannerConfig(Section):
     """The USB "douchette" QR scanner's settings (backend ``readers.scanner``: ``evdev:DEVICE``)."""
 
     #: The keyboard layout the scanner is set to type in.
@@ -180,7 +178,7 @@ class ScannerConfig(_Section):
     gap_s: float = 0.5
 
 
-class PanelConfig(_Section):
+class PanelConfig(Section):
     """Buttons, status LED and buzzer on GPIO (BCM numbers), through gpiozero."""
 
     #: gpiozero pin factory: ``native`` on the box (lgpio), ``mock`` for the twin, or
@@ -197,7 +195,7 @@ class PanelConfig(_Section):
     beep_on_error: bool = True
 
 
-class ReadersConfig(_Section):
+class ReadersConfig(Section):
     """Which backend drives each kind of input device (path strings, see borne.registry)."""
 
     smartcard: str = "pcsc"
@@ -217,7 +215,7 @@ class ReadersConfig(_Section):
                 raise ConfigError(str(error), key=f"readers.{kind}") from None
 
 
-class ApiConfig(_Section):
+class ApiConfig(Section):
     """The mutually authenticated HTTPS API for billing software."""
 
     enabled: bool = True
@@ -249,7 +247,7 @@ class ApiConfig(_Section):
             raise ConfigError("between 1 and 100", key="api.pairing_max_failures")
 
 
-class ApduConfig(_Section):
+class ApduConfig(Section):
     """The leased, transparent APDU channel (docs/apdu-channel.md)."""
 
     #: Whether PIN commands (VERIFY 20/21, CHANGE REFERENCE DATA 24: see
@@ -268,7 +266,7 @@ class ApduConfig(_Section):
                               key="apdu")
 
 
-class HealthConfig(_Section):
+class HealthConfig(Section):
     """Thresholds of the health checks (``borne doctor`` and ``health`` in ``GET /v1/status``).
 
     The data partition is measured where ``daemon.data_dir`` lives: free space (MB,
@@ -297,7 +295,7 @@ class HealthConfig(_Section):
             raise ConfigError("must not be negative", key="health.cert_warn_days")
 
 
-class JournalConfig(_Section):
+class JournalConfig(Section):
     """The offline journal (docs/journal.md): reads kept, encrypted, until the billing software collects them.
 
     On by default, in counter mode too: a read made while the billing software
@@ -322,7 +320,7 @@ class JournalConfig(_Section):
             raise ConfigError("0 <= warn_before_s < retention_days", key="journal.warn_before_s")
 
 
-class Config(_Section):
+class Config(Section):
     """The whole configuration. Build it with :func:`load_config` or :func:`parse_config`."""
 
     daemon: DaemonConfig = msgspec.field(default_factory=DaemonConfig)

@@ -64,6 +64,7 @@ def test_the_configuration_is_on_no_import_cycle():
 #: and the settings modules of the subsystems that own a section (each with its package).
 CONFIG_IMPORTS = sorted([
     "borne", "borne.config", "borne.errors", "borne.error_catalogue", "borne.registry",
+    "borne.section",
     "borne.apcv", "borne.apcv.settings", "borne.apcv.recognise",
     "borne.battery", "borne.battery.settings", "borne.battery.ina219",
     "borne.display", "borne.display.settings",

@@ -13,12 +13,13 @@ from typing import Literal
 import msgspec
 
 from ..errors import ConfigError
+from ..section import Section
 from .recognise import compile_rules
 
 __all__ = ["DEFAULT_RULES", "ApcvConfig", "RecognitionRule"]
 
 
-class RecognitionRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class RecognitionRule(Section):
     """One rule: payloads it matches are of ``kind``. Every condition given must hold."""
 
     kind: Literal["apcv", "prescription", "unknown"]
@@ -48,7 +49,7 @@ DEFAULT_RULES = (
 )
 
 
-class ApcvConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class ApcvConfig(Section):
     """The apCV session policy and the recognition of captured payloads.
 
     The quota follows the profession of the CPS in the box (``CpsCard.profession``:

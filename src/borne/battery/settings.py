@@ -18,10 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import msgspec
 
 from ..errors import ConfigError, UnknownBackend
 from ..registry import parse_path
+from ..section import Section
 from .ina219 import Ina219Settings
 
 __all__ = ["BatteryConfig", "BatteryPath", "parse_battery_path"]
@@ -80,7 +80,7 @@ def parse_battery_path(scheme: str, argument: str | None) -> BatteryPath:
     return BatteryPath("ina219", bus, address)
 
 
-class BatteryConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class BatteryConfig(Section):
     """The battery of a mobile box: a UPS board read over I2C (see :mod:`borne.battery`).
 
     ``device`` is ``ina219:i2c:BUS:ADDR`` (an INA219 current monitor, as on the

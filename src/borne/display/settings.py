@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import msgspec
 
 from ..errors import ConfigError, UnknownBackend
 from ..registry import parse_path
+from ..section import Section
 
 __all__ = ["DisplayConfig", "DisplaySpec", "parse_display_path"]
 
@@ -137,7 +137,7 @@ def parse_display_path(scheme: str, argument: str | None) -> DisplaySpec:
                        model.mode)
 
 
-class DisplayConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class DisplayConfig(Section):
     """The OLED screen (``device``: a backend path, see ``borne.registry`` kind ``display``)."""
 
     #: ``luma:ssd1306:i2c:1:0x3c``, ``luma:sh1106:...``, ``luma:ssd1309:...``,

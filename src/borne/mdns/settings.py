@@ -12,6 +12,7 @@ import re
 import msgspec
 
 from ..errors import ConfigError
+from ..section import Section
 
 __all__ = ["MdnsConfig"]
 
@@ -19,7 +20,7 @@ __all__ = ["MdnsConfig"]
 _NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 
-class MdnsConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class MdnsConfig(Section):
     """How the box announces its API on the local network (DNS-SD over mDNS, ``_borne._tcp``).
 
     The announcement carries no personal data: a box name, the API's port, and

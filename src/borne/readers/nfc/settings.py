@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import msgspec
 
 from ...errors import ConfigError
+from ...section import Section
 
 __all__ = ["NfcConfig", "apcv_settings"]
 
@@ -45,7 +46,7 @@ def apcv_settings(aid_hex: str, script_hex: Sequence[str], *,
     return aid, commands
 
 
-class NfcConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class NfcConfig(Section):
     """The apCV over NFC: which application to select and which commands to send.
 
     The defaults are the simulator's virtual phone, not the real app. A

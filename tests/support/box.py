@@ -19,7 +19,7 @@ import pytest
 from borne.config import Config, parse_config
 from borne.daemon import Daemon
 
-from support.sections import merged
+from support.sections import merged, simulated_box
 
 if TYPE_CHECKING:
     from borne.runtime.clock import Clock
@@ -28,14 +28,12 @@ __all__ = ["box_config", "paired", "raw_tls", "running_box", "start_box", "url"]
 
 
 def _base(tmp_path: Path) -> dict:
-    return {
-        # Its own dirs: nothing read from or written to the machine's /run/borne or /var/lib/borne.
-        "daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data")},
+    return merged(simulated_box(tmp_path), {
         # The tests' private pcscd (the `sim_pcscd` fixture); a short retry, as tests stop it.
-        "readers": {"smartcard": "sim", "pcsc": {"retry_interval_s": 0.2}},
+        "readers": {"pcsc": {"retry_interval_s": 0.2}},
         # Loopback on a free port; idle event streams show their heartbeat within the test.
         "api": {"host": "127.0.0.1", "port": 0, "heartbeat_s": 0.5},
-    }
+    })
 
 
 def box_config(tmp_path: Path, **sections: Mapping[str, object]) -> Config:

@@ -5,8 +5,17 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Mapping
+from pathlib import Path
 
-__all__ = ["merged", "toml_text"]
+__all__ = ["merged", "simulated_box", "toml_text"]
+
+
+def simulated_box(tmp_path: Path) -> dict:
+    """What every simulated box of the tests has, in the process or in a child: its own
+    runtime and data dirs under ``tmp_path`` (nothing read from or written to the machine's
+    /run/borne or /var/lib/borne) and the ``sim`` smart-card backend."""
+    return {"daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data")},
+            "readers": {"smartcard": "sim"}}
 
 
 def merged(base: Mapping, over: Mapping) -> dict:

@@ -14,7 +14,7 @@ from typing import IO
 import pytest
 
 from support.fresh_defaults import FRESH_DEFAULTS
-from support.sections import merged, toml_text
+from support.sections import merged, simulated_box, toml_text
 
 __all__ = ["BORNE", "pair_workstation", "sim_config", "start_sim"]
 
@@ -36,10 +36,8 @@ def sim_config(tmp_path: Path, **sections: Mapping[str, object]) -> Path:
     smart-card backend; everything else is the daemon's default (so ``borne sim
     run`` has its API on port 8443 of its own network).
     """
-    base = {"daemon": {"runtime_dir": f"{tmp_path}/run", "data_dir": f"{tmp_path}/data"},
-            "readers": {"smartcard": "sim"}}
     config = tmp_path / "borne.toml"
-    config.write_text(toml_text(merged(base, sections)))
+    config.write_text(toml_text(merged(simulated_box(tmp_path), sections)))
     return config
 
 

@@ -82,7 +82,7 @@ setup() {
 
 case "${1:-}" in
   setup) setup ;;
-  sim)   setup; shift; exec .venv/bin/borne "$@" sim run ;;
+  sim)   setup; shift; exec .venv/bin/borne sim run "$@" ;;
   test)  setup; shift; exec .venv/bin/python -m pytest "$@" ;;
   *)     sed -n '2,10p' "$0"; exit 2 ;;
 esac

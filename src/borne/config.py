@@ -53,7 +53,7 @@ __all__ = [
     "BatteryConfig", "CameraConfig", "Config", "ControlConfig", "CpsLayoutConfig", "DaemonConfig",
     "DisplayConfig", "HealthConfig", "JournalConfig", "MdnsConfig", "NfcConfig", "PanelConfig",
     "PcscConfig", "ReadersConfig", "RecognitionRule", "ScannerConfig", "load_config",
-    "load_config_for_tools", "load_config_or_defaults", "parse_config",
+    "load_config_for_tools", "load_config_or_defaults", "parse_config", "read_config_file",
 ]
 
 #: Where the daemon and the CLI look when no ``--config`` is given.
@@ -395,15 +395,19 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     file = Path(path) if explicit else DEFAULT_CONFIG_PATH
     if not explicit and not file.exists():
         return Config()
+    return parse_config(read_config_file(file), source=str(file))
+
+
+def read_config_file(file: str | os.PathLike[str]) -> dict:
+    """A config file's TOML as a dict, not yet checked; an unreadable file is a ``ConfigError``."""
     try:
-        raw = file.read_bytes()
+        raw = Path(file).read_bytes()
     except OSError as error:
         raise ConfigError(f"cannot read: {error.strerror}", file=str(file)) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"not valid TOML: {error}", file=str(file)) from None
-    return parse_config(data, source=str(file))
 
 
 def load_config_or_defaults(path: str | os.PathLike[str] | None = None) -> tuple[Config, BorneError | None]:

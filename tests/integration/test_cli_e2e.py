@@ -3,6 +3,10 @@
 - ``borne serve`` with no configuration file at all, on a machine whose pcscd has vpcd
   readers and a virtual carte Vitale: ``borne status --json`` shows it decoded.
 - ``borne sim run``, then ``borne sim insert 0 vitale-family`` and ``borne status``.
+- ``borne sim run --config F`` with a file naming one setting: every twin is still there
+  (``borne sim apcv --qr`` works), the setting holds (a 4 s apCV session expires), and the
+  simulator's data stays in its own directory; ``borne serve --config F`` starts on the
+  same file.
 """
 
 from __future__ import annotations
@@ -31,11 +35,13 @@ SERVE_WITH_NO_CONFIG = textwrap.dedent(r'''
     import json, os, subprocess, sys, time
     assert not os.path.exists("/etc/borne/borne.toml")
     borne = [sys.executable, "-m", "borne.cli.main"]
-    serve = subprocess.Popen(borne + ["serve"], stderr=subprocess.DEVNULL)
+    options = sys.argv[1:]  # after the command, as people type them
+    serve = subprocess.Popen(borne + ["serve"] + options, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
-            run = subprocess.run(borne + ["status", "--json"], capture_output=True, text=True)
+            run = subprocess.run(borne + ["status", "--json"] + options, capture_output=True,
+                                 text=True)
             if run.returncode == 0:
                 state = json.loads(run.stdout)
                 if any(r["state"] == "decoded" for r in state["readers"]):
@@ -50,12 +56,17 @@ SERVE_WITH_NO_CONFIG = textwrap.dedent(r'''
 ''')
 
 
-def test_serve_with_no_config_file_decodes_a_public_layout_vitale(card_slots):
-    card_slots.insert(1, "vitale-family")
-    run = subprocess.run(FRESH_DEFAULTS + [sys.executable, "-c", SERVE_WITH_NO_CONFIG],
+def serve_until_decoded(*options: str) -> dict:
+    """`borne serve` (with ``options`` after the command) on fresh defaults, until a card decodes."""
+    run = subprocess.run(FRESH_DEFAULTS + [sys.executable, "-c", SERVE_WITH_NO_CONFIG, *options],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
-    state = json.loads(run.stdout)
+    return json.loads(run.stdout)
+
+
+def test_serve_with_no_config_file_decodes_a_public_layout_vitale(card_slots):
+    card_slots.insert(1, "vitale-family")
+    state = serve_until_decoded()
     assert state["devices"]["pcsc"]["state"] == "available"
     reader = next(r for r in state["readers"] if r["state"] == "decoded")
     assert reader["name"] == "Borne Sim 00 01" and reader["backend"] == "pcsc"
@@ -65,6 +76,14 @@ def test_serve_with_no_config_file_decodes_a_public_layout_vitale(card_slots):
         assert set(person) >= {"surname", "first_name", "birth_date", "nir", "nir_key_valid"}
         assert isinstance(person["nir_key_valid"], bool)
         assert len(person["birth_date"]) == 10 and person["birth_date"][4] == "-"
+
+
+def test_serve_and_status_take_config_after_the_command(card_slots, tmp_path):
+    config = tmp_path / "apcv.toml"
+    config.write_text("[apcv]\nsession_seconds = 4\n")  # the issue's one-setting file
+    card_slots.insert(0, "vitale-family")
+    state = serve_until_decoded("--config", str(config))
+    assert state["readers"][0]["state"] == "decoded"
 
 
 def test_sim_run_insert_status_remove(tmp_path):
@@ -159,6 +178,56 @@ def test_vendor_flow_pair_open_client_pair_then_curl(tmp_path):
         assert json.loads(bare.stdout)["error"] == "unauthenticated"
         audit = subprocess.run(cli + ["audit", "verify"], capture_output=True, text=True)
         assert audit.returncode == 0 and "intact" in audit.stdout
+    finally:
+        sim.send_signal(signal.SIGINT)
+        assert sim.wait(20) == 0
+
+
+# Runs on the simulated box's network, as the paired workstation: waits for the apCV the test
+# shows, opens its session, and reports its state at 2 s and after 4.5 s.
+SESSION_LIFETIME = textwrap.dedent(r'''
+    import asyncio, json, sys, time
+    from borne.client.api import BoxClient
+
+    async def main():
+        async with BoxClient.from_directory(sys.argv[1]) as client:
+            async for event in client.events(after=0):
+                if event.type == "apcv.presented":
+                    break
+            presentation = event.data["presentation_id"]
+            await client.presentation(presentation)
+            session = await client.open_session(presentation)
+            opened = time.monotonic()
+            await asyncio.sleep(2)
+            early = (await client.session(session["id"]))["state"]
+            await asyncio.sleep(4.5 - (time.monotonic() - opened))
+            late = (await client.session(session["id"]))["state"]
+            print(json.dumps({"early": early, "late": late}))
+
+    asyncio.run(main())
+''')
+
+
+def test_sim_run_with_a_one_setting_file_keeps_the_twins(tmp_path):
+    config = tmp_path / "apcv.toml"
+    config.write_text("[apcv]\nsession_seconds = 4\n")
+    sim, cli = start_sim(tmp_path, config_file=config)
+    ws = tmp_path / "ws"
+    try:
+        workstation = pair_workstation(sim, cli, ws)
+        run = lambda *args: subprocess.run(cli + list(args), capture_output=True, text=True,
+                                           timeout=30)
+        assert run("sim", "insert", "1", "cps-pharmacist").returncode == 0
+        watcher = subprocess.Popen(workstation + [sys.executable, "-c", SESSION_LIFETIME, str(ws)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        shown = run("sim", "apcv", "--qr")
+        assert shown.returncode == 0, shown.stderr  # sim_no_twin when the file dropped the twins
+        out, err = watcher.communicate(timeout=60)
+        assert watcher.returncode == 0, err
+        assert json.loads(out) == {"early": "open", "late": "expired"}
+        data = subprocess.run(["nsenter", f"--mount=/proc/{sim.pid}/ns/mnt", "ls", "/var/lib"],
+                              capture_output=True, text=True).stdout.split()
+        assert "borne-sim" in data and "borne" not in data
     finally:
         sim.send_signal(signal.SIGINT)
         assert sim.wait(20) == 0

@@ -41,27 +41,39 @@ def sim_config(tmp_path: Path, **sections: Mapping[str, object]) -> Path:
     return config
 
 
-def start_sim(tmp_path: Path,
+def start_sim(tmp_path: Path, *, config_file: Path | None = None,
               **sections: Mapping[str, object]) -> tuple[subprocess.Popen[str], list[str]]:
     """`borne sim run` of :func:`sim_config` in a child with its own namespaces, once it is ready.
 
-    Returns (process, the ``borne --config FILE`` prefix). Its log is copied to the
-    test's stderr as it comes (shown when the test fails), so a long run never
-    fills the pipe and stalls the box.
+    Returns (process, the command prefix that drives it: ``borne --config FILE``).
+    ``config_file`` runs a file of the test's own exactly as a person types it
+    (``borne sim run --config FILE``), where the box's default paths are empty
+    (:data:`~support.fresh_defaults.FRESH_DEFAULTS`: the simulator's own defaults
+    then land in a private ``/run`` and ``/var/lib``); the prefix then runs in the
+    child's mount and network namespaces, where its sockets are. Its log is copied
+    to the test's stderr as it comes (shown when the test fails), so a long run
+    never fills the pipe and stalls the box.
     """
-    config = sim_config(tmp_path, **sections)
     # Its own network namespace too, so its vpcd ports do not clash with the tests' pcscd.
     launcher = ("from borne.sim.namespace import isolate_network; isolate_network(); "
                 "from borne.cli.main import main; raise SystemExit(main())")
-    sim = subprocess.Popen([sys.executable, "-c", launcher, "--config", str(config), "sim", "run"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    if config_file is None:
+        config = sim_config(tmp_path, **sections)
+        argv = [sys.executable, "-c", launcher, "--config", str(config), "sim", "run"]
+    else:
+        config = config_file
+        argv = FRESH_DEFAULTS + [sys.executable, "-c", launcher, "sim", "run",
+                                 "--config", str(config)]
+    sim = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            env=_fresh_namespace_env())
     assert sim.stdout is not None and sim.stderr is not None
     for line in sim.stdout:
         if "simulated box ready" in line:
             for stream in (sim.stdout, sim.stderr):
                 threading.Thread(target=_copy_to_stderr, args=(stream,), daemon=True).start()
-            return sim, BORNE + ["--config", str(config)]
+            inside = ([] if config_file is None else
+                      ["nsenter", f"--mount=/proc/{sim.pid}/ns/mnt", f"--net=/proc/{sim.pid}/ns/net"])
+            return sim, inside + BORNE + ["--config", str(config)]
     sim.wait(10)
     pytest.fail(f"sim run ended: {sim.stderr.read()}")
 

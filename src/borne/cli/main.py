@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 from ..errors import BorneError
+from .common_options import CONFIG_HELP, LANG_HELP, accept_common_options_everywhere
 
 __all__ = ["main"]
 
@@ -34,9 +35,8 @@ def _simulator_cli() -> ModuleType | None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="borne", description=(
         "Firmware of the borne reader box (CPS, carte Vitale, appli carte Vitale)."))
-    parser.add_argument("--config", metavar="PATH",
-                        help="configuration file (default /etc/borne/borne.toml if present)")
-    parser.add_argument("--lang", choices=("fr", "en"), help="language of messages")
+    parser.add_argument("--config", metavar="PATH", help=CONFIG_HELP)
+    parser.add_argument("--lang", choices=("fr", "en"), help=LANG_HELP)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("serve", help="run the daemon in the foreground")
@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     simulator = _simulator_cli()
     if simulator is not None:
         simulator.add_parser(commands)
+    accept_common_options_everywhere(parser)
     return parser
 
 

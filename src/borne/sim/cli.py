@@ -62,7 +62,8 @@ def add_parser(commands: Any) -> None:
 
 def sim(args: argparse.Namespace, *, language: str) -> int:
     """Dispatch a ``borne sim`` sub-command."""
-    from ..sim.runner import run_sim, sim_config, sim_socket
+    from .runner import run_sim
+    from .sim_config import sim_config, sim_socket
 
     if args.sim_command == "run":
         return run_sim(args.config)

@@ -8,8 +8,8 @@
    its own process speaking vpcd: :mod:`borne.sim.card_process`).
 3. Run the real daemon in this process, configured for the ``sim`` backend.
 
-A mobile box (``[daemon] mode = "mobile"``) whose file names no ``[battery]
-device`` gets the battery's twin (``sim``), which ``borne sim battery`` drives.
+Its configuration is :func:`borne.sim.sim_config.sim_config`'s: the
+simulator's defaults with the ``--config`` file's settings laid over them.
 """
 
 from __future__ import annotations
@@ -22,54 +22,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import msgspec
 
-from ..config import Config, load_config
+from ..config import Config
 from ..control.server import ControlServer, Peer
 from ..daemon import Daemon
 from ..errors import BorneError
 from ..runtime.logs import setup_logging
+from .sim_config import sim_config, sim_socket
 
-__all__ = ["SIM_NFC_PORT", "run_sim", "sim_config", "sim_socket"]
-
-#: UDP port of the NFC twin (nfcpy's UDP driver) in the simulator's default config.
-SIM_NFC_PORT = 54321
+__all__ = ["run_sim"]
 
 log = logging.getLogger("borne.sim")
-
-
-def sim_socket(config: Config) -> Path:
-    """Where the simulator's control socket lives."""
-    return Path(config.daemon.runtime_dir) / "sim.sock"
-
-
-def sim_config(config_path: str | None) -> Config:
-    """The daemon's config in the simulator: the given file, else defaults with the ``sim`` backend."""
-    if config_path is not None:
-        return _with_sim_battery(load_config(config_path), config_path)
-    base = Config()
-    run = base.daemon.runtime_dir
-    return msgspec.structs.replace(
-        base, readers=msgspec.structs.replace(
-            base.readers, smartcard="sim", camera=f"images:{run}/sim-camera",
-            scanner=f"keylog:{run}/sim-scanner.jsonl", nfc=f"udp:127.0.0.1:{SIM_NFC_PORT}"),
-        display=msgspec.structs.replace(base.display, device="dummy:128x64"),
-        panel=msgspec.structs.replace(base.panel, pins="mock"),
-        daemon=msgspec.structs.replace(base.daemon, data_dir="/var/lib/borne-sim"))
-
-
-def _with_sim_battery(config: Config, config_path: str) -> Config:
-    """A mobile box runs on battery: the twin, unless the file names a battery device."""
-    import tomllib
-
-    if config.daemon.mode != "mobile" or config.battery.device != "none":
-        return config
-    with open(config_path, "rb") as file:
-        named = "device" in tomllib.load(file).get("battery", {})
-    if named:  # an explicit "none": no battery
-        return config
-    return msgspec.structs.replace(
-        config, battery=msgspec.structs.replace(config.battery, device="sim"))
 
 
 def _sim_handlers(slots: Any, presenter: Any, daemon: Any = None) -> dict[str, Any]:

@@ -1,0 +1,91 @@
+"""The simulated box's configuration: the simulator's defaults, with a file's settings laid over.
+
+``borne sim run`` (and ``borne sim insert``..., which must find its socket) runs
+the real daemon with the twins: virtual cards behind a private pcscd, the camera
+fed image files, the scanner's key log, nfcpy's UDP reader, the dummy screen,
+mock pins, and a data directory of its own. A ``--config`` file changes only
+what it names, key by key: ``[apcv] session_seconds = 4`` alone keeps every twin;
+``[readers] camera = "picamera2"`` swaps the camera twin for the real camera.
+
+The simulator never reads or writes the real box's data directory
+(``/var/lib/borne``): a file that points it there is refused. Without
+``--config``, the machine's ``/etc/borne/borne.toml`` is not read either: it is
+the real box's.
+
+A mobile box (``[daemon] mode = "mobile"``) whose file names no ``[battery]
+device`` gets the battery's twin (``sim``), which ``borne sim battery`` drives.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..config import Config, DaemonConfig, parse_config, read_config_file
+from ..errors import ConfigError
+
+__all__ = ["SIM_DATA_DIR", "SIM_NFC_PORT", "laid_over", "sim_config", "sim_socket",
+           "simulator_defaults"]
+
+#: UDP port of the NFC twin (nfcpy's UDP driver) in the simulator's default config.
+SIM_NFC_PORT = 54321
+#: The simulator's own data directory (the real box's is DaemonConfig().data_dir).
+SIM_DATA_DIR = "/var/lib/borne-sim"
+
+
+def simulator_defaults(file_data: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings the simulator changes from the box's defaults, for a file's ``file_data``.
+
+    The camera's and scanner's twins live in the runtime directory the file
+    chooses (or the default one); a mobile box gets the battery's twin.
+    """
+    daemon = file_data.get("daemon", {})
+    run = daemon.get("runtime_dir", DaemonConfig().runtime_dir)
+    defaults: dict[str, Any] = {
+        "readers": {"smartcard": "sim", "camera": f"images:{run}/sim-camera",
+                    "scanner": f"keylog:{run}/sim-scanner.jsonl",
+                    "nfc": f"udp:127.0.0.1:{SIM_NFC_PORT}"},
+        "display": {"device": "dummy:128x64"},
+        "panel": {"pins": "mock"},
+        "daemon": {"data_dir": SIM_DATA_DIR},
+    }
+    if daemon.get("mode") == "mobile":
+        defaults["battery"] = {"device": "sim"}
+    return defaults
+
+
+def laid_over(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """``top`` laid over ``base``: tables merged key by key, any other value of ``top`` wins."""
+    merged = dict(base)
+    for key, value in top.items():
+        below = merged.get(key)
+        if isinstance(value, Mapping) and isinstance(below, Mapping):
+            merged[key] = laid_over(below, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _refuse_the_real_data_dir(config: Config, source: str | None) -> None:
+    real = Path(os.path.realpath(DaemonConfig().data_dir))
+    chosen = Path(os.path.realpath(config.daemon.data_dir))
+    if chosen == real or chosen.is_relative_to(real):
+        raise ConfigError(f"the simulator never uses the real box's data directory ({real}); "
+                          f"leave it out to get {SIM_DATA_DIR}", file=source,
+                          key="daemon.data_dir")
+
+
+def sim_config(config_path: str | os.PathLike[str] | None) -> Config:
+    """The simulated box's config: :func:`simulator_defaults`, then the file's settings."""
+    file_data = read_config_file(config_path) if config_path is not None else {}
+    source = str(config_path) if config_path is not None else None
+    config = parse_config(laid_over(simulator_defaults(file_data), file_data), source=source)
+    _refuse_the_real_data_dir(config, source)
+    return config
+
+
+def sim_socket(config: Config) -> Path:
+    """Where the simulator's control socket lives."""
+    return Path(config.daemon.runtime_dir) / "sim.sock"

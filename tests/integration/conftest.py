@@ -2,7 +2,8 @@
 
 The whole test process gets its own ``/run/pcscd`` and its own network
 namespace (see :mod:`borne.sim.namespace`) before any thread starts, so the
-tests never talk to the machine's pcscd nor fight another run over vpcd ports.
+tests never talk to the machine's pcscd nor fight another run over vpcd ports;
+the box's fixed paths are empty and read-only for it (:mod:`support.sealed_paths`).
 Missing pieces fail the run loudly: a PC/SC test must never be skipped quietly.
 Only these tests need root, pcscd and vpcd: ``pytest tests/unit`` needs neither.
 """
@@ -52,6 +53,9 @@ def pytest_configure(config: pytest.Config) -> None:
         isolate_network()
     except BorneError as error:
         pytest.exit(f"cannot isolate the test process: {error}", returncode=3)
+    from support.sealed_paths import seal_box_paths
+
+    seal_box_paths()  # a fresh machine's box paths, whatever this one has there
 
 
 @pytest.fixture(scope="session")

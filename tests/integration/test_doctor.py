@@ -149,7 +149,8 @@ def test_doctor_on_the_simulated_box_asks_the_daemon_about_its_devices(tmp_path)
     camera = tmp_path / "camera"
     sim, cli = start_sim(
         tmp_path,
-        readers={"camera": f"images:{camera}", "nfc": "nfcpy:usb:ffff:ffff"},  # no such NFC chip
+        # No such NFC chip; no scanner (the simulator's twin unless the file says "none").
+        readers={"camera": f"images:{camera}", "nfc": "nfcpy:usb:ffff:ffff", "scanner": "none"},
         display={"device": "dummy:128x64"}, panel={"pins": "mock"})
     # Inside the simulated box's namespaces, doctor sees its pcscd as it sees the machine's.
     inside = ["nsenter", f"--mount=/proc/{sim.pid}/ns/mnt", f"--net=/proc/{sim.pid}/ns/net"]

@@ -12,16 +12,22 @@ leave the event stream and the screen as they were, and be counted
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import signal
+import subprocess
+import time
 
 import pytest
 
+from borne.config import load_config_for_tools
 from borne.control.client import call
 from borne.display import views as v
 from borne.sim.qr_frames import render_qr_frame
 from borne.sim.scanner_keys import type_code
 
 from support.box import running_box
+from support.sim_cli import start_sim
 from support.waiting import wait_for
 
 pytestmark = pytest.mark.pcscd
@@ -155,3 +161,35 @@ async def test_medicine_boxes_shown_to_the_camera_leave_the_stream_and_the_scree
         (camera / "matrix.png").unlink()
         await show_picture(camera, render_qr_frame(PRESCRIPTION.encode()), "prescription")
         assert [e.type for e in await until_shown(box, before)] == ["prescription.scanned"]
+
+
+def test_done_when_sim_medicine_is_counted_and_the_screen_stays_idle(tmp_path):
+    """The closing note's commands: `borne sim medicine [--qr]`, `borne status --json`."""
+    run = tmp_path / "run"
+    sim, cli = start_sim(tmp_path, readers={"camera": f"images:{run}/sim-camera",
+                                            "scanner": f"keylog:{run}/sim-scanner.jsonl"},
+                         display={"device": "dummy:128x64"}, panel={"pins": "mock"})
+
+    def borne(*args: str) -> str:
+        return subprocess.run(cli + list(args), check=True, capture_output=True, text=True,
+                              timeout=30).stdout
+
+    def screen(name: str) -> bytes:
+        borne("sim", "screen", "--png", str(tmp_path / name))
+        return (tmp_path / name).read_bytes()
+
+    try:
+        idle, seq = screen("idle.png"), json.loads(borne("status", "--json"))["last_event_seq"]
+        assert "medicine box (scanner)" in borne("sim", "medicine")
+        assert "medicine box (qr)" in borne("sim", "medicine", "--qr")
+        deadline = time.monotonic() + 20
+        while (status := json.loads(borne("status", "--json")))["apcv"]["gs1_ignored"] < 2:
+            assert time.monotonic() < deadline, status["apcv"]
+            time.sleep(0.2)
+        socket = load_config_for_tools(cli[-1]).control_socket  # what `borne status` asks
+        shown = [e["type"] for e in call(socket, "events", {"after": seq}) if e["type"] in SHOWN]
+        assert shown == []
+        assert screen("after.png") == idle
+    finally:
+        sim.send_signal(signal.SIGINT)
+        assert sim.wait(30) == 0

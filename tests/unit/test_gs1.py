@@ -75,6 +75,8 @@ def test_medicine_box_codes_are_element_strings(payload, symbology, elements):
     f"01{GTIN}10AB#",                         # nor '#'
     f"01{GTIN}240ABC",                        # an AI outside the table (240)
     f"01{GTIN}99ABC",                         # an internal AI (99): outside the table
+    f"01{GTIN}10A{GS}10B",                    # an AI given twice
+    f"01{GTIN}01{OTHER_GTIN}",                # two GTINs
     "01S2TBPZ2JCNZZYGHZ",                     # the public sample prescription number
     "https://exemple.fr/01/03400930000014",   # a Digital Link is a web address here
     "", "]d2", GS, "01",

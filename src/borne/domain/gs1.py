@@ -33,8 +33,9 @@ What makes a payload a GS1 element string here, all of:
 Variable fields hold only the characters of GS1 AI encodable character set 82
 (§7.11, Figure 7.11-1); dates are YYMMDD with a month of 01-12 and a day of
 00-31 (00: no day given, §3.4.2). A payload with an AI outside :data:`AIS` is
-not recognised: the table is kept to what medicine boxes carry. Sections as
-numbered in the releases read (18 and later; the GS1 "gs1" Ruby gem quotes them).
+not recognised (the table is kept to what medicine boxes carry), nor is one that
+gives an AI twice. Sections as numbered in the releases read (18 and later; the
+GS1 "gs1" Ruby gem quotes them).
 """
 
 from __future__ import annotations
@@ -121,8 +122,8 @@ def _elements(data: str) -> list[tuple[str, str]] | None:
     position = 0
     while position < len(data):
         ai = AIS.get(data[position:position + 2])
-        if ai is None:
-            return None
+        if ai is None or any(data[position:position + 2] == seen for seen, _ in elements):
+            return None  # unknown, or said twice: not what a medicine box carries
         start = position + 2
         if ai.fixed:
             end = start + ai.max_len

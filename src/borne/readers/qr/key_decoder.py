@@ -54,6 +54,8 @@ PAYLOAD_TOO_LARGE = "scanner_payload_too_large"  # more than MAX_CHARS character
 
 #: Characters in one code beyond which it is refused (a QR code holds at most 4296).
 MAX_CHARS = 4096
+#: Keypad digits in one Alt code (``0255`` at most).
+MAX_ALT_DIGITS = 4
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,8 @@ class KeyDecoder:
             pass
         elif code in KEYPAD_DIGITS and self._alt_alone():
             self._alt_digits += KEYPAD_DIGITS[code]
+            if len(self._alt_digits) > MAX_ALT_DIGITS:  # no character is that long: a device
+                outcomes += self._fail(UNKNOWN_KEY)    # holding Alt down never grows this
         elif self._alt_digits:
             outcomes += self._fail(UNKNOWN_KEY)  # an Alt code mixed with another key
         else:

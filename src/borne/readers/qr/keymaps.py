@@ -380,7 +380,7 @@ def alt_code(digits: str, layout: str | Layout) -> str | None:
     means GS, where Windows would show the OEM glyph ``↔``. Control characters
     other than GS and Tab are refused, as the rest of the decoder refuses them.
     """
-    if not digits or len(digits) > 4 or int(digits) > 255:
+    if not digits or len(digits) > 4 or int(digits) > 255:  # 4: "0255" at most
         return None
     value = int(digits)
     if value < 0x80:

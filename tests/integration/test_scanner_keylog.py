@@ -119,6 +119,16 @@ async def test_two_codes_give_two_payloads_in_order(keylog):
         ("payload", "qr_scanner", b"https://exemple.fr/a?b=1&c=%40")]
 
 
+@pytest.mark.parametrize("layout", ["azerty", "qwerty"])
+async def test_a_medicine_box_code_with_its_gs_separators_is_one_payload(tmp_path, layout):
+    # A GS1 DataMatrix as a keyboard-mode scanner types it: AIM identifier, then GS as Ctrl+].
+    gs1 = "]d2010340093000000117271231101234AB\x1d21SERIAL0042\x1d"
+    keylog = await start_keylog(tmp_path / "keys.jsonl", layout=layout)
+    type_code(keylog.path, gs1, layout)
+    assert await keylog.sink.until_captures(1) == [("payload", "qr_scanner", gs1.encode())]
+    await keylog.scanner.stop()
+
+
 async def test_half_a_code_then_a_long_gap_fails_then_the_next_code_decodes(keylog):
     last = append_events(keylog.path, keystrokes_for(PRESCRIPTION[:7], "azerty"), start=5000.0)
     type_code(keylog.path, PRESCRIPTION, "azerty", start=last + 10)

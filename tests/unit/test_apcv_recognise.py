@@ -25,6 +25,33 @@ def test_default_rules(payload, channel, kind):
     assert recognise(payload, channel, RULES, 4096).kind == kind
 
 
+GS = b"\x1d"
+#: A French medicine box's GS1 DataMatrix as a scanner sends it: 72 bytes, over the 64-byte
+#: floor of the default apCV rule (GTIN 0 + CIP13 3400930000001, check digit 4).
+MEDICINE = b"]d201034009300000141727123110BATCH2024061700A1" + GS + b"21SN7QK2ZD9R4HXW1CLM42"
+#: The same with a wrong GTIN check digit: it looks like GS1 but is not one.
+MISREAD = MEDICINE.replace(b"0103400930000014", b"0103400930000015")
+
+
+@pytest.mark.parametrize(("payload", "channel", "kind"), [
+    (MEDICINE, "qr_scanner", "gs1"),
+    (MEDICINE[3:], "qr_camera", "gs1"),          # the camera gives no AIM identifier
+    (MEDICINE + b"0" * 4000, "qr_scanner", "apcv"),  # not GS1 (serial too long): the rules
+    (MISREAD, "qr_scanner", "apcv"),             # the rules decide, as for any other code
+    (MISREAD[:40], "qr_scanner", "unknown"),
+    (MEDICINE, "nfc", "apcv"),                   # NFC: whatever the apCV app answers is its
+])
+def test_gs1_codes_are_recognised_before_the_rules(payload, channel, kind):
+    assert len(MEDICINE) >= 64
+    assert recognise(payload, channel, RULES, 8192).kind == kind
+
+
+def test_gs1_comes_first_whatever_the_rules():
+    everything_is_apcv = compile_rules([RecognitionRule(kind="apcv")])
+    assert recognise(MEDICINE, "qr_scanner", everything_is_apcv, 4096).kind == "gs1"
+    assert recognise(MISREAD, "qr_scanner", everything_is_apcv, 4096).kind == "apcv"
+
+
 def test_empty_and_oversized_are_rejected_with_codes():
     with pytest.raises(PayloadRejected) as empty:
         recognise(b"", "qr_camera", RULES, 4096)

@@ -95,3 +95,21 @@ def test_events_tell_the_sessions_life_without_identity_data():
                           "apcv.session.exhausted", "apcv.session.expired"]
     for event in bus.history():
         assert TOKEN.decode() not in str(event.to_dict())
+
+
+def test_a_medicine_box_is_counted_and_nothing_else(caplog):
+    service, _, bus = make()
+    before = bus.last_seq
+    medicine = b"]d201034009300000141727123110BATCH2024061700A1\x1d21SN7QK2ZD9R4HXW1CLM42"
+    with caplog.at_level("DEBUG", logger="borne.apcv"):
+        service.payload_captured("qr_scanner", medicine, 0)
+        service.payload_captured("qr_camera", medicine[3:], 0)
+    assert bus.last_seq == before  # no event: no capture.error, no apcv.presented
+    assert service.presentations.waiting() == 0
+    assert service.describe()["gs1_ignored"] == 2
+    assert "GS1 code from qr_scanner ignored (1 so far)" in caplog.text
+    assert "SN7QK2ZD9R4HXW1CLM42" not in caplog.text and "0340093" not in caplog.text
+    # A code that only looks like GS1 (wrong check digit) is recognised as usual.
+    service.payload_captured("qr_scanner", medicine.replace(b"0014", b"0015"), 0)
+    assert [e.type for e in bus.history(before)] == ["apcv.presented"]
+    assert service.describe()["gs1_ignored"] == 2

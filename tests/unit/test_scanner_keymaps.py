@@ -234,6 +234,72 @@ def test_keypad_types_digits_and_kp_enter_ends_a_code():
     assert decode(keys, "qwerty") == [Payload(b"07.-/")]
 
 
+# -- what scanners type beyond text: GS as Ctrl+], Alt codes ---------------------------------
+
+GS1 = "]d201034009300000011727123110AB-12\x1d21SN0042"  # GS ends the batch (AI 10)
+
+
+@pytest.mark.parametrize("layout", ["azerty", "qwerty"])
+def test_ctrl_and_the_layouts_gs_key_types_the_group_separator(layout):
+    # The same physical key in both layouts: "]" in US, "$" in French (Windows's kbdus/kbdfr).
+    gs = [(K["KEY_LEFTCTRL"], 1), *tap("KEY_RIGHTBRACE"), (K["KEY_LEFTCTRL"], 0)]
+    assert decode([*keystrokes_for("AB", layout), *gs, *keystrokes_for("C", layout), *ENTER],
+                  layout) == [Payload(b"AB\x1dC")]
+    assert decode([*tap("KEY_RIGHTBRACE", "KEY_RIGHTCTRL"), *ENTER], layout) == [Payload(b"\x1d")]
+    assert keystrokes_for("\x1d", layout) == gs  # the twin types it as scanners do
+    assert typed(GS1, layout) == [Payload(GS1.encode())]
+
+
+@pytest.mark.parametrize("keys", [
+    tap("KEY_RIGHTBRACE", "KEY_LEFTCTRL", "KEY_LEFTSHIFT"),  # Ctrl+Shift: no character in Windows
+    tap("KEY_LEFTBRACE", "KEY_LEFTCTRL"),                    # Ctrl+[ would be ESC: refused
+    tap("KEY_5", "KEY_LEFTCTRL"),                            # XKB's Ctrl+5 is GS; Windows's is not
+], ids=["ctrl-shift", "ctrl-[", "ctrl-5"])
+def test_other_ctrl_chords_are_still_shortcuts(keys):
+    for layout in ("azerty", "qwerty"):
+        assert decode([*keys, *keystrokes_for("EF", layout, enter=True)], layout) == [
+            Failure(UNKNOWN_KEY)], layout
+
+
+def alt(digits: str, key: str = "KEY_LEFTALT") -> list[tuple[int, int]]:
+    """Alt held while keypad digits are typed, as a scanner in ALT mode sends a character."""
+    keys = [event for d in digits for event in tap(f"KEY_KP{d}")]
+    return [(K[key], 1), *keys, (K[key], 0)]
+
+
+@pytest.mark.parametrize(("digits", "layout", "char"), [
+    ("0029", "azerty", "\x1d"), ("29", "qwerty", "\x1d"),  # GS, with or without the 0
+    ("065", "azerty", "A"), ("63", "qwerty", "?"),
+    ("0233", "azerty", "é"), ("0128", "qwerty", "€"),  # leading 0: Windows-1252
+    ("130", "azerty", "é"), ("213", "azerty", "ı"), ("213", "qwerty", "╒"),  # OEM: 850 / 437
+])
+def test_alt_codes_type_their_character_when_alt_is_released(digits, layout, char):
+    assert decode([*keystrokes_for("x", layout), *alt(digits), *keystrokes_for("y", layout),
+                   *ENTER], layout) == [Payload(f"x{char}y".encode())]
+
+
+@pytest.mark.parametrize("events", [
+    alt("256"), alt("01"), alt("0127"), alt("0129"),  # too large, SOH, DEL, undefined in 1252
+    [(K["KEY_LEFTALT"], 1), *tap("KEY_KP6"), *tap("KEY_A"), (K["KEY_LEFTALT"], 0)],
+    [(K["KEY_LEFTALT"], 1), *tap("KEY_KP6"), *ENTER, (K["KEY_LEFTALT"], 0)],
+], ids=["256", "SOH", "DEL", "undefined", "mixed", "enter-while-held"])
+def test_a_bad_alt_code_fails_its_code_only(events):
+    after = keystrokes_for("ok", "qwerty", enter=True)
+    assert decode([*events, *ENTER, *after], "qwerty") == [Failure(UNKNOWN_KEY), Payload(b"ok")]
+
+
+def test_right_alt_is_altgr_in_azerty_so_it_types_keypad_digits_there():
+    assert decode([*alt("65", "KEY_RIGHTALT"), *ENTER], "azerty") == [Payload(b"65")]
+    assert decode([*alt("65", "KEY_RIGHTALT"), *ENTER], "qwerty") == [Payload(b"A")]
+
+
+def test_an_alt_code_left_unfinished_is_incomplete():
+    decoder = KeyDecoder("azerty", gap_s=0.5)
+    for code, value in [(K["KEY_LEFTALT"], 1), *tap("KEY_KP2")]:
+        assert decoder.feed(code, value, 10.0) == []
+    assert decoder.expire(11.0) == [Failure(INCOMPLETE)]
+
+
 def test_payload_size_limit():
     assert typed("A" * 4096, "qwerty") == [Payload(b"A" * 4096)]
     long_then_short = [*keystrokes_for("A" * 4097, "qwerty", enter=True),
@@ -335,6 +401,21 @@ def test_layouts_type_what_libxkbcommon_types(layout):
             if mine != expected and not (mine is None and code in refused):
                 mismatches.append((code, shift, caps, altgr, expected, mine))
     assert mismatches == []
+
+
+def test_ctrl_bracket_types_gs_in_libxkbcommon_us_as_in_windows():
+    """XKB's Control transformation agrees with Windows's kbdus.c for the GS chord."""
+    lib = _xkbcommon()
+    lib.xkb_state_key_get_utf8.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_char_p,
+                                           ctypes.c_size_t]
+    names = _RuleNames(b"evdev", b"pc105", b"us", b"", None)
+    keymap = lib.xkb_keymap_new_from_names(lib.xkb_context_new(0), ctypes.byref(names), 0)
+    state = lib.xkb_state_new(keymap)
+    lib.xkb_state_update_key(state, K["KEY_LEFTCTRL"] + 8, 1)
+    text = ctypes.create_string_buffer(8)
+    lib.xkb_state_key_get_utf8(state, K["KEY_RIGHTBRACE"] + 8, text, 8)
+    lib.xkb_state_unref(state)
+    assert text.value == b"\x1d" == QWERTY.control(K["KEY_RIGHTBRACE"]).encode()
 
 
 def test_dead_keys_compose_as_x_compose_table():

@@ -4,6 +4,11 @@ The rules come from ``[apcv] rules`` (see :class:`borne.apcv.settings.Recognitio
 ordered, the first that matches wins, a payload no rule matches is ``unknown``.
 Only the prescription number's shape is public (18 upper-case letters and
 digits); apCV payloads are not, so the box never parses them (domain notes).
+
+Before the rules, a payload from the camera or the scanner that is a GS1
+element string (:mod:`borne.domain.gs1`: the DataMatrix of a medicine box, which
+a pharmacy's scanner reads all day) is ``gs1``, whatever the rules say: a
+medicine box is never an apCV, and not an error either.
 """
 
 from __future__ import annotations
@@ -13,11 +18,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from ..domain import gs1
 from ..errors import BorneError
 
-__all__ = ["CompiledRule", "PayloadRejected", "Recognised", "compile_rules", "recognise"]
+__all__ = ["GS1_CHANNELS", "CompiledRule", "PayloadRejected", "Recognised", "compile_rules",
+           "recognise"]
 
-Kind = Literal["apcv", "prescription", "unknown"]
+Kind = Literal["apcv", "prescription", "unknown", "gs1"]
+
+#: The channels that read printed symbols, where GS1 codes come from (not NFC: whatever
+#: the apCV application answers there is the app's).
+GS1_CHANNELS = frozenset({"qr_camera", "qr_scanner"})
 
 
 class PayloadRejected(BorneError):
@@ -91,7 +102,7 @@ def _as_text(payload: bytes) -> str | None:
 
 def recognise(payload: bytes, channel: str, rules: Sequence[CompiledRule],
               max_bytes: int) -> Recognised:
-    """Name ``payload`` by the first rule that matches it.
+    """Name ``payload``: ``gs1`` for a medicine box's code, else by the first rule that matches.
 
     Raises :class:`PayloadRejected` (``capture_empty``, ``capture_too_large``)
     for a payload no rule should even see.
@@ -101,6 +112,8 @@ def recognise(payload: bytes, channel: str, rules: Sequence[CompiledRule],
     if len(payload) > max_bytes:
         raise PayloadRejected("payload too large", code="capture_too_large",
                               size=len(payload), limit=max_bytes)
+    if channel in GS1_CHANNELS and gs1.parse(payload) is not None:
+        return Recognised("gs1", None, None)
     text = _as_text(payload)
     for index, rule in enumerate(rules):
         if rule.matches(payload, text, channel):

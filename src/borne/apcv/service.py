@@ -48,6 +48,8 @@ class ApcvService:
         self.presentations = PresentationStore(config.presentation_ttl_s)
         self.sessions = SessionBook(config.session_seconds)
         self._timer: asyncio.TimerHandle | None = None
+        #: GS1 codes (medicine boxes) captured and ignored since start (:meth:`describe`).
+        self.gs1_ignored = 0
 
     # -- CaptureSink ----------------------------------------------------------------------
 
@@ -59,6 +61,11 @@ class ApcvService:
             verdict = recognise(payload, channel, self._rules, self._config.max_payload_bytes)
         except PayloadRejected as error:
             self.capture_error(channel, error.code, detected_ns)
+            return
+        if verdict.kind == "gs1":
+            # A medicine box (GS1): not an apCV, not an error. Counted, never shown nor logged.
+            self.gs1_ignored += 1
+            log.debug("GS1 code from %s ignored (%d so far)", channel, self.gs1_ignored)
             return
         if verdict.kind == "unknown":
             # Said on the stream (the screen shows "Code non reconnu"); the payload is dropped.
@@ -191,4 +198,5 @@ class ApcvService:
         """Counts for ``/v1/status``: nothing about who or what."""
         now = self._clock.monotonic()
         return {"presentations_waiting": self.presentations.waiting(),
-                "sessions_open": len(self.sessions.active(now))}
+                "sessions_open": len(self.sessions.active(now)),
+                "gs1_ignored": self.gs1_ignored}

@@ -28,7 +28,8 @@ def daemon_commands(daemon: Daemon) -> dict[str, Handler]:
 
     async def status(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         # The control socket is physical presence: the operator sees the cards' content.
-        return daemon.core.snapshot(identity=True)
+        # "apcv": counts only (presentations waiting, sessions open, GS1 codes ignored).
+        return {**daemon.core.snapshot(identity=True), "apcv": daemon.apcv.describe()}
 
     async def ping(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         return {"pong": True, "last_event_seq": daemon.bus.last_seq}

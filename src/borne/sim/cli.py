@@ -57,6 +57,10 @@ def add_parser(commands: Any) -> None:
     prescription.add_argument("number", help="the prescription number, e.g. 01S2TBPZ2JCNZZYGHZ")
     prescription.add_argument("--scanner", dest="channel", action="store_const", const="scanner",
                               default="qr", help="scan it with the virtual USB scanner instead")
+    medicine = sim_commands.add_parser(
+        "medicine", help="scan a medicine box's GS1 DataMatrix (the box ignores it, counts it)")
+    medicine.add_argument("--qr", dest="channel", action="store_const", const="qr",
+                          default="scanner", help="show it to the virtual camera instead")
 
 
 
@@ -88,6 +92,9 @@ def sim(args: argparse.Namespace, *, language: str) -> int:
     elif args.sim_command == "prescription":
         shown = ask("prescription", number=args.number, channel=args.channel)
         print(f"ordonnance ({shown['channel']}): {args.number}")  # type: ignore[index]
+    elif args.sim_command == "medicine":
+        shown = ask("medicine", channel=args.channel)
+        print(f"boîte de médicament / medicine box ({shown['channel']})")  # type: ignore[index]
     elif args.sim_command == "screen":
         import base64
         import io

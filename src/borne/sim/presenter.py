@@ -28,10 +28,16 @@ from typing import Any
 from ..config import Config
 from ..errors import BorneError
 
-__all__ = ["SimPresenter", "sim_apcv_token"]
+__all__ = ["SIM_MEDICINE", "SimPresenter", "sim_apcv_token"]
 
 #: How long the phone stays in front of the camera (or on the contactless reader).
 HOLD_S = 3.0
+
+
+#: A French medicine box's GS1 DataMatrix, as a pharmacy's scanner types it (AIM identifier
+#: ``]d2``, GS before the serial): GTIN 0 + a made-up CIP13 3400930000001 (check digit 4),
+#: expiry 31 Dec 2027, batch, serial. No real product; the box ignores it and counts it.
+SIM_MEDICINE = b"]d201034009300000141727123110SIMLOT2024A100000001\x1d21SIMSERIAL00000000042"
 
 
 def sim_apcv_token() -> bytes:

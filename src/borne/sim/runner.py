@@ -81,6 +81,14 @@ def _sim_handlers(slots: Any, presenter: Any, daemon: Any = None) -> dict[str, A
             raise BorneError("number", code="control_bad_request")
         return await presenter.present(str(args.get("channel", "qr")), number.encode("utf-8"))
 
+    async def medicine(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+        from .presenter import SIM_MEDICINE
+
+        channel = str(args.get("channel", "scanner"))
+        # A camera reads the symbol's data, without the identifier a scanner may add.
+        return await presenter.present(channel, SIM_MEDICINE[3:] if channel == "qr"
+                                       else SIM_MEDICINE)
+
     async def screen(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         display = daemon.display if daemon is not None else None
         if display is None or display.last_image is None:
@@ -119,7 +127,7 @@ def _sim_handlers(slots: Any, presenter: Any, daemon: Any = None) -> dict[str, A
 
     return {"insert": insert, "remove": remove, "slots": list_slots, "cards": cards,
             "apcv": apcv, "prescription": prescription, "screen": screen, "button": button,
-            "battery": battery}
+            "battery": battery, "medicine": medicine}
 
 
 def _slot_numbers(slots: Any) -> set[int]:
@@ -164,6 +172,7 @@ def _banner(config: Config, pcscd: Any) -> str:
         "  .venv/bin/borne sim insert 1 cps-pharmacist",
         "  .venv/bin/borne sim apcv --qr        (--scanner, --nfc, --contactless)",
         "  .venv/bin/borne sim prescription 01S2TBPZ2JCNZZYGHZ",
+        "  .venv/bin/borne sim medicine         (--qr; a medicine box: ignored, counted)",
         "  .venv/bin/borne sim screen           (--png FILE: what the box's screen shows)",
         "  .venv/bin/borne sim button --long    (the pairing button held down)",
         "  .venv/bin/borne sim battery 15       (--charging; a mobile box's battery)",

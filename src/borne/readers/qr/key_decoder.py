@@ -4,7 +4,10 @@ The layouts (which key types which character) are :mod:`borne.readers.qr.keymaps
 
 Never silently dropped: a key or sequence that the layout cannot turn into a
 character is an error (:data:`UNKNOWN_KEY`), and so is Ctrl, Alt or Meta held
-with a key (a shortcut, not text), a dead key followed by something it does not
+with a key (a shortcut, not text) except the two chords scanners use for what a
+keyboard cannot type: Ctrl + the layout's GS key (the FNC1 separator of GS1
+codes) and Alt + keypad digits (an Alt code, typed when Alt is released; see
+:mod:`~borne.readers.qr.keymaps`), a dead key followed by something it does not
 compose with (X's Compose knows a few more, such as ``^`` ``1`` → ``¹``; a
 scanner does not type them), and Enter while a dead key waits. Kernel
 autorepeat (value 2) is ignored: a scanner sends a fresh press for a doubled
@@ -31,9 +34,11 @@ from .keymaps import (
     KEY_RIGHTCTRL,
     KEY_RIGHTMETA,
     KEY_RIGHTSHIFT,
+    KEYPAD_DIGITS,
     MODIFIER_KEYS,
     SILENT_KEYS,
     Layout,
+    alt_code,
     compose,
     get_layout,
     is_char,
@@ -49,6 +54,8 @@ PAYLOAD_TOO_LARGE = "scanner_payload_too_large"  # more than MAX_CHARS character
 
 #: Characters in one code beyond which it is refused (a QR code holds at most 4296).
 MAX_CHARS = 4096
+#: Keypad digits in one Alt code (``0255`` at most).
+MAX_ALT_DIGITS = 4
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,7 @@ class KeyDecoder:
         self._held: set[int] = set()
         self._chars: list[str] = []
         self._dead: str | None = None
+        self._alt_digits = ""  # keypad digits typed while Alt is held: an Alt code under way
         self._failed = False
         self._last_t: float | None = None
 
@@ -102,6 +110,8 @@ class KeyDecoder:
                 self._held.add(code)
             else:
                 self._held.discard(code)
+                if self._alt_digits and not self._alt_alone():
+                    outcomes += self._end_alt_code()
             return outcomes
         if value != 1:
             return outcomes
@@ -109,7 +119,15 @@ class KeyDecoder:
             self.caps_lock = not self.caps_lock
         elif code in ENTER_KEYS:
             outcomes += self._finish()
-        elif code not in SILENT_KEYS and not self._failed:
+        elif self._failed or code in SILENT_KEYS:
+            pass
+        elif code in KEYPAD_DIGITS and self._alt_alone():
+            self._alt_digits += KEYPAD_DIGITS[code]
+            if len(self._alt_digits) > MAX_ALT_DIGITS:  # no character is that long: a device
+                outcomes += self._fail(UNKNOWN_KEY)    # holding Alt down never grows this
+        elif self._alt_digits:
+            outcomes += self._fail(UNKNOWN_KEY)  # an Alt code mixed with another key
+        else:
             outcomes += self._type(self._symbol(code))
         return outcomes
 
@@ -134,11 +152,22 @@ class KeyDecoder:
 
     # -- internals ----------------------------------------------------------------------
 
+    def _alt_alone(self) -> bool:
+        """Whether Alt, and nothing else, is held (right Alt is Alt only without AltGr)."""
+        alone = {KEY_LEFTALT} if self.layout.altgr else {KEY_LEFTALT, KEY_RIGHTALT}
+        return len(self._held) == 1 and self._held <= alone
+
+    def _end_alt_code(self) -> list[Outcome]:
+        digits, self._alt_digits = self._alt_digits, ""
+        return self._type(alt_code(digits, self.layout))
+
     def _symbol(self, code: int) -> str | None:
         held = self._held
         ctrl = bool(held & {KEY_LEFTCTRL, KEY_RIGHTCTRL})
         alt = KEY_LEFTALT in held
         meta = bool(held & {KEY_LEFTMETA, KEY_RIGHTMETA})
+        if ctrl and held <= {KEY_LEFTCTRL, KEY_RIGHTCTRL}:
+            return self.layout.control(code)  # Ctrl alone: GS, or a shortcut (None)
         if self.layout.altgr:
             altgr = KEY_RIGHTALT in held or (ctrl and alt)  # Ctrl+Alt: Windows's AltGr
             shortcut = meta or ctrl != alt
@@ -170,7 +199,7 @@ class KeyDecoder:
         if self._failed:
             self._failed = False
             return []
-        if self._dead is not None:
+        if self._dead is not None or self._alt_digits:
             return self._fail(UNKNOWN_KEY, then_ready=True)
         if not self._chars:
             return []  # a lone Enter carries no code
@@ -179,7 +208,7 @@ class KeyDecoder:
         return [payload]
 
     def _abandon(self) -> list[Outcome]:
-        unfinished = bool(self._chars) or self._dead is not None
+        unfinished = bool(self._chars) or self._dead is not None or bool(self._alt_digits)
         self._clear()
         self._failed = False
         return [Failure(INCOMPLETE)] if unfinished else []
@@ -192,3 +221,4 @@ class KeyDecoder:
     def _clear(self) -> None:
         self._chars = []
         self._dead = None
+        self._alt_digits = ""

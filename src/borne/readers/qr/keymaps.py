@@ -24,6 +24,23 @@ Compose table). Also accepted in ``azerty``: Ctrl+Alt as AltGr, which is what
 Windows makes of it and what a scanner set to a Windows French keyboard may
 send; it is not text at all under XKB, so nothing else is lost.
 
+Two things scanners type that XKB does not take as text are taken as Windows
+(the host scanners are set up for) takes them:
+
+- **Ctrl + key: a control character.** Only GS (0x1D), the FNC1 separator of GS1
+  codes (medicine boxes), as Ctrl + the key at scan code 0x1B (``KEY_RIGHTBRACE``):
+  ``]`` in US, ``$`` in French. Sources: Microsoft's Windows-driver-samples,
+  ``input/layout/kbdus/kbdus.c`` (``VK_OEM_6`` ``]``, Ctrl ``0x001d``) and
+  ``input/layout/all_kbds/kbdfr/kbdfr.c`` (``VK_OEM_1`` ``$``, Ctrl ``0x001d``;
+  ``kbdfr.h``: ``T1B`` is ``VK_OEM_1``); scanner manuals: GS is "CTRL+]" in
+  Honeywell's "Windows Mode Control + X Mode On (KBDCAS2)" table (US keyboards),
+  and Datalogic's "Control Character 00" sends 0x00-0x1F "as Ctrl+Keys". XKB
+  also types GS for Ctrl+``]`` in ``us``; Ctrl+``$`` is no text in ``fr``.
+- **Alt + keypad digits** (a scanner's "ALT mode"): the character of that decimal
+  code when Alt is released (:func:`alt_code`). Sources: ``kbdfr.c`` ("ALT ...
+  used for generating characters by number with numpad"); Elo/MagTek's "ALT
+  ASCII code" mode (``?`` as Alt + keypad 0, 6, 3); Worth Data's manuals.
+
 Turning a scanner's key events into codes, with the errors, is
 :mod:`borne.readers.qr.key_decoder`; this module is the layouts' data and lookups.
 """
@@ -42,13 +59,16 @@ __all__ = [
     "AZERTY",
     "DEAD_KEYS",
     "ENTER_KEYS",
+    "GS",
     "KEY",
+    "KEYPAD_DIGITS",
     "LAYOUTS",
     "MODIFIER_KEYS",
     "QWERTY",
     "SILENT_KEYS",
     "Layout",
     "UntypableCharacter",
+    "alt_code",
     "compose",
     "get_layout",
     "is_char",
@@ -91,6 +111,13 @@ MODIFIER_KEYS = frozenset({KEY_LEFTSHIFT, KEY_RIGHTSHIFT, KEY_LEFTCTRL, KEY_RIGH
                         KEY_LEFTALT, KEY_RIGHTALT, KEY_LEFTMETA, KEY_RIGHTMETA})
 #: Lock keys that type nothing; NumLock is taken as on whatever it says (see the keypad).
 SILENT_KEYS = frozenset({KEY["KEY_NUMLOCK"], KEY["KEY_SCROLLLOCK"]})
+
+#: The group separator: GS1 codes' FNC1 separator, the one control character a code may hold.
+GS = "\x1d"
+#: Keypad digit keys, for Alt codes (:func:`alt_code`).
+KEYPAD_DIGITS: dict[int, str] = {KEY[f"KEY_KP{d}"]: str(d) for d in range(10)}
+# Ctrl + key -> control character, as Windows's kbdus.c and kbdfr.c have it (module docstring).
+_CONTROLS: dict[int, str] = {KEY["KEY_RIGHTBRACE"]: GS}
 
 #: XKB key names (``keycodes/evdev``: XKB keycode = Linux code + 8) of the keys
 #: that type text, in the order :func:`keystrokes_for` prefers them.
@@ -235,6 +262,14 @@ class Layout:
     keys: Mapping[int, Symbols] = field(repr=False, compare=False)
     #: Whether the right Alt key is AltGr (level 3).
     altgr: bool
+    #: Windows's OEM code page for this language: Alt codes without a leading 0 use it.
+    oem_codepage: str = "cp437"
+    #: Key codes whose Ctrl chord types a control character (module docstring).
+    controls: Mapping[int, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def control(self, code: int) -> str | None:
+        """The control character Ctrl + ``code`` types, or None (a shortcut: not text)."""
+        return self.controls.get(code)
 
     def symbol(self, code: int, *, shift: bool = False, altgr: bool = False,
                caps: bool = False) -> str | None:
@@ -306,8 +341,10 @@ class Layout:
 
 
 #: The layouts a scanner can be set to (``[scanner] layout``).
-AZERTY = Layout("azerty", "fr", _by_code(_FR), altgr=True)
-QWERTY = Layout("qwerty", "us", _by_code(_US), altgr=False)
+AZERTY = Layout("azerty", "fr", _by_code(_FR), altgr=True, oem_codepage="cp850",
+                controls=_CONTROLS)
+QWERTY = Layout("qwerty", "us", _by_code(_US), altgr=False, oem_codepage="cp437",
+                controls=_CONTROLS)
 LAYOUTS: dict[str, Layout] = {"azerty": AZERTY, "qwerty": QWERTY}
 
 
@@ -334,6 +371,31 @@ def compose(dead: str, symbol: str | None) -> str | None:
     return composed if len(composed) == 1 else None
 
 
+def alt_code(digits: str, layout: str | Layout) -> str | None:
+    """What Alt + the keypad ``digits`` types, or None (not a character a code may hold).
+
+    As Windows: the decimal value 1..255, in the ANSI code page (1252) when the
+    digits start with 0, else in the layout's OEM code page (437 US, 850 French).
+    Below 128 the value is taken as ASCII either way: a scanner sending Alt+29
+    means GS, where Windows would show the OEM glyph ``↔``. Control characters
+    other than GS and Tab are refused, as the rest of the decoder refuses them.
+    """
+    if not digits or len(digits) > 4 or int(digits) > 255:  # 4: "0255" at most
+        return None
+    value = int(digits)
+    if value < 0x80:
+        char = chr(value)
+    else:
+        codepage = "cp1252" if digits.startswith("0") else get_layout(layout).oem_codepage
+        try:
+            char = bytes([value]).decode(codepage)
+        except UnicodeDecodeError:  # the few code points cp1252 leaves undefined
+            return None
+    if char != GS and char != "\t" and not char.isprintable():
+        return None
+    return char
+
+
 class UntypableCharacter(BorneError, ValueError):
     """A character the layout has no key (or dead-key sequence) for."""
 
@@ -345,12 +407,19 @@ def keystrokes_for(text: str, layout: str | Layout, *,
     """The key events ``(code, value)`` a scanner set to ``layout`` sends to type ``text``.
 
     Each character is pressed and released inside its own Shift/AltGr presses,
-    and ends with Enter if ``enter``. Raises :class:`UntypableCharacter` for a
-    character the layout cannot type, including a line break (it would end the code).
+    and ends with Enter if ``enter``. GS is typed as scanners send it, Ctrl + the
+    layout's key for it (``]`` in US, ``$`` in French). Raises
+    :class:`UntypableCharacter` for a character the layout cannot type,
+    including a line break (it would end the code).
     """
     layout = get_layout(layout)
     events: list[tuple[int, int]] = []
+    controls = {char: code for code, char in layout.controls.items()}
     for char in text:
+        if char in controls:
+            events += [(KEY_LEFTCTRL, 1), (controls[char], 1), (controls[char], 0),
+                       (KEY_LEFTCTRL, 0)]
+            continue
         for code, shift, altgr in layout.chords_for(char):
             modifiers = ([KEY_RIGHTALT] if altgr else []) + ([KEY_LEFTSHIFT] if shift else [])
             events += [(m, 1) for m in modifiers]

@@ -11,10 +11,9 @@ What is public, and where it comes from:
   offset 2) and ``pkcs15.c`` (``c_asn1_efsnicc``, ``sc_pkcs15_parse_efsnicc``).
 - The authentication certificate is readable without PIN (it is what
   PKCS#11 middleware lists before login).
-- Profession codes: ANS nomenclature TRE_G15-ProfessionSante
-  (``https://mos.esante.gouv.fr/NOS/TRE_G15-ProfessionSante``); codes 10, 21
-  and 60 checked against public ANS FHIR examples, the others as listed in the
-  nomenclature.
+- Profession codes: the ANS table TRE_G15-ProfessionSante, kept with its
+  source in :mod:`borne.readers.cards.professions` (``profession_for`` and
+  ``PROFESSIONS`` are re-exported here for their existing users).
 
 What is NOT public (or we could not find it), and is therefore isolated in
 :class:`CpsLayout`, which a deployment overrides:
@@ -44,6 +43,7 @@ from borne.errors import CardError
 from borne.readers.cards import tlv
 from borne.readers.cards.apdu import read_binary, select_path, transmit
 from borne.readers.cards.model import CpsCard, CpsHolder
+from borne.readers.cards.professions import PROFESSIONS, profession_for
 from borne.readers.cards.script import CardScript
 
 __all__ = [
@@ -81,27 +81,6 @@ class CpsLayout:
     #: X.520 surname and givenName: the standard attributes for a person's names.
     surname_oid: str = "2.5.4.4"
     given_name_oid: str = "2.5.4.42"
-
-
-#: TRE_G15-ProfessionSante code → (stable key, French label).
-PROFESSIONS: dict[str, tuple[str, str]] = {
-    "10": ("doctor", "Médecin"),
-    "21": ("pharmacist", "Pharmacien"),
-    "26": ("hearing_aid_specialist", "Audioprothésiste"),
-    "28": ("optician", "Opticien-lunetier"),
-    "40": ("dentist", "Chirurgien-dentiste"),
-    "50": ("midwife", "Sage-femme"),
-    "60": ("nurse", "Infirmier"),
-    "70": ("physiotherapist", "Masseur-kinésithérapeute"),
-    "80": ("podiatrist", "Pédicure-podologue"),
-    "91": ("speech_therapist", "Orthophoniste"),
-    "92": ("orthoptist", "Orthoptiste"),
-}
-
-
-def profession_for(code: str | None) -> tuple[str | None, str | None]:
-    """(stable key, label) of a profession code; (None, None) if unknown."""
-    return PROFESSIONS.get(code or "", (None, None))
 
 
 def _invalid(detail: str) -> CardError:

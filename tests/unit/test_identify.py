@@ -65,6 +65,17 @@ def test_vitale_family() -> None:
     ]
 
 
+def test_vitale_gaps_reads_what_is_there_with_warnings() -> None:
+    card = read("vitale-gaps")
+    assert isinstance(card, VitaleCard)
+    assert [(b.first_name, b.nir) for b in card.beneficiaries] == [("LUC", "162077505612383"), (None, None)]
+    assert [w.to_dict() for w in card.warnings] == [
+        {"code": "beneficiary_count_mismatch", "beneficiary": None, "field": None},
+        {"code": "field_missing", "beneficiary": 1, "field": "first_name"},
+        {"code": "field_missing", "beneficiary": 1, "field": "nir"},
+    ]
+
+
 def test_vitale_badkey_reported_not_corrected() -> None:
     card = read("vitale-badkey")
     assert isinstance(card, VitaleCard)

@@ -6,7 +6,10 @@ here independently (this module does not import the decoders):
 - carte Vitale 2 (cardpeek ``vitale_2.lua``, Rufus ``lecteurvitale.cpp``): MF
   with an SFI-2 file of ``65 {80 surname, 81 first name, 82 YYYYMMDD}``
   templates, the VITALE application (``D250000002564954414C45``) with an SFI-2
-  file of ``65 {93 NIR}`` templates, same order, zero padding at the end;
+  file of ``65 {93 NIR}`` templates, same order, zero padding at the end. A
+  field left out of a beneficiary is left out of its template, and one without
+  ``nir`` has no template in the NIR file (the files then disagree, as on a
+  damaged card); ``padding = N`` ends its template with N zero bytes;
 - CPS (ansforge/dops-cryptolib): EF.SN.ICC ``3F00/D003`` = ``5A 0A`` + issuer
   prefix ``80 25 00 00 01`` + BCD serial + Luhn digit and ``F``;
 - the CPS authentication certificate at ``3F00/B02E/C001`` with the profession
@@ -39,7 +42,8 @@ _KINDS = {"vitale", "vitale1", "cps", "unknown", "garbage"}
 _TOP = {"kind", "description", "atr", "options", "beneficiaries", "holder"}
 #: Chip behaviours a card file (or ``load_card(..., **overrides)``) may set.
 _OPTIONS = {"max_response", "exact_le", "pull_after", "mute", "delay_ms"}
-_BENEFICIARY = {"surname", "first_name", "birth_date", "nir"}
+_BENEFICIARY = {"surname", "first_name", "birth_date", "nir", "padding"}
+_NAME_TAGS = (("surname", 0x80), ("first_name", 0x81), ("birth_date", 0x82))
 _HOLDER = {"surname", "first_name", "identifier", "profession_code", "serial"}
 
 
@@ -67,8 +71,10 @@ def _vitale_tree(people: list[dict[str, Any]], source: str) -> DF:
     for person in people:
         _check_keys(person, _BENEFICIARY, "beneficiaries", source)
         enc = lambda k: str(person[k]).encode("latin-1")  # noqa: E731
-        names += _tlv(0x65, _tlv(0x80, enc("surname")) + _tlv(0x81, enc("first_name")) + _tlv(0x82, enc("birth_date")))
-        nirs += _tlv(0x65, _tlv(0x93, enc("nir")))
+        fields = b"".join(_tlv(tag, enc(key)) for key, tag in _NAME_TAGS if key in person)
+        names += _tlv(0x65, fields + b"\x00" * int(person.get("padding", 0)))
+        if "nir" in person:
+            nirs += _tlv(0x65, _tlv(0x93, enc("nir")))
     app = DF(fid=bytes.fromhex("2000"), aid=AID_VITALE, children=[EF(nirs + b"\x00" * 6, fid=bytes.fromhex("2004"), sfi=2)])
     return DF(
         fid=b"\x3f\x00",

@@ -45,6 +45,18 @@ def test_cps_cards(name, generation, serial, holder, profession, code) -> None: 
     assert (card.holder.surname, card.holder.first_name, card.holder.identifier) == holder
 
 
+@pytest.mark.parametrize(("name", "kind", "profession"), [
+    ("cps-pharmacist", "CPS", "pharmacist"),
+    ("cps-establishment", "CPE", None),  # establishment staff: no TRE_G15 profession
+    ("cps-student", "CPF", "pharmacist_in_training"),
+    ("cps-doctor", None, "doctor"),  # the certificate does not say: null, not "CPS"
+])
+def test_cps_kinds(name, kind, profession) -> None:  # type: ignore[no-untyped-def]
+    card = read(name)
+    assert isinstance(card, CpsCard)
+    assert (card.kind, card.profession) == (kind, profession)
+
+
 def test_vitale_single() -> None:
     card = read("vitale-single")
     assert isinstance(card, VitaleCard)

@@ -55,9 +55,14 @@ CARD_SCHEMAS: dict[str, Any] = {
                     "properties": {"type": {"const": "vitale1"}, "atr": {"type": "string"},
                                    "decodable": {"const": False}, "reason": {"type": "string"}}},
     "CpsCard": {
-        "type": "object", "required": ["type", "generation", "atr", "serial", "holder", "profession"],
+        "type": "object",
+        "required": ["type", "kind", "generation", "atr", "serial", "holder", "profession"],
         "properties": {
-            "type": {"const": "cps"}, "generation": {"type": "string", "enum": ["CPS3", "CPS4"]},
+            "type": {"const": "cps"},
+            "kind": {"description": "TRE_R87-TypeCarte code the card gives; null where it is "
+                                    "not read (never guessed)",
+                     "enum": ["CPS", "CPE", "CPF", "CPA", None]},
+            "generation": {"type": "string", "enum": ["CPS3", "CPS4"]},
             "atr": {"type": "string"}, "serial": _NULLABLE_STR,
             "holder": {"oneOf": [{"type": "null"}, {
                 "type": "object", "required": ["surname", "first_name", "identifier"],

@@ -48,7 +48,9 @@ def _card_lines(card: dict[str, Any], words: dict[str, str]) -> tuple[str, list[
         holder = card.get("holder") or {}
         who = f"{holder.get('surname', '?')} {holder.get('first_name', '')}".strip()
         label = card.get("profession_label") or card.get("profession") or "?"
-        return (f"{card.get('generation')} {label}",
+        # The kind (CPE, CPF...) when the card gave it: a CPE is not a professional's card.
+        title = " ".join(str(part) for part in (card.get("generation"), card.get("kind"), label) if part)
+        return (title,
                 [f"{who}  serial {card.get('serial') or '?'}"])
     if kind == "vitale1":
         return words["vitale1"], []

@@ -16,6 +16,7 @@ from typing import Any, Literal, Union
 __all__ = [
     "Beneficiary",
     "Card",
+    "CardKind",
     "CpsCard",
     "CpsHolder",
     "UnknownCard",
@@ -140,11 +141,17 @@ class CpsHolder:
         return {"surname": self.surname, "first_name": self.first_name, "identifier": self.identifier}
 
 
+#: A CPx card's kind: the codes of the ANS table TRE_R87-TypeCarte.
+CardKind = Literal["CPS", "CPE", "CPF", "CPA"]
+
+
 @dataclass(frozen=True)
 class CpsCard:
-    """A CPS (CPS3 or CPS4) or CPE card.
+    """A card of the CPS family (CPS3 or CPS4 chip): CPS, CPE, CPF or CPA.
 
-    ``profession`` is a stable English key (``pharmacist``, ``nurse``,
+    ``kind`` is what the card says it is (a TRE_R87 code), ``None`` where it is
+    not read (see ``cps.py``: where real cards say it is not public); never
+    guessed. ``profession`` is a stable English key (``pharmacist``, ``nurse``,
     ``doctor``...) used by the apCV invoice-quota policy; ``profession_code``
     is the code of the public profession table it came from.
     """
@@ -156,11 +163,13 @@ class CpsCard:
     profession: str | None
     profession_code: str | None = None
     profession_label: str | None = None
+    kind: CardKind | None = None
     type: Literal["cps"] = "cps"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "type": self.type,
+            "kind": self.kind,
             "generation": self.generation,
             "atr": self.atr.hex(" ").upper(),
             "serial": self.serial,

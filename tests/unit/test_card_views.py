@@ -1,4 +1,4 @@
-"""A carte Vitale read in part: its JSON contract, and the words the CLI prints for it."""
+"""Cards read in part or of another kind: their JSON contract, and the words the CLI prints for them."""
 
 from __future__ import annotations
 
@@ -49,3 +49,12 @@ def test_the_journal_printout_says_none_of_none() -> None:
               "body": {"card": PARTIAL.to_dict()}}
     line = describe(record, "en")
     assert "GARNIER-TEST ?, born 2019-03-00, NIR ?" in line and "None" not in line
+
+
+def test_the_status_table_names_a_cpe() -> None:
+    from borne.readers.cards.model import CpsCard, CpsHolder
+
+    card = CpsCard(atr=b"\x3b", generation="CPS4", serial="10000035", kind="CPE",
+                   holder=CpsHolder("BLANC-TEST", "CLAIRE"), profession=None)
+    assert _card_lines(card.to_dict(), {})[0] == "CPS4 CPE ?"
+    assert _card_lines({**card.to_dict(), "kind": None, "profession_label": "Médecin"}, {})[0] == "CPS4 Médecin"

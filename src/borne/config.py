@@ -120,6 +120,9 @@ class CpsLayoutConfig(Section):
     #: Subject attribute OIDs: profession code (TRE_G15) and national identifier.
     profession_oid: str = "2.5.4.12"
     identifier_oid: str = "2.5.4.5"
+    #: Subject attribute OID of the card's kind (a TRE_R87 code: CPS, CPE, CPF, CPA);
+    #: empty: not read. Simulator choice, as the others.
+    kind_oid: str = "2.5.4.15"
 
     def __post_init__(self) -> None:
         try:
@@ -139,7 +142,8 @@ class CpsLayoutConfig(Section):
         from .readers.cards.cps import CpsLayout
 
         return CpsLayout(cert_path=bytes.fromhex(self.cert_path),
-                         profession_oid=self.profession_oid, identifier_oid=self.identifier_oid)
+                         profession_oid=self.profession_oid, identifier_oid=self.identifier_oid,
+                         kind_oid=self.kind_oid)
 
 
 class CameraConfig(Section):

@@ -23,6 +23,8 @@ H = bytes.fromhex
         ("3F65250052096A9000", "vitale1"),
         ("3B7513000047 09EA9000", "vitale2"),
         ("3B75130000 4C 09EA9000", "vitale2"),
+        ("3B75130000 45 09FA9000", "vitale2"),  # smartcard_list.txt's "Carte VItate" (sic)
+        ("3B75130000 46 09FA9000", None),  # no such entry in the list
         ("3F6525002409 6B9000", None),  # a bank card sharing Vitale 1's prefix
         ("3BAC00402A001225006480000310009001", None),  # last byte is under the mask
         ("3B8F8001804F0CA0000003060300010000 00006A", None),

@@ -114,3 +114,55 @@ def test_script_truncated_certificate() -> None:
     with pytest.raises(CardError) as err:
         drive(cps.read_cps(b"\x3b", "CPS4"), transmit)
     assert err.value.code == "card_data_invalid"
+
+
+@pytest.mark.parametrize("kind", ["CPS", "CPE", "CPF", "CPA"])
+def test_kind_read_where_the_layout_says(kind: str) -> None:
+    der = holder_certificate("BLANC-TEST", "CLAIRE", "899900000035", None, kind)
+    subject = cps.decode_subject(der)
+    assert (subject.kind, subject.profession_code, subject.holder.surname) == (kind, None, "BLANC-TEST")
+
+
+@pytest.mark.parametrize("value", [None, "cps", "Médecin", "CPX", "21", ""])
+def test_anything_but_a_tre_r87_code_is_no_kind(value: str | None) -> None:
+    der = holder_certificate("ROUX-TEST", "HELENE", "899900000010", "10", value)
+    assert cps.decode_subject(der).kind is None
+
+
+def test_kind_not_read_when_the_layout_has_no_attribute_for_it() -> None:
+    der = holder_certificate("BLANC-TEST", "CLAIRE", "899900000035", None, "CPE")
+    assert cps.decode_subject(der, cps.CpsLayout(kind_oid="")).kind is None
+    # Another deployment's attribute: here the profession's (title) holds no TRE_R87 code.
+    assert cps.decode_subject(der, cps.CpsLayout(kind_oid="2.5.4.12")).kind is None
+
+
+def _card_from(der: bytes):  # type: ignore[no-untyped-def]
+    rows = iter([("00A4080002D003", "6A82"), ("00A4080004B02EC001", "9000"),
+                 ("00B0000000", (der[:200] + b"\x90\x00").hex())]
+                + [(None, (der[o:o + 256] + b"\x90\x00").hex()) for o in range(200, len(der), 256)])
+
+    def transmit(command: bytes) -> bytes:
+        expected, answer = next(rows)
+        assert expected is None or command.hex().upper() == expected
+        return H(answer)
+
+    return drive(cps.read_cps(b"\x3b", "CPS3"), transmit)
+
+
+@pytest.mark.parametrize(("kind", "profession", "label"), [
+    ("CPS", "pharmacist", "Pharmacien"),
+    (None, "pharmacist", "Pharmacien"),
+    # On a CPF the code is TRE_G16's: the same "21" is a pharmacist in training.
+    ("CPF", "pharmacist_in_training", "Pharmacien en formation"),
+])
+def test_a_cpf_profession_is_read_in_the_training_table(kind, profession, label) -> None:  # type: ignore[no-untyped-def]
+    card = _card_from(holder_certificate("MOREAU-TEST", "THEO", "899900000121", "21", kind))
+    assert (card.kind, card.profession, card.profession_code, card.profession_label) == (kind, profession, "21", label)
+    assert card.to_dict()["kind"] == kind
+
+
+def test_kind_attribute_is_a_setting() -> None:
+    from borne.config import parse_config
+
+    assert parse_config({}).readers.cps.to_layout().kind_oid == cps.CpsLayout().kind_oid == "2.5.4.15"
+    assert parse_config({"readers": {"cps": {"kind_oid": ""}}}).readers.cps.to_layout().kind_oid == ""

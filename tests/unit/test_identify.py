@@ -45,6 +45,18 @@ def test_cps_cards(name, generation, serial, holder, profession, code) -> None: 
     assert (card.holder.surname, card.holder.first_name, card.holder.identifier) == holder
 
 
+@pytest.mark.parametrize(("name", "kind", "profession"), [
+    ("cps-pharmacist", "CPS", "pharmacist"),
+    ("cps-establishment", "CPE", None),  # establishment staff: no TRE_G15 profession
+    ("cps-student", "CPF", "pharmacist_in_training"),
+    ("cps-doctor", None, "doctor"),  # the certificate does not say: null, not "CPS"
+])
+def test_cps_kinds(name, kind, profession) -> None:  # type: ignore[no-untyped-def]
+    card = read(name)
+    assert isinstance(card, CpsCard)
+    assert (card.kind, card.profession) == (kind, profession)
+
+
 def test_vitale_single() -> None:
     card = read("vitale-single")
     assert isinstance(card, VitaleCard)
@@ -62,6 +74,17 @@ def test_vitale_family() -> None:
         ("JEAN", "1978-11-03", False, "178112B00401746", True, "nir"),  # born in Corsica (2B)
         ("LOUISE", "2015-06-00", True, "115061305532193", True, "nir"),
         ("MAI", "1985-10-14", False, "785109912604214", True, "nia"),
+    ]
+
+
+def test_vitale_gaps_reads_what_is_there_with_warnings() -> None:
+    card = read("vitale-gaps")
+    assert isinstance(card, VitaleCard)
+    assert [(b.first_name, b.nir) for b in card.beneficiaries] == [("LUC", "162077505612383"), (None, None)]
+    assert [w.to_dict() for w in card.warnings] == [
+        {"code": "beneficiary_count_mismatch", "beneficiary": None, "field": None},
+        {"code": "field_missing", "beneficiary": 1, "field": "first_name"},
+        {"code": "field_missing", "beneficiary": 1, "field": "nir"},
     ]
 
 

@@ -66,3 +66,29 @@ def test_children_and_find() -> None:
     assert ben.child(0x82) is None
     with pytest.raises(CardError):
         ben.child(0x80).children()  # type: ignore[union-attr]  # primitive
+
+
+@pytest.mark.parametrize(
+    ("data", "tags", "stopped"),
+    [
+        ("8001418101", [0x80], "malformed"),  # the second object's value is cut: the first stays
+        ("80014181014200", [0x80, 0x81], "padding"),
+        ("800141", [0x80], None),
+        ("", [], None),
+        ("00800141", [], "padding"),  # padding ends the data: nothing after it is read
+        ("800141FF810142", [0x80], "padding"),
+        ("8001418105", [0x80], "malformed"),  # length beyond the buffer
+        ("80014181", [0x80], "malformed"),  # no length byte
+        ("8001415F", [0x80], "malformed"),  # two-byte tag cut after its first byte
+        ("80014180800141", [0x80], "malformed"),  # indefinite length
+        ("6503800141" "00", [0x65], "padding"),
+    ],
+)
+def test_parse_prefix_reads_what_is_there(data: str, tags: list[int], stopped: str | None) -> None:
+    prefix = tlv.parse_prefix(H(data))
+    assert ([o.tag for o in prefix.objects], prefix.stopped) == (tags, stopped)
+
+
+def test_parse_prefix_keeps_values_whole() -> None:
+    prefix = tlv.parse_prefix(H("800341424381024344") + b"\x00" * 5)
+    assert [(o.tag, o.value) for o in prefix.objects] == [(0x80, b"ABC"), (0x81, b"CD")]

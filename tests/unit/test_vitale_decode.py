@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from borne.errors import CardError
+from borne.readers.cards.model import VitaleWarning
 from borne.readers.cards.vitale import decode_beneficiaries, decode_birth_date, probe_vitale
 from borne.readers.cards.script import drive
 
@@ -27,18 +28,19 @@ NIR_ALICE = H("6511930F323835303437353035363132333232") + b"\0\0\0"
 
 
 def test_literal_layout() -> None:
-    (b,) = decode_beneficiaries(IDENT_ALICE, NIR_ALICE)
+    (b,), warnings = decode_beneficiaries(IDENT_ALICE, NIR_ALICE)
     assert (b.surname, b.first_name, b.birth_date, b.birth_date_lunar) == ("MARTIN-TEST", "ALICE", "1985-04-12", False)
     assert (b.nir, b.nir_key_valid, b.nir_kind) == ("285047505612322", True, "nir")
+    assert warnings == ()
 
 
 def test_wrong_key_reported_not_corrected() -> None:
-    (b,) = decode_beneficiaries(ident(b"X-TEST", b"Y", b"19951021"), nir(b"295109912611199"))
-    assert (b.nir, b.nir_key_valid) == ("295109912611199", False)
+    (b,), warnings = decode_beneficiaries(ident(b"X-TEST", b"Y", b"19951021"), nir(b"295109912611199"))
+    assert (b.nir, b.nir_key_valid, warnings) == ("295109912611199", False, ())
 
 
 def test_corsica_and_padding_in_text() -> None:
-    (b,) = decode_beneficiaries(ident(b"LECLERC-TEST   ", b"JEAN\x00\x00", b"19781103"), nir(b"178112B00401746"))
+    (b,), _ = decode_beneficiaries(ident(b"LECLERC-TEST   ", b"JEAN\x00\x00", b"19781103"), nir(b"178112B00401746"))
     assert (b.surname, b.first_name, b.nir_key_valid) == ("LECLERC-TEST", "JEAN", True)
 
 
@@ -56,27 +58,106 @@ def test_birth_dates(raw: bytes, expected: tuple[str, bool]) -> None:
     assert decode_birth_date(raw) == expected
 
 
+ALICE_NIR = b"285047505612322"
+ALICE = ALICE_NIR.decode()
+GOOD = ident(b"A", b"B", b"19850412")
+
+
+def template(*fields: bytes) -> bytes:
+    body = b"".join(fields)
+    return b"\x65" + bytes([len(body)]) + body
+
+
+def field(tag: int, value: bytes) -> bytes:
+    return bytes([tag, len(value)]) + value
+
+
+def W(code: str, beneficiary: int | None = None, name: str | None = None) -> VitaleWarning:
+    return VitaleWarning(code, beneficiary, name)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("identity", "nirs", "people", "warnings"),
+    [
+        # The files disagree on the number of beneficiaries: paired by position (Rufus).
+        (GOOD * 2, nir(ALICE_NIR), [("A", "B", "1985-04-12", ALICE), ("A", "B", "1985-04-12", None)],
+         [W("beneficiary_count_mismatch"), W("field_missing", 1, "nir")]),
+        (GOOD, nir(ALICE_NIR) * 2, [("A", "B", "1985-04-12", ALICE)], [W("beneficiary_count_mismatch")]),
+        (GOOD, H("930F") + ALICE_NIR, [("A", "B", "1985-04-12", None)],  # a bare 93: no template
+         [W("beneficiary_count_mismatch"), W("field_missing", 0, "nir")]),
+        (GOOD, b"\0" * 32, [("A", "B", "1985-04-12", None)],  # an empty NIR file
+         [W("beneficiary_count_mismatch"), W("field_missing", 0, "nir")]),
+        # A template lacks a field, or holds it empty.
+        (template(field(0x80, b"ABC")), nir(ALICE_NIR), [("ABC", None, None, ALICE)],
+         [W("field_missing", 0, "first_name"), W("field_missing", 0, "birth_date")]),
+        (GOOD, template(field(0x80, b"A")), [("A", "B", "1985-04-12", None)], [W("field_missing", 0, "nir")]),
+        (template(field(0x80, b""), field(0x81, b"B"), field(0x82, b"19850412")), nir(ALICE_NIR),
+         [(None, "B", "1985-04-12", ALICE)], [W("field_missing", 0, "surname")]),
+        (template(field(0x80, b"   "), field(0x81, b"B"), field(0x82, b"19850412")), nir(ALICE_NIR),
+         [(None, "B", "1985-04-12", ALICE)], [W("field_missing", 0, "surname")]),
+        # A field is there but unreadable.
+        (ident(b"A", b"B", b"1985041"), nir(ALICE_NIR), [("A", "B", None, ALICE)],
+         [W("field_invalid", 0, "birth_date")]),
+        (ident(b"A", b"B", b"1985-4-1"), nir(ALICE_NIR), [("A", "B", None, ALICE)],
+         [W("field_invalid", 0, "birth_date")]),
+        (ident(b"A\x01", b"B", b"19850412"), nir(ALICE_NIR), [(None, "B", "1985-04-12", ALICE)],
+         [W("field_invalid", 0, "surname")]),
+        (ident(b"A", b"B\x85", b"19850412"), nir(ALICE_NIR), [("A", None, "1985-04-12", ALICE)],
+         [W("field_invalid", 0, "first_name")]),
+        (GOOD, nir(b"28504750561232X"), [("A", "B", "1985-04-12", None)], [W("field_invalid", 0, "nir")]),
+        (GOOD, nir(b"2850475056123"), [("A", "B", "1985-04-12", None)], [W("field_invalid", 0, "nir")]),
+        # Padding (00 or FF) ends a template or a file cleanly.
+        (template(field(0x80, b"A"), field(0x81, b"B"), field(0x82, b"19850412"), b"\0\0\0"),
+         nir(ALICE_NIR), [("A", "B", "1985-04-12", ALICE)], []),
+        (template(field(0x80, b"A"), field(0x81, b"B"), field(0x82, b"19850412"), b"\xff\xff"),
+         template(field(0x93, ALICE_NIR), b"\xff") + b"\xff" * 9, [("A", "B", "1985-04-12", ALICE)], []),
+        (template(field(0x80, b"A"), b"\0", field(0x81, b"B")), nir(ALICE_NIR),  # nothing after padding
+         [("A", None, None, ALICE)], [W("field_missing", 0, "first_name"), W("field_missing", 0, "birth_date")]),
+        (GOOD + b"\0\0" + GOOD, nir(ALICE_NIR), [("A", "B", "1985-04-12", ALICE)], []),
+        # A malformed object ends a template or a file; what came before it stays.
+        (template(field(0x80, b"A"), H("8105") + b"B"), nir(ALICE_NIR), [("A", None, None, ALICE)],
+         [W("data_malformed", 0), W("field_missing", 0, "first_name"), W("field_missing", 0, "birth_date")]),
+        (GOOD + H("653080"), nir(ALICE_NIR), [("A", "B", "1985-04-12", ALICE)], [W("data_malformed")]),
+        # Objects other than the 65 templates (cardpeek's 66 "Carte vitale") are not ours.
+        (H("660A80083139393930313031") + GOOD, nir(ALICE_NIR), [("A", "B", "1985-04-12", ALICE)], []),
+    ],
+)
+def test_reads_what_is_there(identity: bytes, nirs: bytes, people: list[tuple], warnings: list) -> None:
+    beneficiaries, got = decode_beneficiaries(identity, nirs)
+    assert [(b.surname, b.first_name, b.birth_date, b.nir) for b in beneficiaries] == people
+    assert list(got) == warnings
+
+
+def test_facts_drawn_from_a_missing_field_are_null_too() -> None:
+    (b,), _ = decode_beneficiaries(template(field(0x80, b"A")), b"")
+    assert (b.birth_date_lunar, b.nir_key_valid, b.nir_kind) == (None, None, None)
+    assert b.to_dict() == {"surname": "A", "first_name": None, "birth_date": None, "birth_date_lunar": None,
+                           "nir": None, "nir_key_valid": None, "nir_kind": None}
+
+
 @pytest.mark.parametrize(
     ("identity", "nirs"),
     [
-        (ident(b"A", b"B", b"19850412") * 2, nir(b"285047505612322")),  # 2 names, 1 NIR
-        (ident(b"A", b"B", b"1985041"), nir(b"285047505612322")),  # short date
-        (ident(b"A", b"B", b"1985-4-1"), nir(b"285047505612322")),  # not digits
-        (ident(b"A\x01", b"B", b"19850412"), nir(b"285047505612322")),  # control byte
-        (ident(b"A\x85", b"B", b"19850412"), nir(b"285047505612322")),  # C1 garbage
-        (ident(b"A", b"B", b"19850412"), nir(b"28504750561232X")),  # bad NIR format
-        (ident(b"A", b"B", b"19850412"), nir(b"2850475056123")),  # short NIR
-        (H("65058003414243"), nir(b"285047505612322")),  # no first name / date
-        (ident(b"A", b"B", b"19850412"), H("6503800141")),  # no 93 in the template
-        (ident(b"A", b"B", b"19850412"), H("930F323835303437353035363132333232")),  # bare 93
-        (H("0000"), nir(b"285047505612322")),  # no template at all
-        (IDENT_ALICE[:-6], NIR_ALICE),  # truncated TLV
+        (H("0000"), nir(ALICE_NIR)),  # no template at all
+        (b"", nir(ALICE_NIR)),  # an empty names file
+        (IDENT_ALICE[:-6], NIR_ALICE),  # the only template is truncated
+        (H("6500"), b""),  # a template with nothing readable, and no NIR
+        (template(field(0x80, b"\x01"), field(0x82, b"x")), template(field(0x93, b"12"))),  # nothing readable
+        (H("930F") + ALICE_NIR, H("930F") + ALICE_NIR),  # no 65 in the names file
+        (H("653080") + GOOD, nir(ALICE_NIR)),  # malformed from the first byte on
     ],
 )
-def test_invalid_data(identity: bytes, nirs: bytes) -> None:
+def test_no_identity_at_all_is_data_invalid(identity: bytes, nirs: bytes) -> None:
     with pytest.raises(CardError) as err:
         decode_beneficiaries(identity, nirs)
     assert err.value.code == "card_data_invalid"
+
+
+def test_warnings_carry_no_identity_data() -> None:
+    _, warnings = decode_beneficiaries(ident(b"DUPONT-TEST", b"B\x85", b"1985041"), nir(b"28504750561232X"))
+    text = repr([w.to_dict() for w in warnings])
+    for secret in ("DUPONT", "1985041", "28504750561232X", "2850475056123"):
+        assert secret not in text
 
 
 def table(rows: list[tuple[str, str]]):  # type: ignore[no-untyped-def]

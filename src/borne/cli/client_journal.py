@@ -37,8 +37,10 @@ def describe(record: dict[str, Any], language: str) -> str:
     when = record["wall"] + ("" if record["wall_synced"] else f" ({words['unsynced']})")
     what = words.get(record["kind"], record["kind"])
     if record["kind"] == "vitale":
-        people = [f"{b['surname']} {b['first_name']}, {words['born']} {b['birth_date']}, "
-                  f"NIR {b['nir']}" for b in body["card"].get("beneficiaries", [])]
+        # A field the card did not give is null: "?".
+        people = [f"{b['surname'] or '?'} {b['first_name'] or '?'}, {words['born']} "
+                  f"{b['birth_date'] or '?'}, NIR {b['nir'] or '?'}"
+                  for b in body["card"].get("beneficiaries", [])]
         what += ": " + "; ".join(people)
     elif record["kind"] == "cps":
         holder = body["card"].get("holder") or {}

@@ -14,12 +14,14 @@ _LABELS = {
            "none": "aucun lecteur", "synced": "horloge synchronisée",
            "unsynced": "horloge NON synchronisée", "benef": "bénéficiaire(s)",
            "key_ok": "clé OK", "key_bad": "CLÉ INVALIDE", "lunar": "date lunaire",
+           "no_nir": "NIR non lu", "warnings": "{n} champ(s) non lu(s)",
            "vitale1": "carte Vitale 1 : non lisible sur la borne (canal APDU)",
            "unknown": "carte inconnue", "mode": "mode"},
     "en": {"slot": "SLOT", "kind": "KIND", "state": "STATE", "card": "CARD",
            "none": "no reader", "synced": "clock synchronised",
            "unsynced": "clock NOT synchronised", "benef": "beneficiary(ies)",
            "key_ok": "key OK", "key_bad": "INVALID KEY", "lunar": "lunar date",
+           "no_nir": "NIR not read", "warnings": "{n} field(s) not read",
            "vitale1": "carte Vitale 1: not readable on the box (APDU channel)",
            "unknown": "unknown card", "mode": "mode"},
 }
@@ -31,17 +33,24 @@ def _card_lines(card: dict[str, Any], words: dict[str, str]) -> tuple[str, list[
         people = card.get("beneficiaries", [])
         lines = []
         for person in people:
-            key = words["key_ok"] if person.get("nir_key_valid") else words["key_bad"]
+            # A field the card did not give is null (see the card's warnings): "?".
+            key = {True: words["key_ok"], False: words["key_bad"]}.get(
+                person.get("nir_key_valid"), words["no_nir"])
             lunar = f" ({words['lunar']})" if person.get("birth_date_lunar") else ""
-            lines.append(f"{person.get('surname', '')} {person.get('first_name', '')}  "
-                         f"{person.get('birth_date', '')}{lunar}  NIR {person.get('nir', '')} "
-                         f"[{person.get('nir_kind', 'nir').upper()}, {key}]")
-        return f"carte Vitale 2: {len(people)} {words['benef']}", lines
+            lines.append(f"{person.get('surname') or '?'} {person.get('first_name') or '?'}  "
+                         f"{person.get('birth_date') or '?'}{lunar}  NIR {person.get('nir') or '?'} "
+                         f"[{(person.get('nir_kind') or '?').upper()}, {key}]")
+        title = f"carte Vitale 2: {len(people)} {words['benef']}"
+        if card.get("warnings"):
+            title += " (" + words["warnings"].format(n=len(card["warnings"])) + ")"
+        return title, lines
     if kind == "cps":
         holder = card.get("holder") or {}
         who = f"{holder.get('surname', '?')} {holder.get('first_name', '')}".strip()
         label = card.get("profession_label") or card.get("profession") or "?"
-        return (f"{card.get('generation')} {label}",
+        # The kind (CPE, CPF...) when the card gave it: a CPE is not a professional's card.
+        title = " ".join(str(part) for part in (card.get("generation"), card.get("kind"), label) if part)
+        return (title,
                 [f"{who}  serial {card.get('serial') or '?'}"])
     if kind == "vitale1":
         return words["vitale1"], []

@@ -8,7 +8,7 @@ Sources of the table (each entry repeats its own):
   (``CPS_ATR_LIST``): CPS3 contact/contactless and the three CPS4 ATRs;
 - Debian pcsc-tools ``/usr/share/pcsc/smartcard_list.txt`` (Ludovic Rousseau):
   Vitale 1 (inverse convention, ``3F 65 25 00 ...``) and Vitale 2
-  (``3B 75 13 00 00 4x 09 EA 90 00``) entries.
+  (``3B 75 13 00 00 4x 09 EA 90 00`` and ``3B 75 13 00 00 45 09 FA 90 00``) entries.
 
 A Vitale 2 ATR is only a *hint*: the card is recognised by its answers to the
 public selections (see ``vitale.py``). The same public list names unknown
@@ -172,6 +172,16 @@ KNOWN_CARDS: tuple[KnownCard, ...] = (
         "vitale2",
         "Carte Vitale 2",
         AtrPattern(regex=r"3B 75 13 00 00 4[0-9A-F] 09 EA 90 00"),
+        _PCSC,
+        hint=True,
+    ),
+    # The list's one Vitale 2 entry outside the pattern above: FA, not EA, in the 8th
+    # byte, named "Carte VItate (HealthCare)" (sic) in smartcard_list.txt
+    # (LudovicRousseau/pcsc-tools, commit 3e819c60, 2026-06-03).
+    KnownCard(
+        "vitale2",
+        "Carte Vitale 2",
+        AtrPattern(regex=r"3B 75 13 00 00 45 09 FA 90 00"),
         _PCSC,
         hint=True,
     ),

@@ -11,10 +11,9 @@ What is public, and where it comes from:
   offset 2) and ``pkcs15.c`` (``c_asn1_efsnicc``, ``sc_pkcs15_parse_efsnicc``).
 - The authentication certificate is readable without PIN (it is what
   PKCS#11 middleware lists before login).
-- Profession codes: ANS nomenclature TRE_G15-ProfessionSante
-  (``https://mos.esante.gouv.fr/NOS/TRE_G15-ProfessionSante``); codes 10, 21
-  and 60 checked against public ANS FHIR examples, the others as listed in the
-  nomenclature.
+- Profession codes: the ANS table TRE_G15-ProfessionSante, kept with its
+  source in :mod:`borne.readers.cards.professions` (``profession_for`` and
+  ``PROFESSIONS`` are re-exported here for their existing users).
 
 What is NOT public (or we could not find it), and is therefore isolated in
 :class:`CpsLayout`, which a deployment overrides:
@@ -25,7 +24,21 @@ What is NOT public (or we could not find it), and is therefore isolated in
   the one **our simulator** uses, not a real card's;
 - which subject attributes of IGC-Santé certificates carry the profession code
   and the national identifier; the defaults (``title`` and ``serialNumber``)
-  are again **our simulator's** choice.
+  are again **our simulator's** choice;
+- where a card says its kind (CPS, CPE for a health establishment's staff, CPF
+  for a professional in training, CPA; the codes of TRE_R87-TypeCarte). The
+  CryptoLib's public external specification (dops-cryptolib
+  ``_documentation/SpecificationsExternes_PKCS11_CryptoLib_CPS3_240913_v2.0.0``)
+  lists a free-access object ``CPS_ID_CARD`` ("Identification carte") but
+  leaves its ASN.1 format to "ASIP_CPS3_Données-métier_v1.0.2", which is not
+  public; the ATR is the same for every kind (smartcard_list.txt, CPS_ATR_LIST);
+  the ANS's certificate profiles ("IGC-Santé, gabarits des certificats ...
+  embarqués dans les cartes CPx") are published as a document we could not
+  read. So the kind is read only from the subject attribute
+  ``CpsLayout.kind_oid`` (the default, ``businessCategory``, is **our
+  simulator's** choice), only when it holds one of the four TRE_R87 codes;
+  anything else is ``kind=None``, never a guess. On a CPF the profession code is
+  a TRE_G16 one (a pharmacist *in training*), read with its own table.
 
 On a real card whose certificate is not at ``CpsLayout.cert_path`` the
 selection fails and the result simply has ``holder=None``: the box still knows
@@ -43,15 +56,23 @@ from typing import Literal
 from borne.errors import CardError
 from borne.readers.cards import tlv
 from borne.readers.cards.apdu import read_binary, select_path, transmit
-from borne.readers.cards.model import CpsCard, CpsHolder
+from borne.readers.cards.model import CardKind, CpsCard, CpsHolder
+from borne.readers.cards.professions import (
+    CARD_KINDS,
+    PROFESSIONS,
+    profession_for,
+    training_profession_for,
+)
 from borne.readers.cards.script import CardScript
 
 __all__ = [
     "EF_SN_ICC_PATH",
     "PROFESSIONS",
+    "CertificateSubject",
     "CpsLayout",
     "decode_certificate",
     "decode_serial",
+    "decode_subject",
     "profession_for",
     "read_cps",
 ]
@@ -81,27 +102,20 @@ class CpsLayout:
     #: X.520 surname and givenName: the standard attributes for a person's names.
     surname_oid: str = "2.5.4.4"
     given_name_oid: str = "2.5.4.42"
+    #: Subject attribute holding the card's kind (a TRE_R87 code). Simulator choice
+    #: (businessCategory); empty: the kind is not read (always ``None``).
+    kind_oid: str = "2.5.4.15"
 
 
-#: TRE_G15-ProfessionSante code → (stable key, French label).
-PROFESSIONS: dict[str, tuple[str, str]] = {
-    "10": ("doctor", "Médecin"),
-    "21": ("pharmacist", "Pharmacien"),
-    "26": ("hearing_aid_specialist", "Audioprothésiste"),
-    "28": ("optician", "Opticien-lunetier"),
-    "40": ("dentist", "Chirurgien-dentiste"),
-    "50": ("midwife", "Sage-femme"),
-    "60": ("nurse", "Infirmier"),
-    "70": ("physiotherapist", "Masseur-kinésithérapeute"),
-    "80": ("podiatrist", "Pédicure-podologue"),
-    "91": ("speech_therapist", "Orthophoniste"),
-    "92": ("orthoptist", "Orthoptiste"),
-}
+@dataclass(frozen=True)
+class CertificateSubject:
+    """What the authentication certificate's subject says, read with a :class:`CpsLayout`."""
 
-
-def profession_for(code: str | None) -> tuple[str | None, str | None]:
-    """(stable key, label) of a profession code; (None, None) if unknown."""
-    return PROFESSIONS.get(code or "", (None, None))
+    holder: CpsHolder
+    #: The profession code as the certificate has it (TRE_G15, or TRE_G16 on a CPF).
+    profession_code: str | None
+    #: A TRE_R87 code (``CPS``, ``CPE``, ``CPF``, ``CPA``), or None.
+    kind: CardKind | None
 
 
 def _invalid(detail: str) -> CardError:
@@ -133,8 +147,8 @@ def _one(subject, oid: str) -> str | None:  # type: ignore[no-untyped-def]
     return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
-def decode_certificate(der: bytes, layout: CpsLayout | None = None) -> tuple[CpsHolder, str | None]:
-    """(holder, profession code) from a DER certificate, read with ``layout``."""
+def decode_subject(der: bytes, layout: CpsLayout | None = None) -> CertificateSubject:
+    """The holder, profession code and card kind a DER certificate's subject gives."""
     from cryptography import x509  # heavy: imported only when a CPS is read
 
     layout = layout or CpsLayout()
@@ -145,12 +159,25 @@ def decode_certificate(der: bytes, layout: CpsLayout | None = None) -> tuple[Cps
         given = _one(subject, layout.given_name_oid)
         identifier = _one(subject, layout.identifier_oid)
         profession = _one(subject, layout.profession_oid)
+        kind = _one(subject, layout.kind_oid) if layout.kind_oid else None
     except ValueError as exc:
         raise _invalid("authentication certificate unreadable") from exc
     if not surname or not given:
         raise _invalid("certificate subject lacks the holder's names")
     code = profession.strip() if profession else None
-    return CpsHolder(surname=surname, first_name=given, identifier=identifier), code
+    # Only a TRE_R87 code is a kind: another value in that attribute says nothing.
+    kind = kind.strip() if kind else None
+    return CertificateSubject(
+        holder=CpsHolder(surname=surname, first_name=given, identifier=identifier),
+        profession_code=code,
+        kind=kind if kind in CARD_KINDS else None,  # type: ignore[arg-type]
+    )
+
+
+def decode_certificate(der: bytes, layout: CpsLayout | None = None) -> tuple[CpsHolder, str | None]:
+    """(holder, profession code) from a DER certificate, read with ``layout``."""
+    subject = decode_subject(der, layout)
+    return subject.holder, subject.profession_code
 
 
 def _der_total(header: bytes) -> int:
@@ -195,17 +222,18 @@ def read_cps(
         response = yield from transmit(read_binary(0, 12))
         if response.ok:
             serial = decode_serial(response.data)
-    holder: CpsHolder | None = None
-    code: str | None = None
     der = yield from _read_certificate(layout)
-    if der is not None:
-        holder, code = decode_certificate(der, layout)
-    profession, label = profession_for(code)
+    subject = decode_subject(der, layout) if der is not None else None
+    code = subject.profession_code if subject else None
+    kind = subject.kind if subject else None
+    # A CPF's code is a TRE_G16 one: "21" is a pharmacist in training there.
+    profession, label = (training_profession_for if kind == "CPF" else profession_for)(code)
     return CpsCard(
         atr=bytes(atr),
         generation=generation,
+        kind=kind,
         serial=serial,
-        holder=holder,
+        holder=subject.holder if subject else None,
         profession=profession,
         profession_code=code,
         profession_label=label,

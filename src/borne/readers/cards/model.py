@@ -16,11 +16,13 @@ from typing import Any, Literal, Union
 __all__ = [
     "Beneficiary",
     "Card",
+    "CardKind",
     "CpsCard",
     "CpsHolder",
     "UnknownCard",
     "Vitale1Card",
     "VitaleCard",
+    "VitaleWarning",
 ]
 
 
@@ -32,15 +34,20 @@ class Beneficiary:
     calendar check: a "lunar" birth date (day or month unknown, written as 00 or
     above 31 by the Assurance Maladie) stays as the card has it, and
     ``birth_date_lunar`` says so.
+
+    A field the card does not hold, or holds in a form that cannot be read, is
+    ``None``, and the card's ``warnings`` say which; so are the facts drawn from
+    it (``nir_key_valid`` and ``nir_kind`` without a NIR, ``birth_date_lunar``
+    without a birth date).
     """
 
-    surname: str
-    first_name: str
-    birth_date: str
-    nir: str
-    nir_key_valid: bool
-    nir_kind: Literal["nir", "nia", "unknown"] = "nir"
-    birth_date_lunar: bool = False
+    surname: str | None
+    first_name: str | None
+    birth_date: str | None
+    nir: str | None
+    nir_key_valid: bool | None
+    nir_kind: Literal["nir", "nia", "unknown"] | None = "nir"
+    birth_date_lunar: bool | None = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,12 +61,35 @@ class Beneficiary:
         }
 
 
+#: What a :class:`VitaleWarning` can say (stable codes, documented in docs/api.md).
+VitaleWarningCode = Literal["field_missing", "field_invalid", "beneficiary_count_mismatch",
+                            "data_malformed"]
+
+
+@dataclass(frozen=True)
+class VitaleWarning:
+    """Something on a carte Vitale that could not be read; the rest of the card was.
+
+    Never identity data: a code, the index of the beneficiary in ``beneficiaries``
+    (``None``: the card as a whole) and the name of the field (``None``: no one field).
+    """
+
+    code: VitaleWarningCode
+    beneficiary: int | None = None
+    field: Literal["surname", "first_name", "birth_date", "nir"] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "beneficiary": self.beneficiary, "field": self.field}
+
+
 @dataclass(frozen=True)
 class VitaleCard:
     """A carte Vitale 2, decoded from its public layout (see ``vitale.py``)."""
 
     atr: bytes
     beneficiaries: tuple[Beneficiary, ...]
+    #: What could not be read (see :class:`VitaleWarning`); empty for a whole card.
+    warnings: tuple[VitaleWarning, ...] = ()
     type: Literal["vitale"] = "vitale"
 
     def to_dict(self) -> dict[str, Any]:
@@ -68,6 +98,7 @@ class VitaleCard:
             "generation": 2,
             "atr": self.atr.hex(" ").upper(),
             "beneficiaries": [b.to_dict() for b in self.beneficiaries],
+            "warnings": [w.to_dict() for w in self.warnings],
         }
 
     def summary(self) -> dict[str, Any]:
@@ -110,11 +141,17 @@ class CpsHolder:
         return {"surname": self.surname, "first_name": self.first_name, "identifier": self.identifier}
 
 
+#: A CPx card's kind: the codes of the ANS table TRE_R87-TypeCarte.
+CardKind = Literal["CPS", "CPE", "CPF", "CPA"]
+
+
 @dataclass(frozen=True)
 class CpsCard:
-    """A CPS (CPS3 or CPS4) or CPE card.
+    """A card of the CPS family (CPS3 or CPS4 chip): CPS, CPE, CPF or CPA.
 
-    ``profession`` is a stable English key (``pharmacist``, ``nurse``,
+    ``kind`` is what the card says it is (a TRE_R87 code), ``None`` where it is
+    not read (see ``cps.py``: where real cards say it is not public); never
+    guessed. ``profession`` is a stable English key (``pharmacist``, ``nurse``,
     ``doctor``...) used by the apCV invoice-quota policy; ``profession_code``
     is the code of the public profession table it came from.
     """
@@ -126,11 +163,13 @@ class CpsCard:
     profession: str | None
     profession_code: str | None = None
     profession_label: str | None = None
+    kind: CardKind | None = None
     type: Literal["cps"] = "cps"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "type": self.type,
+            "kind": self.kind,
             "generation": self.generation,
             "atr": self.atr.hex(" ").upper(),
             "serial": self.serial,

@@ -13,16 +13,23 @@ Padding        ``00``/``FF`` bytes between objects, only when asked
                (``skip_padding=True``; ISO 7816-4 allows them, and files read
                from a card are often padded up to their size)
 =============  ==============================================================
+
+:func:`parse_prefix` is the lenient reading the public Vitale readers do
+(Rufus ``lecteurvitale.cpp`` stops at a ``00`` tag, cardpeek's ``lib/tlv.lua``
+at tag 0): the objects up to the first padding byte or the first malformed
+object, and why it stopped. ``00`` and ``FF`` are not valid first tag bytes
+(ISO/IEC 7816-4), so where a tag is due they can only be padding.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from borne.errors import CardError
 
-__all__ = ["Tlv", "find", "find_all", "parse"]
+__all__ = ["Prefix", "Tlv", "find", "find_all", "parse", "parse_prefix"]
 
 _MAX_TAG_BYTES = 3
 _MAX_DEPTH = 16
@@ -111,6 +118,41 @@ def parse(data: bytes, *, skip_padding: bool = False) -> list[Tlv]:
         out.append(Tlv(tag, data[pos:end], constructed))
         pos = end
     return out
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """The well-formed objects at the start of a buffer, and why the reading stopped."""
+
+    objects: list[Tlv]
+    #: ``None``: the buffer ended; ``"padding"``: a ``00``/``FF`` byte where a tag
+    #: was due (the end of the data); ``"malformed"``: the next object is truncated
+    #: or unparsable, and it and what follows were left out.
+    stopped: Literal["padding", "malformed"] | None
+
+
+def parse_prefix(data: bytes) -> Prefix:
+    """The top-level objects of ``data`` up to its end, its padding or a malformed object.
+
+    Never raises on the content of ``data``: what is well formed before the stop
+    is returned, and :attr:`Prefix.stopped` says whether something was lost.
+    """
+    data = bytes(data)
+    out: list[Tlv] = []
+    pos = 0
+    while pos < len(data):
+        if data[pos] in (0x00, 0xFF):
+            return Prefix(out, "padding")
+        try:
+            tag, constructed, at = _read_tag(data, pos)
+            length, at = _read_length(data, at)
+        except CardError:
+            return Prefix(out, "malformed")
+        if at + length > len(data):
+            return Prefix(out, "malformed")
+        out.append(Tlv(tag, data[at : at + length], constructed))
+        pos = at + length
+    return Prefix(out, None)
 
 
 def find(objects: Iterable[Tlv], tag: int) -> Tlv | None:

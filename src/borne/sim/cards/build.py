@@ -6,12 +6,18 @@ here independently (this module does not import the decoders):
 - carte Vitale 2 (cardpeek ``vitale_2.lua``, Rufus ``lecteurvitale.cpp``): MF
   with an SFI-2 file of ``65 {80 surname, 81 first name, 82 YYYYMMDD}``
   templates, the VITALE application (``D250000002564954414C45``) with an SFI-2
-  file of ``65 {93 NIR}`` templates, same order, zero padding at the end;
+  file of ``65 {93 NIR}`` templates, same order, zero padding at the end. A
+  field left out of a beneficiary is left out of its template, and one without
+  ``nir`` has no template in the NIR file (the files then disagree, as on a
+  damaged card); ``padding = N`` ends its template with N zero bytes;
 - CPS (ansforge/dops-cryptolib): EF.SN.ICC ``3F00/D003`` = ``5A 0A`` + issuer
   prefix ``80 25 00 00 01`` + BCD serial + Luhn digit and ``F``;
 - the CPS authentication certificate at ``3F00/B02E/C001`` with the profession
-  in ``title`` and the identifier in ``serialNumber``: a SIMULATOR layout (the
-  real one is not public), equal to ``CpsLayout``'s defaults.
+  in ``title``, the identifier in ``serialNumber`` and the card's kind (a
+  TRE_R87 code, ``kind`` in the holder table; left out if not given) in
+  ``businessCategory``: a SIMULATOR layout (the real one is not public), equal
+  to ``CpsLayout``'s defaults. A holder without ``profession_code`` (a CPE's
+  staff member) has no ``title``.
 
 Certificates are issued by a clearly labelled test CA ("borne TEST CA - not an
 IGC-Santé certificate") with EC P-256 keys, cached in-process.
@@ -39,8 +45,9 @@ _KINDS = {"vitale", "vitale1", "cps", "unknown", "garbage"}
 _TOP = {"kind", "description", "atr", "options", "beneficiaries", "holder"}
 #: Chip behaviours a card file (or ``load_card(..., **overrides)``) may set.
 _OPTIONS = {"max_response", "exact_le", "pull_after", "mute", "delay_ms"}
-_BENEFICIARY = {"surname", "first_name", "birth_date", "nir"}
-_HOLDER = {"surname", "first_name", "identifier", "profession_code", "serial"}
+_BENEFICIARY = {"surname", "first_name", "birth_date", "nir", "padding"}
+_NAME_TAGS = (("surname", 0x80), ("first_name", 0x81), ("birth_date", 0x82))
+_HOLDER = {"surname", "first_name", "identifier", "profession_code", "serial", "kind"}
 
 
 def _tlv(tag: int, value: bytes) -> bytes:
@@ -67,8 +74,10 @@ def _vitale_tree(people: list[dict[str, Any]], source: str) -> DF:
     for person in people:
         _check_keys(person, _BENEFICIARY, "beneficiaries", source)
         enc = lambda k: str(person[k]).encode("latin-1")  # noqa: E731
-        names += _tlv(0x65, _tlv(0x80, enc("surname")) + _tlv(0x81, enc("first_name")) + _tlv(0x82, enc("birth_date")))
-        nirs += _tlv(0x65, _tlv(0x93, enc("nir")))
+        fields = b"".join(_tlv(tag, enc(key)) for key, tag in _NAME_TAGS if key in person)
+        names += _tlv(0x65, fields + b"\x00" * int(person.get("padding", 0)))
+        if "nir" in person:
+            nirs += _tlv(0x65, _tlv(0x93, enc("nir")))
     app = DF(fid=bytes.fromhex("2000"), aid=AID_VITALE, children=[EF(nirs + b"\x00" * 6, fid=bytes.fromhex("2004"), sfi=2)])
     return DF(
         fid=b"\x3f\x00",
@@ -115,8 +124,13 @@ def _test_ca() -> tuple[Any, Any]:
 
 
 @lru_cache(maxsize=32)
-def holder_certificate(surname: str, first_name: str, identifier: str, profession_code: str) -> bytes:
-    """A DER test certificate for a fictitious CPS holder, signed by the test CA."""
+def holder_certificate(surname: str, first_name: str, identifier: str, profession_code: str | None,
+                       kind: str | None = None) -> bytes:
+    """A DER test certificate for a fictitious CPS holder, signed by the test CA.
+
+    ``profession_code`` and ``kind`` go into ``title`` and ``businessCategory``
+    (the simulator's layout); None leaves the attribute out.
+    """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -124,11 +138,12 @@ def holder_certificate(surname: str, first_name: str, identifier: str, professio
 
     ca_key, ca_cert = _test_ca()
     key = ec.generate_private_key(ec.SECP256R1())
+    optional = [(NameOID.TITLE, profession_code), (NameOID.BUSINESS_CATEGORY, kind)]
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "borne TEST - fictitious holder"),
-            x509.NameAttribute(NameOID.TITLE, profession_code),
+            *(x509.NameAttribute(oid, value) for oid, value in optional if value is not None),
             x509.NameAttribute(NameOID.SERIAL_NUMBER, identifier),
             x509.NameAttribute(NameOID.SURNAME, surname),
             x509.NameAttribute(NameOID.GIVEN_NAME, first_name),
@@ -155,8 +170,10 @@ def _cps_tree(holder: dict[str, Any], source: str) -> DF:
         raise ConfigError("serial must be 8 digits", file=source, key="holder.serial")
     digits = "8025000001" + serial
     pan = bytes.fromhex(digits) + bytes([(_luhn_digit(digits) << 4) | 0x0F])
+    optional = {key: str(holder[key]) if key in holder else None for key in ("profession_code", "kind")}
     der = holder_certificate(
-        str(holder["surname"]), str(holder["first_name"]), str(holder["identifier"]), str(holder["profession_code"])
+        str(holder["surname"]), str(holder["first_name"]), str(holder["identifier"]),
+        optional["profession_code"], optional["kind"],
     )
     cert_df = DF(fid=SIM_CERT_PATH[2:4], children=[EF(der, fid=SIM_CERT_PATH[4:6])])
     return DF(fid=b"\x3f\x00", children=[EF(_tlv(0x5A, pan), fid=EF_SN_ICC), cert_df])

@@ -54,7 +54,7 @@ STABLE = {
     "apcv.presented": ("channel", "expires_in_s"),
     "prescription.scanned": ("channel", "expires_in_s"),
     "apcv.presentation.expired": ("kind",),
-    "apcv.session.opened": ("profession", "invoices_allowed"),
+    "apcv.session.opened": ("profession", "invoices_allowed", "quota_source"),
     "apcv.invoice.claimed": ("invoice", "invoices_allowed"),
     "apcv.session.exhausted": ("invoices_used",),
     "clock.set": ("source",),

@@ -91,7 +91,8 @@ def test_an_audit_entry():
 
 
 def test_a_session_and_a_claim():
-    session = ApcvSession("s-1", "ws-1", "p-1", "pharmacist", 2, 0.0, 1200.0, invoices_used=1)
+    session = ApcvSession("s-1", "ws-1", "p-1", "pharmacist", 2, 0.0, 1200.0, "site",
+                          invoices_used=1)
     exact(session.view(10.25), Session)
     exact({"invoice": 1, "session": session.view(10.25)}, InvoiceClaimed)
 

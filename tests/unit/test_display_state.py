@@ -13,7 +13,8 @@ def device(name: str, state: str) -> ev.DeviceState:
 
 def opened(session_id: str, allowed: int, expires_in_s: int) -> ev.SessionOpened:
     return ev.SessionOpened(session_id=session_id, presentation_id="ap-1", profession="nurse",
-                            invoices_allowed=allowed, expires_in_s=expires_in_s)
+                            invoices_allowed=allowed, expires_in_s=expires_in_s,
+                            quota_source="card")
 
 
 def stored(seq: int, waiting: int) -> ev.JournalStored:
@@ -157,3 +158,23 @@ def test_capture_channels_have_screen_labels():
     labels = {channel: channel_label(channel) for channel in CHANNELS}
     assert labels == {"qr_camera": "QR code", "qr_scanner": "Douchette", "nfc": "NFC",
                       "pcsc_contactless": "Sans contact"}
+
+
+def test_a_cps_without_its_profession_shows_the_sites_or_asks_for_the_setting():
+    def cps_in(state: ScreenState, profession: str | None) -> v.IdleView:
+        state.apply(ev.CardDecoded(slot="s0", card_type="cps", generation="CPS4",
+                                   profession=profession, detected_ns=1), 2.0,
+                    cps_lookup=lambda slot: (None, profession))
+        return state.view(2.0 + FLASH_SECONDS["cps"])
+
+    unset = cps_in(state_with_reader(), None)  # a real CPS, no site_profession
+    assert (unset.cps_profession, unset.profession_unset) == (None, True)
+    site = state_with_reader()
+    site.site_profession = "pharmacist"
+    assert (cps_in(site, None).cps_profession, cps_in(site, None).profession_unset) == (
+        "pharmacist", False)
+    assert cps_in(site, "nurse").cps_profession == "nurse"  # the card's own wins
+    empty = state_with_reader()
+    empty.site_profession = "pharmacist"
+    idle = empty.view(1.0)  # no CPS: insert it, whatever the site
+    assert (idle.cps_profession, idle.profession_unset) == (None, False)

@@ -28,7 +28,7 @@ from ..events import (ApcvPresented, CaptureFailed, EventBus, InvoiceClaimed, Pr
 from .errors import ApcvError
 from .presentations import Presentation, PresentationStore
 from .recognise import PayloadRejected, compile_rules, recognise
-from .sessions import Session, SessionBook
+from .sessions import QuotaSource, Session, SessionBook
 from .settings import ApcvConfig
 
 __all__ = ["ApcvService"]
@@ -45,6 +45,7 @@ class ApcvService:
         self._core = core
         self._config = config
         self._rules = compile_rules(config.rules)
+        self._site_profession = config.site_profession_key()
         self.presentations = PresentationStore(config.presentation_ttl_s)
         self.sessions = SessionBook(config.session_seconds)
         self._timer: asyncio.TimerHandle | None = None
@@ -104,20 +105,34 @@ class ApcvService:
             return self._config.invoices_by_profession[profession]
         return self._config.invoices_default
 
+    def profession_now(self) -> tuple[bool, str | None, QuotaSource]:
+        """(a CPS is in the box, the profession the quota follows, where it came from).
+
+        The card's own profession where the box could decode it (``card``); else the
+        site's ``[apcv] site_profession`` (``site``); else none (``default``).
+        """
+        has_cps, profession = self.current_cps_profession()
+        if profession is not None:
+            return has_cps, profession, "card"
+        if self._site_profession is not None:
+            return has_cps, self._site_profession, "site"
+        return has_cps, None, "default"
+
     def open_session(self, presentation_id: str, client_id: str) -> Session:
         """Open a session on an apCV presentation ``client_id`` fetched (and authenticated)."""
         now = self._clock.monotonic()
         item = self.presentations.take_for_session(presentation_id, client_id, now)
-        has_cps, profession = self.current_cps_profession()
+        has_cps, profession, source = self.profession_now()
         if not has_cps:
             raise ApcvError(code="no_cps")
         session = self.sessions.open(client_id, item.id, profession=profession,
-                                     invoices_allowed=self.quota_for(profession), now=now)
+                                     invoices_allowed=self.quota_for(profession), now=now,
+                                     quota_source=source)
         item.session_id = session.id
         self._bus.publish(SessionOpened(
             session_id=session.id, presentation_id=item.id, profession=profession,
             invoices_allowed=session.invoices_allowed,
-            expires_in_s=round(session.expires_mono - now)))
+            expires_in_s=round(session.expires_mono - now), quota_source=source))
         self._reschedule()
         return session
 

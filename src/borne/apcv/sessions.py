@@ -3,10 +3,10 @@
 From the Assurance Maladie's rules (domain notes): once the billing software
 has authenticated an apCV presentation, a session lasts 20 minutes
 (``duration_s``, a policy setting) and allows a quota of invoices that follows
-the profession of the CPS in the box (2 for pharmacists and nurses, 1 for the
-others). Each invoice is claimed before it is signed; past the quota the
-patient must present the app again (``reauthentication_required``), past the
-duration too (``session_expired``).
+the profession (2 for pharmacists and nurses, 1 for the others): the CPS's
+own, else the site's (``quota_source``). Each invoice is claimed before it is
+signed; past the quota the patient must present the app again
+(``reauthentication_required``), past the duration too (``session_expired``).
 
 Only the monotonic clock is used, passed in as ``now``: a wall-clock jump (NTP
 setting the clock of a Pi that booted in 1970) changes nothing. A session is
@@ -21,9 +21,11 @@ from typing import Any, Literal
 
 from .errors import ApcvError
 
-__all__ = ["Claim", "Session", "SessionBook"]
+__all__ = ["Claim", "QuotaSource", "Session", "SessionBook"]
 
 State = Literal["open", "exhausted", "expired"]
+#: Where a session's quota came from: the CPS's own profession, the site's setting, neither.
+QuotaSource = Literal["card", "site", "default"]
 
 
 @dataclass
@@ -37,13 +39,15 @@ class Session:
     invoices_allowed: int
     opened_mono: float
     expires_mono: float
+    quota_source: QuotaSource = "default"
     invoices_used: int = 0
     state: State = "open"
 
     def view(self, now: float) -> dict[str, Any]:
         """The session as the API shows it (no identity data)."""
         return {"id": self.id, "state": self.state, "presentation_id": self.presentation_id,
-                "profession": self.profession, "invoices_allowed": self.invoices_allowed,
+                "profession": self.profession, "quota_source": self.quota_source,
+                "invoices_allowed": self.invoices_allowed,
                 "invoices_used": self.invoices_used,
                 "seconds_left": max(0, round(self.expires_mono - now, 1))}
 
@@ -66,12 +70,12 @@ class SessionBook:
         self._sessions: dict[str, Session] = {}
 
     def open(self, client_id: str, presentation_id: str, *, profession: str | None,
-             invoices_allowed: int, now: float) -> Session:
-        """Open a session; the quota is decided by the caller's policy."""
+             invoices_allowed: int, now: float, quota_source: QuotaSource = "default") -> Session:
+        """Open a session; the quota (and where it came from) is decided by the caller's policy."""
         if invoices_allowed < 1:
             raise ValueError("a session allows at least one invoice")
         session = Session("se-" + secrets.token_hex(8), client_id, presentation_id, profession,
-                          invoices_allowed, now, now + self.duration_s)
+                          invoices_allowed, now, now + self.duration_s, quota_source)
         self._sessions[session.id] = session
         return session
 

@@ -87,7 +87,8 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
 
 @operations.post("/v1/apcv/sessions",
                  "Open a session on a presentation you fetched and authenticated; the invoice "
-                 "quota follows the profession of the CPS in the box",
+                 "quota follows the profession of the CPS in the box, else the box's `[apcv] "
+                 "site_profession` (`quota_source` says which)",
                  Answer(201, Session, "Opened"), request=SessionOpen, errors=(400, 404, 409))
 async def open_session(request: web.Request) -> web.Response:
     """Open a session on a presentation this client fetched and authenticated."""
@@ -103,7 +104,8 @@ async def open_session(request: web.Request) -> web.Response:
 
 
 @operations.get("/v1/apcv/sessions/{session_id}",
-                "A session: state, seconds left, invoices used and allowed",
+                "A session: state, seconds left, invoices used and allowed, where the quota "
+                "came from",
                 Answer(200, Session, "Session"), errors=(404,))
 async def get_session(request: web.Request) -> web.Response:
     """A session: state, time left, invoices used and allowed."""

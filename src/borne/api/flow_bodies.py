@@ -93,7 +93,11 @@ class Session(Struct):
     id: str
     state: Literal["open", "exhausted", "expired"]
     presentation_id: str
-    profession: str | None
+    profession: Annotated[str | None, Meta(
+        description="the profession the quota follows (`pharmacist`, `nurse`...), or null")]
+    quota_source: Annotated[Literal["card", "site", "default"], Meta(
+        description="where the quota came from: the CPS's own profession (`card`), the box's "
+                    "`[apcv] site_profession` (`site`), or neither (`default`: 1 invoice)")]
     invoices_allowed: Annotated[int, Meta(ge=1)]
     invoices_used: Annotated[int, Meta(ge=0)]
     seconds_left: Annotated[float, Meta(ge=0)]

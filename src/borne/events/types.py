@@ -239,7 +239,7 @@ class CaptureFailed(EventData, frozen=True, kw_only=True):
 
 
 class SessionOpened(EventData, frozen=True, kw_only=True):
-    """An apCV session opened (quota from the CPS in the box)."""
+    """An apCV session opened (quota from the CPS in the box, else the site's profession)."""
 
     TYPE = "apcv.session.opened"
     session_id: str
@@ -247,6 +247,9 @@ class SessionOpened(EventData, frozen=True, kw_only=True):
     profession: str | None
     invoices_allowed: int
     expires_in_s: int
+    #: Where the quota came from: ``card`` (the CPS's profession), ``site`` (``[apcv]
+    #: site_profession``) or ``default`` (neither: ``invoices_default``).
+    quota_source: str
 
 
 class InvoiceClaimed(EventData, frozen=True, kw_only=True):

@@ -124,3 +124,22 @@ def test_no_cps_no_session_even_with_a_site_profession():
     with pytest.raises(ApcvError) as refused:
         service.open_session(presentation_id, "ws-a")
     assert refused.value.code == "no_cps"
+
+
+def test_a_release_is_announced_and_a_late_one_announces_the_expiry():
+    service, clock, bus = make("pharmacist")
+    session = open_one(service, bus)
+    service.claim(session.id, "ws-a")
+    service.claim(session.id, "ws-a")
+    change = service.release(session.id, "ws-a", 2, "transmission_failed")
+    assert change.reopened and change.session.state == "open"
+    released = [e.data for e in bus.history() if e.type == "apcv.invoice.released"]
+    assert [(r.invoice, r.reason, r.invoices_used, r.invoices_allowed) for r in released] == [
+        (2, "transmission_failed", 1, 2)]
+    assert service.confirm(session.id, "ws-a", 1).invoice.state == "confirmed"
+    clock.mono += 1200  # the very end, before the timer: the request sees it first
+    with pytest.raises(ApcvError) as refused:
+        service.release(session.id, "ws-a", 1, "other")
+    assert refused.value.code == "session_expired"
+    assert [e.data.session_id for e in bus.history() if e.type == "apcv.session.expired"] == [
+        session.id]

@@ -57,11 +57,27 @@ def test_session_countdown_invoices_and_reauthentication():
     state.apply(opened("se-1", 2, 1200), 1.0)
     assert state.view(1.0 + 6 * 60) == v.SessionView(14 * 60, 0, 2)
     state.apply(ev.InvoiceClaimed(session_id="se-1", invoice=1, invoices_allowed=2,
-                                  seconds_left=800), 400.0)
+                                  seconds_left=800, invoices_used=1), 400.0)
     assert state.view(401.0).invoices_used == 1
     state.apply(ev.SessionExhausted(session_id="se-1", invoices_used=2), 500.0)
     assert state.view(501.0) == v.ReauthView("quota")
     assert isinstance(state.view(500.0 + FLASH_SECONDS["reauth"]), v.IdleView)
+
+
+def test_a_released_invoice_brings_the_session_back_on_screen():
+    state = state_with_reader()
+    state.apply(opened("se-1", 2, 1200), 0.0)
+    for number in (1, 2):
+        state.apply(ev.InvoiceClaimed(session_id="se-1", invoice=number, invoices_allowed=2,
+                                      seconds_left=1100, invoices_used=number), 100.0)
+    state.apply(ev.SessionExhausted(session_id="se-1", invoices_used=2), 100.0)
+    assert state.view(101.0) == v.ReauthView("quota")
+    state.apply(ev.InvoiceReleased(session_id="se-1", invoice=2, reason="signature_failed",
+                                   invoices_used=1, invoices_allowed=2, seconds_left=1000), 200.0)
+    assert state.view(201.0) == v.SessionView(999, 1, 2)  # "Facture 1/2", the countdown on
+    state.apply(ev.InvoiceClaimed(session_id="se-1", invoice=3, invoices_allowed=2,
+                                  seconds_left=900, invoices_used=2), 300.0)
+    assert state.view(301.0) == v.SessionView(899, 2, 2)  # the number is 3, the count 2
 
 
 def test_expiry_says_present_the_app_again():

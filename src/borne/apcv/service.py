@@ -5,13 +5,13 @@ presentation input (QR camera, USB scanner, NFC, contactless PC/SC slots). For
 each captured payload it applies the recognition rules, keeps the presentation
 in memory and announces it (``apcv.presented``, ``prescription.scanned``:
 an id, never the payload). The API's handlers call :meth:`fetch`,
-:meth:`open_session`, :meth:`claim` and :meth:`session` with the calling
-client's id. A timer on the event loop forgets unfetched presentations and
+:meth:`open_session`, :meth:`claim`, :meth:`release`, :meth:`confirm` and
+:meth:`session` with the calling client's id. A timer on the event loop forgets unfetched presentations and
 expires sessions at their deadline, with events.
 
 Runs on the event loop, like :class:`~borne.core.Core`; no locks are needed, and
 two claims racing for a session's last invoice are served one after the other:
-exactly one wins.
+exactly one wins; so are a release and a claim, or a release and the expiry.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from typing import Any
 from ..runtime.clock import Clock
 from ..core import Core
 from ..errors import message_for
-from ..events import (ApcvPresented, CaptureFailed, EventBus, InvoiceClaimed, PrescriptionScanned,
-                      PresentationExpired, SessionExhausted, SessionExpired, SessionOpened)
+from ..events import (ApcvPresented, CaptureFailed, EventBus, InvoiceClaimed, InvoiceReleased,
+                      PrescriptionScanned, PresentationExpired, SessionExhausted, SessionExpired,
+                      SessionOpened)
 from .errors import ApcvError
 from .presentations import Presentation, PresentationStore
 from .recognise import PayloadRejected, compile_rules, recognise
-from .sessions import QuotaSource, Session, SessionBook
+from .sessions import Change, QuotaSource, Session, SessionBook
 from .settings import ApcvConfig
 
 __all__ = ["ApcvService"]
@@ -149,11 +150,36 @@ class ApcvService:
         self._bus.publish(InvoiceClaimed(
             session_id=session.id, invoice=claim.invoice,
             invoices_allowed=session.invoices_allowed,
-            seconds_left=round(session.expires_mono - now)))
+            seconds_left=round(session.expires_mono - now), invoices_used=session.invoices_used))
         if claim.exhausted:
             self._bus.publish(SessionExhausted(session_id=session.id,
                                                invoices_used=session.invoices_used))
         return claim.invoice, session
+
+    def release(self, session_id: str, client_id: str, invoice: int, reason: str) -> Change:
+        """Give back a claimed invoice whose signature or transmission failed (``apcv.invoice.released``).
+
+        Raises :class:`ApcvError`: ``session_expired`` at or after the end (the
+        expiry is announced at once), ``invoice_released``, ``invoice_confirmed``,
+        ``invoice_not_found``, ``session_not_found``.
+        """
+        now = self._clock.monotonic()
+        try:
+            change = self.sessions.release(session_id, client_id, invoice, reason, now)
+        except ApcvError as error:
+            if error.code == "session_expired":
+                self._expire_due(now)
+            raise
+        session = change.session
+        self._bus.publish(InvoiceReleased(
+            session_id=session.id, invoice=invoice, reason=reason,
+            invoices_used=session.invoices_used, invoices_allowed=session.invoices_allowed,
+            seconds_left=round(session.expires_mono - now)))
+        return change
+
+    def confirm(self, session_id: str, client_id: str, invoice: int) -> Change:
+        """Mark a claimed invoice as sent, for good (optional; no event: nothing changes)."""
+        return self.sessions.confirm(session_id, client_id, invoice, self._clock.monotonic())
 
     def session(self, session_id: str, client_id: str) -> Session:
         """A session of ``client_id``, settled to now."""

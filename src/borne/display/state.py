@@ -106,7 +106,14 @@ class ScreenState:
             case ev.InvoiceClaimed():
                 session = self.sessions.get(event.session_id)
                 if session is not None:
-                    session.used = event.invoice
+                    session.used = event.invoices_used
+            case ev.InvoiceReleased():
+                # Given back: the session counts one less, and an exhausted one is open again.
+                self.sessions[event.session_id] = _Session(now + event.seconds_left,
+                                                           event.invoices_used,
+                                                           event.invoices_allowed)
+                if self.flash is not None and isinstance(self.flash[0], v.ReauthView):
+                    self.flash = None  # "Représentez l'appli" is no longer true
             case ev.SessionExhausted():
                 if self.sessions.pop(event.session_id, None) is not None:
                     self._flash(v.ReauthView("quota"), now, "reauth")

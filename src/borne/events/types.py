@@ -26,6 +26,7 @@ __all__ = [
     "EVENT_CLASSES", "EVENT_TYPES", "AnyEventData", "ApcvPresented", "BatteryState",
     "CaptureFailed", "CardDecoded", "CardFailed", "CardInserted", "CardRemoved", "ClientRevoked",
     "ClockSet", "DaemonStarted", "DaemonStopping", "DeviceState", "EventData", "InvoiceClaimed",
+    "InvoiceReleased",
     "JournalCollected", "JournalPurged", "JournalRecovered", "JournalRetentionWarning",
     "JournalStored", "ModeChanged", "PairingCompleted", "PairingOpened", "PrescriptionScanned",
     "PresentationExpired", "ReaderAttached", "ReaderDetached", "SessionExhausted",
@@ -257,8 +258,24 @@ class InvoiceClaimed(EventData, frozen=True, kw_only=True):
 
     TYPE = "apcv.invoice.claimed"
     session_id: str
-    #: The invoice's number in its session (1, 2...).
+    #: The invoice's number in its session (1, 2...; a released one's number is not reused).
     invoice: int
+    invoices_allowed: int
+    seconds_left: int
+    #: Invoices that count against the quota now (released ones do not).
+    invoices_used: int
+
+
+class InvoiceReleased(EventData, frozen=True, kw_only=True):
+    """An invoice of an apCV session was given back: it no longer counts against the quota."""
+
+    TYPE = "apcv.invoice.released"
+    session_id: str
+    invoice: int
+    #: Why, from a closed list: ``signature_failed``, ``transmission_failed``, ``cancelled``,
+    #: ``other``.
+    reason: str
+    invoices_used: int
     invoices_allowed: int
     seconds_left: int
 
@@ -331,6 +348,7 @@ AnyEventData = Union[
     ApcvPresented, PrescriptionScanned, PresentationExpired, CaptureFailed, SessionOpened,
     InvoiceClaimed, SessionExhausted, SessionExpired, ClockSet, ModeChanged, BatteryState,
     JournalStored, JournalCollected, JournalRetentionWarning, JournalPurged, JournalRecovered,
+    InvoiceReleased,
 ]
 
 #: Event name -> its struct. New types are added, never renamed.

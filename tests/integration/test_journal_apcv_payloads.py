@@ -55,8 +55,8 @@ async def test_the_payload_leaves_the_file_after_the_session_and_the_record_stay
             assert [p for p in pieces if p in on_disk(tmp_path / "data")] == []
             opened = reader.open(listed)
             assert (listed["seq"], listed["wall"]) == (record["seq"], record["wall"])
-            assert opened.body == {"kind": "apcv", "presentation_id": opened.body["presentation_id"],
-                                   "channel": "qr_camera",
+            assert opened.body == {"kind": "apcv", "channel": "qr_camera",
+                                   "presentation_id": opened.body["presentation_id"],
                                    "captured_at": opened.body["captured_at"],
                                    "payload_dropped": True}
             line = describe({**listed, "body": opened.body}, "en")  # `borne client journal`

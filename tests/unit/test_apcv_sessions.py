@@ -107,7 +107,8 @@ def test_a_released_invoice_gives_its_place_back_and_reopens_the_session():
     book.claim(session.id, "ws-a", 1.0)
     assert book.claim(session.id, "ws-a", 2.0).exhausted
     change = book.release(session.id, "ws-a", 2, "signature_failed", 3.0)
-    assert (change.reopened, change.session.state, change.session.invoices_used) == (True, "open", 1)
+    assert (change.reopened, change.session.state, change.session.invoices_used) == (
+        True, "open", 1)
     assert change.invoice.view() == {"invoice": 2, "state": "released",
                                      "reason": "signature_failed"}
     retry = book.claim(session.id, "ws-a", 4.0)  # the retry of the failed invoice

@@ -6,8 +6,9 @@ each captured payload it applies the recognition rules, keeps the presentation
 in memory and announces it (``apcv.presented``, ``prescription.scanned``:
 an id, never the payload). The API's handlers call :meth:`fetch`,
 :meth:`open_session`, :meth:`claim`, :meth:`release`, :meth:`confirm` and
-:meth:`session` with the calling client's id. A timer on the event loop forgets unfetched presentations and
-expires sessions at their deadline, with events.
+:meth:`session` with the calling client's id. A timer on the event loop
+forgets unfetched presentations and expires sessions at their deadline, with
+events.
 
 Runs on the event loop, like :class:`~borne.core.Core`; no locks are needed, and
 two claims racing for a session's last invoice are served one after the other:
@@ -157,7 +158,9 @@ class ApcvService:
         return claim.invoice, session
 
     def release(self, session_id: str, client_id: str, invoice: int, reason: str) -> Change:
-        """Give back a claimed invoice whose signature or transmission failed (``apcv.invoice.released``).
+        """Give back a claimed invoice whose signature or transmission failed.
+
+        Announced by ``apcv.invoice.released``.
 
         Raises :class:`ApcvError`: ``session_expired`` at or after the end (the
         expiry is announced at once), ``invoice_released``, ``invoice_confirmed``,

@@ -155,7 +155,8 @@ class SessionBook:
         session = self._mine(session_id, client_id, now)
         if session.state == "expired":
             raise ApcvError(code="session_expired", session_id=session.id)
-        if session.invoices_used >= session.invoices_allowed or len(session.invoices) >= MAX_INVOICES:
+        if (session.invoices_used >= session.invoices_allowed
+                or len(session.invoices) >= MAX_INVOICES):
             raise ApcvError(code="reauthentication_required", session_id=session.id,
                             invoices_allowed=session.invoices_allowed)
         invoice = Invoice(len(session.invoices) + 1)

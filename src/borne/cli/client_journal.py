@@ -21,7 +21,8 @@ _PAGE = 500
 _WORDS = {
     "fr": {"vitale": "carte Vitale", "cps": "CPS", "apcv": "appli carte Vitale",
            "prescription": "ordonnance numérique", "unsynced": "horloge non synchronisée",
-           "born": "né(e) le", "bytes": "octets", "dropped": "données effacées (session passée)",
+           "born": "né(e) le", "bytes": "octets",
+           "dropped": "données effacées (session passée)",
            "done": "{n} enregistrement(s) reçu(s), {a} acquitté(s)",
            "bad": "enregistrement {seq} illisible, laissé sur la borne : {why}"},
     "en": {"vitale": "carte Vitale", "cps": "CPS", "apcv": "apCV presentation",

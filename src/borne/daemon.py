@@ -238,7 +238,7 @@ class Daemon:
         self.journal = JournalService(
             self.config.journal, data_dir=Path(self.config.daemon.data_dir), bus=self.bus,
             clock=self.clock, core=self.core, clients=self.api_context.clients, apcv=self.apcv,
-            storage=self.storage)
+            storage=self.storage, payload_ttl_s=self.config.apcv.session_seconds)
         await enter(stack, self.journal)  # a file it cannot open degrades the "journal" device
         self.api_context.journal = self.journal
 

@@ -78,6 +78,59 @@ async def test_done_when_flow_quota_by_profession(box, tmp_path, card_slots, cps
         assert (view["state"], view["invoices_used"]) == ("exhausted", len(answers) - 1)
 
 
+async def insert_real_like_cps(box, card_slots, client: BoxClient) -> None:
+    """A CPS that does not give its profession (its certificate is where a real card keeps
+    it, not public): decoded as a CPS with ``profession`` null."""
+    events = client.events(after=box.bus.last_seq)
+    await asyncio.to_thread(card_slots.insert_factory, 1,
+                            "support.faulty_cards:cps_without_certificate")
+    decoded = await wait_event(events, "card.decoded")
+    await events.aclose()
+    assert (decoded.data["type"], decoded.data["profession"]) == ("cps", None)
+
+
+async def claims(client: BoxClient, session_id: str, count: int) -> list[int]:
+    return [(await client._http.post(f"/v1/apcv/sessions/{session_id}/invoices")).status_code
+            for _ in range(count)]
+
+
+@pytest.mark.parametrize(("site", "answers", "source", "profession"), [
+    ("21", [201, 201, 409], "site", "pharmacist"),   # the pharmacy's box says pharmacist
+    (None, [201, 409, 409], "default", None),        # nobody says: 1 invoice
+])
+async def test_a_cps_without_its_profession_takes_the_sites(tmp_path, sim_pcscd, card_slots,
+                                                            site, answers, source, profession):
+    policy = {"site_profession": site} if site else {}
+    async with running_box(tmp_path, apcv=policy) as box:
+        await paired(box, tmp_path / "ws")
+        async with BoxClient.from_directory(tmp_path / "ws") as client:
+            await insert_real_like_cps(box, card_slots, client)
+            presentation_id = await presented(box, client)
+            await client.presentation(presentation_id)
+            events = client.events(after=box.bus.last_seq)
+            session = await client.open_session(presentation_id)
+            opened = await wait_event(events, "apcv.session.opened")
+            await events.aclose()
+            assert (opened.data["quota_source"], opened.data["profession"]) == (source, profession)
+            assert (session["quota_source"], session["profession"]) == (source, profession)
+            assert await claims(client, session["id"], 3) == answers
+            view = await client.session(session["id"])
+            assert (view["quota_source"], view["invoices_used"]) == (source, answers.count(201))
+
+
+async def test_a_cps_that_says_its_profession_wins_over_the_site(tmp_path, sim_pcscd,
+                                                                 card_slots):
+    async with running_box(tmp_path, apcv={"site_profession": "21"}) as box:
+        await paired(box, tmp_path / "ws")
+        async with BoxClient.from_directory(tmp_path / "ws") as client:
+            await insert_and_wait(box, card_slots, 1, "cps-doctor", client)
+            presentation_id = await presented(box, client)
+            await client.presentation(presentation_id)
+            session = await client.open_session(presentation_id)
+            assert (session["quota_source"], session["profession"]) == ("card", "doctor")
+            assert await claims(client, session["id"], 2) == [201, 409]
+
+
 async def test_a_second_client_cannot_fetch_nor_use_anothers_presentation(box, tmp_path,
                                                                           card_slots):
     await paired(box, tmp_path / "a", "Comptoir 1")

@@ -54,8 +54,9 @@ STABLE = {
     "apcv.presented": ("channel", "expires_in_s"),
     "prescription.scanned": ("channel", "expires_in_s"),
     "apcv.presentation.expired": ("kind",),
-    "apcv.session.opened": ("profession", "invoices_allowed"),
-    "apcv.invoice.claimed": ("invoice", "invoices_allowed"),
+    "apcv.session.opened": ("profession", "invoices_allowed", "quota_source"),
+    "apcv.invoice.claimed": ("invoice", "invoices_allowed", "invoices_used"),
+    "apcv.invoice.released": ("invoice", "reason", "invoices_used", "invoices_allowed"),
     "apcv.session.exhausted": ("invoices_used",),
     "clock.set": ("source",),
     "mode.changed": ("mode",),
@@ -231,6 +232,10 @@ async def test_every_event_type_keeps_its_recorded_json_shape(tmp_path, sim_pcsc
             session = await client.open_session(first)
             assert await client.claim_invoice(session["id"]) == 1  # the doctor's only one
             await seen(box, "apcv.session.exhausted")
+            await client.release_invoice(session["id"], 1, "signature_failed")  # given back
+            await seen(box, "apcv.invoice.released")
+            assert await client.claim_invoice(session["id"]) == 2  # the retry
+            await client.confirm_invoice(session["id"], 2)
             second = await present(TOKEN + b"2")
             await client.presentation(second)
             await client.open_session(second)

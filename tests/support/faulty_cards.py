@@ -1,7 +1,9 @@
 """Test cards that go wrong in one precise way, plugged in with ``CardSlots.insert_factory``.
 
 Each wraps a real test card's chip (the public Vitale 2 layout) and damages one kind of answer,
-so the daemon's handling of that fault is tested through the real pcscd path.
+so the daemon's handling of that fault is tested through the real pcscd path. One is not
+damaged but real-like: :func:`cps_without_certificate` keeps its certificate where a real
+CPS does (not public), so the box cannot read its profession.
 """
 
 from __future__ import annotations
@@ -49,3 +51,22 @@ def corrupted_length(card: str = "vitale-single") -> _Damaged:
 def wrong_status(card: str = "vitale-single") -> _Damaged:
     """The card accepts the Vitale selections but every read fails with 6F00 (no diagnosis)."""
     return _Damaged(card, lambda data: b"\x6f\x00")
+
+
+class _Unselectable(_Damaged):
+    """Delegates to a test card's chip, answering "file not found" to SELECTs of one path."""
+
+    def __init__(self, card: str, path: bytes) -> None:
+        super().__init__(card, lambda data: data + b"\x90\x00")
+        self._path = path
+
+    def respond(self, apdu: bytes) -> bytes:
+        if len(apdu) >= 5 and apdu[1] == 0xA4 and apdu[5:5 + apdu[4]].endswith(self._path):
+            return b"\x6a\x82"  # file or application not found
+        return super().respond(apdu)
+
+
+def cps_without_certificate(card: str = "cps-pharmacist") -> _Unselectable:
+    """A CPS whose authentication certificate is not at the simulator's path, as on a real
+    CPx card: the box reads its ATR and serial, not its holder nor its profession."""
+    return _Unselectable(card, bytes.fromhex("B02EC001"))

@@ -14,6 +14,7 @@ which mounts its own.
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 __all__ = ["SEALED", "seal_box_paths"]
@@ -42,6 +43,12 @@ done
 """
 
 
+_MARK = "BORNE_SEALED_PATHS"
+
+
 def seal_box_paths() -> None:
-    """Seal :data:`SEALED` in this process's (already private) mount namespace."""
+    """Seal :data:`SEALED` in this process's (already private) mount namespace; once."""
+    if os.environ.get(_MARK):
+        return
     subprocess.run(["sh", "-c", _SCRIPT, "seal", *SEALED], check=True)
+    os.environ[_MARK] = "1"

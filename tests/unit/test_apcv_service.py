@@ -31,11 +31,13 @@ class FakeClock(Clock):
         return WallTime(self.wall_iso, False)
 
 
-def make(profession: str | None = "nurse", **policy):
+def make(profession: str | None = "nurse", *, cps: bool | None = None, **policy):
+    """A service; a CPS is in the box when ``profession`` is given (or ``cps``: one that does
+    not say its profession, as a real CPS)."""
     clock = FakeClock()
     bus = EventBus(clock)
     core = Core(bus, clock)
-    if profession is not None:
+    if cps if cps is not None else profession is not None:
         core.reader_attached(SlotInfo("s1", "Reader 00 01", "contact", "sim"))
         card = CpsCard(atr=b"\x3b", generation="CPS4", serial="1", holder=None,
                        profession=profession)
@@ -113,3 +115,49 @@ def test_a_medicine_box_is_counted_and_nothing_else(caplog):
     service.payload_captured("qr_scanner", medicine.replace(b"0014", b"0015"), 0)
     assert [e.type for e in bus.history(before)] == ["apcv.presented"]
     assert service.describe()["gs1_ignored"] == 2
+
+
+@pytest.mark.parametrize(("card", "site", "quota", "source", "used"), [
+    (None, "21", 2, "site", "pharmacist"),     # a real CPS at a pharmacy's box
+    (None, "60", 2, "site", "nurse"),
+    (None, "10", 1, "site", "doctor"),
+    (None, None, 1, "default", None),          # nobody says: 1 invoice
+    ("doctor", "21", 1, "card", "doctor"),     # the card's own profession wins
+    ("nurse", None, 2, "card", "nurse"),
+])
+def test_quota_from_the_card_else_the_site_else_one(card, site, quota, source, used):
+    service, clock, bus = make(card, cps=True, site_profession=site)
+    session = open_one(service, bus)
+    view = service.session(session.id, "ws-a").view(clock.mono)
+    assert (view["invoices_allowed"], view["quota_source"], view["profession"]) == (
+        quota, source, used)
+    (opened,) = [e.data for e in bus.history() if e.type == "apcv.session.opened"]
+    assert (opened.quota_source, opened.profession) == (source, used)
+
+
+def test_no_cps_no_session_even_with_a_site_profession():
+    service, _, bus = make(None, site_profession="21")
+    presentation_id = presented(service, bus)
+    service.fetch(presentation_id, "apcv", "ws-a")
+    with pytest.raises(ApcvError) as refused:
+        service.open_session(presentation_id, "ws-a")
+    assert refused.value.code == "no_cps"
+
+
+def test_a_release_is_announced_and_a_late_one_announces_the_expiry():
+    service, clock, bus = make("pharmacist")
+    session = open_one(service, bus)
+    service.claim(session.id, "ws-a")
+    service.claim(session.id, "ws-a")
+    change = service.release(session.id, "ws-a", 2, "transmission_failed")
+    assert change.reopened and change.session.state == "open"
+    released = [e.data for e in bus.history() if e.type == "apcv.invoice.released"]
+    assert [(r.invoice, r.reason, r.invoices_used, r.invoices_allowed) for r in released] == [
+        (2, "transmission_failed", 1, 2)]
+    assert service.confirm(session.id, "ws-a", 1).invoice.state == "confirmed"
+    clock.mono += 1200  # the very end, before the timer: the request sees it first
+    with pytest.raises(ApcvError) as refused:
+        service.release(session.id, "ws-a", 1, "other")
+    assert refused.value.code == "session_expired"
+    assert [e.data.session_id for e in bus.history() if e.type == "apcv.session.expired"] == [
+        session.id]

@@ -16,7 +16,9 @@ import msgspec
 import pytest
 
 from borne.api.bodies import AuditEntry, Client, Slot, Status
-from borne.api.flow_bodies import InvoiceClaimed, Journal, JournalAcked, Lease, Leases, Session
+from borne.api.flow_bodies import (InvoiceChanged, InvoiceClaimed, Journal, JournalAcked, Lease,
+                                   Leases, Session)
+from borne.apcv.sessions import Invoice as ApcvInvoice
 from borne.apcv.sessions import Session as ApcvSession
 from borne.apdu.leases import Lease as ApduLease
 from borne.audit.trail import AuditEntry as AuditRow
@@ -91,9 +93,11 @@ def test_an_audit_entry():
 
 
 def test_a_session_and_a_claim():
-    session = ApcvSession("s-1", "ws-1", "p-1", "pharmacist", 2, 0.0, 1200.0, invoices_used=1)
+    session = ApcvSession("s-1", "ws-1", "p-1", "pharmacist", 2, 0.0, 1200.0, "site",
+                          [ApcvInvoice(1, "released", "signature_failed"), ApcvInvoice(2)])
     exact(session.view(10.25), Session)
-    exact({"invoice": 1, "session": session.view(10.25)}, InvoiceClaimed)
+    exact({"invoice": 2, "session": session.view(10.25)}, InvoiceClaimed)
+    exact({**session.invoices[0].view(), "session": session.view(10.25)}, InvoiceChanged)
 
 
 def test_a_lease():

@@ -57,6 +57,10 @@ CHECKS = [
     ({"apcv": {"session_seconds": 0}}, "apcv", APCV),
     ({"apcv": {"invoices_default": 0}}, "apcv", APCV),
     ({"apcv": {"invoices_by_profession": {"doctor": 0}}}, "apcv", APCV),
+    ({"apcv": {"site_profession": "pharmacist"}}, "apcv.site_profession",
+     "'pharmacist' is not a TRE_G15 profession code (\"21\" pharmacist, \"60\" nurse...)"),
+    ({"apcv": {"site_profession": "00"}}, "apcv.site_profession",
+     "'00' is not a TRE_G15 profession code (\"21\" pharmacist, \"60\" nurse...)"),
     # [api]
     ({"api": {"port": 70000}}, "api.port", "not a TCP port"),
     ({"api": {"port": -1}}, "api.port", "not a TCP port"),
@@ -148,6 +152,7 @@ CHECKS = [
      "Expected `float`, got `str`"),
     ({"journal": {"kinds": ["vitale1"]}}, "journal.kinds[0]", "Invalid enum value 'vitale1'"),
     ({"apcv": {"rules": [{"kind": "bogus"}]}}, "apcv.rules[0].kind", "Invalid enum value 'bogus'"),
+    ({"apcv": {"site_profession": 21}}, "apcv.site_profession", "Expected `str | null`, got `int`"),
     ({"panel": {"pins": "gpio"}}, "panel.pins", "Invalid enum value 'gpio'"),
 ]
 
@@ -173,6 +178,8 @@ def test_every_check_names_its_key_and_says_why(data, key, reason):
     {"readers": {"smartcard": "sim", "camera": "images:/tmp", "scanner": "keylog:/tmp/keys",
                  "nfc": "udp:localhost:5000"}},
     {"apcv": {"rules": [{"kind": "apcv", "prefix_hex": "4143"}]}},
+    {"apcv": {"site_profession": "21"}},
+    {"apcv": {"site_profession": "60"}},
     {"mdns": {"name": "comptoir-2", "interfaces": ["wlan0"]}},
     {"health": {"disk_warn_free_mb": 0, "disk_fail_free_mb": 0}},
     {"journal": {"retention_days": 366, "warn_before_s": 0}},

@@ -13,7 +13,8 @@ def device(name: str, state: str) -> ev.DeviceState:
 
 def opened(session_id: str, allowed: int, expires_in_s: int) -> ev.SessionOpened:
     return ev.SessionOpened(session_id=session_id, presentation_id="ap-1", profession="nurse",
-                            invoices_allowed=allowed, expires_in_s=expires_in_s)
+                            invoices_allowed=allowed, expires_in_s=expires_in_s,
+                            quota_source="card")
 
 
 def stored(seq: int, waiting: int) -> ev.JournalStored:
@@ -56,11 +57,27 @@ def test_session_countdown_invoices_and_reauthentication():
     state.apply(opened("se-1", 2, 1200), 1.0)
     assert state.view(1.0 + 6 * 60) == v.SessionView(14 * 60, 0, 2)
     state.apply(ev.InvoiceClaimed(session_id="se-1", invoice=1, invoices_allowed=2,
-                                  seconds_left=800), 400.0)
+                                  seconds_left=800, invoices_used=1), 400.0)
     assert state.view(401.0).invoices_used == 1
     state.apply(ev.SessionExhausted(session_id="se-1", invoices_used=2), 500.0)
     assert state.view(501.0) == v.ReauthView("quota")
     assert isinstance(state.view(500.0 + FLASH_SECONDS["reauth"]), v.IdleView)
+
+
+def test_a_released_invoice_brings_the_session_back_on_screen():
+    state = state_with_reader()
+    state.apply(opened("se-1", 2, 1200), 0.0)
+    for number in (1, 2):
+        state.apply(ev.InvoiceClaimed(session_id="se-1", invoice=number, invoices_allowed=2,
+                                      seconds_left=1100, invoices_used=number), 100.0)
+    state.apply(ev.SessionExhausted(session_id="se-1", invoices_used=2), 100.0)
+    assert state.view(101.0) == v.ReauthView("quota")
+    state.apply(ev.InvoiceReleased(session_id="se-1", invoice=2, reason="signature_failed",
+                                   invoices_used=1, invoices_allowed=2, seconds_left=1000), 200.0)
+    assert state.view(201.0) == v.SessionView(999, 1, 2)  # "Facture 1/2", the countdown on
+    state.apply(ev.InvoiceClaimed(session_id="se-1", invoice=3, invoices_allowed=2,
+                                  seconds_left=900, invoices_used=2), 300.0)
+    assert state.view(301.0) == v.SessionView(899, 2, 2)  # the number is 3, the count 2
 
 
 def test_expiry_says_present_the_app_again():
@@ -157,3 +174,23 @@ def test_capture_channels_have_screen_labels():
     labels = {channel: channel_label(channel) for channel in CHANNELS}
     assert labels == {"qr_camera": "QR code", "qr_scanner": "Douchette", "nfc": "NFC",
                       "pcsc_contactless": "Sans contact"}
+
+
+def test_a_cps_without_its_profession_shows_the_sites_or_asks_for_the_setting():
+    def cps_in(state: ScreenState, profession: str | None) -> v.IdleView:
+        state.apply(ev.CardDecoded(slot="s0", card_type="cps", generation="CPS4",
+                                   profession=profession, detected_ns=1), 2.0,
+                    cps_lookup=lambda slot: (None, profession))
+        return state.view(2.0 + FLASH_SECONDS["cps"])
+
+    unset = cps_in(state_with_reader(), None)  # a real CPS, no site_profession
+    assert (unset.cps_profession, unset.profession_unset) == (None, True)
+    site = state_with_reader()
+    site.site_profession = "pharmacist"
+    assert (cps_in(site, None).cps_profession, cps_in(site, None).profession_unset) == (
+        "pharmacist", False)
+    assert cps_in(site, "nurse").cps_profession == "nurse"  # the card's own wins
+    empty = state_with_reader()
+    empty.site_profession = "pharmacist"
+    idle = empty.view(1.0)  # no CPS: insert it, whatever the site
+    assert (idle.cps_profession, idle.profession_unset) == (None, False)

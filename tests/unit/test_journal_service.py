@@ -50,7 +50,7 @@ class MovingClock(Clock):
 class Box:
     """What the service is built from, and two paired workstations' readers."""
 
-    def __init__(self, tmp_path, **settings) -> None:
+    def __init__(self, tmp_path, *, boot_id="boot-1", payload_ttl_s=1200.0, **settings) -> None:
         self.clock = MovingClock()
         self.bus = EventBus(self.clock)
         self.core = Core(self.bus, self.clock)
@@ -67,7 +67,8 @@ class Box:
         self.tmp_path = tmp_path
         self.service = JournalService(JournalConfig(**settings), data_dir=tmp_path, bus=self.bus,
                                       clock=self.clock, core=self.core, clients=self.clients,
-                                      apcv=self.apcv, boot_id="boot-1")
+                                      apcv=self.apcv, boot_id=boot_id,
+                                      payload_ttl_s=payload_ttl_s)
 
     def events(self, type_):
         return [e.data for e in self.bus.history() if e.type == type_]
@@ -257,3 +258,72 @@ async def test_a_corrupted_file_is_recovered_at_start_and_said(tmp_path):
     assert (tmp_path / recovered.set_aside).read_bytes() == b"not a database at all" * 300
     assert made.core.devices["journal"]["state"] == "available"
     await made.service.stop()
+
+
+def _on_disk(tmp_path) -> bytes:
+    """Every byte of the journal's files: the database, its WAL and shared memory."""
+    return b"".join(p.read_bytes() for p in sorted(tmp_path.glob("journal.db*")))
+
+
+def _pieces(envelope: bytes) -> list[bytes]:
+    """The envelope in 32-byte pieces (SQLite may split a long one over overflow pages)."""
+    return [envelope[i:i + 32] for i in range(0, len(envelope) - 32, 32)]
+
+
+async def test_an_apcv_payload_is_dropped_from_the_file_once_its_session_is_over(tmp_path):
+    import os
+
+    made = Box(tmp_path, payload_ttl_s=60)
+    await made.service.start()
+    payload = b"BORNE-SIM-APCV/1 " + os.urandom(3000)  # several pages: overflow pages too
+    made.apcv.payload_captured("nfc", payload, 0)
+    made.apcv.payload_captured("qr_scanner", b"01S2TBPZ2JCNZZYGHZ", 0)
+    await made.settle()
+    store = made.service._store
+    before = {c: store.records(c) for c in ("ws-a", "ws-b")}
+    pieces = [p for c in before for p in _pieces(before[c][0].envelope)]
+    # The record's pages moved from the WAL into the database file (SQLite checkpoints every
+    # 1000 pages, and the service at start): the drop must reach them there too.
+    assert store.checkpoint()
+    raw = _on_disk(tmp_path)
+    assert sum(p in raw for p in pieces) > 0.8 * len(pieces)  # the test sees them while kept
+    made.clock.mono += 59.9                                # within the session: kept
+    assert 0.05 < await made.service.payload_tick() < 0.2
+    assert [r.envelope for r in store.records("ws-a")] == [r.envelope for r in before["ws-a"]]
+    made.clock.mono += 0.1                                 # the session's duration: dropped
+    assert await made.service.payload_tick() is None
+    raw = _on_disk(tmp_path)
+    assert [p for p in pieces if p in raw] == []           # not hidden: gone from every file
+    assert (tmp_path / "journal.db-wal").stat().st_size == 0
+    for client_id in ("ws-a", "ws-b"):
+        apcv, prescription = await made.opened(client_id)  # still listed, in place
+        assert apcv.header.seq == before[client_id][0].header.seq
+        assert apcv.body == {"kind": "apcv", "presentation_id": apcv.body["presentation_id"],
+                             "channel": "nfc", "captured_at": "2026-01-01T00:00:00.000+00:00",
+                             "payload_dropped": True}
+        assert "payload_b64" in prescription.body          # only apCV payloads are dropped
+    await made.service.stop()
+
+
+async def test_payloads_left_by_another_boot_are_dropped_at_start(tmp_path):
+    made = Box(tmp_path)
+    await made.service.start()
+    made.apcv.payload_captured("qr_camera", b"T" * 200, 0)
+    await made.settle()
+    (kept,) = await made.opened("ws-a")
+    assert "payload_b64" in kept.body
+    await made.service.stop()  # the box is switched off within the session
+    # A new boot (a new daemon: nothing in memory): its monotonic clock starts again, so the
+    # old record's time says nothing.
+    made.bus = EventBus(made.clock)
+    made.core = Core(made.bus, made.clock)
+    made.service = JournalService(JournalConfig(), data_dir=tmp_path, bus=made.bus,
+                                  clock=made.clock, core=made.core, clients=made.clients,
+                                  apcv=ApcvService(made.bus, made.clock, made.core, ApcvConfig()),
+                                  boot_id="boot-2")
+    await made.service.start()
+    assert await made.service.payload_tick() is None
+    (record,) = await made.opened("ws-a")
+    assert record.body["payload_dropped"] and "payload_b64" not in record.body
+    await made.service.stop()
+    made.clients.close()

@@ -36,6 +36,7 @@ def test_file_modes_and_durability_settings(store, tmp_path):
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
     assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert store._db.execute("PRAGMA secure_delete").fetchone()[0] == 1  # freed bytes zeroed
 
 
 def test_one_record_per_recipient_each_for_its_key_only(store):
@@ -235,3 +236,41 @@ def test_a_file_that_cannot_be_opened_is_unavailable_and_nothing_is_moved(tmp_pa
         JournalStore(path)
     assert caught.value.code == "journal_unavailable"
     assert path.is_dir() and _aside(tmp_path) == []
+
+
+def test_a_payload_is_dropped_when_past_use_by_the_monotonic_clock_of_its_boot(store):
+    at = [Stamp(mono_ns=n * 1_000_000_000, wall=STAMP.wall, wall_synced=False,
+                wall_source="none", created=STAMP.created) for n in (10, 20)]
+    store.append("apcv", [A], b"payload 1", at[0], "boot-2", redacted=b"dropped 1")
+    store.append("apcv", [A], b"payload 2", at[1], "boot-2", redacted=b"dropped 2")
+    store.append("apcv", [A], b"payload 0", at[1], "boot-1", redacted=b"dropped 0")
+    store.append("prescription", [A], b"kept", at[0], "boot-2")
+    assert store.next_payload_due("boot-2") == 10_000_000_000
+
+    def bodies() -> list[bytes]:
+        return [open_record(KEY_A, r.header_bytes, r.envelope, client_id="ws-a")
+                for r in store.records("ws-a")]
+
+    # In boot 2 at 15 s with a 5 s session: the record of 10 s, and boot 1's, whatever its time.
+    assert store.drop_payloads("boot-2", 10_000_000_000) == 2
+    assert bodies() == [b"dropped 1", b"payload 2", b"dropped 0", b"kept"]
+    assert store.next_payload_due("boot-2") == 20_000_000_000
+    assert store.drop_payloads("boot-2", 10_000_000_000) == 0  # done once
+    store.ack("ws-a", [2], now=0)  # an acknowledged record: nothing left to drop for it
+    assert store.drop_payloads("boot-2", 99_000_000_000) == 0
+    assert store.next_payload_due("boot-2") is None
+    assert store._db.execute("SELECT COUNT(*) FROM redacted").fetchone()[0] == 0
+
+
+def test_a_journal_of_the_previous_version_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "journal.db"
+    _fill(path, records=2)
+    db = sqlite3.connect(path)  # as version 1 wrote it: no table of payload-free envelopes
+    db.executescript("DROP TABLE redacted; PRAGMA user_version = 1;")
+    db.close()
+    store = JournalStore(path)
+    assert store.set_aside is None and store.waiting() == 2
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == 2
+    store.append("apcv", [A], b"p", STAMP, "boot-1", redacted=b"d")
+    assert store.drop_payloads("boot-2", 0) == 1
+    store.close()

@@ -5,13 +5,14 @@ presentation input (QR camera, USB scanner, NFC, contactless PC/SC slots). For
 each captured payload it applies the recognition rules, keeps the presentation
 in memory and announces it (``apcv.presented``, ``prescription.scanned``:
 an id, never the payload). The API's handlers call :meth:`fetch`,
-:meth:`open_session`, :meth:`claim` and :meth:`session` with the calling
-client's id. A timer on the event loop forgets unfetched presentations and
-expires sessions at their deadline, with events.
+:meth:`open_session`, :meth:`claim`, :meth:`release`, :meth:`confirm` and
+:meth:`session` with the calling client's id. A timer on the event loop
+forgets unfetched presentations and expires sessions at their deadline, with
+events.
 
 Runs on the event loop, like :class:`~borne.core.Core`; no locks are needed, and
 two claims racing for a session's last invoice are served one after the other:
-exactly one wins.
+exactly one wins; so are a release and a claim, or a release and the expiry.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from typing import Any
 from ..runtime.clock import Clock
 from ..core import Core
 from ..errors import message_for
-from ..events import (ApcvPresented, CaptureFailed, EventBus, InvoiceClaimed, PrescriptionScanned,
-                      PresentationExpired, SessionExhausted, SessionExpired, SessionOpened)
+from ..events import (ApcvPresented, CaptureFailed, EventBus, InvoiceClaimed, InvoiceReleased,
+                      PrescriptionScanned, PresentationExpired, SessionExhausted, SessionExpired,
+                      SessionOpened)
 from .errors import ApcvError
 from .presentations import Presentation, PresentationStore
 from .recognise import PayloadRejected, compile_rules, recognise
-from .sessions import Session, SessionBook
+from .sessions import Change, QuotaSource, Session, SessionBook
 from .settings import ApcvConfig
 
 __all__ = ["ApcvService"]
@@ -45,6 +47,7 @@ class ApcvService:
         self._core = core
         self._config = config
         self._rules = compile_rules(config.rules)
+        self._site_profession = config.site_profession_key()
         self.presentations = PresentationStore(config.presentation_ttl_s)
         self.sessions = SessionBook(config.session_seconds)
         self._timer: asyncio.TimerHandle | None = None
@@ -111,20 +114,34 @@ class ApcvService:
             return self._config.invoices_by_profession[profession]
         return self._config.invoices_default
 
+    def profession_now(self) -> tuple[bool, str | None, QuotaSource]:
+        """(a CPS is in the box, the profession the quota follows, where it came from).
+
+        The card's own profession where the box could decode it (``card``); else the
+        site's ``[apcv] site_profession`` (``site``); else none (``default``).
+        """
+        has_cps, profession = self.current_cps_profession()
+        if profession is not None:
+            return has_cps, profession, "card"
+        if self._site_profession is not None:
+            return has_cps, self._site_profession, "site"
+        return has_cps, None, "default"
+
     def open_session(self, presentation_id: str, client_id: str) -> Session:
         """Open a session on an apCV presentation ``client_id`` fetched (and authenticated)."""
         now = self._clock.monotonic()
         item = self.presentations.take_for_session(presentation_id, client_id, now)
-        has_cps, profession = self.current_cps_profession()
+        has_cps, profession, source = self.profession_now()
         if not has_cps:
             raise ApcvError(code="no_cps")
         session = self.sessions.open(client_id, item.id, profession=profession,
-                                     invoices_allowed=self.quota_for(profession), now=now)
+                                     invoices_allowed=self.quota_for(profession), now=now,
+                                     quota_source=source)
         item.session_id = session.id
         self._bus.publish(SessionOpened(
             session_id=session.id, presentation_id=item.id, profession=profession,
             invoices_allowed=session.invoices_allowed,
-            expires_in_s=round(session.expires_mono - now)))
+            expires_in_s=round(session.expires_mono - now), quota_source=source))
         self._reschedule()
         return session
 
@@ -141,11 +158,38 @@ class ApcvService:
         self._bus.publish(InvoiceClaimed(
             session_id=session.id, invoice=claim.invoice,
             invoices_allowed=session.invoices_allowed,
-            seconds_left=round(session.expires_mono - now)))
+            seconds_left=round(session.expires_mono - now), invoices_used=session.invoices_used))
         if claim.exhausted:
             self._bus.publish(SessionExhausted(session_id=session.id,
                                                invoices_used=session.invoices_used))
         return claim.invoice, session
+
+    def release(self, session_id: str, client_id: str, invoice: int, reason: str) -> Change:
+        """Give back a claimed invoice whose signature or transmission failed.
+
+        Announced by ``apcv.invoice.released``.
+
+        Raises :class:`ApcvError`: ``session_expired`` at or after the end (the
+        expiry is announced at once), ``invoice_released``, ``invoice_confirmed``,
+        ``invoice_not_found``, ``session_not_found``.
+        """
+        now = self._clock.monotonic()
+        try:
+            change = self.sessions.release(session_id, client_id, invoice, reason, now)
+        except ApcvError as error:
+            if error.code == "session_expired":
+                self._expire_due(now)
+            raise
+        session = change.session
+        self._bus.publish(InvoiceReleased(
+            session_id=session.id, invoice=invoice, reason=reason,
+            invoices_used=session.invoices_used, invoices_allowed=session.invoices_allowed,
+            seconds_left=round(session.expires_mono - now)))
+        return change
+
+    def confirm(self, session_id: str, client_id: str, invoice: int) -> Change:
+        """Mark a claimed invoice as sent, for good (optional; no event: nothing changes)."""
+        return self.sessions.confirm(session_id, client_id, invoice, self._clock.monotonic())
 
     def session(self, session_id: str, client_id: str) -> Session:
         """A session of ``client_id``, settled to now."""

@@ -52,10 +52,13 @@ DEFAULT_RULES = (
 class ApcvConfig(Section):
     """The apCV session policy and the recognition of captured payloads.
 
-    The quota follows the profession of the CPS in the box (``CpsCard.profession``:
-    ``pharmacist``, ``nurse``, ``doctor``..., from the TRE_G15 code); the Assurance
-    Maladie's rule is 2 invoices per session for pharmacists and nurses, 1 for
-    every other profession.
+    The quota follows a profession (``pharmacist``, ``nurse``, ``doctor``..., the
+    stable keys of the TRE_G15 codes); the Assurance Maladie's rule is 2 invoices
+    per session for pharmacists and nurses, 1 for every other profession. The
+    profession is, in this order: the one decoded from the CPS in the box where its
+    layout is known (``CpsCard.profession``); else ``site_profession``, set once at
+    install (a real CPS does not give its profession in public form); else none,
+    and the session gets ``invoices_default``.
     """
 
     #: How long a session lasts (the Assurance Maladie's rule: 20 minutes).
@@ -64,6 +67,9 @@ class ApcvConfig(Section):
     invoices_by_profession: dict[str, int] = msgspec.field(
         default_factory=lambda: {"pharmacist": 2, "nurse": 2})
     invoices_default: int = 1
+    #: The site's profession, a TRE_G15 code (``"21"`` pharmacist, ``"60"`` nurse): used when
+    #: the CPS in the box does not say its own. Set at install; None: not set.
+    site_profession: str | None = None
     #: A presentation not fetched by a billing client within this time is forgotten.
     presentation_ttl_s: float = 120.0
     #: Payloads larger than this are refused (a QR code holds at most 2953 bytes).
@@ -79,3 +85,15 @@ class ApcvConfig(Section):
         if self.session_seconds <= 0 or self.invoices_default < 1 \
                 or any(n < 1 for n in self.invoices_by_profession.values()):
             raise ConfigError("a positive duration and at least 1 invoice", key="apcv")
+        if self.site_profession is not None and self.site_profession_key() is None:
+            raise ConfigError(f"{self.site_profession!r} is not a TRE_G15 profession code "
+                              "(\"21\" pharmacist, \"60\" nurse...)", key="apcv.site_profession")
+
+    def site_profession_key(self) -> str | None:
+        """The stable key of ``site_profession`` (``"21"`` -> ``pharmacist``); None if unset."""
+        if self.site_profession is None:
+            return None
+        # Late: the table lives with the CPS decoder; only a box that sets the key loads it.
+        from ..readers.cards.cps import profession_for
+
+        return profession_for(self.site_profession)[0]

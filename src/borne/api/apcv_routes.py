@@ -8,7 +8,10 @@ The flow for billing software (docs/api.md, "apCV"):
 4. ``POST /v1/apcv/sessions`` ``{"presentation_id": ...}``: 201, the session;
 5. before each invoice, ``POST /v1/apcv/sessions/{id}/invoices``: 201 with the
    invoice number, 409 ``reauthentication_required`` once the quota is used,
-   410 ``session_expired`` after 20 minutes.
+   410 ``session_expired`` after 20 minutes;
+6. if its signature or transmission fails, ``POST .../invoices/{n}/release``
+   ``{"reason": ...}`` gives it back (journaled with its reason); once sent,
+   ``POST .../invoices/{n}/confirm`` keeps it for good (optional).
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ import msgspec
 from aiohttp import web
 
 from .bodies import CameraScan, Scanning, json_body
-from .context import CLIENT, CONTEXT
+from .context import AUDIT_DETAIL, CLIENT, CONTEXT
 from .errors import ApiError
-from .flow_bodies import InvoiceClaimed, Prescription, Presentation, Session, SessionOpen
+from .flow_bodies import (InvoiceChanged, InvoiceClaimed, InvoiceRelease, Prescription,
+                          Presentation, Session, SessionOpen)
 from .operation import Answer
 from .routes import operations
 
@@ -87,7 +91,8 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
 
 @operations.post("/v1/apcv/sessions",
                  "Open a session on a presentation you fetched and authenticated; the invoice "
-                 "quota follows the profession of the CPS in the box",
+                 "quota follows the profession of the CPS in the box, else the box's `[apcv] "
+                 "site_profession` (`quota_source` says which)",
                  Answer(201, Session, "Opened"), request=SessionOpen, errors=(400, 404, 409))
 async def open_session(request: web.Request) -> web.Response:
     """Open a session on a presentation this client fetched and authenticated."""
@@ -103,7 +108,8 @@ async def open_session(request: web.Request) -> web.Response:
 
 
 @operations.get("/v1/apcv/sessions/{session_id}",
-                "A session: state, seconds left, invoices used and allowed",
+                "A session: state, seconds left, invoices used and allowed, where the quota "
+                "came from",
                 Answer(200, Session, "Session"), errors=(404,))
 async def get_session(request: web.Request) -> web.Response:
     """A session: state, time left, invoices used and allowed."""
@@ -123,6 +129,54 @@ async def claim_invoice(request: web.Request) -> web.Response:
                                      request[CLIENT].client_id)
     claimed = {"invoice": invoice, "session": session.view(service.now())}
     return json_body(msgspec.convert(claimed, InvoiceClaimed), status=201)
+
+
+def _invoice_number(request: web.Request) -> int:
+    """The ``{invoice}`` of the path: a number the session gave out, else not found."""
+    text = request.match_info["invoice"]
+    if not (text.isascii() and text.isdigit() and len(text) <= 4):
+        raise ApiError("invoice_not_found")
+    return int(text)
+
+
+def _changed(service: Any, change: Any) -> web.Response:
+    view = {**change.invoice.view(), "session": change.session.view(service.now())}
+    return json_body(msgspec.convert(view, InvoiceChanged))
+
+
+@operations.post("/v1/apcv/sessions/{session_id}/invoices/{invoice}/release",
+                 "Give back a claimed invoice whose signature or transmission failed: it no "
+                 "longer counts, an exhausted session is open again (event "
+                 "`apcv.invoice.released`; the reason is journaled). 409 invoice_confirmed once "
+                 "confirmed, 409 invoice_released the second time, 410 session_expired at or "
+                 "after the session's end",
+                 Answer(200, InvoiceChanged, "Released"), request=InvoiceRelease,
+                 errors=(400, 404, 409, 410))
+async def release_invoice(request: web.Request) -> web.Response:
+    """Give back a claimed invoice, with a reason from a closed list."""
+    service = _service(request)
+    number = _invoice_number(request)
+    try:
+        wanted = msgspec.convert(await _json_body(request), InvoiceRelease)
+    except msgspec.ValidationError:
+        raise ApiError("bad_request", field="reason") from None
+    # Journaled with the request, refused or not (the reason is one of a closed list).
+    request[AUDIT_DETAIL] = {"invoice": number, "reason": wanted.reason}
+    change = service.release(request.match_info["session_id"], request[CLIENT].client_id,
+                             number, wanted.reason)
+    return _changed(service, change)
+
+
+@operations.post("/v1/apcv/sessions/{session_id}/invoices/{invoice}/confirm",
+                 "Confirm a claimed invoice once it is sent (optional, final: it can no longer "
+                 "be released; again: same answer). 409 invoice_released if it was released",
+                 Answer(200, InvoiceChanged, "Confirmed"), errors=(404, 409))
+async def confirm_invoice(request: web.Request) -> web.Response:
+    """Keep a claimed invoice for good (it was signed and sent)."""
+    service = _service(request)
+    change = service.confirm(request.match_info["session_id"], request[CLIENT].client_id,
+                             _invoice_number(request))
+    return _changed(service, change)
 
 
 @operations.post("/v1/camera/scan",

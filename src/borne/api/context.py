@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..secure_channel.pairing import PairingService
     from ..secure_channel.tls import ClientIdentity
 
-__all__ = ["CLIENT", "CONTEXT", "ApiContext"]
+__all__ = ["AUDIT_DETAIL", "CLIENT", "CONTEXT", "ApiContext"]
 
 
 @dataclass
@@ -79,3 +79,6 @@ class ApiContext:
 CONTEXT: web.AppKey[ApiContext] = web.AppKey("borne_context", ApiContext)
 #: The verified client identity of a request (None only on the pairing exchange).
 CLIENT: web.RequestKey[ClientIdentity | None] = web.RequestKey("borne_client", object)
+#: What a handler adds to its request's audit entry (a small dict of facts, never health data:
+#: :func:`borne.audit.trail.check_detail` refuses the rest), e.g. why an invoice was released.
+AUDIT_DETAIL: web.RequestKey[dict[str, Any]] = web.RequestKey("borne_audit_detail", dict)

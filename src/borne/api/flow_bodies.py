@@ -11,11 +11,13 @@ from typing import Annotated, ClassVar, Literal
 
 from msgspec import Meta, Struct
 
+from ..apcv.sessions import ReleaseReason
+
 __all__ = [
-    "AckSeqs", "AckUpTo", "InvoiceClaimed", "Journal", "JournalAcked", "JournalRecord", "Lease",
-    "LeaseHolder", "LeaseRequest", "Leases", "PairingComplete", "PairingCompleted",
-    "PairingStart", "PairingStarted", "Prescription", "Presentation", "Released", "Session",
-    "SessionOpen",
+    "AckSeqs", "AckUpTo", "Invoice", "InvoiceChanged", "InvoiceClaimed", "InvoiceRelease",
+    "Journal", "JournalAcked", "JournalRecord", "Lease", "LeaseHolder", "LeaseRequest", "Leases",
+    "PairingComplete", "PairingCompleted", "PairingStart", "PairingStarted", "Prescription",
+    "Presentation", "Released", "Session", "SessionOpen",
 ]
 
 _BASE64 = {"contentEncoding": "base64"}
@@ -87,15 +89,29 @@ class SessionOpen(Struct):
     presentation_id: Annotated[str, Meta(max_length=64)]
 
 
+class Invoice(Struct):
+    """An invoice of a session: `claimed` (counted; may be released or confirmed),
+    `confirmed` (counted for good) or `released` (given back, not counted)."""
+
+    invoice: Annotated[int, Meta(ge=1, description="its number in the session, never reused")]
+    state: Literal["claimed", "confirmed", "released"]
+    reason: ReleaseReason | None
+
+
 class Session(Struct):
     """An apCV session: its state, time left, invoices used and allowed."""
 
     id: str
     state: Literal["open", "exhausted", "expired"]
     presentation_id: str
-    profession: str | None
+    profession: Annotated[str | None, Meta(
+        description="the profession the quota follows (`pharmacist`, `nurse`...), or null")]
+    quota_source: Annotated[Literal["card", "site", "default"], Meta(
+        description="where the quota came from: the CPS's own profession (`card`), the box's "
+                    "`[apcv] site_profession` (`site`), or neither (`default`: 1 invoice)")]
     invoices_allowed: Annotated[int, Meta(ge=1)]
-    invoices_used: Annotated[int, Meta(ge=0)]
+    invoices_used: Annotated[int, Meta(ge=0, description="claimed or confirmed, not released")]
+    invoices: Annotated[list[Invoice], Meta(description="every invoice claimed, in order")]
     seconds_left: Annotated[float, Meta(ge=0)]
 
 
@@ -103,6 +119,21 @@ class InvoiceClaimed(Struct):
     """The invoice's number in the session, and the session after it."""
 
     invoice: Annotated[int, Meta(ge=1)]
+    session: Session
+
+
+class InvoiceRelease(Struct, forbid_unknown_fields=True):
+    """Why the invoice is given back: a closed list (no free text reaches the audit journal)."""
+
+    reason: ReleaseReason
+
+
+class InvoiceChanged(Struct):
+    """The invoice released or confirmed, and the session after it."""
+
+    invoice: Annotated[int, Meta(ge=1)]
+    state: Literal["claimed", "confirmed", "released"]
+    reason: ReleaseReason | None
     session: Session
 
 

@@ -7,7 +7,8 @@
   refused at once, on an already open keep-alive connection too.
 - Only the pairing exchange is reachable without a certificate.
 - Every failure becomes the one JSON error shape; nothing else leaks.
-- Every request is journaled (client, action, resource, status), never health data.
+- Every request is journaled (client, action, resource, status, and the facts its handler
+  adds under ``AUDIT_DETAIL``), never health data.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from ..errors import BorneError
-from .context import CLIENT, CONTEXT, ApiContext
+from .context import AUDIT_DETAIL, CLIENT, CONTEXT, ApiContext
 from .errors import ApiError, error_response, language_of
 from .statuses import HTTP_EXCEPTION_CODES, http_status
 
@@ -99,7 +100,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         client_id = getattr(identity, "client_id", None)
         try:
             await context.audit.arecord(client_id=client_id, action=action,
-                                        resource=request.path[:200], status=status)
+                                        resource=request.path[:200], status=status,
+                                        detail=request.get(AUDIT_DETAIL))
         except Exception:  # the journal failing must be seen, but not hide the answer
             log.exception("audit journal write failed")
             if context.storage is not None:

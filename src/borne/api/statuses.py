@@ -30,7 +30,8 @@ HTTP_STATUS: dict[str, int] = {
     "presentation_not_found": 404, "presentation_already_fetched": 409,
     "presentation_not_fetched": 409, "presentation_used": 409, "presentation_not_apcv": 409,
     "no_cps": 409, "session_not_found": 404, "session_expired": 410,
-    "reauthentication_required": 409,
+    "reauthentication_required": 409, "invoice_not_found": 404, "invoice_released": 409,
+    "invoice_confirmed": 409,
     # Leases of the APDU channel
     "lease_not_found": 404, "slot_busy": 409,
     # The offline journal

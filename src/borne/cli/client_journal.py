@@ -21,11 +21,14 @@ _PAGE = 500
 _WORDS = {
     "fr": {"vitale": "carte Vitale", "cps": "CPS", "apcv": "appli carte Vitale",
            "prescription": "ordonnance numérique", "unsynced": "horloge non synchronisée",
-           "born": "né(e) le", "bytes": "octets", "done": "{n} enregistrement(s) reçu(s), {a} acquitté(s)",
+           "born": "né(e) le", "bytes": "octets",
+           "dropped": "données effacées (session passée)",
+           "done": "{n} enregistrement(s) reçu(s), {a} acquitté(s)",
            "bad": "enregistrement {seq} illisible, laissé sur la borne : {why}"},
     "en": {"vitale": "carte Vitale", "cps": "CPS", "apcv": "apCV presentation",
            "prescription": "e-prescription", "unsynced": "clock not synchronised",
-           "born": "born", "bytes": "bytes", "done": "{n} record(s) received, {a} acknowledged",
+           "born": "born", "bytes": "bytes", "dropped": "payload dropped (session over)",
+           "done": "{n} record(s) received, {a} acknowledged",
            "bad": "record {seq} unreadable, left on the box: {why}"},
 }
 
@@ -49,6 +52,8 @@ def describe(record: dict[str, Any], language: str) -> str:
             what += f" ({body['card']['profession']})"
     elif record["kind"] == "prescription":
         what += f": {body.get('number')}"
+    elif record["kind"] == "apcv" and body.get("payload_dropped"):
+        what += f": {body.get('channel')}, {words['dropped']}"
     elif record["kind"] == "apcv":
         size = len(body.get("payload_b64", "")) * 3 // 4
         what += f": {body.get('channel')}, ~{size} {words['bytes']}"

@@ -163,6 +163,22 @@ class BoxClient:
         """
         return (await self._post(f"/v1/apcv/sessions/{session_id}/invoices"))["invoice"]
 
+    async def release_invoice(self, session_id: str, invoice: int,
+                              reason: str = "signature_failed") -> dict[str, Any]:
+        """``POST .../invoices/{n}/release``: give back an invoice whose signature or
+        transmission failed (``reason``: ``signature_failed``, ``transmission_failed``,
+        ``cancelled``, ``other``); its place in the quota is free again.
+
+        Raises :class:`BoxError` ``invoice_confirmed`` / ``invoice_released`` (409) or
+        ``session_expired`` (410).
+        """
+        return await self._post(f"/v1/apcv/sessions/{session_id}/invoices/{invoice}/release",
+                                {"reason": reason})
+
+    async def confirm_invoice(self, session_id: str, invoice: int) -> dict[str, Any]:
+        """``POST .../invoices/{n}/confirm`` once the invoice is sent: kept for good (optional)."""
+        return await self._post(f"/v1/apcv/sessions/{session_id}/invoices/{invoice}/confirm")
+
     async def journal(self, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
         """``GET /v1/journal``: this workstation's waiting records with ``seq > after``, oldest first.
 

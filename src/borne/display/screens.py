@@ -72,8 +72,11 @@ def _grouped(code: str) -> str:
 
 def _idle(view: IdleView, lang: str) -> Screen:
     clients = counted("idle.clients", view.paired_clients, lang)
-    if view.cps_profession is None:
-        body: tuple[Line, ...] = (Line(text("idle.insert_cps", lang)),)
+    if view.profession_unset:
+        body: tuple[Line, ...] = (Line(text("idle.ready", lang)),
+                                  Line(text("idle.profession_unset", lang), "small"))
+    elif view.cps_profession is None:
+        body = (Line(text("idle.insert_cps", lang)),)
     else:
         label = texts.profession_label(view.cps_profession, lang) or ""
         body = (Line(text("idle.ready", lang)), Line(label, "small"))

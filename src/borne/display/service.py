@@ -73,7 +73,8 @@ class DisplayService:
         # after too many wrong codes): the code leaves the screen at once.
         self._pairing_current = pairing_current
         # Reads already waiting in the journal (a box restarted on the road): shown at once.
-        self.state = ScreenState(mode=getattr(core, "mode", "counter"), reads_waiting=reads_waiting)
+        self.state = ScreenState(mode=getattr(core, "mode", "counter"), reads_waiting=reads_waiting,
+                                 site_profession=config.apcv.site_profession_key())
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._opened = False

@@ -90,6 +90,7 @@ EXAMPLES: dict[str, Example] = {
     "idle_nocps_clock_unsynced": Example(IdleView(**{**_COUNTER, "clock_synced": False})),
     "idle_ready_pharmacist": Example(IdleView(**_COUNTER, cps_profession="pharmacist")),
     "idle_ready_unknown_profession": Example(IdleView(**_COUNTER, cps_profession="chiropractor")),
+    "idle_ready_profession_unset": Example(IdleView(**_COUNTER, profession_unset=True)),
     "idle_mobile_offline": Example(IdleView(
         readers=1, readers_ok=True, network=None, mode="mobile", clock_synced=False,
         paired_clients=1, cps_profession="nurse")),

@@ -72,6 +72,8 @@ class ScreenState:
     #: ``battery.state``'s state: ok, low, critical or unknown.
     battery_state: str = "unknown"
     reads_waiting: int = 0
+    #: The site's profession key (``[apcv] site_profession``), for a CPS that does not say its own.
+    site_profession: str | None = None
 
     # -- input ------------------------------------------------------------------------------
 
@@ -104,7 +106,14 @@ class ScreenState:
             case ev.InvoiceClaimed():
                 session = self.sessions.get(event.session_id)
                 if session is not None:
-                    session.used = event.invoice
+                    session.used = event.invoices_used
+            case ev.InvoiceReleased():
+                # Given back: the session counts one less, and an exhausted one is open again.
+                self.sessions[event.session_id] = _Session(now + event.seconds_left,
+                                                           event.invoices_used,
+                                                           event.invoices_allowed)
+                if self.flash is not None and isinstance(self.flash[0], v.ReauthView):
+                    self.flash = None  # "Représentez l'appli" is no longer true
             case ev.SessionExhausted():
                 if self.sessions.pop(event.session_id, None) is not None:
                     self._flash(v.ReauthView("quota"), now, "reauth")
@@ -205,11 +214,12 @@ class ScreenState:
                                  session.allowed)
         if self.mode == "mobile":
             return v.MobileView(self.battery_percent, self.charging, self.reads_waiting)
-        profession = next((p for _h, p in self.cps.values()), None)
+        profession = next((p for _h, p in self.cps.values() if p), self.site_profession)
         return v.IdleView(readers=len(self.readers), readers_ok=bool(self.readers),
                           network=self.network, mode=self.mode, clock_synced=self.clock_synced,
                           paired_clients=self.paired_clients,
-                          cps_profession=profession if self.cps else None)
+                          cps_profession=profession if self.cps else None,
+                          profession_unset=bool(self.cps) and profession is None)
 
     def _current_session(self, now: float) -> _Session | None:
         live = [s for s in self.sessions.values() if now < s.expires_mono]

@@ -28,6 +28,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "idle.readers.one": ("1 lecteur", "1 reader"),
     "idle.readers.many": ("{count} lecteurs", "{count} readers"),
     "idle.offline": ("Hors ligne", "Offline"),
+    # A CPS is in, its profession unknown and no site profession set: the install step to do.
+    "idle.profession_unset": ("Réglez site_profession", "Set site_profession"),
     # Card reads
     "cps.read": ("Carte CPS lue", "CPS card read"),
     "vitale.read": ("Carte Vitale lue", "Carte Vitale read"),

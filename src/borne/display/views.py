@@ -100,7 +100,10 @@ class IdleView(View):
 
     ``readers`` counts the card readers seen, ``readers_ok`` is False when one is
     in fault; ``network`` is the box's address (None: offline); ``cps_profession``
-    is the stable key read from the CPS (``pharmacist``...), None without a CPS.
+    is the stable key read from the CPS (``pharmacist``...), else the site's
+    (``[apcv] site_profession``), None without a CPS. ``profession_unset``: a CPS is
+    in but neither it nor the site says the profession (the installer's setting to
+    make: the apCV quota falls back to 1 invoice).
     """
 
     readers: int
@@ -110,6 +113,7 @@ class IdleView(View):
     clock_synced: bool
     paired_clients: int
     cps_profession: str | None = None
+    profession_unset: bool = False
 
     def __post_init__(self) -> None:
         View.__post_init__(self)

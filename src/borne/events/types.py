@@ -26,6 +26,7 @@ __all__ = [
     "EVENT_CLASSES", "EVENT_TYPES", "AnyEventData", "ApcvPresented", "BatteryState",
     "CaptureFailed", "CardDecoded", "CardFailed", "CardInserted", "CardRemoved", "ClientRevoked",
     "ClockSet", "DaemonStarted", "DaemonStopping", "DeviceState", "EventData", "InvoiceClaimed",
+    "InvoiceReleased",
     "JournalCollected", "JournalPurged", "JournalRecovered", "JournalRetentionWarning",
     "JournalStored", "ModeChanged", "PairingCompleted", "PairingOpened", "PrescriptionScanned",
     "PresentationExpired", "ReaderAttached", "ReaderDetached", "SessionExhausted",
@@ -239,7 +240,7 @@ class CaptureFailed(EventData, frozen=True, kw_only=True):
 
 
 class SessionOpened(EventData, frozen=True, kw_only=True):
-    """An apCV session opened (quota from the CPS in the box)."""
+    """An apCV session opened (quota from the CPS in the box, else the site's profession)."""
 
     TYPE = "apcv.session.opened"
     session_id: str
@@ -247,6 +248,9 @@ class SessionOpened(EventData, frozen=True, kw_only=True):
     profession: str | None
     invoices_allowed: int
     expires_in_s: int
+    #: Where the quota came from: ``card`` (the CPS's profession), ``site`` (``[apcv]
+    #: site_profession``) or ``default`` (neither: ``invoices_default``).
+    quota_source: str
 
 
 class InvoiceClaimed(EventData, frozen=True, kw_only=True):
@@ -254,8 +258,24 @@ class InvoiceClaimed(EventData, frozen=True, kw_only=True):
 
     TYPE = "apcv.invoice.claimed"
     session_id: str
-    #: The invoice's number in its session (1, 2...).
+    #: The invoice's number in its session (1, 2...; a released one's number is not reused).
     invoice: int
+    invoices_allowed: int
+    seconds_left: int
+    #: Invoices that count against the quota now (released ones do not).
+    invoices_used: int
+
+
+class InvoiceReleased(EventData, frozen=True, kw_only=True):
+    """An invoice of an apCV session was given back: it no longer counts against the quota."""
+
+    TYPE = "apcv.invoice.released"
+    session_id: str
+    invoice: int
+    #: Why, from a closed list: ``signature_failed``, ``transmission_failed``, ``cancelled``,
+    #: ``other``.
+    reason: str
+    invoices_used: int
     invoices_allowed: int
     seconds_left: int
 
@@ -328,6 +348,7 @@ AnyEventData = Union[
     ApcvPresented, PrescriptionScanned, PresentationExpired, CaptureFailed, SessionOpened,
     InvoiceClaimed, SessionExhausted, SessionExpired, ClockSet, ModeChanged, BatteryState,
     JournalStored, JournalCollected, JournalRetentionWarning, JournalPurged, JournalRecovered,
+    InvoiceReleased,
 ]
 
 #: Event name -> its struct. New types are added, never renamed.

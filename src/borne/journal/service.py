@@ -14,6 +14,10 @@ one thread: whether or not any of them is connected. ``journal.stored`` is
 published only once the records are committed. ``client.revoked`` deletes that
 workstation's records: it can never collect them.
 
+An apCV payload is of no use once its session is over (the billing software authenticates
+it online): it is dropped from the file ``payload_ttl_s`` (the session's duration) after the
+presentation, the record staying (:mod:`borne.journal.redaction`).
+
 Retention (data minimisation): records nobody acknowledged are deleted
 ``[journal] retention_days`` after they were made (``journal.purged``), with a
 ``journal.retention_warning`` ``warn_before_s`` earlier. Retention counts on
@@ -75,7 +79,7 @@ class JournalService:
 
     def __init__(self, settings: Any, *, data_dir: Path, bus: Any, clock: Any, core: Any,
                  clients: Any, apcv: Any = None, storage: Any = None,
-                 boot_id: str | None = None) -> None:
+                 boot_id: str | None = None, payload_ttl_s: float = 1200.0) -> None:
         self._settings = settings
         self._path = Path(data_dir) / JOURNAL_DB_NAME
         self._bus = bus
@@ -91,6 +95,11 @@ class JournalService:
         # the service's life (before a battery power-off), not only when it ends.
         self._pending: set[asyncio.Task[Any]] = set()
         self._retention: asyncio.Task[None] | None = None
+        #: How long an apCV payload is kept (``[apcv] session_seconds``), and the task that
+        #: drops it then, woken by each new apCV record.
+        self._payload_ttl_ns = round(payload_ttl_s * 1e9)
+        self._payloads: asyncio.Task[None] | None = None
+        self._payload_added = asyncio.Event()
         self._keys: dict[str, tuple[bytes, Recipient]] = {}
         self._warned_keyless: set[str] = set()
         self._warned_until: int | None = None
@@ -119,14 +128,17 @@ class JournalService:
         self._core.device_state("journal", "available", None)
         self._bus.add_listener(self._on_event)
         self._catch_up()
-        self._retention = asyncio.get_running_loop().create_task(self._keep_retention())
+        loop = asyncio.get_running_loop()
+        self._retention = loop.create_task(self._keep_retention())
+        self._payloads = loop.create_task(self._keep_payloads())
 
     async def stop(self) -> None:
         """Stop listening, finish the appends under way, close the file (idempotent)."""
         self._bus.remove_listener(self._on_event)
-        if self._retention is not None:
-            self._retention.cancel()
-            self._retention = None
+        for task in (self._retention, self._payloads):
+            if task is not None:
+                task.cancel()
+        self._retention = self._payloads = None
         await self.flush()
         if self._store is not None:
             store, self._store = self._store, None
@@ -189,7 +201,11 @@ class JournalService:
             # space is kept for the acknowledgements that give space back.
             log.warning("%s read not journaled: the data partition is full", kind)
             return
-        self._spawn(self._append(kind, padded(body), self._stamp(event)))
+        redacted = None
+        if kind == "apcv":  # the same record without its payload, for when the payload is spent
+            redacted = padded({**{k: v for k, v in body.items() if k != "payload_b64"},
+                               "payload_dropped": True})
+        self._spawn(self._append(kind, padded(body), self._stamp(event), redacted))
 
     def _plaintext(self, event: Event) -> tuple[str, dict[str, Any]] | None:
         data = event.data
@@ -227,10 +243,12 @@ class JournalService:
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _append(self, kind: str, plaintext: bytes, stamp: Stamp) -> list[StoredRecord]:
+    async def _append(self, kind: str, plaintext: bytes, stamp: Stamp,
+                      redacted: bytes | None = None) -> list[StoredRecord]:
         try:
             store = self._store_or_fail()
-            stored, waiting = await self._run(self._append_sync, store, kind, plaintext, stamp)
+            stored, waiting = await self._run(self._append_sync, store, kind, plaintext, stamp,
+                                              redacted)
         except JournalError as error:
             self._write_failed(error)
             return []
@@ -241,15 +259,18 @@ class JournalService:
             self.waiting = waiting
             self._core.device_state("journal", "available", None)
             self._bus.publish(JournalStored(seq=stored[-1].header.seq, kind=kind, waiting=waiting))
+            if redacted is not None:
+                self._payload_added.set()
         return stored
 
-    def _append_sync(self, store: JournalStore, kind: str, plaintext: bytes,
-                     stamp: Stamp) -> tuple[list[StoredRecord], int]:
+    def _append_sync(self, store: JournalStore, kind: str, plaintext: bytes, stamp: Stamp,
+                     redacted: bytes | None) -> tuple[list[StoredRecord], int]:
         recipients = self._recipients()
         if not recipients:
             log.warning("a %s read was not journaled: no paired workstation to seal it for", kind)
             return [], store.waiting()
-        stored = store.append(kind, recipients, plaintext, stamp, self._boot_id)
+        stored = store.append(kind, recipients, plaintext, stamp, self._boot_id,
+                              redacted=redacted)
         return stored, store.waiting()
 
     def _recipients(self) -> list[Recipient]:
@@ -339,6 +360,41 @@ class JournalService:
         if self._clients.certificate(client_id) is not None:
             return False
         return await self._run(self._clients.remember_certificate, client_id, serial, pem)
+
+    # -- apCV payloads past use -----------------------------------------------------------
+
+    async def _keep_payloads(self) -> None:
+        try:  # a drop that a power cut interrupted before its checkpoint: its WAL emptied now
+            await self._run(self._store_or_fail().checkpoint)
+        except JournalError as error:
+            log.warning("journal checkpoint at start failed: %s", error.message("en"))
+        while True:
+            self._payload_added.clear()
+            try:
+                delay = await self.payload_tick()
+            except JournalError as error:
+                self._write_failed(error)
+                delay = _MAX_TICK_S
+            try:
+                await asyncio.wait_for(self._payload_added.wait(), delay)
+            except TimeoutError:
+                pass
+
+    async def payload_tick(self) -> float | None:
+        """Drop the apCV payloads older than the session's duration (and any of another boot:
+        the first tick, at start, catches those a power cut left); seconds until the next is
+        due (None: none kept)."""
+        store = self._store_or_fail()
+        now_ns = round(self._clock.monotonic() * 1e9)  # the clock the records' mono_ns are on
+        dropped = await self._run(store.drop_payloads, self._boot_id,
+                                  now_ns - self._payload_ttl_ns)
+        if dropped:
+            log.info("journal: the payload of %d apCV record(s) dropped (past the session)",
+                     dropped)
+        oldest = await self._run(store.next_payload_due, self._boot_id)
+        if oldest is None:
+            return None
+        return max(0.0, (oldest + self._payload_ttl_ns - now_ns) / 1e9) + 0.001
 
     # -- retention ------------------------------------------------------------------------
 

@@ -16,6 +16,9 @@ highest records were acknowledged and deleted (https://www.sqlite.org/autoinc.ht
 Each number is allocated inside the append's write transaction, so the header
 that names it can be sealed before the row is written.
 
+Deleted content is overwritten with zeros (``secure_delete``), and an apCV payload past its
+use is dropped from the file while its record stays (:mod:`borne.journal.redaction`).
+
 A :class:`JournalStore` is synchronous and not for concurrent use: the daemon
 calls it from one dedicated thread (:mod:`borne.journal.service`); a lock makes
 stray concurrent calls wait rather than corrupt anything.
@@ -35,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ..runtime.durable import fsync_dir
-from . import crypto
+from . import crypto, redaction
 from .errors import JournalError
 from .header import RecordHeader
 from .recovery import is_corruption, set_aside
@@ -47,7 +50,7 @@ log = logging.getLogger("borne.journal")
 #: File name of the journal in the daemon's data directory.
 JOURNAL_DB_NAME = "journal.db"
 
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE records (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -74,13 +77,17 @@ CREATE TABLE acked (
     acked_at  INTEGER NOT NULL
 );
 CREATE INDEX acked_at ON acked (acked_at);
-PRAGMA user_version = 1;
-"""
+""" + redaction.REDACTED_TABLE + "PRAGMA user_version = 2;\n"
+#: Version 1 files (before payloads were dropped) gain the table of payload-free envelopes.
+_MIGRATE_1_TO_2 = "BEGIN;" + redaction.REDACTED_TABLE + "PRAGMA user_version = 2; COMMIT;"
 _COLUMNS = {
     "records": ["seq", "read_id", "client_id", "kind", "mono_ns", "boot_id", "wall",
                 "wall_synced", "wall_source", "created", "header", "envelope"],
     "acked": ["seq", "client_id", "acked_at"],
+    "redacted": redaction.REDACTED_COLUMNS,
 }
+#: The tables each known schema version has (older versions are migrated at open).
+_TABLES = {1: ("records", "acked"), 2: ("records", "acked", "redacted")}
 _HEADER_FIELDS = ("seq", "read_id", "client_id", "kind", "mono_ns", "boot_id", "wall",
                   "wall_synced", "wall_source", "created")
 
@@ -185,8 +192,15 @@ class JournalStore:
             if mode != "wal":
                 raise sqlite3.OperationalError(f"journal_mode is {mode}, not wal")
             db.execute("PRAGMA synchronous=FULL")
-            if db.execute("PRAGMA user_version").fetchone()[0] == 0:
+            # Deleted content is overwritten with zeros: a dropped payload, an acknowledged
+            # record do not linger in free pages (borne.journal.redaction). Debian's SQLite is
+            # built with it on; another build (Raspberry Pi OS, a wheel's) may not be.
+            db.execute("PRAGMA secure_delete=ON")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
                 db.executescript(_SCHEMA)
+            elif version == 1:
+                db.executescript(_MIGRATE_1_TO_2)
         except BaseException:
             db.close()
             raise
@@ -217,11 +231,11 @@ class JournalStore:
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
         if version == 0 and not tables:
             return  # a new file: the schema is made by the read-write connection
-        if version != _SCHEMA_VERSION:
+        if version not in _TABLES:
             raise _Corrupt(f"schema version {version}, not {_SCHEMA_VERSION}")
-        for table, columns in _COLUMNS.items():
+        for table in _TABLES[version]:
             found = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
-            if found != columns:
+            if found != _COLUMNS[table]:
                 raise _Corrupt(f"table {table} has columns {found}")
 
     # -- writing ------------------------------------------------------------------------
@@ -243,11 +257,13 @@ class JournalStore:
             return result
 
     def append(self, kind: str, recipients: Sequence[Recipient], plaintext: bytes, stamp: Stamp,
-               boot_id: str) -> list[StoredRecord]:
+               boot_id: str, *, redacted: bytes | None = None) -> list[StoredRecord]:
         """One record per recipient, sealed and committed together; returns them once on disk.
 
-        All the records of one read share ``read_id`` (their first seq). Raises
-        :class:`JournalError` ``journal_full`` or ``journal_write_failed`` (nothing written).
+        All the records of one read share ``read_id`` (their first seq). ``redacted``: the
+        plaintext without its payload, sealed too, to replace the record's once the payload
+        is past use (:meth:`drop_payloads`). Raises :class:`JournalError` ``journal_full``
+        or ``journal_write_failed`` (nothing written).
         """
         if not recipients:
             return []
@@ -269,6 +285,8 @@ class JournalStore:
                 db.execute(f"INSERT INTO records ({', '.join(_COLUMNS['records'])}) VALUES "
                            f"({', '.join('?' * len(_COLUMNS['records']))})",
                            [*values, header_bytes, envelope])
+                if redacted is not None:
+                    redaction.insert(db, header.seq, recipient.seal(header_bytes, redacted))
                 stored.append(StoredRecord(header, header_bytes, envelope))
             return stored
 
@@ -334,6 +352,35 @@ class JournalStore:
             return gone
 
         return self._write(work)
+
+    def drop_payloads(self, boot_id: str, before_mono_ns: int) -> int:
+        """Drop the payloads past use (:mod:`borne.journal.redaction`): made in another boot
+        than ``boot_id``, or at or before ``before_mono_ns`` in it. How many records changed;
+        the WAL is then emptied (:meth:`checkpoint`) so the old envelopes leave it too."""
+        swapped = self._write(lambda db: redaction.swap_due(db, boot_id, before_mono_ns))
+        if swapped:
+            self.checkpoint()
+        return swapped
+
+    def next_payload_due(self, boot_id: str) -> int | None:
+        """``mono_ns`` of this boot's oldest record whose payload is still kept (None: none)."""
+        with self._lock:
+            try:
+                return redaction.next_due(self._db, boot_id)
+            except sqlite3.Error as error:
+                raise JournalError(f"{self.path}: {error}", code="journal_unavailable") from None
+
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the database and truncate it (its old pages gone from the disk);
+        False if a reader kept SQLite from finishing (the next checkpoint does)."""
+        with self._lock:
+            try:
+                busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            except sqlite3.Error as error:
+                raise _classify(error, self.path) from None
+        if busy:
+            log.warning("journal checkpoint could not finish (a reader): the WAL keeps old pages")
+        return not busy
 
     def drop_client(self, client_id: str) -> int:
         """Delete every record of ``client_id`` (revoked: it can never collect them)."""

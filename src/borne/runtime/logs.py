@@ -24,7 +24,7 @@ LOGGED_KEYS = frozenset({
     "profession", "beneficiaries", "client_id", "expires_in_s",
     "channel", "presentation_id", "session_id", "invoice", "invoices_allowed", "invoices_used",
     "mode", "percent", "charging", "voltage_mv", "seq", "waiting", "acked", "records",
-    "purge_in_s", "set_aside", "source", "offset_s",
+    "purge_in_s", "set_aside", "source", "offset_s", "quota_source", "reason",
 })
 
 #: 13 or 15 characters shaped like a NIR: sex/type digit, year, month, département

@@ -15,9 +15,11 @@ from borne.errors import ConfigError
 KAP_MOVE = ["kapelse-kap-move-00-00", "kapelse-kap-move-00-01", "kapelse-kap-move-00-02"]
 
 
-def test_slots_are_numbered_in_the_order_of_their_ids_the_first_time(tmp_path):
-    numbers = SlotMap(tmp_path).number(reversed(KAP_MOVE))
-    assert numbers == {KAP_MOVE[2]: 2, KAP_MOVE[1]: 1, KAP_MOVE[0]: 0}
+def test_slots_are_numbered_in_the_order_given_the_first_time(tmp_path):
+    numbers = SlotMap(tmp_path).number([*KAP_MOVE, KAP_MOVE[0]])
+    assert numbers == {KAP_MOVE[0]: 0, KAP_MOVE[1]: 1, KAP_MOVE[2]: 2}
+    (tmp_path / "other").mkdir()
+    assert SlotMap(tmp_path / "other").number(reversed(KAP_MOVE))[KAP_MOVE[2]] == 0
 
 
 def test_a_number_stays_with_its_slot_whatever_the_box_lists_later(tmp_path):

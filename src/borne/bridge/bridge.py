@@ -132,7 +132,7 @@ class Bridge:
             self._client, self._session = client, session
             status = await client.status()
             await self._release_stale()
-            readers = await client.readers()
+            readers = sorted(await client.readers(), key=lambda reader: reader["name"])
             numbers = self._map.number(reader["id"] for reader in readers)
             for reader in readers:
                 if await self._bridge_slot(reader["id"], numbers[reader["id"]]) \

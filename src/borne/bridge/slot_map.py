@@ -6,9 +6,10 @@ order, cards inserted in any order. The bridge therefore keeps, in the pairing f
 the box, which number each of the box's slot ids (``GET /v1/readers``: the id is made
 from the box's PC/SC reader name, the same across reboots) was given:
 
-- slots seen the first time are numbered in the order of their ids, after the numbers
-  already given (the first time, with every slot of a KAP-Move there, that is the box's
-  own order: its two contact slots, then the contactless one);
+- slots seen the first time are numbered in the order given (the bridge gives them in the
+  order of their PC/SC names on the box, as ``GET /v1/readers`` lists them and as the
+  bridge mapped them before it kept numbers, so an installed workstation keeps its
+  readers), after the numbers already given;
 - a number is never given to another slot, even when its slot is gone: a slot the box
   lacks keeps its number, and so its port and its reader on the workstation.
 
@@ -49,9 +50,9 @@ class SlotMap:
         return next((slot for slot, n in self._numbers.items() if n == number), None)
 
     def number(self, slot_ids: Iterable[str]) -> dict[str, int]:
-        """The number of each of ``slot_ids``, numbering (and saving) the new ones."""
+        """The number of each of ``slot_ids``, numbering (and saving) the new ones in that order."""
         wanted = list(slot_ids)
-        new = sorted(set(wanted) - set(self._numbers))
+        new = [slot for slot in dict.fromkeys(wanted) if slot not in self._numbers]
         if new:
             following = max(self._numbers.values(), default=-1) + 1
             for offset, slot in enumerate(new):

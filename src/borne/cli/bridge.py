@@ -150,7 +150,7 @@ async def _setup(args: argparse.Namespace, settings: BridgeSettings, words: dict
     listed, unreachable = await _box_slots(args)
     if unreachable:
         print(words["unreachable"].format(error=unreachable), file=sys.stderr)
-    slots.number(slot["id"] for slot in listed)
+    slots.number(slot["id"] for slot in sorted(listed, key=lambda slot: slot["name"]))
     slot_ids = {n: slot for n in layout.names if (slot := slots.slot_id(n)) is not None}
     path = args.reader_conf or conf.DEFAULT_READER_CONF_DIR / f"borne-{settings.label}.conf"
     text = conf.reader_conf(layout, label=settings.label, box_url=_box_url(args),

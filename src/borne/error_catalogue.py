@@ -298,6 +298,10 @@ CATALOGUE: dict[str, Entry] = _catalogue(
     # The workstation's side (borne.client)
     ("already_paired", WORKSTATION),  # the folder already holds a workstation's key
     ("http_error", WORKSTATION),  # the box answered without its JSON error shape
+    ("bridge_port_taken", WORKSTATION, "Port vpcd déjà utilisé par un autre pont ou lecteur",
+     "vpcd port already used by another bridge or reader"),
+    ("bridge_name_taken", WORKSTATION, "Nom de lecteur déjà utilisé sur ce poste",
+     "Reader name already used on this workstation"),
 )
 
 #: The words of every code that has some (what :func:`message_for` reads).

@@ -5,12 +5,10 @@ the bridge, and a workstation pcscd (own mount namespace) with a plain pyscard p
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -18,58 +16,18 @@ from borne.bridge.bridge import Bridge
 
 from support.box import paired, running_box, start_box, url
 from support.fresh_defaults import FRESH_DEFAULTS
+from support.workstation import Workstation
 
 pytestmark = pytest.mark.pcscd
 
 WORKSTATION_PORT = 0xA17B  # the workstation's vpcd slots: 41339 and 41340
 
 
-class Workstation:
-    """The child process of borne.sim.workstation, asked questions over its stdin."""
-
-    def __init__(self, work: Path) -> None:
-        # Its own /run/pcscd (a mount namespace of its own), on the tests' private network.
-        env = {k: v for k, v in os.environ.items() if k != "BORNE_PRIVATE_PCSCD_SOCKET"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "borne.sim.workstation", str(work), str(WORKSTATION_PORT)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=env)
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        assert line.strip() == "ready", self.process.stderr.read() if self.process.stderr else ""
-
-    def ask(self, **command: object) -> dict:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps(command) + "\n")
-        self.process.stdin.flush()
-        return json.loads(self.process.stdout.readline())
-
-    async def until(self, predicate, what: str, timeout: float = 15.0) -> dict:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            reply = await asyncio.to_thread(self.ask, cmd="readers")
-            if predicate(reply):
-                return reply
-            if asyncio.get_running_loop().time() > deadline:
-                pytest.fail(f"workstation never saw {what}: {reply}")
-            await asyncio.sleep(0.2)
-
-    def close(self) -> None:
-        # End of stdin ends its loop: it stops its pcscd on the way out.
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
-
-
 @pytest.fixture
 async def setup(tmp_path, sim_pcscd, card_slots):
     async with running_box(tmp_path) as box:
         await paired(box, tmp_path / "ws")
-        workstation = await asyncio.to_thread(Workstation, tmp_path / "wspcscd")
+        workstation = await asyncio.to_thread(Workstation, tmp_path / "wspcscd", WORKSTATION_PORT)
         bridge = Bridge(url(box), tmp_path / "ws", vpcd_port=WORKSTATION_PORT, idle_release_s=2.0)
         task = asyncio.create_task(bridge.run())
         await asyncio.wait_for(bridge.connected.wait(), 15)
@@ -101,7 +59,7 @@ async def test_a_cps_reads_the_same_and_a_box_reboot_is_survived(tmp_path, sim_p
         port = probe.getsockname()[1]
     box = await start_box(tmp_path, api={"port": port})
     await paired(box, tmp_path / "ws")
-    workstation = await asyncio.to_thread(Workstation, tmp_path / "wspcscd")
+    workstation = await asyncio.to_thread(Workstation, tmp_path / "wspcscd", WORKSTATION_PORT)
     bridge = Bridge(f"https://127.0.0.1:{port}", tmp_path / "ws", vpcd_port=WORKSTATION_PORT,
                     retry_s=0.2, max_retry_s=0.5)
     task = asyncio.create_task(bridge.run())
@@ -183,7 +141,7 @@ async def test_bridge_killed_mid_exchange_frees_the_slot(tmp_path, sim_pcscd, ca
     async with running_box(tmp_path, apdu={"channel_grace_s": 1.0}) as box:
         await paired(box, tmp_path / "ws", "Comptoir 1")
         await paired(box, tmp_path / "other", "Comptoir 2")
-        workstation = await asyncio.to_thread(Workstation, tmp_path / "wspcscd")
+        workstation = await asyncio.to_thread(Workstation, tmp_path / "wspcscd", WORKSTATION_PORT)
         # As on the workstation: no box installed there (FRESH_DEFAULTS).
         bridge = subprocess.Popen(FRESH_DEFAULTS + BORNE + ["bridge", "--box", url(box),
                                                             "--dir", str(tmp_path / "ws"),

@@ -8,10 +8,18 @@ around a :class:`~borne.bridge.remote_card.RemoteCard`): pcscd, and every PC/SC
 program on the workstation, sees the card inserted; APDUs go to the box through
 the leased APDU channel (``docs/apdu-channel.md``), one round trip each.
 
-A card removed in the box disappears from the workstation. A network cut or a
+Which vpcd port (so which PC/SC reader of the workstation) a box slot goes to is
+fixed by the slot's number, kept on the workstation (:mod:`borne.bridge.slot_map`),
+and the layout (:mod:`borne.bridge.layout`: ports, and the readers' names when the
+installer named them); never by the order in which the box lists its readers now.
+The bridge claims its ports (:mod:`borne.bridge.claims`) before plugging anything in,
+so a second bridge on the same ports stops with ``bridge_port_taken``.
+
+A card removed in the box disappears from the workstation. A network cut (the event
+stream silent for ``stall_s``: the box sends a heartbeat every 15 s by default) or a
 box reboot removes every card on the workstation side (PC/SC software sees them
 removed), and the bridge reconnects by itself, with backoff, and puts back what
-the box holds then.
+the box holds then, each slot on its own port.
 """
 
 from __future__ import annotations
@@ -21,17 +29,19 @@ import contextlib
 import itertools
 import json
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Bridge"]
+from .claims import PortClaims
+from .layout import VPCD_PORT, ReaderLayout
+from .slot_map import SlotMap
+
+__all__ = ["VPCD_PORT", "Bridge"]
 
 log = logging.getLogger("borne.bridge")
-
-#: vpcd's first port (vsmartcard's default, 0x8C7B); slot n of the box goes to port + n.
-VPCD_PORT = 0x8C7B
 
 
 @dataclass
@@ -54,18 +64,25 @@ class Bridge:
     """Keeps the workstation's vpcd slots in step with the box's slots."""
 
     def __init__(self, box_url: str, directory: str | Path, *, vpcd_host: str = "127.0.0.1",
-                 vpcd_port: int = VPCD_PORT, lease_s: int = 60, idle_release_s: float = 10.0,
-                 retry_s: float = 1.0, max_retry_s: float = 15.0) -> None:
+                 vpcd_port: int = VPCD_PORT, layout: ReaderLayout | None = None,
+                 lease_s: int = 60, idle_release_s: float = 10.0, retry_s: float = 1.0,
+                 max_retry_s: float = 15.0, stall_s: float = 45.0) -> None:
+        """``layout`` (default: unnamed, from ``vpcd_port``) gives each slot number its port;
+        ``directory`` is the box's pairing folder, where the slot numbers are kept."""
         self._url = box_url.rstrip("/")
         self._directory = Path(directory)
         self._vpcd_host = vpcd_host
-        self._vpcd_port = vpcd_port
+        self._layout = layout or ReaderLayout(vpcd_port)
+        self._map = SlotMap(self._directory)  # an unreadable map stops us here, not later
+        self._claims = PortClaims(f"pid {os.getpid()}, box {self._url}")
+        self._stall_s = stall_s
         self._lease_s = lease_s
         self._idle_release_s = idle_release_s
         self._retry_s = retry_s
         self._max_retry_s = max_retry_s
         self._slots: dict[str, _Slot] = {}
         self._ids = itertools.count(1)
+        self._stale_leases: set[str] = set()
         self._client: Any = None
         self._session: Any = None
         self.connected = asyncio.Event()
@@ -73,7 +90,20 @@ class Bridge:
     # -- the session with the box ----------------------------------------------------------
 
     async def run(self) -> None:
-        """Bridge until cancelled, reconnecting after every failure."""
+        """Bridge until cancelled, reconnecting after every failure.
+
+        Raises ``bridge_port_taken`` at once if another bridge holds one of our ports.
+        """
+        # The named slots' ports, and those of every slot numbered so far: ours even while
+        # the box lacks the slot, so no other bridge takes its reader meanwhile.
+        numbers = set(self._layout.names) or set(self._map.numbers.values())
+        await self._claims.claim(p for n in sorted(numbers) for p in self._layout.ports(n))
+        try:
+            await self._run()
+        finally:
+            self._claims.close()
+
+    async def _run(self) -> None:
         delay = self._retry_s
         while True:
             try:
@@ -101,20 +131,38 @@ class Bridge:
                 aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context)) as session:
             self._client, self._session = client, session
             status = await client.status()
-            readers = await client.readers()
-            for index, reader in enumerate(sorted(readers, key=lambda r: r["name"])):
-                self._slots[reader["id"]] = _Slot(reader["id"], self._vpcd_port + index)
-                if reader.get("atr") and reader["state"] != "empty":
+            await self._release_stale()
+            readers = sorted(await client.readers(), key=lambda reader: reader["name"])
+            numbers = self._map.number(reader["id"] for reader in readers)
+            for reader in readers:
+                if await self._bridge_slot(reader["id"], numbers[reader["id"]]) \
+                        and reader.get("atr") and reader["state"] != "empty":
                     self._insert(reader["id"], bytes.fromhex(reader["atr"].replace(" ", "")))
             self.connected.set()
-            log.info("bridge: %d slot(s) of %s on vpcd ports %d..", len(readers), self._url,
-                     self._vpcd_port)
             janitor = asyncio.create_task(self._release_idle())
             try:
-                async for event in client.events(after=status["last_event_seq"], reconnect=False):
+                async for event in client.events(after=status["last_event_seq"], reconnect=False,
+                                                 stall_s=self._stall_s):
                     await self._on_event(event)
             finally:
                 janitor.cancel()
+
+    async def _bridge_slot(self, slot_id: str, number: int) -> bool:
+        """Give box slot ``slot_id`` (numbered ``number``) its port; False if it is not bridged."""
+        if not self._layout.bridged(number):
+            log.info("bridge: box slot %d (%s) has no name: not bridged", number, slot_id)
+            return False
+        try:
+            await self._claims.claim(self._layout.ports(number))
+        except Exception as error:  # a slot new to us, on a port another bridge holds
+            log.error("bridge: box slot %d (%s) not bridged: %s", number, slot_id, error)
+            return False
+        port = self._layout.port(number)
+        self._slots[slot_id] = _Slot(slot_id, port)
+        reader = self._layout.reader_name(number)
+        log.info("bridge: box slot %d (%s) on vpcd port %d%s", number, slot_id, port,
+                 f' (reader "{reader}")' if reader else "")
+        return True
 
     async def _on_event(self, event: Any) -> None:
         slot = event.data.get("slot")
@@ -124,7 +172,8 @@ class Bridge:
         elif event.type in ("card.removed", "reader.detached") and slot in self._slots:
             await self._remove(slot)
         elif event.type == "reader.attached" and slot not in self._slots:
-            raise ConnectionResetError("the box's readers changed")  # re-list them in order
+            # A slot new to the box, or back: its number (kept, or the next one) gives its port.
+            await self._bridge_slot(slot, self._map.number([slot])[slot])
         elif event.type in ("stream.gap", "stream.overflow"):
             raise ConnectionResetError(event.type)
 
@@ -149,12 +198,13 @@ class Bridge:
         slot = self._slots.get(slot_id)
         if slot is None:
             return
+        # The card leaves the workstation first: giving the lease back may wait on a dead network.
+        thread, card, slot.card, slot.thread = slot.thread, slot.card, None, None
+        if card is not None:
+            card.stop()
         await self._release(slot)
-        if slot.card is not None:
-            slot.card.stop()
-            thread, slot.card, slot.thread = slot.thread, None, None
-            if thread is not None:
-                await asyncio.to_thread(thread.join, 5.0)
+        if thread is not None:
+            await asyncio.to_thread(thread.join, 5.0)
 
     async def _drop_all(self) -> None:
         for slot_id in list(self._slots):
@@ -209,11 +259,16 @@ class Bridge:
                 elif body.get("op") == "card_removed":
                     log.info("bridge: card removed from %s", slot.slot_id)
                 elif body.get("op") == "lease_lost":
+                    slot.lease_id = None  # the box ended it
                     break
         finally:
             for waiter in slot.pending.values():
                 if not waiter.done():
                     waiter.set_exception(ConnectionError("channel closed"))
+            if slot.lease_id is not None:
+                # Cut off, not released (that clears it first): the box still holds the
+                # lease and would refuse us the slot (slot_busy) once we are back.
+                self._stale_leases.add(slot.lease_id)
             slot.lease_id = None
 
     async def _renew(self, slot: _Slot, lease_id: str) -> None:
@@ -232,9 +287,18 @@ class Bridge:
         if socket is not None:
             with contextlib.suppress(Exception):
                 await socket.close()
-        if lease_id is not None and self._client is not None:
+        if lease_id is not None:
+            try:
+                await self._client._http.delete(f"/v1/leases/{lease_id}")
+            except Exception:  # cut off: the box keeps the lease, which would refuse us the slot
+                self._stale_leases.add(lease_id)  # once back (slot_busy): give it back then
+
+    async def _release_stale(self) -> None:
+        """Give back the leases a cut kept us from releasing (404: the box ended them already)."""
+        for lease_id in sorted(self._stale_leases):
             with contextlib.suppress(Exception):
                 await self._client._http.delete(f"/v1/leases/{lease_id}")
+            self._stale_leases.discard(lease_id)
 
     async def _release_idle(self) -> None:
         """Give a slot back to the box when the workstation has not used it for a while."""

@@ -21,6 +21,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ..client.api import BoxError
 from ..vpcd.responder import CardPulled
 
 __all__ = ["RemoteCard"]
@@ -52,8 +53,9 @@ class RemoteCard:
         future = asyncio.run_coroutine_threadsafe(self._call(op, **fields), self._loop)
         try:
             return future.result(self._timeout_s)
-        except (ConnectionError, TimeoutError, asyncio.TimeoutError):
-            # The box or the network went away: the card leaves the workstation's reader.
+        except (ConnectionError, TimeoutError, asyncio.TimeoutError, BoxError):
+            # The box or the network went away, or the box refused the slot (another
+            # workstation leases it): the card leaves the workstation's reader.
             raise CardPulled() from None
 
     def power_on(self) -> None:

@@ -73,13 +73,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_client_parser(commands)
 
-    bridge = commands.add_parser(
-        "bridge", help="on a workstation: the box's slots as local PC/SC readers (vpcd)")
-    bridge.add_argument("--box", required=True, help="the box's URL, https://HOST:8443")
-    bridge.add_argument("--dir", required=True, help="this workstation's pairing directory")
-    bridge.add_argument("--vpcd-host", default="127.0.0.1")
-    bridge.add_argument("--vpcd-port", type=int, default=0x8C7B,
-                        help="vpcd's first slot port (box slot n goes to this + n)")
+    from .bridge import add_parser as add_bridge_parser
+
+    add_bridge_parser(commands)
     simulator = _simulator_cli()
     if simulator is not None:
         simulator.add_parser(commands)
@@ -140,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "bridge":
             from .bridge import bridge
 
-            return bridge(args)
+            return bridge(args, language=language)
         if args.command == "sim":
             return _simulator_cli().sim(args, language=language)
     except BorneError as error:

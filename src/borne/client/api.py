@@ -204,13 +204,17 @@ class BoxClient:
         return (await self._get("/v1/audit", after=after, limit=limit))["entries"]
 
     async def events(self, *, after: int | None = None, retry_s: float = 1.0,
-                     max_retry_s: float = 30.0, reconnect: bool = True) -> AsyncIterator[Event]:
+                     max_retry_s: float = 30.0, reconnect: bool = True,
+                     stall_s: float | None = None) -> AsyncIterator[Event]:
         """Every event from ``after`` on, for ever: reconnects and resumes by itself.
 
         A refusal (revoked, unauthenticated) ends the iteration with a
         :class:`BoxError`; network failures are retried with backoff, or, with
         ``reconnect=False``, raised as :class:`ConnectionError` (for a caller that
-        must act on a cut, such as the bridge removing its cards).
+        must act on a cut, such as the bridge removing its cards). ``stall_s``: a
+        stream silent that long counts as a network failure (a cable pulled or a
+        hotspot gone sends nothing; the box sends a heartbeat every ``[api]
+        heartbeat_s``, 15 s by default); None waits for ever.
         """
         last = after
         delay = retry_s
@@ -218,7 +222,7 @@ class BoxClient:
             headers = {"Last-Event-ID": str(last)} if last is not None else {}
             try:
                 async with self._http.stream("GET", "/v1/events", headers=headers,
-                                             timeout=httpx.Timeout(self._timeout, read=None)) as response:
+                                             timeout=httpx.Timeout(self._timeout, read=stall_s)) as response:
                     if not response.is_success:
                         await response.aread()
                         raise_for_error(response)

@@ -103,9 +103,12 @@ class PrivatePcscd:
     """A pcscd process of our own, serving the vpcd slots of ``readers``."""
 
     def __init__(self, work_dir: str | os.PathLike[str], readers: Sequence[SimReader] = DEFAULT_SIM_READERS,
-                 *, debug: bool = False) -> None:
+                 *, debug: bool = False, config_dir: str | os.PathLike[str] | None = None) -> None:
+        """``config_dir``: a reader.conf.d folder written elsewhere (by ``borne bridge setup``),
+        used as it is; ``readers`` then only says which slots to wait for."""
         self.work_dir = Path(work_dir)
         self.debug = debug
+        self.config_dir = Path(config_dir) if config_dir is not None else None
         self.readers: tuple[SimReader, ...] = ()
         self._set_readers(readers)
         self._process: subprocess.Popen[bytes] | None = None
@@ -155,7 +158,8 @@ class PrivatePcscd:
         _refuse_running_pcscd()
         for slot in self.slots:
             _refuse_taken_port(slot.port)
-        readers_dir = self._write_entries()
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        readers_dir = self.config_dir or self._write_entries()
         command = ["pcscd", "--foreground", "--config", str(readers_dir)]
         if self.debug:
             command += ["--debug", "--apdu"]

@@ -3,11 +3,14 @@
 Run as a child process (``python -m borne.sim.workstation WORKDIR PORT``): it makes its own
 ``/run/pcscd`` private (a mount namespace of its own), starts a pcscd whose vpcd
 reader "Poste" listens on PORT and PORT+1, prints ``ready``, then answers
-commands read on stdin, one JSON line each:
+commands read on stdin, one JSON line each. With a folder instead of PORT
+(``python -m borne.sim.workstation WORKDIR CONFDIR``), its pcscd reads the reader.conf
+files of CONFDIR as they are (those ``borne bridge setup`` writes), as a workstation's does.
 
 - ``{"cmd": "readers"}`` -> the readers and whether each holds a card (with its ATR);
-- ``{"cmd": "read"}`` -> the carte Vitale or CPS in the first reader holding a card,
-  decoded by a plain pyscard program (the box's public card scripts, driven here);
+- ``{"cmd": "read"}`` -> the carte Vitale or CPS in the first reader holding a card
+  (or in ``"reader"``, if given), decoded by a plain pyscard program (the box's public
+  card scripts, driven here);
 - ``{"cmd": "time", "reads": N, "apdus": M}`` -> the milliseconds of N whole reads and of
   M single APDU round trips (SELECT MF) on that card, for ``bench/bridge_bench.py``.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 
 def main() -> None:
@@ -32,8 +36,15 @@ def main() -> None:
     from borne.readers.cards.script import drive
     from borne.sim.pcscd import PrivatePcscd, SimReader
 
-    work, port = sys.argv[1], int(sys.argv[2])
-    with PrivatePcscd(work, [SimReader("Poste", port)]):
+    work, where = sys.argv[1], sys.argv[2]
+    if where.isdigit():
+        pcscd = PrivatePcscd(work, [SimReader("Poste", int(where))])
+    else:  # a reader.conf.d folder: wait for the readers its entries name
+        from borne.bridge.reader_conf import read_entries
+
+        readers = [SimReader(e.name, e.ports[0]) for e in read_entries(Path(where))]
+        pcscd = PrivatePcscd(work, readers, config_dir=where)
+    with pcscd:
         print("ready", flush=True)
         for line in sys.stdin:
             command = json.loads(line)
@@ -49,7 +60,7 @@ def main() -> None:
                     reply = _time(context, sorted(present)[0], bytes.fromhex(
                         present[sorted(present)[0]]), command["reads"], command["apdus"])
                 else:
-                    reader = sorted(present)[0]
+                    reader = command.get("reader") or sorted(present)[0]
                     _, card, protocol = SCardConnect(context, reader, SCARD_SHARE_SHARED,
                                                      SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1)
 

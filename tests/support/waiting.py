@@ -25,9 +25,24 @@ def wait_for(predicate: Callable[[], object], timeout: float = 5.0, interval: fl
 
 
 async def wait_event(events, type_: str, timeout: float = 20.0):
-    """The next event of ``type_`` from a subscription or a client's stream, within ``timeout``."""
+    """The next event of ``type_`` from a subscription or a client's stream, within ``timeout``.
+
+    On a timeout the test fails with the events that did come, and every thread's stack is
+    written to stderr (shown with the failure): a rare miss then says where the box was
+    (a reader thread blocked in a call, or no event at all), not only that it was late.
+    """
+    seen: list[str] = []
+
     async def find():
         async for event in events:
             if event.type == type_:
                 return event
-    return await asyncio.wait_for(find(), timeout)
+            seen.append(event.type)
+    try:
+        return await asyncio.wait_for(find(), timeout)
+    except asyncio.TimeoutError:
+        import faulthandler
+        import sys
+
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        pytest.fail(f"no {type_} event within {timeout} s; came meanwhile: {seen or 'nothing'}")

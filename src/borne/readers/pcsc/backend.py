@@ -74,9 +74,17 @@ class PcscBackend(SmartcardBackend):
 
     device = "pcsc"
 
+    #: How long one SCardGetStatusChange waits before asking again. pcscd wakes the
+    #: waiting client when a reader changes; should that wake-up ever be lost, the
+    #: next wait compares the readers' event counters and reports the change at
+    #: once, so this bounds how late a card can be seen (at the cost of one round
+    #: trip to pcscd per period). The tests once waited 20 s in vain for a card
+    #: inserted just after the box started (1 run in ~40); a minute was too long.
+    WAIT_TIMEOUT_MS = 5_000
+
     def __init__(self, *, reader_glob: str | None = None, contactless: list[str] | None = None,
                  ignore: list[str] | None = None, retry_interval_s: float = 0.5,
-                 wait_timeout_ms: int = 60_000, cps_layout: Any = None,
+                 wait_timeout_ms: int = WAIT_TIMEOUT_MS, cps_layout: Any = None,
                  apcv: tuple[bytes, list[bytes]] | None = None, scard: Any = None) -> None:
         self._reader_glob = reader_glob
         self._contactless = list(contactless or [])

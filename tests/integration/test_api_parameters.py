@@ -179,6 +179,7 @@ async def test_events_blame_the_parameter_they_read(http):
                                    ({"Last-Event-ID": "abc"}, "after=1", "Last-Event-ID")):
         response = await http.get(f"/v1/events?{query}", headers=headers)
         assert await refusal(response) == (400, "bad_request", bounds(blamed, 0, MAX))
+        check("GET", "/v1/events", response)
 
 
 async def _first_frames(http, path: str, count: int) -> list[tuple[str, dict]]:

@@ -5,7 +5,8 @@
 - It cannot write text of its choosing to the audit journal through the release's reason: the
   reason is one of a closed list; free text, a NIR, a name, a long string, a field more are
   refused (``400 bad_request``) before anything is journaled or changed.
-- Invoice numbers from the path are numbers the session gave out, or ``invoice_not_found``.
+- Invoice numbers from the path are numbers a session gives (1 to 16: else ``400 bad_request``
+  naming ``invoice``), and ones this session gave out (else ``invoice_not_found``).
 
 The real daemon runs in the test process on loopback (``tests/security/conftest.py``); a CPS
 is put in the box through the core, as a reader backend would (no pcscd needed).
@@ -100,13 +101,22 @@ async def test_a_release_reason_is_one_of_a_closed_list_and_nothing_else_is_jour
         assert text not in stored
 
 
-@pytest.mark.parametrize("number", ["0", "-1", "1e3", "01x", "99999999999999999999", "%E2%91%A0"])
+@pytest.mark.parametrize("number", ["0", "-1", "17", "1e3", "01x", "99999999999999999999",
+                                    "%E2%91%A0", "%EF%BC%92", "+1", " 1"])
 async def test_an_invoice_number_is_one_the_session_gave_out(box, tmp_path, number):
     await paired(box, tmp_path / "a")
     async with BoxClient.from_directory(tmp_path / "a") as client:
         sid = await claimed_session(box, client)
         for action, body in (("release", {"reason": "other"}), ("confirm", {})):
             answer = await client._http.post(f"/v1/apcv/sessions/{sid}/invoices/{number}/{action}",
+                                             json=body)
+            # Not a number a session gives (1 to 16): refused, naming the parameter.
+            assert answer.status_code == 400, number
+            assert answer.json()["error"] == "bad_request"
+            assert answer.json()["details"] == {"parameter": "invoice", "type": "integer",
+                                                "minimum": 1, "maximum": 16}
+            # One it could give, but did not: not found.
+            answer = await client._http.post(f"/v1/apcv/sessions/{sid}/invoices/2/{action}",
                                              json=body)
             assert (answer.status_code, answer.json()["error"]) == (404, "invoice_not_found")
         assert (await client.session(sid))["invoices"][0]["state"] == "claimed"

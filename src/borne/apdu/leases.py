@@ -54,12 +54,20 @@ class LeaseBook:
         self._by_id: dict[str, Lease] = {}
         self._by_slot: dict[str, str] = {}
 
+    def refusal(self) -> LeaseError:
+        """What a ``seconds`` the book does not take is answered: which field, what it takes."""
+        return LeaseError("bad_request", field="seconds", type="integer", minimum=1,
+                          maximum=self.max_s)
+
     def _seconds(self, seconds: object) -> float:
+        """``seconds`` (None: the default) if it is a whole number of seconds within bounds:
+        JSON Schema's integers, so ``60.0`` is one and ``1.5`` or ``true`` are not."""
         if seconds is None:
             return self.default_s
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
+                or (isinstance(seconds, float) and not seconds.is_integer()) \
                 or not 1 <= seconds <= self.max_s:
-            raise LeaseError("bad_request", field="seconds", minimum=1, maximum=self.max_s)
+            raise self.refusal()
         return float(seconds)
 
     def take(self, slot: str, client_id: str, client_name: str, seconds: object,

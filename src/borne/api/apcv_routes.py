@@ -18,17 +18,21 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from aiohttp import web
+from msgspec import Meta
+
+from ..apcv.sessions import MAX_INVOICES
 
 from .bodies import CameraScan, Scanning, json_body
 from .context import AUDIT_DETAIL, CLIENT, CONTEXT
 from .errors import ApiError
 from .flow_bodies import (InvoiceChanged, InvoiceClaimed, InvoiceRelease, Prescription,
                           Presentation, Session, SessionOpen)
-from .operation import Answer
+from .operation import Answer, Query
+from .parameters import integer
 from .routes import operations
 
 __all__: list[str] = []
@@ -93,7 +97,8 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
                  "Open a session on a presentation you fetched and authenticated; the invoice "
                  "quota follows the profession of the CPS in the box, else the box's `[apcv] "
                  "site_profession` (`quota_source` says which)",
-                 Answer(201, Session, "Opened"), request=SessionOpen, errors=(400, 404, 409))
+                 Answer(201, Session, "Opened", links={"session_id": "$response.body#/id"}),
+                 request=SessionOpen, errors=(400, 404, 409))
 async def open_session(request: web.Request) -> web.Response:
     """Open a session on a presentation this client fetched and authenticated."""
     service = _service(request)
@@ -121,7 +126,10 @@ async def get_session(request: web.Request) -> web.Response:
 @operations.post("/v1/apcv/sessions/{session_id}/invoices",
                  "Claim the next invoice before signing it: 409 reauthentication_required once "
                  "the quota is used, 410 session_expired after the session's duration",
-                 Answer(201, InvoiceClaimed, "Claimed"), errors=(404, 409, 410))
+                 Answer(201, InvoiceClaimed, "Claimed",
+                        links={"session_id": "$response.body#/session/id",
+                               "invoice": "$response.body#/invoice"}),
+                 errors=(404, 409, 410))
 async def claim_invoice(request: web.Request) -> web.Response:
     """Claim the next invoice before signing it: 201, or 409 / 410."""
     service = _service(request)
@@ -131,12 +139,14 @@ async def claim_invoice(request: web.Request) -> web.Response:
     return json_body(msgspec.convert(claimed, InvoiceClaimed), status=201)
 
 
+#: The ``{invoice}`` of the path: a session gives out at most ``MAX_INVOICES`` numbers.
+INVOICE = Query("invoice", Annotated[int, Meta(ge=1, le=MAX_INVOICES)], where="path",
+                description="the invoice's number in the session")
+
+
 def _invoice_number(request: web.Request) -> int:
-    """The ``{invoice}`` of the path: a number the session gave out, else not found."""
-    text = request.match_info["invoice"]
-    if not (text.isascii() and text.isdigit() and len(text) <= 4):
-        raise ApiError("invoice_not_found")
-    return int(text)
+    """The ``{invoice}`` of the path (400 naming it when it is not a number a session gives)."""
+    return integer(request, INVOICE)
 
 
 def _changed(service: Any, change: Any) -> web.Response:
@@ -151,7 +161,7 @@ def _changed(service: Any, change: Any) -> web.Response:
                  "confirmed, 409 invoice_released the second time, 410 session_expired at or "
                  "after the session's end",
                  Answer(200, InvoiceChanged, "Released"), request=InvoiceRelease,
-                 errors=(400, 404, 409, 410))
+                 errors=(400, 404, 409, 410), query=(INVOICE,))
 async def release_invoice(request: web.Request) -> web.Response:
     """Give back a claimed invoice, with a reason from a closed list."""
     service = _service(request)
@@ -170,7 +180,8 @@ async def release_invoice(request: web.Request) -> web.Response:
 @operations.post("/v1/apcv/sessions/{session_id}/invoices/{invoice}/confirm",
                  "Confirm a claimed invoice once it is sent (optional, final: it can no longer "
                  "be released; again: same answer). 409 invoice_released if it was released",
-                 Answer(200, InvoiceChanged, "Confirmed"), errors=(404, 409))
+                 Answer(200, InvoiceChanged, "Confirmed"), errors=(400, 404, 409),
+                 query=(INVOICE,))
 async def confirm_invoice(request: web.Request) -> web.Response:
     """Keep a claimed invoice for good (it was signed and sent)."""
     service = _service(request)

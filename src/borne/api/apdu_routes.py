@@ -42,6 +42,10 @@ MAX_MESSAGE = 4 * 65544 + 4096
 HEARTBEAT_S = 10.0
 
 
+#: What a lease's answer gives the operations that follow it (OpenAPI links).
+_LEASE_LINKS = {"lease_id": "$response.body#/lease_id", "slot_id": "$response.body#/slot"}
+
+
 def _service(request: web.Request) -> Any:
     service = request.app[CONTEXT].apdu
     if service is None:
@@ -49,18 +53,20 @@ def _service(request: web.Request) -> Any:
     return service
 
 
-async def _seconds(request: web.Request) -> object:
-    """``seconds`` from an optional JSON body (None: the default)."""
+async def _seconds(request: web.Request, service: ApduService) -> object:
+    """``seconds`` from an optional JSON body, for the lease book to check (None: no body or no
+    ``seconds``, the default). A body or a ``seconds`` that is JSON ``null`` is refused: the
+    document's body is an object, its ``seconds`` an integer, and null is neither."""
     if not request.can_read_body:
         return None
     try:
         body = await request.json(loads=json.loads)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ApiError("bad_request", reason="body is not JSON") from None
-    if body is None:
-        return None
     if not isinstance(body, dict):
         raise ApiError("bad_request", reason="body is not a JSON object")
+    if "seconds" in body and body["seconds"] is None:
+        raise service.book.refusal()
     return body.get("seconds")
 
 
@@ -68,19 +74,21 @@ async def _seconds(request: web.Request) -> object:
                  "Lease a slot exclusively for the APDU channel (an empty slot too: the lease "
                  "waits for a card). 409 slot_busy: `details` has `holder` (its name), "
                  "`client_id` and `until_s`",
-                 Answer(201, Lease, "Leased"), request=LeaseRequest, request_required=False,
-                 errors=(400, 404, 409))
+                 Answer(201, Lease, "Leased", links=_LEASE_LINKS), request=LeaseRequest,
+                 request_required=False, errors=(400, 404, 409))
 async def take_lease(request: web.Request) -> web.Response:
     """Lease a slot exclusively (201), or 409 ``slot_busy``."""
     service = _service(request)
-    seconds = await _seconds(request)
+    seconds = await _seconds(request, service)
     identity = request[CLIENT]
     lease = service.take(request.match_info["slot_id"], identity.client_id, identity.name,
                          seconds)
     return json_body(msgspec.convert(lease.view(service.now()), Lease), status=201)
 
 
-@operations.get("/v1/leases", "The caller's live leases", Answer(200, Leases, "Leases"))
+@operations.get("/v1/leases", "The caller's live leases",
+                Answer(200, Leases, "Leases",
+                       links={"lease_id": "$response.body#/leases/0/lease_id"}))
 async def list_leases(request: web.Request) -> web.Response:
     """The caller's live leases."""
     service = _service(request)
@@ -90,12 +98,12 @@ async def list_leases(request: web.Request) -> web.Response:
 
 
 @operations.post("/v1/leases/{lease_id}/renew", "Renew a lease: it ends `seconds` from now",
-                 Answer(200, Lease, "Renewed"), request=LeaseRequest, request_required=False,
-                 errors=(400, 404))
+                 Answer(200, Lease, "Renewed", links=_LEASE_LINKS), request=LeaseRequest,
+                 request_required=False, errors=(400, 404))
 async def renew_lease(request: web.Request) -> web.Response:
     """Push the lease's end to ``seconds`` from now."""
     service = _service(request)
-    seconds = await _seconds(request)
+    seconds = await _seconds(request, service)
     lease = service.renew(request.match_info["lease_id"], request[CLIENT].client_id, seconds)
     return json_body(msgspec.convert(lease.view(service.now()), Lease))
 

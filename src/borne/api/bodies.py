@@ -240,7 +240,8 @@ class ClockSet(Struct):
     """The time a workstation gives the box."""
 
     utc: Annotated[str, Meta(max_length=64, description="ISO 8601 with a time zone, e.g. "
-                                                        "2026-11-22T10:00:00Z")]
+                                                        "2026-11-22T10:00:00Z",
+                             extra_json_schema={"format": "date-time"})]
 
 
 class ClockSetResult(Struct):

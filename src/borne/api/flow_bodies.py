@@ -12,6 +12,7 @@ from typing import Annotated, ClassVar, Literal
 from msgspec import Meta, Struct
 
 from ..apcv.sessions import ReleaseReason
+from .parameters import MAX_SQLITE_INTEGER
 
 __all__ = [
     "AckSeqs", "AckUpTo", "Invoice", "InvoiceChanged", "InvoiceClaimed", "InvoiceRelease",
@@ -21,31 +22,56 @@ __all__ = [
 ]
 
 _BASE64 = {"contentEncoding": "base64"}
+#: What JSON Schema can say of a workstation's name (str.isprintable() is the whole rule): no
+#: C0 or C1 control character, and no white space at either end.
+NAME_PATTERN = ("^[^\\s\\x00-\\x1f\\x7f-\\x9f](?:[^\\x00-\\x1f\\x7f-\\x9f]*"
+                "[^\\s\\x00-\\x1f\\x7f-\\x9f])?$")
 
 
 # -- pairing ----------------------------------------------------------------------------------
+# The forms the box takes, exactly: a SPAKE2 message A is 33 bytes, "A" then a point (base64:
+# 44 characters, "Q" then one of Q-Z a-f); a MAC is HMAC-SHA256 (32 bytes: 43 characters and
+# "="); a pairing session is secrets.token_urlsafe(16) (22 characters); a CSR is PEM (ASCII).
+
+#: A pairing session's id (borne.secure_channel.pairing: ``secrets.token_urlsafe(16)``).
+PairingSession = Annotated[str, Meta(min_length=22, max_length=22, pattern="^[A-Za-z0-9_-]+$")]
+#: HMAC-SHA256 in base64 (32 bytes).
+PairingMac = Annotated[str, Meta(min_length=44, max_length=44,
+                                 pattern="^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$",
+                                 extra_json_schema=_BASE64)]
+
 
 class PairingStart(Struct):
     """Pairing step 1: the workstation's SPAKE2 message."""
 
-    client_msg: Annotated[str, Meta(description="SPAKE2 message A (code as password)",
+    client_msg: Annotated[str, Meta(min_length=44, max_length=44,
+                                    pattern="^Q[Q-Za-f][A-Za-z0-9+/]+$",
+                                    description="SPAKE2 message A (code as password): 33 bytes, "
+                                                "`A` then the point",
                                     extra_json_schema=_BASE64)]
 
 
 class PairingStarted(Struct):
     """The box's SPAKE2 message, and the pairing session to complete."""
 
-    session: str
+    session: PairingSession
     server_msg: Annotated[str, Meta(extra_json_schema=_BASE64)]
 
 
 class PairingComplete(Struct):
     """Pairing step 2: the workstation's CSR and name, and its proof of the code."""
 
-    session: str
-    csr: Annotated[str, Meta(description="PEM CSR")]
-    name: Annotated[str, Meta(min_length=1, max_length=64)]
-    mac: Annotated[str, Meta(extra_json_schema=_BASE64)]
+    session: PairingSession
+    csr: Annotated[str, Meta(min_length=1, max_length=16384, pattern="^[\t\n\r -~]+$",
+                             description="PEM CSR (ASCII, up to 16 KiB)")]
+    name: Annotated[str, Meta(
+        min_length=1, max_length=64, pattern=NAME_PATTERN,
+        description="the workstation's name, shown on the box and in its journal: printable "
+                    "characters (Unicode letters, marks, numbers, punctuation, symbols and the "
+                    "space; no control or format character), no space at either end. The box "
+                    "refuses another name (400 `bad_request`, `field` `name`) once your proof "
+                    "of the code is checked")]
+    mac: PairingMac
 
 
 class PairingCompleted(Struct):
@@ -54,7 +80,7 @@ class PairingCompleted(Struct):
     client_id: str
     certificate: str
     ca: str
-    mac: Annotated[str, Meta(extra_json_schema=_BASE64)]
+    mac: PairingMac
 
 
 # -- apCV presentations, prescriptions, sessions ----------------------------------------------
@@ -86,7 +112,7 @@ class Prescription(Struct):
 class SessionOpen(Struct):
     """The presentation to open a session on (fetched and authenticated first)."""
 
-    presentation_id: Annotated[str, Meta(max_length=64)]
+    presentation_id: Annotated[str, Meta(min_length=1, max_length=64)]
 
 
 class Invoice(Struct):
@@ -139,8 +165,9 @@ class InvoiceChanged(Struct):
 
 # -- leases of the APDU channel ---------------------------------------------------------------
 
-# Documentation only: the lease service checks ``seconds`` itself, against the configured
-# ``[apdu] max_lease_s`` (the document says 300, the default) and taking a float too.
+# Documentation only: the lease book checks ``seconds`` itself, against the configured
+# ``[apdu] max_lease_s`` (the document says 300, the default): a whole number (60.0 too, as JSON
+# Schema's integers), never null (borne.apdu.leases.LeaseBook, borne.api.apdu_routes._seconds).
 class LeaseRequest(Struct):
     """How long to lease the slot for."""
 
@@ -210,14 +237,15 @@ class AckSeqs(Struct, forbid_unknown_fields=True):
     """Acknowledge these records."""
 
     inline: ClassVar[bool] = True
-    seqs: Annotated[list[Annotated[int, Meta(ge=1)]], Meta(min_length=1, max_length=1000)]
+    seqs: Annotated[list[Annotated[int, Meta(ge=1, le=MAX_SQLITE_INTEGER)]],
+                    Meta(min_length=1, max_length=1000)]
 
 
 class AckUpTo(Struct, forbid_unknown_fields=True):
     """Acknowledge every record up to this one."""
 
     inline: ClassVar[bool] = True
-    up_to: Annotated[int, Meta(ge=1)]
+    up_to: Annotated[int, Meta(ge=1, le=MAX_SQLITE_INTEGER)]
 
 
 class JournalAcked(Struct):

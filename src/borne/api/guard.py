@@ -23,7 +23,7 @@ from .context import AUDIT_DETAIL, CLIENT, CONTEXT, ApiContext
 from .errors import ApiError, error_response, language_of
 from .statuses import HTTP_EXCEPTION_CODES, http_status
 
-__all__ = ["PUBLIC_PATHS", "guard", "require_admin"]
+__all__ = ["PUBLIC_PATHS", "SERVED_WHEN_STORAGE_REFUSES", "guard", "require_admin"]
 
 log = logging.getLogger("borne.api")
 
@@ -33,8 +33,8 @@ PUBLIC_PATHS = frozenset({"/v1/pairing/start", "/v1/pairing/complete"})
 #: What a client may still ask while the data partition refuses writes: why, and who it is;
 #: and the offline journal's collection, which is how the space is given back (collected
 #: records are deleted). Their audit entries may then fail to be written: logged.
-_SERVED_WHEN_STORAGE_REFUSES = frozenset({"/v1/status", "/v1/clients/me", "/openapi.json",
-                                          "/v1/journal", "/v1/journal/ack"})
+SERVED_WHEN_STORAGE_REFUSES = frozenset({"/v1/status", "/v1/clients/me", "/openapi.json",
+                                         "/v1/journal", "/v1/journal/ack"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -76,7 +76,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         identity = _authenticate(request, context)
         request[CLIENT] = identity
         if context.storage is not None and context.storage.refusing \
-                and request.path not in _SERVED_WHEN_STORAGE_REFUSES:
+                and request.path not in SERVED_WHEN_STORAGE_REFUSES:
             # Every access is journaled on the data partition: when it cannot be, no read.
             full = context.core.devices.get("storage", {}).get("state") == "full"
             raise ApiError("storage_full" if full else "storage_unavailable")
@@ -89,7 +89,10 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPException as error:  # aiohttp's own (no route, wrong method...)
         status = error.status
         code = HTTP_EXCEPTION_CODES.get(error.status, "bad_request")
-        return error_response(error.status, code, language)
+        # A 405 says which methods the path has (RFC 9110 §15.5.6): aiohttp's own Allow.
+        allow = error.headers.get("Allow") if isinstance(error, web.HTTPMethodNotAllowed) else None
+        headers = {"Allow": ", ".join(allow.split(","))} if allow is not None else None
+        return error_response(error.status, code, language, headers=headers)
     except Exception:
         log.exception("API handler failed on %s %s", request.method, request.path)
         status = 500

@@ -30,6 +30,7 @@ from .context import CLIENT, CONTEXT
 from .errors import ApiError
 from .flow_bodies import AckSeqs, AckUpTo, Journal, JournalAcked
 from .operation import Answer, OneOf, Query
+from .parameters import MAX_SQLITE_INTEGER, Seq, integer, whole_number
 from .routes import operations
 
 __all__: list[str] = []
@@ -48,14 +49,10 @@ def _service(request: web.Request) -> Any:
     return service
 
 
-def _int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    try:
-        value = int(request.query.get(name, str(default)))
-    except ValueError:
-        raise ApiError("bad_request", parameter=name) from None
-    if not low <= value <= high:
-        raise ApiError("bad_request", parameter=name, minimum=low, maximum=high)
-    return value
+#: ``?after=`` and ``?limit=`` of GET /v1/journal: read by the handler, shown by the document.
+AFTER = Query("after", Seq, default=0, description="records with a greater `seq`")
+LIMIT = Query("limit", Annotated[int, Meta(ge=1, le=MAX_PAGE)], default=100,
+              description="at most this many records")
 
 
 def _peer_pem(request: web.Request) -> bytes | None:
@@ -73,15 +70,13 @@ def _peer_pem(request: web.Request) -> bytes | None:
     "/v1/journal",
     "The offline journal: your waiting records (sealed for you only), oldest first; resume "
     "with `after` = the last seq you received",
-    Answer(200, Journal, "Records"), errors=(400, 503),
-    query=(Query("after", Annotated[int, Meta(ge=0)], default=0),
-           Query("limit", Annotated[int, Meta(ge=1, le=MAX_PAGE)], default=100)))
+    Answer(200, Journal, "Records"), errors=(400, 503), query=(AFTER, LIMIT))
 async def journal(request: web.Request) -> web.Response:
     """The calling workstation's waiting records, oldest first."""
     service = _service(request)
     identity = request[CLIENT]
-    after = _int(request, "after", 0, 0, 2**62)
-    limit = _int(request, "limit", 100, 1, MAX_PAGE)
+    after = integer(request, AFTER)
+    limit = integer(request, LIMIT)
     pem = _peer_pem(request)
     if pem is not None:  # a workstation paired before the journal: seal for it from now on
         await service.remember_certificate(identity.client_id, identity.serial, pem)
@@ -98,15 +93,18 @@ def _ack_body(body: Any) -> tuple[list[int] | None, int | None]:
     if not isinstance(body, dict) or len(body) != 1 or not ({"seqs", "up_to"} & set(body)):
         raise ApiError("bad_request", reason='one of {"seqs": [...]} or {"up_to": SEQ}')
     seqs, up_to = body.get("seqs"), body.get("up_to")
-    if seqs is not None:
-        if (not isinstance(seqs, list) or not 1 <= len(seqs) <= MAX_PAGE
-                or not all(type(s) is int and s > 0 for s in seqs)):
-            raise ApiError("bad_request", field="seqs",
-                           reason=f"1 to {MAX_PAGE} positive integers")
-        return seqs, None
-    if type(up_to) is not int or up_to < 1:
-        raise ApiError("bad_request", field="up_to", reason="a positive integer")
-    return None, up_to
+    if "seqs" in body:
+        wanted = ([whole_number(s, 1, MAX_SQLITE_INTEGER) for s in seqs]
+                  if isinstance(seqs, list) else [])
+        if not 1 <= len(wanted) <= MAX_PAGE or None in wanted:
+            raise ApiError("bad_request", field="seqs", reason=f"1 to {MAX_PAGE} integers",
+                           minimum=1, maximum=MAX_SQLITE_INTEGER)
+        return wanted, None
+    wanted_up_to = whole_number(up_to, 1, MAX_SQLITE_INTEGER)
+    if wanted_up_to is None:
+        raise ApiError("bad_request", field="up_to", reason="an integer", minimum=1,
+                       maximum=MAX_SQLITE_INTEGER)
+    return None, wanted_up_to
 
 
 @operations.post(

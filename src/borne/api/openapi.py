@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 import msgspec.inspect
@@ -23,6 +24,8 @@ from .. import API_LEVEL, __version__
 from ..error_catalogue import Surface, codes
 from .bodies import Error
 from .card_schemas import CARD_SCHEMAS
+from .examples import EXAMPLES
+from .guard import SERVED_WHEN_STORAGE_REFUSES
 from .operation import OneOf, Operation, Query
 from .schema_forms import document_form
 
@@ -36,9 +39,30 @@ CHANNEL_ERROR_CODES = list(codes(Surface.CHANNEL))
 LEASE_LOST_CODES = list(codes(Surface.LEASE_LOST))
 
 _REF = "#/components/schemas/{name}"
-_ERROR = {"description": "Error (see the `error` code)",
-          "content": {"application/json": {"schema": {"$ref": _REF.format(name="Error")}}}}
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": _REF.format(name="Error")}}}
+_ERROR = {"description": "Error (see the `error` code)", "content": _ERROR_CONTENT}
 _PATH_PARAMETER = re.compile(r"\{([a-z_]+)\}")
+
+#: What any operation may answer besides its own errors, and why (the box's own rules, the
+#: same for every route: :func:`_error_statuses` says which apply to which operation).
+_GENERAL_ERRORS: dict[int, dict[str, Any]] = {
+    401: {"description": "`unauthenticated`: no client certificate the box knows",
+          "content": _ERROR_CONTENT},
+    403: {"description": "`client_revoked` (this workstation was revoked: pair it again) or "
+                         "`forbidden` (admin workstations only)", "content": _ERROR_CONTENT},
+    405: {"description": "`method_not_allowed`: not a method of this path; `Allow` lists those "
+                         "it has",
+          "headers": {"Allow": {"description": "the path's methods, e.g. `GET, HEAD`",
+                                "required": True, "schema": {"type": "string"}}},
+          "content": _ERROR_CONTENT},
+    413: {"description": "`payload_too_large`: a body over 64 KiB", "content": _ERROR_CONTENT},
+    431: {"description": "`header_too_large`: a header line over 8190 bytes, or over 128 "
+                         "headers", "content": _ERROR_CONTENT},
+    500: {"description": "`internal_error`: the box failed (it logged why)",
+          "content": _ERROR_CONTENT},
+    507: {"description": "`storage_full` or `storage_unavailable`: the box's data partition "
+                         "cannot journal this access, so it refuses it", "content": _ERROR_CONTENT},
+}
 
 
 def _operations() -> list[Operation]:
@@ -99,42 +123,107 @@ class _Schemas:
         return document_form(msgspec.json.schema(body), {}, frozenset())
 
 
-def _query(query: Query, schemas: _Schemas) -> dict[str, Any]:
+def _parameter(query: Query, schemas: _Schemas) -> dict[str, Any]:
     schema = schemas.of(query.type)
-    return schema if query.default is msgspec.UNSET else {**schema, "default": query.default}
+    if query.default is not msgspec.UNSET:
+        schema = {**schema, "default": query.default}
+    out: dict[str, Any] = {"name": query.name, "in": query.where}
+    if query.where == "path":
+        out["required"] = True
+    if query.description is not None:
+        out["description"] = query.description
+    return {**out, "schema": schema}
 
 
-def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
-    answer = {"description": op.answer.text}
+def _error_statuses(op: Operation) -> list[int]:
+    """Every error status ``op`` may answer: its own, and those the box's rules add: 401 and 403
+    (a certificate the box does not know, or revoked: on the pairing exchange too, when one is
+    presented), 405 (another method), 413 (a body it reads), 431 and 500 (any request), 507 (but
+    what the box serves while its storage refuses writes)."""
+    general = {401, 403, 405, 431, 500}
+    if op.request is not None:
+        general.add(413)
+    if op.path not in SERVED_WHEN_STORAGE_REFUSES:
+        general.add(507)
+    return sorted(general | set(op.errors))
+
+
+def _body_name(body: Any) -> str | None:
+    if isinstance(body, OneOf):
+        return body.name
+    if isinstance(body, str):
+        return body
+    if isinstance(body, type) and issubclass(body, msgspec.Struct):
+        return body.__name__
+    return None
+
+
+def _media(schema: dict[str, Any], body: Any, example: Any = msgspec.UNSET) -> dict[str, Any]:
+    """A media type: the body's schema, and its example (:data:`EXAMPLES`) if it has one."""
+    if example is msgspec.UNSET:
+        example = EXAMPLES.get(_body_name(body) or "", msgspec.UNSET)
+    return {"schema": schema} if example is msgspec.UNSET else {"schema": schema,
+                                                                "example": example}
+
+
+def _pointer(path: str) -> str:
+    """``path`` as a JSON pointer's token in a URI fragment, for an ``operationRef`` (RFC 6901:
+    ``/`` is ``~1``; RFC 3986: ``{`` and ``}`` are percent-encoded)."""
+    return quote(path.replace("~", "~0").replace("/", "~1"), safe="~")
+
+
+def _links(op: Operation, operations: list[Operation]) -> dict[str, Any]:
+    """OpenAPI links from ``op``'s answer to every operation that takes what it gives."""
+    links: dict[str, Any] = {}
+    for target in operations:
+        wanted = {name: expression for name, expression in op.answer.links.items()
+                  if name in _PATH_PARAMETER.findall(target.path)}
+        if wanted and target is not op:
+            name = re.sub(r"[^A-Za-z0-9]+", "_", f"{target.method} {target.path}").strip("_")
+            links[name] = {"operationRef": f"#/paths/{_pointer(target.path)}/"
+                                           f"{target.method.lower()}", "parameters": wanted}
+    return links
+
+
+def _operation(op: Operation, schemas: _Schemas, operations: list[Operation]) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": op.answer.text}
     if op.answer.body is not None:
-        answer["content"] = {op.answer.media: {"schema": schemas.of(op.answer.body)}}
+        answer["content"] = {op.answer.media: _media(schemas.of(op.answer.body), op.answer.body,
+                                                     op.answer.example)}
+    links = _links(op, operations)
+    if links:
+        answer["links"] = links
     responses: dict[str, Any] = {str(op.answer.status): answer}
-    statuses = op.errors if op.public else (*op.errors, 401, 403)
-    responses.update((str(status), _ERROR) for status in statuses)
+    responses.update((str(status), _ERROR if status in op.errors else _GENERAL_ERRORS[status])
+                     for status in _error_statuses(op))
     out: dict[str, Any] = {"summary": op.summary}
     if op.description is not None:
         out["description"] = op.description
-    if op.query:
-        out["parameters"] = [{"name": q.name, "in": "query", "schema": _query(q, schemas)}
-                             for q in op.query]
+    parameters = [_parameter(q, schemas) for q in op.query if q.where != "path"]
+    if parameters:
+        out["parameters"] = parameters
     if op.public:
         out["security"] = []
     if op.request is not None:
         out["requestBody"] = {"required": op.request_required, "content": {
-            "application/json": {"schema": schemas.of(op.request)}}}
+            "application/json": _media(schemas.of(op.request), op.request)}}
     out["responses"] = responses
     return out
 
 
 def _paths(operations: list[Operation], schemas: _Schemas) -> dict[str, Any]:
+    """The paths; a path's ``{parameters}`` are strings unless an operation declares one."""
     paths: dict[str, Any] = {}
     for op in operations:
         item = paths.setdefault(op.path, {})
         names = _PATH_PARAMETER.findall(op.path)
+        declared = {q.name: q for q in op.query if q.where == "path"}
         if names:
-            item["parameters"] = [{"name": name, "in": "path", "required": True,
-                                   "schema": {"type": "string"}} for name in names]
-        item[op.method.lower()] = _operation(op, schemas)
+            item["parameters"] = [
+                _parameter(declared[name], schemas) if name in declared else
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in names]
+        item[op.method.lower()] = _operation(op, schemas, operations)
     return paths
 
 

@@ -9,21 +9,28 @@ A route module declares an operation where it defines the handler::
 which registers the handler with aiohttp (as ``routes.get`` would) and records the
 summary, the request and response bodies (msgspec structs, see :mod:`borne.api.bodies`)
 and the error statuses. :func:`borne.api.openapi.document` builds the paths from
-these records; a path's ``{parameters}`` are documented from the template itself.
+these records; a path's ``{parameters}`` are documented from the template itself (strings),
+unless the operation declares one (``query=(Query("invoice", ..., where="path"),)``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from aiohttp import web
 from msgspec import UNSET
 
 __all__ = ["Answer", "OneOf", "Operation", "OperationTable", "Query"]
 
+#: Where a parameter is read: the query string, a segment of the path, or a header.
+Where = Literal["query", "path", "header"]
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: A path parameter with aiohttp's pattern: ``{name:regex}``.
+_PATTERN = re.compile(r"\{(\w+):[^{}]*\}")
 
 
 @dataclass(frozen=True)
@@ -32,23 +39,32 @@ class Answer:
 
     ``body`` is a msgspec struct, ``str`` or ``dict`` (any text, any object), the name of
     a schema declared by hand (:data:`borne.api.card_schemas.CARD_SCHEMAS`), or None
-    (no body: a WebSocket's 101).
+    (no body: a WebSocket's 101). Its example is the one :data:`borne.api.examples.EXAMPLES`
+    has under its name, or ``example`` (a body with no name). ``links`` says which path
+    parameters the answer gives, e.g. ``{"lease_id": "$response.body#/lease_id"}``: the
+    document links it to every operation whose path has one of them (OpenAPI links).
     """
 
     status: int
     body: Any
     text: str
     media: str = "application/json"
+    example: Any = UNSET
+    links: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Query:
-    """A query parameter: its name, its type (``Annotated`` with ``Meta`` for bounds) and the
-    default the document shows (none by default)."""
+    """A parameter: its name, its type (``Annotated`` with ``Meta`` for bounds: the same
+    declaration bounds the document and the check, :mod:`borne.api.parameters`), the default
+    the document shows (none by default), where it is read (the query string by default; a
+    path parameter not declared is a string) and its words."""
 
     name: str
     type: Any
     default: Any = UNSET
+    where: Where = "query"
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,10 +79,12 @@ class OneOf:
 class Operation:
     """One operation of the API, as the OpenAPI document describes it.
 
-    ``errors`` are the statuses it answers with the error shape, besides 401 and 403
-    which every operation but a ``public`` one (reachable without a client
-    certificate) may answer. ``request`` is the body it reads (a struct or a
-    :class:`OneOf`), ``request_required`` whether it must be there.
+    ``errors`` are the statuses its own refusals answer with the error shape; those the
+    box's rules add to every operation (401, 403, 405, 413, 431, 500, 507) the document adds
+    itself (:func:`borne.api.openapi._error_statuses`). ``public``: reachable without a client
+    certificate. ``request`` is the body it reads (a struct or a :class:`OneOf`),
+    ``request_required`` whether it must be there. ``query`` declares its parameters
+    (:class:`Query`: of the query string, the path or the headers).
     """
 
     method: str
@@ -101,8 +119,11 @@ class OperationTable:
 
     def route(self, method: str, path: str, summary: str, answer: Answer,
               **more: Any) -> Callable[[Handler], Handler]:
-        """Register the decorated handler for ``method path`` and record its operation."""
-        self.declare(method, path, summary, answer, **more)
+        """Register the decorated handler for ``method path`` and record its operation.
+
+        A path parameter may carry aiohttp's pattern, ``{client_id:(?!me$)[^/]+}``: the route
+        matches only that, the document shows ``{client_id}`` (as aiohttp's ``canonical``)."""
+        self.declare(method, _PATTERN.sub(r"{\1}", path), summary, answer, **more)
         return self.routes.route(method.upper(), path)
 
     def get(self, path: str, summary: str, answer: Answer,

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import functools
 import json
+from typing import Annotated, get_args
 
 import msgspec
 from aiohttp import web
+from msgspec import Meta
 
-from .bodies import Audit, Client, Clients, ModeChange, Readers, Slot, Status, json_body
+from .bodies import Audit, Client, Clients, Mode, ModeChange, Readers, Slot, Status, json_body
 from .context import CLIENT, CONTEXT
 from .errors import ApiError
 from .guard import require_admin
 from .operation import Answer, OperationTable, Query
+from .parameters import Seq, integer
 
 __all__ = ["operations", "routes"]
 
@@ -24,13 +27,25 @@ routes = web.RouteTableDef()
 #: The API's operations: every route of every route module, with its documentation.
 operations = OperationTable(routes)
 
+#: Where GET /v1/events resumes: the ``Last-Event-ID`` header (what an SSE client sends when it
+#: reconnects), else ``?after=``; read by :func:`borne.api.sse.events`, shown by the document.
+LAST_EVENT_ID = Query("Last-Event-ID", Seq, where="header",
+                      description="resume after this event (wins over `after`)")
+EVENTS_AFTER = Query("after", Seq, description="resume after this event")
+
 # The handler is borne.api.sse.events.
 operations.declare(
     "GET", "/v1/events",
     "Server-Sent Events: `id:` is the sequence number; `Last-Event-ID` (or `?after=`) resumes; "
     "`: heartbeat` comments keep the connection alive; `stream.gap`, `stream.overflow` and "
     "`stream.revoked` end or qualify a stream.",
-    Answer(200, str, "text/event-stream", media="text/event-stream"), errors=(400,))
+    Answer(200, str, "text/event-stream", media="text/event-stream",
+           example='id: 1291\nevent: card.inserted\ndata: {"slot":"acs-acr39u-icc-reader-00-00",'
+                   '"atr":"3B 75 13 00 00 45 09 EA 90 00"}\n\n: heartbeat\n\n'), errors=(400,),
+    query=(EVENTS_AFTER, LAST_EVENT_ID),
+    description="Resuming after an event the box does not have (beyond its last one: it "
+                "restarted, and its sequence numbers started again at 1) opens the stream with "
+                "`stream.gap` (`resumes_at` at or below `lost_after`), then every event it holds.")
 
 
 @operations.get("/v1/status", "Version, API level, mode, devices, clock, health checks",
@@ -65,22 +80,25 @@ async def mode(request: web.Request) -> web.Response:
     not who may read what.
     """
     context = request.app[CONTEXT]
+    allowed = list(get_args(Mode))
     try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError("bad_request") from None
+        body = await request.json(loads=json.loads)
+    except (ValueError, UnicodeDecodeError):  # no body, or not JSON
+        raise ApiError("bad_request", reason="body is not JSON", required=["mode"]) from None
+    if not isinstance(body, dict) or "mode" not in body:
+        raise ApiError("bad_request", required=["mode"])
     try:
         wanted = msgspec.convert(body, ModeChange)
     except msgspec.ValidationError:
-        raise ApiError("mode_unknown", field="mode") from None
+        raise ApiError("mode_unknown", field="mode", allowed=allowed) from None
     if context.set_mode is None:
-        raise ApiError("mode_unknown", field="mode")
+        raise ApiError("mode_unknown", field="mode", allowed=allowed)
     context.set_mode(wanted.mode)
     return json_body(ModeChange(context.core.mode))
 
 
 @operations.get("/v1/readers", "Every slot and the type of card it holds",
-                Answer(200, Readers, "Slots"))
+                Answer(200, Readers, "Slots", links={"slot_id": "$response.body#/readers/0/id"}))
 async def readers(request: web.Request) -> web.Response:
     """Every slot and what it holds (card type only; the content is at .../card)."""
     body = {"readers": request.app[CONTEXT].core.readers(identity=False)}
@@ -130,9 +148,15 @@ async def me(request: web.Request) -> web.Response:
     return json_body(msgspec.convert(record.to_dict(), Client))
 
 
-@operations.delete("/v1/clients/{client_id}",
+#: ``{client_id}`` of DELETE /v1/clients/{client_id}: not ``me``, which is GET /v1/clients/me
+#: (another resource, whose only method is GET: DELETE there is 405, not a revocation).
+CLIENT_ID = Query("client_id", Annotated[str, Meta(extra_json_schema={"not": {"const": "me"}})],
+                  where="path", description="the workstation's `client_id`")
+
+
+@operations.delete("/v1/clients/{client_id:(?!me$)[^/]+}",
                    "Revoke a workstation (admin only); refused at once",
-                   Answer(200, Client, "Revoked"), errors=(404,))
+                   Answer(200, Client, "Revoked"), errors=(404,), query=(CLIENT_ID,))
 async def revoke(request: web.Request) -> web.Response:
     """Revoke a workstation (admin only): refused at once, open streams closed."""
     require_admin(request)
@@ -143,18 +167,20 @@ async def revoke(request: web.Request) -> web.Response:
     return json_body(msgspec.convert(context.clients.get(client_id).to_dict(), Client))
 
 
+#: ``?after=`` and ``?limit=`` of GET /v1/audit: read by the handler, shown by the document.
+AUDIT_AFTER = Query("after", Seq, default=0, description="entries with a greater `seq`")
+AUDIT_LIMIT = Query("limit", Annotated[int, Meta(ge=1, le=1000)], default=100,
+                    description="at most this many entries")
+
+
 @operations.get("/v1/audit",
                 "Audit journal (all clients for an admin, the caller's own otherwise)",
-                Answer(200, Audit, "Entries"), errors=(400,),
-                query=(Query("after", int), Query("limit", int)))
+                Answer(200, Audit, "Entries"), errors=(400,), query=(AUDIT_AFTER, AUDIT_LIMIT))
 async def audit(request: web.Request) -> web.Response:
     """Audit entries: every client's for an admin, the caller's own otherwise."""
     identity = request[CLIENT]
-    try:
-        after = int(request.query.get("after", "0"))
-        limit = min(max(int(request.query.get("limit", "100")), 1), 1000)
-    except ValueError:
-        raise ApiError("bad_request", parameter="after/limit") from None
+    after = integer(request, AUDIT_AFTER)
+    limit = integer(request, AUDIT_LIMIT)
     only = None if identity.admin else identity.client_id
     entries = request.app[CONTEXT].audit.entries(after=after, limit=limit, client_id=only)
     return json_body(msgspec.convert({"entries": [e.to_dict() for e in entries]}, Audit))
@@ -169,7 +195,10 @@ def _document_text() -> str:
     return json.dumps(document())
 
 
-@operations.get("/openapi.json", "This document", Answer(200, dict, "OpenAPI 3.1"))
+@operations.get("/openapi.json", "This document",
+                Answer(200, dict, "OpenAPI 3.1", example={
+                    "openapi": "3.1.0", "info": {"title": "borne local API", "version": "0.1.0"},
+                    "paths": {"/v1/status": {"get": {"summary": "..."}}}}))
 async def openapi(request: web.Request) -> web.Response:
     """The whole v1 contract."""
     return web.Response(text=_document_text(), content_type="application/json")

@@ -18,8 +18,8 @@ import json
 from aiohttp import web
 
 from .context import CLIENT, CONTEXT
-from .errors import ApiError
-from .routes import routes
+from .parameters import integer
+from .routes import EVENTS_AFTER, LAST_EVENT_ID, routes
 
 __all__ = ["events"]
 
@@ -39,16 +39,11 @@ async def _write(response: web.StreamResponse, frame: bytes) -> None:
 
 
 def _resume_point(request: web.Request) -> int | None:
-    raw = request.headers.get("Last-Event-ID") or request.query.get("after")
-    if raw is None:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError("bad_request", parameter="Last-Event-ID") from None
-    if value < 0:
-        raise ApiError("bad_request", parameter="Last-Event-ID")
-    return value
+    """Where to resume: ``Last-Event-ID``, else ``?after=``; a refusal names the one used.
+    (An empty ``Last-Event-ID`` is no id, as an SSE client's own empty one is.)"""
+    if request.headers.get(LAST_EVENT_ID.name):
+        return integer(request, LAST_EVENT_ID)
+    return integer(request, EVENTS_AFTER)
 
 
 @routes.get("/v1/events")
@@ -58,7 +53,10 @@ async def events(request: web.Request) -> web.StreamResponse:
     identity = request[CLIENT]
     after = _resume_point(request)
     history = context.bus.history()
-    subscription = context.bus.subscribe(after=after, maxsize=context.sse_queue)
+    # Beyond the last event: the box restarted (sequence numbers start again) or the id is not
+    # its own. Never a silent wait for a number that may not come: a gap, then all it holds.
+    ahead = after is not None and after > context.bus.last_seq
+    subscription = context.bus.subscribe(after=0 if ahead else after, maxsize=context.sse_queue)
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                            "Cache-Control": "no-store", "X-Accel-Buffering": "no"})
     response.subscription = subscription  # type: ignore[attr-defined]
@@ -66,10 +64,11 @@ async def events(request: web.Request) -> web.StreamResponse:
     context.streams.setdefault(identity.client_id, set()).add(response)
     try:
         await response.prepare(request)
-        if after is not None and history and after < history[0].seq - 1:
+        if ahead or (after is not None and history and after < history[0].seq - 1):
+            resumes_at = history[0].seq if history else context.bus.last_seq + 1
             await _write(response, _frame(None, "stream.gap", {"lost_after": after,
-                                                             "resumes_at": history[0].seq}))
-        last = after or 0
+                                                             "resumes_at": resumes_at}))
+        last = 0 if ahead else after or 0
         while True:
             try:
                 event = await asyncio.wait_for(subscription.get(), context.heartbeat_s)

@@ -286,6 +286,10 @@ CATALOGUE: dict[str, Entry] = _catalogue(
      "This workstation has been revoked"),
     ("forbidden", API, "Action réservée à un poste administrateur",
      "Action reserved to an admin workstation"),
+    ("last_admin", API,
+     "Dernier poste administrateur : appairez-en d'abord un autre (sur la borne : "
+     "borne pair open --admin)",
+     "The last admin workstation: pair another one first (on the box: borne pair open --admin)"),
     ("not_found", API, "Ressource introuvable", "Resource not found"),
     ("method_not_allowed", API, "Méthode non autorisée", "Method not allowed"),
     ("bad_request", API | CHANNEL, "Requête invalide", "Invalid request"),

@@ -131,10 +131,16 @@ async def me(request: web.Request) -> web.Response:
 
 
 @operations.delete("/v1/clients/{client_id}",
-                   "Revoke a workstation (admin only); refused at once",
-                   Answer(200, Client, "Revoked"), errors=(404,))
+                   "Revoke a workstation (admin only); refused at once. 409 last_admin: the "
+                   "last admin workstation (itself included) is kept; pair another admin first, "
+                   "on the box (`borne pair open --admin`)",
+                   Answer(200, Client, "Revoked"), errors=(404, 409))
 async def revoke(request: web.Request) -> web.Response:
-    """Revoke a workstation (admin only): refused at once, open streams closed."""
+    """Revoke a workstation (admin only): refused at once, open streams closed.
+
+    Never the last admin (``409 last_admin``): a box without one has nobody left to
+    revoke a lost tablet from the network; the person at the box still can.
+    """
     require_admin(request)
     context = request.app[CONTEXT]
     client_id = request.match_info["client_id"]

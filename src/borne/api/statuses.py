@@ -17,6 +17,7 @@ __all__ = ["HTTP_EXCEPTION_CODES", "HTTP_STATUS", "channel_audit_status", "http_
 HTTP_STATUS: dict[str, int] = {
     # Who is calling, and what they may do
     "unauthenticated": 401, "client_revoked": 403, "forbidden": 403,
+    "last_admin": 409,
     # The request itself
     "bad_request": 400, "not_found": 404, "method_not_allowed": 405, "payload_too_large": 413,
     "header_too_large": 431, "internal_error": 500,

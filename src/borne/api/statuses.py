@@ -30,6 +30,7 @@ HTTP_STATUS: dict[str, int] = {
     # apCV presentations and sessions
     "presentation_not_found": 404, "presentation_already_fetched": 409,
     "presentation_not_fetched": 409, "presentation_used": 409, "presentation_not_apcv": 409,
+    "presentation_taken": 409,
     "no_cps": 409, "session_not_found": 404, "session_expired": 410,
     "reauthentication_required": 409, "invoice_not_found": 404, "invoice_released": 409,
     "invoice_confirmed": 409,

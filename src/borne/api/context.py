@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..events import EventBus
     from ..health import BoxHealth
     from ..journal.service import JournalService
+    from ..runtime.last_known_time import LastKnownTime
     from ..runtime.storage_watch import StorageWatch
     from ..secure_channel.ca import BoxCA
     from ..secure_channel.clients import ClientRegistry
@@ -51,6 +52,8 @@ class ApiContext:
     journal: JournalService | None = None
     #: ``set_mode(mode)``: switch the box to counter or mobile (:meth:`borne.daemon.Daemon.set_mode`).
     set_mode: Callable[[str], None] | None = None
+    #: The latest wall time the box has known (``POST /v1/clock``'s floor; None: none kept).
+    last_known: LastKnownTime | None = None
     language: str = "fr"
     heartbeat_s: float = 15.0
     sse_queue: int = 256

@@ -229,6 +229,9 @@ CATALOGUE: dict[str, Entry] = _catalogue(
     # The leased APDU channel (docs/apdu-channel.md)
     ("slot_busy", API, "Emplacement déjà réservé par un autre poste",
      "Slot already leased by another workstation"),
+    ("slot_leased_by_you", API,
+     "Emplacement déjà réservé par ce poste : utilisez cette réservation (details.lease_id)",
+     "Slot already leased by this workstation: use that lease (details.lease_id)"),
     ("lease_not_found", API, "Réservation inconnue ou terminée", "Unknown or ended lease"),
     ("lease_expired", CHANNEL | LEASE_LOST, "Réservation de l'emplacement terminée",
      "The slot's lease is over"),
@@ -287,8 +290,11 @@ CATALOGUE: dict[str, Entry] = _catalogue(
     # The HTTP API
     ("unauthenticated", API, "Certificat client de cette borne requis (appairez le poste)",
      "A client certificate issued by this box is required (pair the workstation)"),
-    ("client_revoked", API | WORKSTATION, "Ce poste a été révoqué",
-     "This workstation has been revoked"),
+    ("client_revoked", API | WORKSTATION,
+     "Ce poste a été révoqué : appairez-le à nouveau avec un code de la borne "
+     "(borne client pair)",
+     "This workstation has been revoked: pair it again with a code from the box "
+     "(borne client pair)"),
     ("forbidden", API, "Action réservée à un poste administrateur",
      "Action reserved to an admin workstation"),
     ("last_admin", API,

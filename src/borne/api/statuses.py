@@ -35,7 +35,7 @@ HTTP_STATUS: dict[str, int] = {
     "reauthentication_required": 409, "invoice_not_found": 404, "invoice_released": 409,
     "invoice_confirmed": 409,
     # Leases of the APDU channel
-    "lease_not_found": 404, "slot_busy": 409,
+    "lease_not_found": 404, "slot_busy": 409, "slot_leased_by_you": 409,
     # The offline journal
     "journal_record_unknown": 404, "journal_write_failed": 500, "journal_unavailable": 503,
     "journal_full": 507,

@@ -36,8 +36,9 @@ log = logging.getLogger("borne.sim")
 
 
 def _sim_handlers(slots: Any, presenter: Any, daemon: Any = None) -> dict[str, Any]:
+    from .announced import present_and_watch
     from .cards import CARD_NAMES
-    from .presenter import sim_apcv_token
+    from .presenter import HOLD_S, sim_apcv_token
 
     async def insert(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         slot, card = args.get("slot"), args.get("card")
@@ -67,19 +68,28 @@ def _sim_handlers(slots: Any, presenter: Any, daemon: Any = None) -> dict[str, A
     async def cards(peer: Peer, args: dict[str, Any]) -> list[str]:
         return list(CARD_NAMES)
 
+    async def shown_and_announced(channel: str, payload: bytes) -> dict[str, Any]:
+        # What the box announced, not only what was shown: its inputs may take the code
+        # for a presentation already made (the camera's forget_after_s).
+        if daemon is None:
+            return await presenter.present(channel, payload)
+        answer = await present_and_watch(daemon.bus, lambda: presenter.present(channel, payload),
+                                         channel, HOLD_S + 2.0)
+        return {**answer, "forget_after_s": daemon.config.camera.forget_after_s}
+
     async def apcv(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         payload_hex = args.get("payload_hex")
         try:
             payload = bytes.fromhex(payload_hex) if payload_hex else sim_apcv_token()
         except ValueError:
             raise BorneError("payload_hex is not hex", code="control_bad_request") from None
-        return await presenter.present(str(args.get("channel", "qr")), payload)
+        return await shown_and_announced(str(args.get("channel", "qr")), payload)
 
     async def prescription(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         number = args.get("number")
         if not isinstance(number, str) or not number or len(number) > 64:
             raise BorneError("number", code="control_bad_request")
-        return await presenter.present(str(args.get("channel", "qr")), number.encode("utf-8"))
+        return await shown_and_announced(str(args.get("channel", "qr")), number.encode("utf-8"))
 
     async def medicine(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         from .presenter import SIM_MEDICINE

@@ -69,6 +69,11 @@ class Message:
         """The message in ``language`` ("fr" or "en"); French for anything else."""
         return self.en if language == "en" else self.fr
 
+    @classmethod
+    def same(cls, text: str) -> Message:
+        """Words that are the same in both languages: a path, an id, a number."""
+        return cls(text, text)
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -92,11 +97,13 @@ def _catalogue(*rows: tuple) -> dict[str, Entry]:
 #: Every error code, once. French first: the box speaks French.
 CATALOGUE: dict[str, Entry] = _catalogue(
     # Any error that names no code of its own (borne.errors.BorneError)
-    ("error", CLI | DAEMON),
+    ("error", CLI | DAEMON, "Erreur", "Error"),
     # Device backends (borne.registry)
-    ("backend_error", CONFIG | DAEMON),
-    ("unknown_backend", CONFIG | DAEMON),
-    ("backend_unavailable", CONFIG | DAEMON),
+    ("backend_error", CONFIG | DAEMON, "Périphérique impossible à démarrer",
+     "Device backend cannot be started"),
+    ("unknown_backend", CONFIG | DAEMON, "Périphérique inconnu ou mal décrit dans la configuration",
+     "Device unknown or badly described in the configuration"),
+    ("backend_unavailable", CONFIG | DAEMON, "Périphérique indisponible", "Device unavailable"),
     # Configuration
     ("config_invalid", CONFIG, "Configuration invalide", "Invalid configuration"),
     ("config_unreadable", CONFIG, "Fichier de configuration illisible",
@@ -122,8 +129,10 @@ CATALOGUE: dict[str, Entry] = _catalogue(
      "The borne daemon does not answer (is it running?)"),
     ("control_bad_request", CLI | SIM, "Requête invalide", "Invalid request"),
     ("unknown_command", CLI, "Commande inconnue", "Unknown command"),
-    ("control_error", CLI),  # an answer of the control socket that names no code
-    ("control_in_use", CLI | DAEMON),  # another daemon already listens on the socket
+    ("control_error", CLI, "Le service borne a refusé la commande",  # an answer naming no code
+     "The borne daemon refused the command"),
+    ("control_in_use", CLI | DAEMON, "Un autre service borne écoute déjà sur ce socket",
+     "Another borne daemon already listens on this socket"),
     ("api_unavailable", CLI, "L'API de la borne n'est pas démarrée",
      "The box's API is not running"),
     ("client_unknown", CLI, "Poste inconnu", "Unknown workstation"),
@@ -158,10 +167,14 @@ CATALOGUE: dict[str, Entry] = _catalogue(
     ("sim_no_twin", SIM, "Ce périphérique n'est pas celui du simulateur dans la configuration",
      "This device is not the simulator's twin in the configuration"),
     ("sim_unknown_card", SIM, "Carte de test inconnue", "Unknown test card"),
-    ("sim_needs_root", SIM),
-    ("sim_namespace_failed", SIM),
-    ("sim_pcscd_running", SIM),
-    ("sim_pcscd_failed", SIM),
+    ("sim_needs_root", SIM, "Le simulateur doit tourner en root (espaces de noms privés)",
+     "The simulator must run as root (private namespaces)"),
+    ("sim_namespace_failed", SIM, "Espaces de noms privés du simulateur impossibles",
+     "The simulator's private namespaces cannot be set up"),
+    ("sim_pcscd_running", SIM, "Un pcscd ou un port vpcd est déjà utilisé ici",
+     "A pcscd or a vpcd port is already in use here"),
+    ("sim_pcscd_failed", SIM, "Le pcscd du simulateur n'a pas démarré",
+     "The simulator's pcscd did not start"),
     # apCV, prescriptions and the presentation inputs (QR camera, scanner, NFC)
     ("presentation_not_found", API,
      "Présentation inconnue ou expirée (plus de 2 minutes) : représentez l'appli",

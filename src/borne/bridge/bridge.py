@@ -74,7 +74,7 @@ class Bridge:
         self._vpcd_host = vpcd_host
         self._layout = layout or ReaderLayout(vpcd_port)
         self._map = SlotMap(self._directory)  # an unreadable map stops us here, not later
-        self._claims = PortClaims(f"pid {os.getpid()}, box {self._url}")
+        self._claims = PortClaims(f"pid {os.getpid()}, {self._url}")  # the same in both languages
         self._stall_s = stall_s
         self._lease_s = lease_s
         self._idle_release_s = idle_release_s

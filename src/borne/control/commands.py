@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BorneError
+from ..errors import BorneError, Message
 from .server import Handler, Peer
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def daemon_commands(daemon: Daemon) -> dict[str, Handler]:
         record = context.clients.get(client_id)
         closed = context.revoke(client_id, keep_an_admin=False)
         if closed is None:
-            raise BorneError(client_id, code="client_unknown")
+            raise BorneError(Message.same(client_id), code="client_unknown")
         return {"client_id": client_id, "streams_closed": closed,
                 "admin": bool(record and record.admin),
                 "admins_left": len(context.clients.active_admins())}

@@ -26,7 +26,7 @@ from typing import Any
 from ..config import Config
 from ..control.server import ControlServer, Peer
 from ..daemon import Daemon
-from ..errors import BorneError
+from ..errors import BorneError, Message
 from ..runtime.logs import setup_logging
 from .sim_config import sim_config, sim_socket
 
@@ -43,9 +43,11 @@ def _sim_handlers(slots: Any, presenter: Any, daemon: Any = None) -> dict[str, A
     async def insert(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         slot, card = args.get("slot"), args.get("card")
         if not isinstance(slot, int) or slot not in _slot_numbers(slots):
-            raise BorneError(f"{slot}", code="sim_bad_slot")
+            raise BorneError(Message.same(f"{slot}"), code="sim_bad_slot")
         if not isinstance(card, str) or (card not in CARD_NAMES and not Path(card).is_file()):
-            raise BorneError(f"{card} (known: {', '.join(CARD_NAMES)})", code="sim_unknown_card")
+            raise BorneError(Message(f"{card} (connues : {', '.join(CARD_NAMES)})",
+                                     f"{card} (known: {', '.join(CARD_NAMES)})"),
+                             code="sim_unknown_card")
         options = {}
         if args.get("pull_after"):
             options["pull_after"] = int(args["pull_after"])
@@ -56,7 +58,7 @@ def _sim_handlers(slots: Any, presenter: Any, daemon: Any = None) -> dict[str, A
     async def remove(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         slot = args.get("slot")
         if not isinstance(slot, int) or slot not in _slot_numbers(slots):
-            raise BorneError(f"{slot}", code="sim_bad_slot")
+            raise BorneError(Message.same(f"{slot}"), code="sim_bad_slot")
         await asyncio.to_thread(slots.remove, slot)
         return {"slot": slot}
 
@@ -82,7 +84,8 @@ def _sim_handlers(slots: Any, presenter: Any, daemon: Any = None) -> dict[str, A
         try:
             payload = bytes.fromhex(payload_hex) if payload_hex else sim_apcv_token()
         except ValueError:
-            raise BorneError("payload_hex is not hex", code="control_bad_request") from None
+            raise BorneError(Message("payload_hex n'est pas hexadécimal", "payload_hex is not hex"),
+                             code="control_bad_request") from None
         return await shown_and_announced(str(args.get("channel", "qr")), payload)
 
     async def prescription(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
@@ -125,7 +128,7 @@ def _sim_handlers(slots: Any, presenter: Any, daemon: Any = None) -> dict[str, A
                              code="sim_no_twin")
         percent = args.get("percent")
         if not isinstance(percent, int) or isinstance(percent, bool) or not 0 <= percent <= 100:
-            raise BorneError("percent: 0..100", code="control_bad_request")
+            raise BorneError(Message.same("percent: 0..100"), code="control_bad_request")
         charging = bool(args.get("charging", False))
         twin.set_level(percent, charging=charging)
         # Read at once, through the emulated registers, rather than at the next polls: as

@@ -30,6 +30,7 @@ import graph.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import sys
@@ -42,7 +43,7 @@ import msgspec
 from .apcv.settings import DEFAULT_RULES, ApcvConfig, RecognitionRule
 from .battery.settings import BatteryConfig
 from .display.settings import DisplayConfig
-from .errors import BackendError, BorneError, ConfigError
+from .errors import BackendError, BorneError, ConfigError, Message
 from .mdns.settings import MdnsConfig
 from .readers.nfc.settings import NfcConfig
 from .registry import parse_path
@@ -128,9 +129,12 @@ class CpsLayoutConfig(Section):
         try:
             path = bytes.fromhex(self.cert_path)
         except ValueError:
-            raise ConfigError("not a hex path", key="readers.cps.cert_path") from None
+            raise ConfigError(Message("pas un chemin hexadécimal", "not a hex path"),
+                              key="readers.cps.cert_path") from None
         if not path or len(path) % 2:
-            raise ConfigError("a path is whole 2-byte file ids", key="readers.cps.cert_path")
+            raise ConfigError(Message("des identifiants de fichier de 2 octets entiers",
+                                      "a path is whole 2-byte file ids"),
+                              key="readers.cps.cert_path")
 
     def to_layout(self, source: str | None = None) -> object:
         """The decoder's :class:`~borne.readers.cards.cps.CpsLayout` (for the PC/SC backend).
@@ -144,6 +148,10 @@ class CpsLayoutConfig(Section):
         return CpsLayout(cert_path=bytes.fromhex(self.cert_path),
                          profession_oid=self.profession_oid, identifier_oid=self.identifier_oid,
                          kind_oid=self.kind_oid)
+
+
+#: Why a duration or a size is refused, in both languages.
+_POSITIVE = Message("doit être positif", "must be positive")
 
 
 class CameraConfig(Section):
@@ -168,9 +176,9 @@ class CameraConfig(Section):
     def __post_init__(self) -> None:
         for key in ("fps", "width", "height"):
             if getattr(self, key) <= 0:
-                raise ConfigError("must be positive", key=f"camera.{key}")
+                raise ConfigError(_POSITIVE, key=f"camera.{key}")
         if self.forget_after_s < 0 or self.on_demand_timeout_s <= 0:
-            raise ConfigError("must be positive", key="camera.forget_after_s")
+            raise ConfigError(_POSITIVE, key="camera.forget_after_s")
 
 
 class ScannerConfig(Section):
@@ -246,9 +254,10 @@ class ApiConfig(Section):
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
-            raise ConfigError("not a TCP port", key="api.port")
+            raise ConfigError(Message("pas un port TCP", "not a TCP port"), key="api.port")
         if not 1 <= self.pairing_max_failures <= 100:
-            raise ConfigError("between 1 and 100", key="api.pairing_max_failures")
+            raise ConfigError(Message("entre 1 et 100", "between 1 and 100"),
+                              key="api.pairing_max_failures")
 
 
 class ApduConfig(Section):
@@ -266,8 +275,8 @@ class ApduConfig(Section):
 
     def __post_init__(self) -> None:
         if not 1 <= self.default_lease_s <= self.max_lease_s or self.channel_grace_s < 0:
-            raise ConfigError("1 <= default_lease_s <= max_lease_s, channel_grace_s >= 0",
-                              key="apdu")
+            raise ConfigError(Message.same("1 <= default_lease_s <= max_lease_s, "
+                                           "channel_grace_s >= 0"), key="apdu")
 
 
 class HealthConfig(Section):
@@ -294,9 +303,10 @@ class HealthConfig(Section):
         for low, high in (("disk_fail_free_mb", "disk_warn_free_mb"),
                           ("inodes_fail_free", "inodes_warn_free")):
             if not 0 <= getattr(self, low) <= getattr(self, high):
-                raise ConfigError(f"0 <= {low} <= {high}", key=f"health.{low}")
+                raise ConfigError(Message.same(f"0 <= {low} <= {high}"), key=f"health.{low}")
         if self.cert_warn_days < 0 or self.ca_warn_days < 0:
-            raise ConfigError("must not be negative", key="health.cert_warn_days")
+            raise ConfigError(Message("ne doit pas être négatif", "must not be negative"),
+                              key="health.cert_warn_days")
 
 
 class JournalConfig(Section):
@@ -319,9 +329,12 @@ class JournalConfig(Section):
 
     def __post_init__(self) -> None:
         if not 0 < self.retention_days <= 366:
-            raise ConfigError("between 0 (excluded) and 366 days", key="journal.retention_days")
+            raise ConfigError(Message("plus de 0 et au plus 366 jours",
+                                      "between 0 (excluded) and 366 days"),
+                              key="journal.retention_days")
         if not 0 <= self.warn_before_s < self.retention_days * 86400:
-            raise ConfigError("0 <= warn_before_s < retention_days", key="journal.warn_before_s")
+            raise ConfigError(Message.same("0 <= warn_before_s < retention_days"),
+                              key="journal.warn_before_s")
 
 
 class Config(Section):
@@ -354,22 +367,20 @@ class Config(Section):
 _PATH_RE = re.compile(r"`([^`]*)`")
 
 
-def _key_and_reason(error: msgspec.ValidationError) -> tuple[str, str]:
+def _key_and_reason(error: msgspec.ValidationError) -> tuple[str, str | Message]:
     """Where the document is wrong (a dotted key) and why, from msgspec's error."""
     text = str(error)
     reason, _, where = text.partition(" - at `$")
     where = where.rstrip("`").lstrip(".")
     check = error.__cause__
     if isinstance(check, ConfigError):  # a section's own check refused a value
-        if check.key is None:
-            return where or "?", check.detail
-        # Its words without the "(key K)" ConfigError added: they get the file and key again.
-        return check.key, check.detail.removesuffix(f" (key {check.key})")
+        # Its words without the key ConfigError added: they get the file and key again.
+        return check.key or where or "?", check.reason
     if reason.startswith("Object contains unknown field"):
         match = _PATH_RE.search(reason)
         field = match.group(1) if match else "?"
         key = f"{where}.{field}" if where else field
-        return key, "unknown key"
+        return key, Message("clé inconnue", "unknown key")
     return where or "?", reason
 
 
@@ -381,7 +392,7 @@ def parse_config(data: dict, *, source: str | None = None) -> Config:
     first card); the first refusal is a ``ConfigError`` naming ``source`` and the key.
     """
     if "source" in data:
-        raise ConfigError("unknown key", file=source, key="source")
+        raise ConfigError(Message("clé inconnue", "unknown key"), file=source, key="source")
     try:
         return msgspec.convert({**data, "source": source}, Config)
     except msgspec.ValidationError as error:
@@ -407,11 +418,14 @@ def read_config_file(file: str | os.PathLike[str]) -> dict:
     try:
         raw = Path(file).read_bytes()
     except OSError as error:
-        raise ConfigError(f"cannot read: {error.strerror}", file=str(file)) from None
+        raise ConfigError(Message(f"illisible ({errno.errorcode.get(error.errno, error.errno)})",
+                                  f"cannot read: {error.strerror}"),
+                          file=str(file)) from None
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"not valid TOML: {error}", file=str(file)) from None
+        raise ConfigError(Message("TOML invalide", f"not valid TOML: {error}"),
+                          file=str(file)) from None
 
 
 def load_config_or_defaults(path: str | os.PathLike[str] | None = None) -> tuple[Config, BorneError | None]:

@@ -42,6 +42,8 @@ from .readers.capture import ScanPolicy
 from .registry import load_backend
 from .runtime.clock import Clock
 from .runtime.clock_watch import ClockWatch
+from .runtime.last_known_time import FILE_NAME as LAST_KNOWN_FILE
+from .runtime.last_known_time import LastKnownTime
 from .runtime.lifecycle import enter
 from .runtime.logs import event_logger
 from .runtime.mode import MODES, ModeStore
@@ -92,8 +94,10 @@ class Daemon:
         self.api_context: ApiContext | None = None
         #: The API's DNS-SD announcement.
         self.mdns: MdnsAnnouncer | None = None
-        #: NTP's ``clock.set`` events.
-        self.clock_watch = ClockWatch(self.clock, self.bus)
+        #: The latest wall time the box has known, across reboots: ``POST /v1/clock``'s floor.
+        self.last_known = LastKnownTime(Path(config.daemon.data_dir) / LAST_KNOWN_FILE)
+        #: NTP's ``clock.set`` events; raises and keeps the last known time.
+        self.clock_watch = ClockWatch(self.clock, self.bus, last_known=self.last_known)
         #: The offline journal, when enabled.
         self.journal: JournalService | None = None
         self.control = ControlServer(config.control_socket, daemon_commands(self),
@@ -125,6 +129,8 @@ class Daemon:
         try:
             await self._start_storage(stack)
             self.core.mode = self._mode_store.initial()
+            self.last_known.load()
+            self.clock_watch.remember()
             await enter(stack, self.control)
             stack.callback(self.apcv.close)
             self._build_api()
@@ -208,6 +214,8 @@ class Daemon:
                 self.pause_reads, storage=self.storage, set_mode=self.set_mode)
         except (BorneError, OSError) as error:
             self._api_failed(error)
+            return
+        self.api_context.last_known = self.last_known
 
     async def _start_api_server(self, stack: AsyncExitStack) -> None:
         """Listen (a busy port degrades ``api``, never the readers); leases end before it closes."""

@@ -69,6 +69,11 @@ class Message:
         """The message in ``language`` ("fr" or "en"); French for anything else."""
         return self.en if language == "en" else self.fr
 
+    @classmethod
+    def same(cls, text: str) -> Message:
+        """Words that are the same in both languages: a path, an id, a number."""
+        return cls(text, text)
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -92,11 +97,13 @@ def _catalogue(*rows: tuple) -> dict[str, Entry]:
 #: Every error code, once. French first: the box speaks French.
 CATALOGUE: dict[str, Entry] = _catalogue(
     # Any error that names no code of its own (borne.errors.BorneError)
-    ("error", CLI | DAEMON),
+    ("error", CLI | DAEMON, "Erreur", "Error"),
     # Device backends (borne.registry)
-    ("backend_error", CONFIG | DAEMON),
-    ("unknown_backend", CONFIG | DAEMON),
-    ("backend_unavailable", CONFIG | DAEMON),
+    ("backend_error", CONFIG | DAEMON, "Périphérique impossible à démarrer",
+     "Device backend cannot be started"),
+    ("unknown_backend", CONFIG | DAEMON, "Périphérique inconnu ou mal décrit dans la configuration",
+     "Device unknown or badly described in the configuration"),
+    ("backend_unavailable", CONFIG | DAEMON, "Périphérique indisponible", "Device unavailable"),
     # Configuration
     ("config_invalid", CONFIG, "Configuration invalide", "Invalid configuration"),
     ("config_unreadable", CONFIG, "Fichier de configuration illisible",
@@ -122,8 +129,10 @@ CATALOGUE: dict[str, Entry] = _catalogue(
      "The borne daemon does not answer (is it running?)"),
     ("control_bad_request", CLI | SIM, "Requête invalide", "Invalid request"),
     ("unknown_command", CLI, "Commande inconnue", "Unknown command"),
-    ("control_error", CLI),  # an answer of the control socket that names no code
-    ("control_in_use", CLI | DAEMON),  # another daemon already listens on the socket
+    ("control_error", CLI, "Le service borne a refusé la commande",  # an answer naming no code
+     "The borne daemon refused the command"),
+    ("control_in_use", CLI | DAEMON, "Un autre service borne écoute déjà sur ce socket",
+     "Another borne daemon already listens on this socket"),
     ("api_unavailable", CLI, "L'API de la borne n'est pas démarrée",
      "The box's API is not running"),
     ("client_unknown", CLI, "Poste inconnu", "Unknown workstation"),
@@ -158,16 +167,22 @@ CATALOGUE: dict[str, Entry] = _catalogue(
     ("sim_no_twin", SIM, "Ce périphérique n'est pas celui du simulateur dans la configuration",
      "This device is not the simulator's twin in the configuration"),
     ("sim_unknown_card", SIM, "Carte de test inconnue", "Unknown test card"),
-    ("sim_needs_root", SIM),
-    ("sim_namespace_failed", SIM),
-    ("sim_pcscd_running", SIM),
-    ("sim_pcscd_failed", SIM),
+    ("sim_needs_root", SIM, "Le simulateur doit tourner en root (espaces de noms privés)",
+     "The simulator must run as root (private namespaces)"),
+    ("sim_namespace_failed", SIM, "Espaces de noms privés du simulateur impossibles",
+     "The simulator's private namespaces cannot be set up"),
+    ("sim_pcscd_running", SIM, "Un pcscd ou un port vpcd est déjà utilisé ici",
+     "A pcscd or a vpcd port is already in use here"),
+    ("sim_pcscd_failed", SIM, "Le pcscd du simulateur n'a pas démarré",
+     "The simulator's pcscd did not start"),
     # apCV, prescriptions and the presentation inputs (QR camera, scanner, NFC)
     ("presentation_not_found", API,
      "Présentation inconnue ou expirée (plus de 2 minutes) : représentez l'appli",
      "Unknown or expired presentation (over 2 minutes): present the app again"),
-    ("presentation_already_fetched", API, "Présentation déjà récupérée",
-     "Presentation already fetched"),
+    ("presentation_already_fetched", API, "Présentation déjà récupérée par ce poste",
+     "Presentation already fetched by this workstation"),
+    ("presentation_taken", API, "Présentation déjà récupérée par un autre poste",
+     "Presentation already fetched by another workstation"),
     ("presentation_not_fetched", API,
      "Récupérez et authentifiez la présentation avant d'ouvrir une session",
      "Fetch and authenticate the presentation before opening a session"),
@@ -227,6 +242,9 @@ CATALOGUE: dict[str, Entry] = _catalogue(
     # The leased APDU channel (docs/apdu-channel.md)
     ("slot_busy", API, "Emplacement déjà réservé par un autre poste",
      "Slot already leased by another workstation"),
+    ("slot_leased_by_you", API,
+     "Emplacement déjà réservé par ce poste : utilisez cette réservation (details.lease_id)",
+     "Slot already leased by this workstation: use that lease (details.lease_id)"),
     ("lease_not_found", API, "Réservation inconnue ou terminée", "Unknown or ended lease"),
     ("lease_expired", CHANNEL | LEASE_LOST, "Réservation de l'emplacement terminée",
      "The slot's lease is over"),
@@ -245,6 +263,9 @@ CATALOGUE: dict[str, Entry] = _catalogue(
     ("clock_synchronised", API,
      "L'horloge de la borne est déjà synchronisée (NTP) : elle ne peut pas être changée",
      "The box's clock is already synchronised (NTP): it cannot be changed"),
+    ("clock_before_last_known", API,
+     "Heure refusée : antérieure à la dernière heure connue de la borne, qui ne recule pas",
+     "Time refused: earlier than the box's last known time (its clock never goes back)"),
     ("clock_implausible", API,
      "Heure refusée : antérieure à la fabrication de la borne, trop lointaine, ou sans fuseau",
      "Time refused: before the box was built, too far ahead, or without a time zone"),
@@ -282,10 +303,17 @@ CATALOGUE: dict[str, Entry] = _catalogue(
     # The HTTP API
     ("unauthenticated", API, "Certificat client de cette borne requis (appairez le poste)",
      "A client certificate issued by this box is required (pair the workstation)"),
-    ("client_revoked", API | WORKSTATION, "Ce poste a été révoqué",
-     "This workstation has been revoked"),
+    ("client_revoked", API | WORKSTATION,
+     "Ce poste a été révoqué : appairez-le à nouveau avec un code de la borne "
+     "(borne client pair)",
+     "This workstation has been revoked: pair it again with a code from the box "
+     "(borne client pair)"),
     ("forbidden", API, "Action réservée à un poste administrateur",
      "Action reserved to an admin workstation"),
+    ("last_admin", API,
+     "Dernier poste administrateur : appairez-en d'abord un autre (sur la borne : "
+     "borne pair open --admin)",
+     "The last admin workstation: pair another one first (on the box: borne pair open --admin)"),
     ("not_found", API, "Ressource introuvable", "Resource not found"),
     ("method_not_allowed", API, "Méthode non autorisée", "Method not allowed"),
     ("bad_request", API | CHANNEL, "Requête invalide", "Invalid request"),

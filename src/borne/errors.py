@@ -40,23 +40,39 @@ class BorneError(Exception):
 
     ``code`` is stable and machine-readable; ``details`` never holds identity
     data (names, NIR, birth dates) nor a PIN.
+
+    ``detail`` says more, for a person: a :class:`Message` in both languages, or a
+    plain ``str``, which is English (the log's language). A message is never in two
+    languages: in French, an English-only detail is left out (the catalogue's words
+    alone); words that are the same in both (a path, an id) are ``Message.same(text)``.
+    ``self.detail`` is always the English text (logs, ``str(error)``).
     """
 
     code = "error"
 
-    def __init__(self, detail: str = "", *, code: str | None = None, **details: Any) -> None:
+    def __init__(self, detail: str | Message = "", *, code: str | None = None,
+                 **details: Any) -> None:
         if code is not None:
             self.code = code
-        self.detail = detail
+        #: The detail in both languages, when it has French words.
+        self.words = detail if isinstance(detail, Message) else None
+        self.detail = detail.en if isinstance(detail, Message) else detail
         self.details = details
-        super().__init__(detail or message_for(self.code, "en"))
+        super().__init__(self.detail or message_for(self.code, "en"))
+
+    def detail_in(self, language: str) -> str:
+        """The detail in ``language`` ("" when it has no words in that language)."""
+        if self.words is not None:
+            return self.words.get(language)
+        return self.detail if language == "en" else ""
 
     def message(self, language: str = "fr") -> str:
-        """A sentence for a person: the catalogue message, then the detail."""
+        """A sentence for a person, in one language: the catalogue message, then the detail."""
         base = message_for(self.code, language)
-        return f"{base} : {self.detail}" if self.detail and language != "en" else (
-            f"{base}: {self.detail}" if self.detail else base
-        )
+        detail = self.detail_in(language)
+        if not detail:
+            return base
+        return f"{base}: {detail}" if language == "en" else f"{base} : {detail}"
 
 
 class ConfigError(BorneError, ValueError):
@@ -64,9 +80,19 @@ class ConfigError(BorneError, ValueError):
 
     code = "config_invalid"
 
-    def __init__(self, detail: str, *, file: str | None = None, key: str | None = None) -> None:
-        where = ", ".join(p for p in (f"file {file}" if file else "", f"key {key}" if key else "") if p)
-        super().__init__(f"{detail} ({where})" if where else detail, file=file, key=key)
+    def __init__(self, detail: str | Message, *, file: str | None = None,
+                 key: str | None = None) -> None:
+        reason = detail if isinstance(detail, Message) else Message("", detail)
+        where = Message(", ".join(p for p in (f"fichier {file}" if file else "",
+                                              f"clé {key}" if key else "") if p),
+                        ", ".join(p for p in (f"file {file}" if file else "",
+                                              f"key {key}" if key else "") if p))
+        # The file and the key in either language; the reason where it has words in it.
+        words = Message(*(f"{why} ({place})" if why and place else why or place
+                          for why, place in ((reason.fr, where.fr), (reason.en, where.en))))
+        super().__init__(words, file=file, key=key)
+        #: Why, without the file and the key (a ``Message``, or English words).
+        self.reason = detail
         self.file = file
         self.key = key
 

@@ -166,8 +166,12 @@ async def test_lease_exchange_busy_race_and_bad_apdus(box, tmp_path, sim_pcscd, 
         assert body["details"]["holder"] == "Comptoir 1"
         assert body["details"]["client_id"] == one.client_id
         assert 0 < body["details"]["until_s"] <= 30
-        # The holder itself cannot stack a second lease; bad input is refused.
-        assert (await one.call("POST", f"/v1/slots/{slots[0]}/lease"))[0] == 409
+        # The holder itself cannot stack a second lease, and is told the slot is its own
+        # (in its words too: not "another workstation"); bad input is refused.
+        status, body = await one.call("POST", f"/v1/slots/{slots[0]}/lease")
+        assert (status, body["error"]) == (409, "slot_leased_by_you")
+        assert body["details"]["lease_id"] == lease["lease_id"]
+        assert "autre poste" not in body["message"] and "ce poste" in body["message"]
         assert (await one.call("POST", "/v1/slots/nope/lease", {}))[1]["error"] == "not_found"
         assert (await one.call("POST", f"/v1/slots/{slots[1]}/lease", {"seconds": 301}))[0] == 400
         # Another client's lease does not exist for it.

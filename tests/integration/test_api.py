@@ -128,6 +128,9 @@ async def test_revocation_is_immediate_even_on_open_connections(box, tmp_path):
         with pytest.raises(BoxError) as caught:
             await client.status()
         assert (caught.value.status, caught.value.code) == (403, "client_revoked")
+        # What to do about it: pair again (the words say how).
+        assert "appairez-le à nouveau" in caught.value.message
+        assert "borne client pair" in caught.value.message
 
 
 async def test_wrong_codes_are_refused_and_close_the_window(box, tmp_path):

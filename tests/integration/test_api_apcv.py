@@ -142,10 +142,16 @@ async def test_a_second_client_cannot_fetch_nor_use_anothers_presentation(box, t
         await first.presentation(presentation_id)
         with pytest.raises(BoxError) as refused:
             await second.presentation(presentation_id)
-        assert refused.value.code == "presentation_already_fetched"
+        assert (refused.value.status, refused.value.code) == (409, "presentation_taken")
         with pytest.raises(BoxError) as refused:
             await second.open_session(presentation_id)
-        assert (refused.value.status, refused.value.code) == (404, "presentation_not_found")
+        # The truth, as the docs say it: another workstation fetched it (not which one).
+        assert (refused.value.status, refused.value.code) == (409, "presentation_taken")
+        assert refused.value.details == {}
+        assert "autre poste" in refused.value.message
+        with pytest.raises(BoxError) as refused:
+            await first.presentation(presentation_id)
+        assert (refused.value.status, refused.value.code) == (409, "presentation_already_fetched")
         session = await first.open_session(presentation_id)
         with pytest.raises(BoxError) as refused:
             await first.open_session(presentation_id)

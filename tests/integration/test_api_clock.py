@@ -8,18 +8,21 @@ journal, the event stream, the screen's state.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from borne.client import BoxClient
+from borne.client import BoxClient, BoxError
+from borne.client.api import mtls_context
+from borne.client.store import WorkstationFiles
 from borne.runtime.clock import Clock
 from borne.daemon import Daemon
 
-from support.box import paired, running_box
+from support.box import paired, running_box, url
 from support.waiting import wait_event
 from support.contract import check
 
@@ -89,9 +92,14 @@ async def test_a_paired_client_sets_the_clock_and_later_records_carry_it(tmp_pat
             assert all(e["wall_synced"] is True for e in later)
             assert all(0 <= seconds(e["wall"]) - seconds(SET) < 5 for e in later)
             assert [e["action"] for e in later[:2]] == ["clock.set", "POST /v1/clock"]
-            # The SDK's call: this workstation's own time, now.
-            again = await client.set_clock()
-            assert again["source"] == "client" and abs(seconds(again["wall"]) - time.time()) < 5
+            # The SDK's call: this workstation's own time, now, months before the time just
+            # set: the box's clock does not go back.
+            with pytest.raises(BoxError) as refused:
+                await client.set_clock()
+            assert (refused.value.status, refused.value.code) == (409, "clock_before_last_known")
+            assert 0 <= seconds(refused.value.details["last_known"]) - seconds(SET) < 5
+            assert refused.value.details["behind_s"] > 80 * 86400
+            assert 0 <= seconds((await client.status())["clock"]["wall"]) - seconds(SET) < 5
 
 
 async def test_absurd_or_malformed_times_are_refused(tmp_path, sim_pcscd):
@@ -158,3 +166,42 @@ async def test_borne_doctor_reports_the_clock_the_workstation_set(tmp_path, sim_
         assert len(clock_lines) == 1, run.stdout
         assert clock_lines[0].startswith("[OK") and "set by the paired workstation" in clock_lines[0]
         assert "2027-03-01T10:00" in clock_lines[0]
+
+
+async def test_the_clock_never_goes_back_even_across_a_restart(tmp_path, sim_pcscd):
+    """The vendor's case: the old docs' example, 13.6 days before the box's time, is refused
+    and changes nothing; after a restart (the kernel's clock back in the past), so is a time
+    before what the box knew before it."""
+    now = datetime.now(timezone.utc)
+    example = (now - timedelta(days=13.6)).isoformat().replace("+00:00", "Z")
+    ahead = now + timedelta(days=30)  # a workstation set the box a month ahead
+    async with start(tmp_path, KernelSync()) as box:
+        await paired(box, tmp_path / "ws")
+        async with BoxClient.from_directory(tmp_path / "ws", language="en") as client:
+            refused = await client._http.post("/v1/clock", json={"utc": example})
+            check("POST", "/v1/clock", refused)
+            body = refused.json()
+            assert (refused.status_code, body["error"]) == (409, "clock_before_last_known")
+            assert "never goes back" in body["message"]
+            assert body["details"]["behind_s"] == pytest.approx(13.6 * 86400, abs=30)
+            status = await client.status()
+            assert status["clock"]["source"] == "none"  # nothing changed
+            assert abs(seconds(status["clock"]["wall"]) - time.time()) < 5
+            # A time a few seconds behind the box's (a slower workstation): the clock is kept.
+            kept = await client.set_clock(datetime.now(timezone.utc) - timedelta(seconds=20))
+            assert kept["offset_s"] == 0.0 and kept["source"] == "client"
+            moved = await client.set_clock(ahead)
+            assert moved["offset_s"] == pytest.approx(30 * 86400, abs=30)
+    known = json.loads((tmp_path / "data" / "clock.json").read_text())
+    assert known["source"] == "client" and 0 <= known["epoch"] - ahead.timestamp() < 30
+
+    # Restarted: the kernel's clock reads the real time again, a month before the box's.
+    async with start(tmp_path, KernelSync()) as box:
+        files = WorkstationFiles(tmp_path / "ws")  # the box listens on another port now
+        async with BoxClient(url(box), mtls_context(files), language="en") as client:
+            with pytest.raises(BoxError) as refused:
+                await client.set_clock()
+            assert refused.value.code == "clock_before_last_known"
+            assert 0 <= seconds(refused.value.details["last_known"]) - ahead.timestamp() < 30
+            moved = await client.set_clock(ahead + timedelta(hours=1))
+            assert moved["offset_s"] == pytest.approx(30 * 86400 + 3600, abs=30)

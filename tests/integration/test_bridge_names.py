@@ -234,7 +234,7 @@ async def test_a_second_box_gets_readers_of_its_own_and_never_a_taken_port(
         assert clash.returncode == 2, clash.stderr
         said = [line for line in clash.stderr.splitlines() if line.startswith("borne:")]
         assert said and "bridge_port_taken" in said[0] and f"port {PORT}" in said[0], clash.stderr
-        assert f"box {url}" in said[0]  # the bridge holding it says which box it bridges
+        assert f", {url})" in said[0]  # the bridge holding it says which box it bridges
 
         tasks.append(await run(bridges[1]))
         card_slots.insert(0, "cps-pharmacist")

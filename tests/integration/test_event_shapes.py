@@ -123,10 +123,14 @@ def envelope_of(envelopes: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def read_stream(client: BoxClient, until_seq: int) -> list[tuple[int, str, str]]:
-    """The raw ``/v1/events`` stream from the start of the history: (id, event, data line)."""
+    """The raw ``/v1/events`` stream from the start of the history: (id, event, data line).
+
+    Asked in English, the language of the bus and the control socket: a message is the one
+    value a stream's language changes (tests/integration/test_event_language.py)."""
     frames: list[tuple[int, str, str]] = []
     fields: dict[str, str] = {}
-    async with client._http.stream("GET", "/v1/events", headers={"Last-Event-ID": "0"}) as response:
+    async with client._http.stream("GET", "/v1/events", headers={"Last-Event-ID": "0",
+                                                                 "Accept-Language": "en"}) as response:
         assert response.status_code == 200
         async for line in response.aiter_lines():
             if line.startswith(":"):

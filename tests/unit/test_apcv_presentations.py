@@ -16,11 +16,12 @@ def test_fetched_once_then_the_payload_is_gone():
     given = store.fetch(item.id, "apcv", "ws-a", 1.0)
     assert given.payload == b"token"
     assert item.payload is None and store.waiting() == 0
-    for client in ("ws-a", "ws-b"):
+    for client, code in (("ws-a", "presentation_already_fetched"),
+                         ("ws-b", "presentation_taken")):
         with pytest.raises(ApcvError) as refused:
             store.fetch(item.id, "apcv", client, 2.0)
-        assert (refused.value.code, http_status(refused.value.code)) == (
-            "presentation_already_fetched", 409)
+        assert (refused.value.code, http_status(refused.value.code)) == (code, 409)
+        assert refused.value.details == {}  # never who took it
 
 
 def test_unfetched_presentation_is_forgotten_after_its_ttl():
@@ -44,7 +45,7 @@ def test_session_needs_the_same_client_to_have_fetched_it():
     store.fetch(item.id, "apcv", "ws-a", 1.0)
     with pytest.raises(ApcvError) as refused:
         store.take_for_session(item.id, "ws-b", 2.0)
-    assert refused.value.code == "presentation_not_found"
+    assert (refused.value.code, http_status(refused.value.code)) == ("presentation_taken", 409)
     taken = store.take_for_session(item.id, "ws-a", 2.0)
     taken.session_id = "se-1"
     with pytest.raises(ApcvError) as refused:

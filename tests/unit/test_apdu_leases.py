@@ -30,8 +30,10 @@ def test_take_is_exclusive_and_says_who_holds_until_when():
     busy = refused("slot_busy", leases.take, "s0", "c2", "Comptoir 2", 10, 130.0)
     assert http_status(busy.code) == 409
     assert busy.details == {"slot": "s0", "holder": "Comptoir 1", "client_id": "c1", "until_s": 30.0}
-    # The holder itself cannot take a second lease on the slot either.
-    refused("slot_busy", leases.take, "s0", "c1", "Comptoir 1", 10, 130.0)
+    # The holder itself cannot take a second lease on the slot either, and is told it is its own.
+    own = refused("slot_leased_by_you", leases.take, "s0", "c1", "Comptoir 1", 10, 130.0)
+    assert http_status(own.code) == 409
+    assert own.details == {"slot": "s0", "lease_id": lease.id, "until_s": 30.0}
     # Another slot is free.
     assert leases.take("s1", "c2", "Comptoir 2", 10, 130.0).slot == "s1"
 
@@ -105,7 +107,7 @@ def test_never_two_live_leases_on_a_slot(ops):
                     else:
                         leases.release(mine[0].id, client, now)
         except LeaseError as error:
-            assert error.code in ("slot_busy",)
+            assert error.code in ("slot_busy", "slot_leased_by_you")
         for s in ("s0", "s1"):
             live = [lease for lease in leases.all() if lease.slot == s and lease.deadline > now]
             assert len(live) <= 1

@@ -115,3 +115,23 @@ def test_usable_from_several_threads(registry):
     for thread in threads:
         thread.join()
     assert registry.count() == 80
+
+
+def test_active_admins_are_the_admins_not_revoked_nor_expired(tmp_path):
+    from borne.runtime.clock import Clock
+
+    now = [datetime(2027, 6, 1, tzinfo=timezone.utc).timestamp()]
+    clock = Clock(kernel_synced=lambda: True, kernel_time=lambda: now[0],
+                  earliest=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    registry = ClientRegistry(tmp_path / "clients.db", clock=clock)
+    registry.add(**asdict(identity("ws-plain")))
+    registry.add(**asdict(identity("ws-a", 2, admin=True)))
+    registry.add(**{**asdict(identity("ws-b", 3, admin=True)),
+                    "not_after": datetime(2027, 1, 1, tzinfo=timezone.utc)})  # expired
+    registry.add(**asdict(identity("ws-c", 4, admin=True)))
+    assert registry.active_admins() == ["ws-a", "ws-c"]
+    registry.revoke("ws-c")
+    assert registry.active_admins() == ["ws-a"]
+    now[0] = datetime(2026, 12, 1, tzinfo=timezone.utc).timestamp()  # before ws-b's expiry
+    assert registry.active_admins() == ["ws-a", "ws-b"]
+    registry.close()

@@ -44,7 +44,9 @@ async def test_errors_carry_stable_codes(server):
     with pytest.raises(ControlError) as caught:
         await asyncio.to_thread(call, server.path, "fail")
     assert caught.value.code == "card_removed"
-    assert "Carte retirée" in caught.value.server_message
+    # The daemon's sentence in either language, for a CLI run with --lang.
+    assert caught.value.message("fr").startswith("Carte retirée")
+    assert caught.value.message("en").startswith("Card removed")
     with pytest.raises(ControlError) as caught:
         await asyncio.to_thread(call, server.path, "nope")
     assert caught.value.code == "unknown_command"

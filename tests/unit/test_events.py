@@ -156,3 +156,15 @@ def test_a_decoded_card_says_its_summary_only_in_its_order(summary, data):
     assert wire == {"slot": "s0", **data, "detected_ns": 9}
     assert list(wire) == ["slot", *data, "detected_ns"]  # a null profession stays, as null
 
+
+
+def test_an_events_message_is_said_in_the_language_asked_and_nothing_else_changes():
+    from borne.events.wire import data_json, in_language
+
+    failed = data_json(ev.CardFailed(slot="s0", code="card_removed",
+                                     message="Card removed during the read", detected_ns=7))
+    french = in_language(failed, "fr")
+    assert french == {**failed, "message": "Carte retirée pendant la lecture"}
+    assert list(french) == list(failed) and in_language(failed, "en") == failed
+    plain = data_json(ev.ClientRevoked(client_id="ws-1"))
+    assert in_language(plain, "fr") is plain  # no message: untouched

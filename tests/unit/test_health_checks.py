@@ -97,8 +97,16 @@ def test_a_failing_device_fails_with_its_code_its_detail_and_a_fix(device, state
     devices = {**AVAILABLE, device: {"state": state, "detail": "No such device (-19)"}}
     check = by_name(device_checks(devices, ALL, slots=1))[device]
     assert (check.status, check.code) == ("fail", code)
-    assert "No such device (-19)" in check.detail_fr and "No such device (-19)" in check.detail_en
+    # The device's English sentence is in the English check only: each check is in one language.
+    assert "No such device (-19)" in check.detail_en and "No such" not in check.detail_fr
     assert check.fix_fr and check.fix_en and check.fix_fr != check.fix_en
+
+
+def test_a_devices_detail_that_is_a_stable_code_is_said_in_each_language():
+    devices = {**AVAILABLE, "journal": {"state": "full", "detail": "journal_full"}}
+    check = by_name(device_checks(devices, ALL, slots=1))["journal"]
+    assert "(Mémoire pleine : la lecture n'a pas pu être conservée" in check.detail_fr
+    assert "(Storage full: the read could not be kept" in check.detail_en
 
 
 def test_pcscd_down_replaces_the_readers_check():

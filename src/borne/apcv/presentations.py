@@ -80,14 +80,16 @@ class PresentationStore:
               now: float) -> Presentation:
         """Give the capture to ``client_id``, once; returns a copy holding the payload.
 
-        A second fetch, by the same client or another, is refused: the payload is
-        no longer on the box.
+        A second fetch is refused, the payload is no longer on the box:
+        ``presentation_already_fetched`` for the client that fetched it,
+        ``presentation_taken`` for another (never told which).
         """
         item = self._live(presentation_id, now)
         if item.kind != kind:
             raise ApcvError(code="presentation_not_found")
         if item.fetched_by is not None:
-            raise ApcvError(code="presentation_already_fetched")
+            raise ApcvError(code="presentation_already_fetched" if item.fetched_by == client_id
+                            else "presentation_taken")
         given = Presentation(**vars(item))
         item.payload = None
         item.number = None
@@ -103,8 +105,8 @@ class PresentationStore:
         if item.fetched_by is None:
             raise ApcvError(code="presentation_not_fetched")
         if item.fetched_by != client_id:
-            # Another workstation's presentation: as if it did not exist for this one.
-            raise ApcvError(code="presentation_not_found")
+            # Another workstation fetched it: say so (it does not learn which one).
+            raise ApcvError(code="presentation_taken")
         if item.session_id is not None:
             raise ApcvError(code="presentation_used")
         return item

@@ -17,8 +17,8 @@ __all__ = ["Lease", "LeaseBook", "LeaseError"]
 
 
 class LeaseError(BorneError):
-    """A lease request refused: ``slot_busy``, ``lease_not_found``, ``not_found`` (no such
-    slot) or ``bad_request`` (seconds out of range)."""
+    """A lease request refused: ``slot_busy``, ``slot_leased_by_you``, ``lease_not_found``,
+    ``not_found`` (no such slot) or ``bad_request`` (seconds out of range)."""
 
     def __init__(self, code: str, detail: str = "", **details: object) -> None:
         super().__init__(detail, code=code, **details)
@@ -72,9 +72,13 @@ class LeaseBook:
 
     def take(self, slot: str, client_id: str, client_name: str, seconds: object,
              now: float) -> Lease:
-        """Lease ``slot`` to the client, or ``slot_busy`` with who holds it and for how long."""
+        """Lease ``slot`` to the client, or ``slot_busy`` with who holds it and for how long
+        (``slot_leased_by_you`` with its lease id when that is the client itself)."""
         duration = self._seconds(seconds)
         holder = self.for_slot(slot, now)
+        if holder is not None and holder.client_id == client_id:
+            raise LeaseError("slot_leased_by_you", slot=slot, lease_id=holder.id,
+                             until_s=round(holder.seconds_left(now), 3))
         if holder is not None:
             raise LeaseError("slot_busy", slot=slot, holder=holder.client_name,
                              client_id=holder.client_id,

@@ -68,7 +68,8 @@ def _fetched(request: web.Request, kind: str, body: type[msgspec.Struct],
 
 @operations.get("/v1/apcv/presentations/{presentation_id}",
                 "An apCV presentation's opaque payload, given once (journaled); 404 after "
-                "2 minutes, 409 presentation_already_fetched the second time",
+                "2 minutes, 409 presentation_already_fetched the second time, 409 "
+                "presentation_taken when another workstation fetched it",
                 Answer(200, Presentation, "Presentation"), errors=(404, 409))
 async def presentation(request: web.Request) -> web.Response:
     """An apCV presentation's opaque payload, given once to the first client that asks."""
@@ -76,7 +77,9 @@ async def presentation(request: web.Request) -> web.Response:
 
 
 @operations.get("/v1/prescriptions/{presentation_id}",
-                "A scanned ordonnance numérique (number and raw code), given once",
+                "A scanned ordonnance numérique (number and raw code), given once; 409 "
+                "presentation_already_fetched the second time, presentation_taken when another "
+                "workstation fetched it",
                 Answer(200, Prescription, "Prescription"), errors=(404, 409))
 async def prescription(request: web.Request) -> web.Response:
     """A scanned ordonnance numérique: its number and the raw code, once."""
@@ -96,7 +99,8 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
 @operations.post("/v1/apcv/sessions",
                  "Open a session on a presentation you fetched and authenticated; the invoice "
                  "quota follows the profession of the CPS in the box, else the box's `[apcv] "
-                 "site_profession` (`quota_source` says which)",
+                 "site_profession` (`quota_source` says which). 409 presentation_not_fetched "
+                 "if you did not fetch it, presentation_taken if another workstation did",
                  Answer(201, Session, "Opened", links={"session_id": "$response.body#/id"}),
                  request=SessionOpen, errors=(400, 404, 409))
 async def open_session(request: web.Request) -> web.Response:

@@ -239,8 +239,9 @@ class Scanning(Struct):
 class ClockSet(Struct):
     """The time a workstation gives the box."""
 
-    utc: Annotated[str, Meta(max_length=64, description="ISO 8601 with a time zone, e.g. "
-                                                        "2026-11-22T10:00:00Z",
+    utc: Annotated[str, Meta(max_length=64, description="the workstation's time now, ISO 8601 "
+                                                        "with a time zone: YYYY-MM-DDThh:mm:ssZ "
+                                                        "(`date -u +%FT%TZ`)",
                              extra_json_schema={"format": "date-time"})]
 
 
@@ -250,4 +251,5 @@ class ClockSetResult(Struct):
     wall: str
     synchronised: bool
     source: ClockSource
-    offset_s: Annotated[float, Meta(description="how far the box's wall clock moved (s)")]
+    offset_s: Annotated[float, Meta(description="the offset the box applied: how far its wall "
+                                                "clock moved, in seconds (0: kept as it was)")]

@@ -11,11 +11,15 @@ Any paired (not revoked) workstation may, not only an admin one, because:
   stamp it, and it is normally an ordinary paired client; asking for admin
   would push deployments to give it the power to revoke the others too;
 - every setting is in the audit journal (who, and by how much the clock moved),
-  besides the request itself.
+  besides the request itself;
+- it never sends the clock back: a time more than a minute before the latest the box
+  has known (kept across reboots, :mod:`borne.runtime.last_known_time`) is refused
+  (409 ``clock_before_last_known``), one within that minute keeps the clock as it is.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from typing import Any
@@ -51,8 +55,11 @@ def _parse_utc(body: Any) -> datetime:
     "/v1/clock",
     "Tell the box the time while NTP has not synchronised it (any paired workstation; "
     "journaled). Kept as an offset on the box's monotonic clock (`/v1/status` clock source "
-    "`client`) until NTP takes over. 409 clock_synchronised once NTP has; 400 "
-    "clock_implausible before the box's build date or more than 20 years after it",
+    "`client`) until NTP takes over; `offset_s` is how far the clock moved. It never goes "
+    "back: 409 clock_before_last_known for a time more than 60 s before the latest the box "
+    "has known (`details.last_known`, `behind_s`), and a time within those 60 s keeps the "
+    "clock (`offset_s` 0). 409 clock_synchronised once NTP has; 400 clock_implausible before "
+    "the box's build date or more than 20 years after it",
     Answer(200, ClockSetResult, "Set"), request=ClockSet, errors=(400, 409))
 async def set_clock(request: web.Request) -> web.Response:
     """Set the box's wall clock from a paired workstation while NTP has not."""
@@ -62,7 +69,12 @@ async def set_clock(request: web.Request) -> web.Response:
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ApiError("bad_request", reason="body is not JSON") from None
     clock = context.core.clock
-    change = clock.set_client_time(_parse_utc(body))  # ClockRefused: 400 / 409
+    known = context.last_known
+    change = clock.set_client_time(_parse_utc(body),  # ClockRefused: 400 / 409
+                                   not_before=known.value if known is not None else None)
+    if known is not None:  # kept at once: a reboot must not forget the time just given
+        known.note(clock.time(), clock.source)
+        await asyncio.to_thread(known.save)
     client_id = request[CLIENT].client_id
     await context.audit.arecord(client_id=client_id, action="clock.set", resource="/v1/clock",
                                 status=200, detail=change.event_data())

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ..errors import BorneError
 from ..events import ClientRevoked
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from ..events import EventBus
     from ..health import BoxHealth
     from ..journal.service import JournalService
+    from ..runtime.last_known_time import LastKnownTime
     from ..runtime.storage_watch import StorageWatch
     from ..secure_channel.ca import BoxCA
     from ..secure_channel.clients import ClientRegistry
@@ -50,6 +52,8 @@ class ApiContext:
     journal: JournalService | None = None
     #: ``set_mode(mode)``: switch the box to counter or mobile (:meth:`borne.daemon.Daemon.set_mode`).
     set_mode: Callable[[str], None] | None = None
+    #: The latest wall time the box has known (``POST /v1/clock``'s floor; None: none kept).
+    last_known: LastKnownTime | None = None
     language: str = "fr"
     heartbeat_s: float = 15.0
     sse_queue: int = 256
@@ -60,10 +64,18 @@ class ApiContext:
     #: once on revocation.
     streams: dict[str, set[Any]] = field(default_factory=dict)
 
-    def revoke(self, client_id: str) -> int | None:
+    def revoke(self, client_id: str, *, keep_an_admin: bool = True) -> int | None:
         """Revoke a workstation: refused from its next request on, its open event
         streams ended now, a ``client.revoked`` event published. Returns how many
-        streams were closed, or None for an unknown client."""
+        streams were closed, or None for an unknown client.
+
+        The last admin workstation is refused (``last_admin``) unless ``keep_an_admin``
+        is False: only the person at the box may leave it without one (``borne clients
+        revoke``), since only they can pair another (``borne pair open --admin``).
+        Everything here runs on the event loop, so the check and the revocation are one step.
+        """
+        if keep_an_admin and self.clients.active_admins() == [client_id]:
+            raise BorneError(code="last_admin", client_id=client_id)
         if not self.clients.revoke(client_id):
             return None
         if self.apdu is not None:  # its leases end now, its channels are told "revoked"

@@ -155,10 +155,16 @@ CLIENT_ID = Query("client_id", Annotated[str, Meta(extra_json_schema={"not": {"c
 
 
 @operations.delete("/v1/clients/{client_id:(?!me$)[^/]+}",
-                   "Revoke a workstation (admin only); refused at once",
-                   Answer(200, Client, "Revoked"), errors=(404,), query=(CLIENT_ID,))
+                   "Revoke a workstation (admin only); refused at once. 409 last_admin: the "
+                   "last admin workstation (itself included) is kept; pair another admin first, "
+                   "on the box (`borne pair open --admin`)",
+                   Answer(200, Client, "Revoked"), errors=(404, 409), query=(CLIENT_ID,))
 async def revoke(request: web.Request) -> web.Response:
-    """Revoke a workstation (admin only): refused at once, open streams closed."""
+    """Revoke a workstation (admin only): refused at once, open streams closed.
+
+    Never the last admin (``409 last_admin``): a box without one has nobody left to
+    revoke a lost tablet from the network; the person at the box still can.
+    """
     require_admin(request)
     context = request.app[CONTEXT]
     client_id = request.match_info["client_id"]

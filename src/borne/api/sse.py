@@ -7,7 +7,9 @@ events). If what it asks for is older than the history, it first gets a
 every ``heartbeat_s`` seconds so idle connections (and the proxies between) stay
 alive. Each stream has a bounded queue: a client too slow to keep up gets a final
 ``stream.overflow`` event with the sequence number to resume after, and is cut
-off, never stalling the box. A revoked client's streams end at once.
+off, never stalling the box. A revoked client's streams end at once. The ``message`` of
+an event that has one (``card.error``, ``capture.error``) is in the stream's language:
+French, or English with ``Accept-Language: en`` (the box's language setting otherwise).
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import json
 
 from aiohttp import web
 
+from ..events.wire import in_language
 from .context import CLIENT, CONTEXT
+from .errors import language_of
 from .parameters import integer
 from .routes import EVENTS_AFTER, LAST_EVENT_ID, routes
 
@@ -51,6 +55,8 @@ async def events(request: web.Request) -> web.StreamResponse:
     """Stream events; see the module docstring."""
     context = request.app[CONTEXT]
     identity = request[CLIENT]
+    # An event's message (card.error, capture.error) in the stream's language, as errors are.
+    language = language_of(request, context.language)
     after = _resume_point(request)
     history = context.bus.history()
     # Beyond the last event: the box restarted (sequence numbers start again) or the id is not
@@ -77,7 +83,8 @@ async def events(request: web.Request) -> web.StreamResponse:
                 continue
             if event is None:
                 break
-            await _write(response, _frame(event.seq, event.type, event.wire_data))
+            await _write(response, _frame(event.seq, event.type,
+                                          in_language(event.wire_data, language)))
             last = event.seq
         if subscription.overflowed:
             await _write(response, _frame(None, "stream.overflow", {"resume_after": last}))

@@ -17,6 +17,7 @@ __all__ = ["HTTP_EXCEPTION_CODES", "HTTP_STATUS", "channel_audit_status", "http_
 HTTP_STATUS: dict[str, int] = {
     # Who is calling, and what they may do
     "unauthenticated": 401, "client_revoked": 403, "forbidden": 403,
+    "last_admin": 409,
     # The request itself
     "bad_request": 400, "not_found": 404, "method_not_allowed": 405, "payload_too_large": 413,
     "header_too_large": 431, "internal_error": 500,
@@ -25,15 +26,16 @@ HTTP_STATUS: dict[str, int] = {
     "pairing_closed": 409, "pairing_session_unknown": 409, "pairing_busy": 429,
     # Cards, the camera, the mode, the clock
     "no_card": 404, "no_camera": 404, "mode_unknown": 400,
-    "clock_implausible": 400, "clock_synchronised": 409,
+    "clock_implausible": 400, "clock_synchronised": 409, "clock_before_last_known": 409,
     # apCV presentations and sessions
     "presentation_not_found": 404, "presentation_already_fetched": 409,
     "presentation_not_fetched": 409, "presentation_used": 409, "presentation_not_apcv": 409,
+    "presentation_taken": 409,
     "no_cps": 409, "session_not_found": 404, "session_expired": 410,
     "reauthentication_required": 409, "invoice_not_found": 404, "invoice_released": 409,
     "invoice_confirmed": 409,
     # Leases of the APDU channel
-    "lease_not_found": 404, "slot_busy": 409,
+    "lease_not_found": 404, "slot_busy": 409, "slot_leased_by_you": 409,
     # The offline journal
     "journal_record_unknown": 404, "journal_write_failed": 500, "journal_unavailable": 503,
     "journal_full": 507,

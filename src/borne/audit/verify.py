@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from ..errors import BorneError
+from ..errors import BorneError, Message
 from .trail import COLUMNS, GENESIS_HASH, SELECT_ALL, AuditEntry, entry_hash, select_entries
 
 __all__ = ["PROBLEMS", "VerifyResult", "open_read_only", "read_entries", "verify"]
@@ -63,12 +63,14 @@ def open_read_only(db_path: Path) -> sqlite3.Connection:
     """Open a journal read-only; BorneError ``audit_unavailable`` if it cannot be read."""
     path = Path(db_path).resolve()
     if not path.is_file():
-        raise BorneError(f"{path}: no such file", code="audit_unavailable")
+        raise BorneError(Message(f"{path} : fichier absent", f"{path}: no such file"),
+                         code="audit_unavailable")
     try:
         db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
         db.execute("SELECT seq FROM audit LIMIT 1").fetchall()
     except sqlite3.Error as error:
-        raise BorneError(f"{path}: {error}", code="audit_unavailable") from None
+        raise BorneError(Message(f"{path} : base illisible", f"{path}: {error}"),
+                         code="audit_unavailable") from None
     return db
 
 
@@ -80,7 +82,8 @@ def read_entries(db_path: Path, *, after: int = 0, limit: int = 100,
     try:
         return select_entries(db, after=after, limit=limit, client_id=client_id)
     except (sqlite3.Error, json.JSONDecodeError) as error:  # a damaged or edited file
-        raise BorneError(f"{db_path}: {error} (run `borne audit verify`)",
+        raise BorneError(Message(f"{db_path} : endommagé ou modifié (lancez `borne audit verify`)",
+                                 f"{db_path}: {error} (run `borne audit verify`)"),
                          code="audit_unavailable") from None
     finally:
         db.close()

@@ -74,7 +74,7 @@ class Bridge:
         self._vpcd_host = vpcd_host
         self._layout = layout or ReaderLayout(vpcd_port)
         self._map = SlotMap(self._directory)  # an unreadable map stops us here, not later
-        self._claims = PortClaims(f"pid {os.getpid()}, box {self._url}")
+        self._claims = PortClaims(f"pid {os.getpid()}, {self._url}")  # the same in both languages
         self._stall_s = stall_s
         self._lease_s = lease_s
         self._idle_release_s = idle_release_s
@@ -267,7 +267,7 @@ class Bridge:
                     waiter.set_exception(ConnectionError("channel closed"))
             if slot.lease_id is not None:
                 # Cut off, not released (that clears it first): the box still holds the
-                # lease and would refuse us the slot (slot_busy) once we are back.
+                # lease and would refuse us the slot (slot_leased_by_you) once we are back.
                 self._stale_leases.add(slot.lease_id)
             slot.lease_id = None
 
@@ -291,7 +291,7 @@ class Bridge:
             try:
                 await self._client._http.delete(f"/v1/leases/{lease_id}")
             except Exception:  # cut off: the box keeps the lease, which would refuse us the slot
-                self._stale_leases.add(lease_id)  # once back (slot_busy): give it back then
+                self._stale_leases.add(lease_id)  # once back (slot_leased_by_you): give it back
 
     async def _release_stale(self) -> None:
         """Give back the leases a cut kept us from releasing (404: the box ended them already)."""

@@ -21,7 +21,7 @@ import socket
 import sys
 from collections.abc import Iterable
 
-from ..errors import BorneError
+from ..errors import BorneError, Message
 
 __all__ = ["PortClaims"]
 
@@ -76,9 +76,13 @@ class PortClaims:
             if error.errno != errno.EADDRINUSE:
                 raise
             holder = await _who_holds(port)
-            raise BorneError(
+            raise BorneError(Message(
+                f"le port {port} (vpcd) est pris par un autre borne bridge sur ce poste "
+                f"({holder or 'qui ne dit pas qui il est'}) : donnez à chaque borne son "
+                "--vpcd-port (docs/bridge.md)",
                 f"vpcd port {port} is used by another borne bridge on this workstation "
-                f"({holder}): give each box its own --vpcd-port (docs/bridge.md)",
+                f"({holder or 'it does not say who it is'}): give each box its own --vpcd-port "
+                "(docs/bridge.md)"),
                 code="bridge_port_taken", port=port) from None
         listener.listen(4)
         self._servers[port] = await asyncio.start_unix_server(self._answer, sock=listener)
@@ -96,6 +100,7 @@ class PortClaims:
 
 
 async def _who_holds(port: int) -> str:
+    """What the bridge holding ``port`` says it is ("" when it does not answer)."""
     try:
         reader, writer = await asyncio.wait_for(
             asyncio.open_unix_connection(_address(port)), _ANSWER_TIMEOUT_S)
@@ -104,7 +109,7 @@ async def _who_holds(port: int) -> str:
         finally:
             writer.close()
     except (OSError, asyncio.TimeoutError):
-        return "it does not say who it is"
+        return ""
     # Whoever holds the name may be anyone on the workstation: print no control characters of theirs.
     said = "".join(c if c.isprintable() else "?" for c in answer.decode("utf-8", "replace"))
-    return said[:200] or "it does not say who it is"
+    return said[:200]

@@ -26,7 +26,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..errors import ConfigError
+from ..errors import ConfigError, Message
 
 __all__ = ["VPCD_PORT", "ReaderLayout", "check_reader_name", "parse_name_option"]
 
@@ -47,9 +47,11 @@ _NAME_MAX = 64
 def check_reader_name(name: str, *, key: str = "name", file: str | None = None) -> str:
     """``name`` if it can be a reader's name on the workstation; else a ConfigError saying why."""
     if len(name) > _NAME_MAX or not _NAME.fullmatch(name) or name != name.rstrip():
-        raise ConfigError(
+        raise ConfigError(Message(
+            f"nom de lecteur {name!r} : 1 à {_NAME_MAX} lettres ASCII, chiffres, espaces et "
+            "( ) + _ . - (il va dans le reader.conf de pcsc-lite et le BixVReader.ini de Windows)",
             f"reader name {name!r}: 1 to {_NAME_MAX} ASCII letters, digits, spaces and "
-            "( ) + _ . - (it goes into pcsc-lite's reader.conf and Windows' BixVReader.ini)",
+            "( ) + _ . - (it goes into pcsc-lite's reader.conf and Windows' BixVReader.ini)"),
             key=key, file=file)
     return name
 
@@ -58,8 +60,10 @@ def parse_name_option(text: str) -> tuple[int, str]:
     """``"0=CPS"`` (``--name``) as ``(0, "CPS")``; a ConfigError names what is wrong."""
     number, sep, name = text.partition("=")
     if not sep or not number.strip().isdigit() or int(number) > MAX_SLOT_NUMBER:
-        raise ConfigError(f"--name {text!r}: expected N=NAME, N a box slot number "
-                          f"0..{MAX_SLOT_NUMBER} (see `borne bridge setup`)", key="--name")
+        raise ConfigError(Message(f"--name {text!r} : N=NOM attendu, N un numéro d'emplacement "
+                                  f"de la borne 0..{MAX_SLOT_NUMBER} (voir `borne bridge setup`)",
+                                  f"--name {text!r}: expected N=NAME, N a box slot number "
+                                  f"0..{MAX_SLOT_NUMBER} (see `borne bridge setup`)"), key="--name")
     return int(number), check_reader_name(name.strip(), key="--name")
 
 
@@ -76,15 +80,20 @@ class ReaderLayout:
     def __post_init__(self) -> None:
         highest = 65536 - 2 * (MAX_SLOT_NUMBER + 1)
         if not 1024 <= self.vpcd_port <= highest:
-            raise ConfigError(f"vpcd port {self.vpcd_port}: between 1024 and {highest}",
+            raise ConfigError(Message(f"port vpcd {self.vpcd_port} : entre 1024 et {highest}",
+                                      f"vpcd port {self.vpcd_port}: between 1024 and {highest}"),
                               key="vpcd_port")
         for number, name in self.names.items():
             if not 0 <= number <= MAX_SLOT_NUMBER:
-                raise ConfigError(f"box slot number {number}: 0..{MAX_SLOT_NUMBER}", key="names")
+                raise ConfigError(Message(f"numéro d'emplacement {number} : 0..{MAX_SLOT_NUMBER}",
+                                          f"box slot number {number}: 0..{MAX_SLOT_NUMBER}"),
+                                  key="names")
             check_reader_name(name, key=f"names.{number}")
         taken = list(self.names.values())
         if len(set(taken)) != len(taken):
-            raise ConfigError(f"two box slots with the same reader name: {sorted(taken)}", key="names")
+            raise ConfigError(Message(f"deux emplacements avec le même nom : {sorted(taken)}",
+                                      f"two box slots with the same reader name: {sorted(taken)}"),
+                              key="names")
 
     @property
     def named(self) -> bool:

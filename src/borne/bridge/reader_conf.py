@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import BorneError
+from ..errors import BorneError, Message
 from .layout import ReaderLayout
 
 __all__ = ["DEFAULT_DRIVER", "DEFAULT_DRIVER_DIR", "DEFAULT_READER_CONF_DIR", "Entry",
@@ -95,14 +95,19 @@ def check_free(layout: ReaderLayout, entries: list[Entry]) -> None:
         for entry in entries:
             shared = sorted(set(layout.ports(number)) & set(entry.ports))
             if shared:
-                raise BorneError(
+                raise BorneError(Message(
+                    f"port vpcd {shared[0]} (emplacement {number} de la borne) déjà servi par "
+                    f"{entry.file} (« {entry.name} ») : supprimez ce fichier si cette borne "
+                    "remplace l'autre, ou choisissez un autre --vpcd-port",
                     f"vpcd port {shared[0]} (box slot {number}) is already served by {entry.file} "
                     f"(\"{entry.name}\"): remove that file if this box replaces it, or choose "
-                    "another --vpcd-port", code="bridge_port_taken", port=shared[0])
+                    "another --vpcd-port"), code="bridge_port_taken", port=shared[0])
             if entry.name == name:
-                raise BorneError(f"the reader name \"{name}\" is already {entry.file}'s: "
-                                 "give this box's readers other names",
-                                 code="bridge_name_taken", name=name)
+                raise BorneError(Message(
+                    f"le nom de lecteur « {name} » est déjà celui de {entry.file} : donnez "
+                    "d'autres noms aux lecteurs de cette borne",
+                    f"the reader name \"{name}\" is already {entry.file}'s: "
+                    "give this box's readers other names"), code="bridge_name_taken", name=name)
 
 
 def driver_copy(driver_dir: Path, label: str, number: int) -> Path:
@@ -135,16 +140,24 @@ def install(text: str, conf_path: Path, *, layout: ReaderLayout, label: str, dri
     nobody else (pcscd loads what is in it as root).
     """
     if not conf_path.parent.is_dir():
-        raise BorneError(f"no folder {conf_path.parent}: is pcscd installed? "
-                         "(apt install pcscd vsmartcard-vpcd)", code="config_invalid")
+        raise BorneError(Message(f"pas de dossier {conf_path.parent} : pcscd est-il installé ? "
+                                 "(apt install pcscd vsmartcard-vpcd)",
+                                 f"no folder {conf_path.parent}: is pcscd installed? "
+                                 "(apt install pcscd vsmartcard-vpcd)"), code="config_invalid")
     if not driver.is_file():
-        raise BorneError(f"no vpcd driver at {driver} (apt install vsmartcard-vpcd, or --driver)",
-                         code="config_invalid")
+        raise BorneError(Message(f"pas de pilote vpcd en {driver} (apt install vsmartcard-vpcd, "
+                                 "ou --driver)",
+                                 f"no vpcd driver at {driver} (apt install vsmartcard-vpcd, or "
+                                 "--driver)"), code="config_invalid")
     driver_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
     status = driver_dir.stat()
     if status.st_uid != os.geteuid() or status.st_mode & 0o022:
-        raise BorneError(f"{driver_dir} must belong to this user and be writable by nobody else: "
-                         "pcscd loads the drivers in it as root", code="config_invalid")
+        raise BorneError(Message(f"{driver_dir} doit appartenir à cet utilisateur et n'être "
+                                 "modifiable par personne d'autre : pcscd y charge les pilotes "
+                                 "en root",
+                                 f"{driver_dir} must belong to this user and be writable by nobody "
+                                 "else: pcscd loads the drivers in it as root"),
+                         code="config_invalid")
     wanted = {driver_copy(driver_dir, label, number) for number in layout.names}
     for copy in sorted(wanted):
         _write_whole(copy, driver.read_bytes(), 0o644)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import msgspec
 
-from ..errors import ConfigError
+from ..errors import ConfigError, Message
 from ..section import Section
 from .layout import VPCD_PORT, ReaderLayout
 
@@ -48,11 +48,14 @@ class BridgeSettings(Section):
 
     def __post_init__(self) -> None:
         if self.label and not _LABEL.fullmatch(self.label):
-            raise ConfigError("1 to 32 of a-z, 0-9 and -, starting with a letter or digit",
+            raise ConfigError(Message("1 à 32 de a-z, 0-9 et -, commençant par une lettre ou un "
+                                      "chiffre",
+                                      "1 to 32 of a-z, 0-9 and -, starting with a letter or digit"),
                               key="bridge.label")
         for number in self.names:
             if not number.isdigit():
-                raise ConfigError(f"{number!r}: a box slot number", key="bridge.names")
+                raise ConfigError(Message(f"{number!r} : un numéro d'emplacement de la borne",
+                                          f"{number!r}: a box slot number"), key="bridge.names")
         self.layout()  # a name or a port the layout refuses is refused here, with its key
 
     def layout(self) -> ReaderLayout:
@@ -60,8 +63,7 @@ class BridgeSettings(Section):
         try:
             return ReaderLayout(self.vpcd_port, {int(n): name for n, name in self.names.items()})
         except ConfigError as error:
-            raise ConfigError(error.detail.removesuffix(f" (key {error.key})"),
-                              key=f"bridge.{error.key}") from None
+            raise ConfigError(error.reason, key=f"bridge.{error.key}") from None
 
 
 def label_for(directory: str | os.PathLike[str]) -> str:
@@ -78,20 +80,19 @@ def load_settings(directory: str | os.PathLike[str]) -> BridgeSettings:
     except FileNotFoundError:
         return BridgeSettings()
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"cannot be read: {error}", file=str(path)) from None
+        raise ConfigError(Message("illisible", f"cannot be read: {error}"), file=str(path)) from None
     unknown = sorted(set(data) - {"bridge"})
     if unknown:
-        raise ConfigError("unknown key", file=str(path), key=unknown[0])
+        raise ConfigError(Message("clé inconnue", "unknown key"), file=str(path), key=unknown[0])
     try:
         return msgspec.convert(data.get("bridge", {}), BridgeSettings)
     except msgspec.ValidationError as error:
         cause = error.__cause__
         if isinstance(cause, ConfigError):
-            raise ConfigError(cause.detail.removesuffix(f" (key {cause.key})"), file=str(path),
-                              key=cause.key) from None
+            raise ConfigError(cause.reason, file=str(path), key=cause.key) from None
         unknown_field = re.search(r"unknown field `([^`]*)`", str(error))
         if unknown_field:
-            raise ConfigError("unknown key", file=str(path),
+            raise ConfigError(Message("clé inconnue", "unknown key"), file=str(path),
                               key=f"bridge.{unknown_field.group(1)}") from None
         raise ConfigError(f"[bridge] {error}", file=str(path)) from None
 

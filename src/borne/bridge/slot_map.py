@@ -25,7 +25,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, Message
 
 __all__ = ["SLOT_MAP_NAME", "SlotMap"]
 
@@ -66,7 +66,8 @@ class SlotMap:
         except FileNotFoundError:
             return {}
         except OSError as error:
-            raise ConfigError(f"cannot read: {error.strerror}", file=str(self.path)) from None
+            raise ConfigError(Message("illisible", f"cannot read: {error.strerror}"),
+                              file=str(self.path)) from None
         try:
             slots = json.loads(raw)["slots"]
             numbers = {str(slot): number for slot, number in slots.items()}
@@ -75,8 +76,10 @@ class SlotMap:
         except (ValueError, KeyError, TypeError, AttributeError):
             valid = False
         if not valid or len(set(numbers.values())) != len(numbers):
-            raise ConfigError('not a slot map: expected {"slots": {"<slot id>": <number>}} with '
-                              "numbers 0 and up, each once", file=str(self.path))
+            raise ConfigError(Message('pas une table d\'emplacements : {"slots": {"<slot id>": '
+                                      '<numéro>}} attendu, numéros à partir de 0, chacun une fois',
+                                      'not a slot map: expected {"slots": {"<slot id>": <number>}} '
+                                      "with numbers 0 and up, each once"), file=str(self.path))
         return numbers
 
     def _save(self) -> None:

@@ -7,6 +7,7 @@ physical presence at the box: that is what allows opening pairing or revoking.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ..config import load_config_for_tools
 from ..control.client import call
@@ -18,12 +19,16 @@ _WORDS = {
            "hint": "Sur le poste : borne client pair --box https://<borne>:8443 --code {code} --name <nom> --dir <dossier>",
            "none": "Aucun poste appairé.", "revoked": "Poste {id} révoqué ({n} flux fermés).",
            "closed": "Fenêtre d'appairage fermée.", "yes": "oui", "no": "non",
-           "mode": "Mode : {mode}"},
+           "mode": "Mode : {mode}",
+           "no_admin": "Attention : plus aucun poste administrateur. Pour en appairer un : "
+                       "borne pair open --admin"},
     "en": {"code": "Pairing code: {code}  (valid {s} s)",
            "hint": "On the workstation: borne client pair --box https://<box>:8443 --code {code} --name <name> --dir <folder>",
            "none": "No paired workstation.", "revoked": "Workstation {id} revoked ({n} streams closed).",
            "closed": "Pairing window closed.", "yes": "yes", "no": "no",
-           "mode": "Mode: {mode}"},
+           "mode": "Mode: {mode}",
+           "no_admin": "Warning: no admin workstation is left. To pair one: "
+                       "borne pair open --admin"},
 }
 
 
@@ -47,6 +52,8 @@ def box_admin(args: argparse.Namespace, *, language: str) -> int:
     if args.clients_command == "revoke":
         result = call(socket, "revoke", {"client_id": args.client_id})
         print(words["revoked"].format(id=result["client_id"], n=result["streams_closed"]))
+        if result.get("admin") and result.get("admins_left") == 0:
+            print(words["no_admin"], file=sys.stderr)
         return 0
     rows = call(socket, "clients")
     if not rows:

@@ -14,7 +14,8 @@ async def _run(args: argparse.Namespace, language: str) -> int:
     from ..client import BoxClient, pair
 
     if args.client_command == "pair":
-        paired = await pair(args.box, code=args.code, name=args.name, directory=args.dir)
+        paired = await pair(args.box, code=args.code, name=args.name, directory=args.dir,
+                            language=language)
         words = ("Appairé avec {url} : poste {id}, fichiers dans {dir}" if language == "fr"
                  else "Paired with {url}: workstation {id}, files in {dir}")
         print(words.format(url=paired.url, id=paired.client_id, dir=paired.directory))

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from ..error_catalogue import message_for
 from .store import WorkstationFiles
 
 __all__ = ["BoxClient", "BoxError", "Event", "raise_for_error"]
@@ -231,7 +232,8 @@ class BoxClient:
                         if event.seq is not None:
                             last = event.seq
                         if event.type == "stream.revoked":
-                            raise BoxError(403, "client_revoked", "the box revoked this workstation")
+                            raise BoxError(403, "client_revoked", message_for(
+                                "client_revoked", self._http.headers.get("Accept-Language", "fr")))
                         yield event
             except (httpx.TransportError, httpx.RemoteProtocolError) as error:
                 if not reconnect:

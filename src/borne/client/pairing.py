@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from ..errors import BorneError
 from .api import BoxError, raise_for_error
 from .store import WorkstationFiles
 
@@ -59,24 +60,27 @@ def _unverified_tls() -> ssl.SSLContext:
 
 
 async def pair(url: str, *, code: str, name: str, directory: str | Path,
-               timeout: float = 15.0) -> PairedBox:
+               timeout: float = 15.0, language: str = "fr") -> PairedBox:
     """Pair this workstation with the box at ``url`` using the code it shows.
 
     Writes ``client.key`` (0600), ``client.crt``, ``ca.crt`` and ``box.json``
     into ``directory``. Raises :class:`BoxError` with the box's stable code
     (``pairing_wrong_code``, ``pairing_closed``...) or
-    ``pairing_box_not_authenticated`` when the answer is not from the box.
+    ``pairing_box_not_authenticated`` when the answer is not from the box. Their messages
+    are in ``language`` ("fr" or "en"), the box's too.
     """
     from ..secure_channel.pairing import PairingClient
 
     name = name.strip()
     files = WorkstationFiles(Path(directory))
     if files.key.exists():
-        raise BoxError(0, "already_paired", f"{files.key} exists: use another folder")
+        raise BoxError(0, "already_paired", f"{files.key} existe : prenez un autre dossier"
+                       if language != "en" else f"{files.key} exists: use another folder")
     key_pem, csr_pem = make_key_and_csr(name)
     spake = PairingClient(code)
     base = url.rstrip("/")
-    async with httpx.AsyncClient(verify=_unverified_tls(), timeout=timeout) as http:
+    async with httpx.AsyncClient(verify=_unverified_tls(), timeout=timeout,
+                                 headers={"Accept-Language": language}) as http:
         started = await http.post(f"{base}/v1/pairing/start",
                                   json={"client_msg": base64.b64encode(spake.start()).decode()})
         raise_for_error(started)
@@ -91,7 +95,8 @@ async def pair(url: str, *, code: str, name: str, directory: str | Path,
     try:
         spake.verify_response(certificate, ca, base64.b64decode(body["mac"]))
     except Exception as error:  # the secure channel's own error, with its stable code
-        raise BoxError(0, getattr(error, "code", "pairing_box_not_authenticated"), str(error)) from None
+        said = error.message(language) if isinstance(error, BorneError) else str(error)
+        raise BoxError(0, getattr(error, "code", "pairing_box_not_authenticated"), said) from None
     files.write_key(key_pem)
     files.write_pairing(certificate=certificate, ca=ca, url=base, client_id=body["client_id"])
     return PairedBox(base, body["client_id"], files.directory)

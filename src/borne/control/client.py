@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from ..errors import ControlError
+from ..errors import ControlError, Message
 
 __all__ = ["call"]
 
@@ -21,23 +21,38 @@ def call(path: Path, command: str, args: dict[str, Any] | None = None, *,
         try:
             sock.connect(str(path))
         except (FileNotFoundError, ConnectionRefusedError):
-            raise ControlError(str(path), code=unavailable_code) from None
+            raise ControlError(Message.same(str(path)), code=unavailable_code) from None
         except PermissionError:
-            raise ControlError(str(path), code="control_forbidden") from None
+            raise ControlError(Message.same(str(path)), code="control_forbidden") from None
         sock.sendall(json.dumps({"cmd": command, "args": args or {}}).encode() + b"\n")
         with sock.makefile("rb") as stream:
             line = stream.readline()
     except socket.timeout:
-        raise ControlError(f"no answer from {path}", code=unavailable_code) from None
+        raise ControlError(Message(f"pas de réponse de {path}", f"no answer from {path}"),
+                           code=unavailable_code) from None
     finally:
         sock.close()
     if not line:
-        raise ControlError(f"{path} closed the connection", code=unavailable_code)
+        raise ControlError(Message(f"{path} a fermé la connexion", f"{path} closed the connection"),
+                           code=unavailable_code)
     reply = json.loads(line)
     if not reply.get("ok"):
         error = reply.get("error") or {}
-        failure = ControlError(code=error.get("code", "control_error"))
-        #: The daemon's own sentence, already in the box's language.
-        failure.server_message = error.get("message")
-        raise failure
+        raise _Refused(code=error.get("code", "control_error"), message=error.get("message"),
+                       messages=error.get("messages"))
     return reply.get("result")
+
+
+class _Refused(ControlError):
+    """The daemon refused: its own sentences, in the language the CLI asks for."""
+
+    def __init__(self, code: str, message: Any, messages: Any) -> None:
+        super().__init__(code=code)
+        self._messages = messages if isinstance(messages, dict) else {}
+        #: The daemon's sentence in the box's language, from a daemon that sends only that one.
+        self.server_message = None if self._messages else message
+
+    def message(self, language: str = "fr") -> str:
+        """The daemon's sentence in ``language`` (French for any other)."""
+        said = self._messages.get("en" if language == "en" else "fr")
+        return said if isinstance(said, str) else super().message(language)

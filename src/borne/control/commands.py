@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BorneError
+from ..errors import BorneError, Message
 from .server import Handler, Peer
 
 if TYPE_CHECKING:
@@ -52,11 +52,17 @@ def daemon_commands(daemon: Daemon) -> dict[str, Handler]:
         return [record.to_dict() for record in api_context().clients.list()]
 
     async def revoke(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+        # The person at the box is the authority: they may revoke the last admin workstation
+        # (a lost tablet), and are told when none is left (borne pair open --admin pairs one).
         client_id = str(args.get("client_id", ""))
-        closed = api_context().revoke(client_id)
+        context = api_context()
+        record = context.clients.get(client_id)
+        closed = context.revoke(client_id, keep_an_admin=False)
         if closed is None:
-            raise BorneError(client_id, code="client_unknown")
-        return {"client_id": client_id, "streams_closed": closed}
+            raise BorneError(Message.same(client_id), code="client_unknown")
+        return {"client_id": client_id, "streams_closed": closed,
+                "admin": bool(record and record.admin),
+                "admins_left": len(context.clients.active_admins())}
 
     async def scan(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         on = bool(args.get("on", True))

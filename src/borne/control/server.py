@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import BorneError, message_for
+from ..errors import BorneError, Message
 
 __all__ = ["ControlServer", "Peer", "peer_of"]
 
@@ -123,9 +123,13 @@ class ControlServer:
             pass
 
     def _error(self, code: str, detail: str = "") -> dict[str, Any]:
-        message = message_for(code, self._language)
-        return {"ok": False, "error": {"code": code, "message": f"{message}: {detail}" if detail
-                                       else message}}
+        return self._refusal(BorneError(Message.same(detail) if detail else "", code=code))
+
+    def _refusal(self, error: BorneError) -> dict[str, Any]:
+        # The box's language, and both (the CLI speaks its own: --lang).
+        return {"ok": False, "error": {
+            "code": error.code, "message": error.message(self._language),
+            "messages": {language: error.message(language) for language in ("fr", "en")}}}
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -169,8 +173,7 @@ class ControlServer:
         try:
             return {"ok": True, "result": await handler(peer, args)}
         except BorneError as error:
-            return {"ok": False, "error": {"code": error.code,
-                                           "message": error.message(self._language)}}
+            return self._refusal(error)
         except Exception:
             log.exception("control command %s failed", command)
             return self._error("internal_error")

@@ -167,7 +167,8 @@ class CardFailed(EventData, frozen=True, kw_only=True):
     TYPE = "card.error"
     slot: str
     code: str
-    #: The code's English message.
+    #: The code's message: English on the bus and in the log; each API event stream says
+    #: it in its own language (``Accept-Language``).
     message: str
     detected_ns: int
 
@@ -234,7 +235,8 @@ class CaptureFailed(EventData, frozen=True, kw_only=True):
     TYPE = "capture.error"
     channel: str
     code: str
-    #: The code's English message.
+    #: The code's message: English on the bus and in the log; each API event stream says
+    #: it in its own language (``Accept-Language``).
     message: str
     detected_ns: int
 

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from ..error_catalogue import message_for
 from .types import EventData
 
 if TYPE_CHECKING:
     from .bus import Event
 
-__all__ = ["data_json", "event_json"]
+__all__ = ["data_json", "event_json", "in_language"]
 
 
 def _wire(value: Any) -> Any:
@@ -29,6 +30,18 @@ def data_json(data: EventData) -> dict[str, Any]:
     """An event's ``data`` as JSON-ready builtins (``data:`` of a ``/v1/events`` frame)."""
     fields = msgspec.to_builtins(data, builtin_types=(bytes,))
     return {key: _wire(value) for key, value in fields.items()}
+
+
+def in_language(wire: dict[str, Any], language: str) -> dict[str, Any]:
+    """An event's ``data`` (:func:`data_json`) with its ``message`` in ``language``.
+
+    The events that carry a stable ``code`` and its words (``card.error``,
+    ``capture.error``) are published with the English words (the log's); each event
+    stream says them in its own language. Only the words change, never the shape.
+    """
+    if "message" not in wire or not isinstance(wire.get("code"), str):
+        return wire
+    return {**wire, "message": message_for(wire["code"], language)}
 
 
 def event_json(event: Event) -> dict[str, Any]:

@@ -24,9 +24,10 @@ def check_battery(battery: Mapping[str, Any] | None, device: Mapping[str, Any] |
         return None if not configured else Check(
             "battery", "ok", "batterie : pas encore de mesure", "battery: no reading yet")
     if device is not None and device.get("state") == "error":
+        # The device's detail is the log's English sentence: in the English check only.
         detail = f" ({device.get('detail')})" if device.get("detail") else ""
         return Check(
-            "battery", "fail", f"niveau de batterie illisible{detail}",
+            "battery", "fail", "niveau de batterie illisible",
             f"battery level unreadable{detail}",
             "vérifiez que la carte batterie est bien enfichée et que l'I2C est activé "
             "(raspi-config) : i2cdetect -y 1 doit montrer son adresse (42 sur la carte "

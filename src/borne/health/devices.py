@@ -8,10 +8,12 @@ nothing on the event loop (no call to pcscd, no device opened).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..error_catalogue import MESSAGES
 from .check import Check
 from .pcscd import readers_check
 
@@ -114,23 +116,38 @@ def configured_devices(config: Any) -> dict[str, bool]:
             "journal": bool(config.journal.enabled)}
 
 
-def _with(detail: str | None) -> str:
-    return f" ({detail})" if detail else ""
+#: A device's detail that is the same in both languages: the API's port.
+_SAME_IN_BOTH = re.compile(r"port \d+")
+
+
+def _with(detail: str | None) -> tuple[str, str]:
+    """A device's detail for the French and the English check: the words of a stable code in
+    each language; an English sentence (a device's state is the log's) in the English one
+    only, so that the French check is French throughout."""
+    if not detail:
+        return "", ""
+    if _SAME_IN_BOTH.fullmatch(detail):
+        return f" ({detail})", f" ({detail})"
+    words = MESSAGES.get(detail)
+    if words is not None:
+        return f" ({words.fr})", f" ({words.en})"
+    return "", f" ({detail})"
 
 
 def _pcsc_checks(state: Mapping[str, Any] | None, slots: int | None) -> list[Check]:
     if state is None:
         return []
-    detail = _with(state.get("detail"))
+    detail_fr, detail_en = _with(state.get("detail"))
     if state.get("state") == "unavailable":
-        return [Check("pcscd", "fail", f"le service ne joint pas pcscd{detail}",
-                      f"the daemon cannot reach pcscd{detail}",
+        return [Check("pcscd", "fail", f"le service ne joint pas pcscd{detail_fr}",
+                      f"the daemon cannot reach pcscd{detail_en}",
                       "systemctl restart pcscd (apt-get install pcscd s'il manque)",
                       "systemctl restart pcscd (apt-get install pcscd if it is missing)",
                       code="pcscd_down")]
     if state.get("state") != "available":
-        return [Check("pcscd", "fail", f"lecture des cartes en panne{detail}",
-                      f"card reading failed{detail}", _RESTART_FR, _RESTART_EN, code="pcsc_error")]
+        return [Check("pcscd", "fail", f"lecture des cartes en panne{detail_fr}",
+                      f"card reading failed{detail_en}", _RESTART_FR, _RESTART_EN,
+                      code="pcsc_error")]
     checks = [Check("pcscd", "ok", "pcscd répond au service", "pcscd answers the daemon")]
     if slots is not None:
         checks.append(readers_check(slots))
@@ -152,21 +169,22 @@ def _device_check(device: str, state: Mapping[str, Any] | None, configured: bool
         return Check(device, "warn", f"{label_fr} : pas encore d'état (démarrage en cours ?)",
                      f"{label_en}: no state yet (still starting?)", _RESTART_FR, _RESTART_EN,
                      code=f"{device}_starting")
-    current, detail = state.get("state"), _with(state.get("detail"))
+    current, (detail_fr, detail_en) = state.get("state"), _with(state.get("detail"))
     if device == "storage" and current == "full":
-        return Check(device, "fail", f"lectures refusées : la partition de données est pleine{detail}",
-                     f"reads refused: the data partition is full{detail}",
+        return Check(device, "fail",
+                     f"lectures refusées : la partition de données est pleine{detail_fr}",
+                     f"reads refused: the data partition is full{detail_en}",
                      "libérez de la place (journalctl --vacuum-size, du -xsh /var/lib/borne/*)",
                      "free some space (journalctl --vacuum-size, du -xsh /var/lib/borne/*)",
                      code="storage_full")
     if current in ("available", "partial"):
-        return Check(device, "ok", f"{label_fr} {words.ready_fr}{detail}",
-                     f"{label_en} ready{detail}")
+        return Check(device, "ok", f"{label_fr} {words.ready_fr}{detail_fr}",
+                     f"{label_en} ready{detail_en}")
     if current == "unavailable" and device not in ("api", "storage"):
-        return Check(device, "fail", f"{label_fr} indisponible{detail}",
-                     f"{label_en} unavailable{detail}", words.gone_fr, words.gone_en,
+        return Check(device, "fail", f"{label_fr} indisponible{detail_fr}",
+                     f"{label_en} unavailable{detail_en}", words.gone_fr, words.gone_en,
                      code=f"{device}_unavailable" if known else "device_unavailable")
-    return Check(device, "fail", f"{label_fr} en erreur{detail}", f"{label_en} failed{detail}",
+    return Check(device, "fail", f"{label_fr} en erreur{detail_fr}", f"{label_en} failed{detail_en}",
                  words.broken_fr, words.broken_en,
                  code=f"{device}_error" if known else "device_error")
 

@@ -23,7 +23,9 @@ monotonic clock, and wall-clock time is tagged as synchronised or not, with its
     Neither: the wall clock may be anything from the image's build time on.
 
 Times a client sets are refused before the box's build date and more than
-:data:`MAX_YEARS_AHEAD` years after it.
+:data:`MAX_YEARS_AHEAD` years after it, and more than :data:`BACKWARDS_SLACK_S` before
+the latest time the box has known (its clock now, or what it knew before a reboot:
+:mod:`borne.runtime.last_known_time`): a client's time never sends the clock back.
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ from pathlib import Path
 
 from ..errors import BorneError
 
-__all__ = ["FIRMWARE_DATE", "MAX_YEARS_AHEAD", "SOURCES", "Clock", "ClockChange",
-           "ClockRefused", "WallTime", "build_date", "kernel_clock_synchronised"]
+__all__ = ["BACKWARDS_SLACK_S", "FIRMWARE_DATE", "MAX_YEARS_AHEAD", "SOURCES", "Clock",
+           "ClockChange", "ClockRefused", "WallTime", "build_date", "kernel_clock_synchronised"]
 
 _STA_UNSYNC = 0x0040
 _TIME_ERROR = 5
@@ -58,6 +60,11 @@ CLOCK_EPOCH = Path("/usr/lib/clock-epoch")
 FIRMWARE_DATE = datetime(2026, 11, 1, tzinfo=timezone.utc)
 #: A time a client sets further than this after the build date is a mistake.
 MAX_YEARS_AHEAD = 20
+#: A client's time this close behind the box's last known time is taken as a confirmation
+#: (the clock is kept, not sent back); further behind, it is refused. Two clocks rarely
+#: agree to the second, and a request's own time on the wire puts the box's reading after
+#: the client's.
+BACKWARDS_SLACK_S = 60.0
 
 
 class _Timex(ctypes.Structure):
@@ -141,7 +148,8 @@ class ClockChange:
 
 
 class ClockRefused(BorneError, ValueError):
-    """A client's time was refused: ``clock_synchronised`` or ``clock_implausible``."""
+    """A client's time was refused: ``clock_synchronised``, ``clock_implausible`` or
+    ``clock_before_last_known``."""
 
     def __init__(self, code: str, **details: object) -> None:
         super().__init__(code=code, **details)
@@ -221,12 +229,19 @@ class Clock:
 
     # -- changes -------------------------------------------------------------------------------
 
-    def set_client_time(self, utc: datetime) -> ClockChange:
+    def set_client_time(self, utc: datetime, *, not_before: float | None = None,
+                        slack_s: float = BACKWARDS_SLACK_S) -> ClockChange:
         """A paired client's time: kept as an offset while NTP has not synchronised the kernel.
+
+        The clock never goes back: the last known time is the later of the clock now and
+        ``not_before`` (epoch seconds: what the box knew before a reboot). A time up to
+        ``slack_s`` before it keeps the clock where it is (an offset of 0, or forward to
+        ``utc`` when the clock now reads earlier still); further before, it is refused.
 
         Raises :class:`ClockRefused`: ``clock_synchronised`` when the kernel's clock
         is synchronised (it wins), ``clock_implausible`` for a naive datetime or one
-        before the build date or too far after it.
+        before the build date or too far after it, ``clock_before_last_known`` (with
+        ``last_known`` and ``behind_s``) for one before the last known time.
         """
         if utc.tzinfo is None or not self._earliest <= utc <= self._latest:
             raise ClockRefused("clock_implausible", earliest=self._earliest.isoformat(),
@@ -238,9 +253,16 @@ class Clock:
             now = self._monotonic()
             before = self._epoch(now)
             given = utc.timestamp()
-            self._client = (now, given)
-            self._delta = given - now
-        return ClockChange("client", given - before)
+            floor = before if not_before is None else max(before, not_before)
+            if given < floor - slack_s:
+                known = datetime.fromtimestamp(floor, timezone.utc)
+                raise ClockRefused("clock_before_last_known",
+                                   last_known=known.isoformat(timespec="milliseconds"),
+                                   behind_s=round(floor - given, 3))
+            kept = max(given, before)
+            self._client = (now, kept)
+            self._delta = kept - now
+        return ClockChange("client", kept - before)
 
     def poll(self) -> list[ClockChange]:
         """Re-read the kernel if due; the changes seen since the last call (NTP taking over)."""

@@ -172,6 +172,14 @@ class ClientRegistry:
                                    (client_id,)).fetchone()
         return row is not None
 
+    def active_admins(self) -> list[str]:
+        """The admin workstations that can still call the box: not revoked, certificate not
+        expired by the box's clock (the ids; oldest first)."""
+        now = self._clock.time()
+        return [record.client_id for record in self.list()
+                if record.admin and not record.revoked
+                and datetime.fromisoformat(record.not_after).timestamp() > now]
+
     def is_authorised(self, client_id: str, serial: int) -> bool:
         """True when ``client_id`` is known, not revoked, and ``serial`` is its certificate's."""
         with self._lock:

@@ -41,7 +41,7 @@ from spake2 import SPAKE2_A, SPAKE2_B
 from spake2.ed25519_basic import NotOnCurve
 from spake2.spake2 import SPAKEError
 
-from ..errors import BorneError
+from ..errors import BorneError, Message
 
 __all__ = ["PairingClient", "PairingService", "PairingWindow", "hkdf_sha256"]
 
@@ -221,7 +221,8 @@ class PairingClient:
 
     def __init__(self, code: str) -> None:
         if not (isinstance(code, str) and code.isascii() and code.isdigit()):
-            raise BorneError("the code is digits only", code="pairing_bad_request")
+            raise BorneError(Message("le code ne contient que des chiffres", "the code is digits only"),
+                             code="pairing_bad_request")
         self._spake = SPAKE2_A(code.encode("ascii"), idA=ID_WORKSTATION, idB=ID_BOX)
         self._k_confirm: bytes | None = None
 
@@ -237,7 +238,7 @@ class PairingClient:
         try:
             key = self._spake.finish(server_msg)
         except (SPAKEError, ValueError, TypeError):
-            raise BorneError("malformed answer from the box",
+            raise BorneError(Message("réponse de la borne mal formée", "malformed answer from the box"),
                              code="pairing_box_not_authenticated") from None
         self._k_confirm = _confirm_key(key)
 

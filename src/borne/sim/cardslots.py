@@ -17,7 +17,7 @@ import subprocess
 import sys
 from typing import Any
 
-from borne.errors import BorneError
+from borne.errors import BorneError, Message
 from borne.sim.pcscd import PrivatePcscd, SimSlot
 from borne.sim.processes import terminate
 
@@ -90,13 +90,16 @@ class CardSlots:
             if candidate.index == slot:
                 return candidate
         known = [s.index for s in self.pcscd.slots]
-        raise BorneError(f"no slot {slot} (slots: {known})", code="sim_bad_slot")
+        raise BorneError(Message(f"pas d'emplacement {slot} (emplacements : {known})",
+                                 f"no slot {slot} (slots: {known})"), code="sim_bad_slot")
 
     def _spawn(self, slot: int, name: str, source: list[str], options: dict[str, Any],
                extra_env: dict[str, str]) -> None:
         port = self._slot(slot).port
         if slot in self.inserted:
-            raise BorneError(f"slot {slot} already holds {self.inserted[slot]}", code="sim_bad_slot")
+            raise BorneError(Message(f"l'emplacement {slot} contient déjà {self.inserted[slot]}",
+                                     f"slot {slot} already holds {self.inserted[slot]}"),
+                             code="sim_bad_slot")
         self.remove(slot)  # reap a card that pulled itself out
         command = [sys.executable, "-m", "borne.sim.card_process", "--host", self.host, "--port", str(port),
                    *source, "--options", json.dumps(options)]
@@ -115,8 +118,11 @@ def _wait_ready(process: subprocess.Popen[bytes], name: str) -> None:
     with selectors.DefaultSelector() as selector:
         selector.register(process.stdout, selectors.EVENT_READ)
         if not selector.select(_READY_TIMEOUT):
-            raise BorneError(f"card {name} did not connect to vpcd within {_READY_TIMEOUT:.0f} s "
-                             "(is pcscd running?)", code="sim_unavailable")
+            raise BorneError(Message(f"la carte {name} ne s'est pas connectée à vpcd en "
+                                     f"{_READY_TIMEOUT:.0f} s (pcscd tourne-t-il ?)",
+                                     f"card {name} did not connect to vpcd within "
+                                     f"{_READY_TIMEOUT:.0f} s (is pcscd running?)"),
+                             code="sim_unavailable")
     if process.stdout.readline().strip() == b"ready":
         return
     process.wait(_STOP_TIMEOUT)

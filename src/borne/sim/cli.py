@@ -7,6 +7,7 @@ installed (a box image may leave it out).
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from ..control.client import call
@@ -64,6 +65,36 @@ def add_parser(commands: Any) -> None:
 
 
 
+_WORDS = {
+    "fr": {"presented": "{what} : présentée, {event} {id}",
+           "refused": "{what} : refusée par la borne, {code}",
+           "nothing": "{what} : la borne n'a rien annoncé. Déjà présentée ? La caméra compte un "
+                      "code une fois tant qu'il reste en vue, et de nouveau seulement après "
+                      "{forget} s hors de vue ([camera] forget_after_s) ; le scanner compte "
+                      "chaque lecture."},
+    "en": {"presented": "{what}: presented, {event} {id}",
+           "refused": "{what}: refused by the box, {code}",
+           "nothing": "{what}: the box announced nothing. Already presented? The camera counts "
+                      "a code once while it stays in view, and again only after {forget} s out "
+                      "of view ([camera] forget_after_s); the scanner counts every scan."},
+}
+
+
+def _said(what: str, shown: Any, language: str) -> int:
+    """Print what the box made of a code shown to it; 1 when it announced no presentation."""
+    words = _WORDS.get(language, _WORDS["fr"])
+    if shown.get("presentation_id"):
+        print(words["presented"].format(what=what, event=shown["announced"],
+                                        id=shown["presentation_id"]))
+        return 0
+    if shown.get("code"):
+        print(words["refused"].format(what=what, code=shown["code"]), file=sys.stderr)
+    else:
+        print(words["nothing"].format(what=what, forget=shown.get("forget_after_s", "?")),
+              file=sys.stderr)
+    return 1
+
+
 def sim(args: argparse.Namespace, *, language: str) -> int:
     """Dispatch a ``borne sim`` sub-command."""
     from .runner import run_sim
@@ -88,10 +119,12 @@ def sim(args: argparse.Namespace, *, language: str) -> int:
         print("\n".join(CARD_NAMES))
     elif args.sim_command == "apcv":
         shown = ask("apcv", channel=args.channel or "qr", payload_hex=args.payload_hex)
-        print(f"apCV ({shown['channel']}): {shown['size']} bytes")  # type: ignore[index]
+        return _said(f"apCV ({shown['channel']}, {shown['size']} B)", shown,  # type: ignore[index]
+                     language)
     elif args.sim_command == "prescription":
         shown = ask("prescription", number=args.number, channel=args.channel)
-        print(f"ordonnance ({shown['channel']}): {args.number}")  # type: ignore[index]
+        return _said(f"ordonnance ({shown['channel']}) {args.number}", shown,  # type: ignore[index]
+                     language)
     elif args.sim_command == "medicine":
         shown = ask("medicine", channel=args.channel)
         print(f"boîte de médicament / medicine box ({shown['channel']})")  # type: ignore[index]

@@ -27,7 +27,7 @@ import struct
 import threading
 from collections.abc import Callable
 
-from borne.errors import BorneError
+from borne.errors import BorneError, Message
 
 __all__ = ["PCSCD_RUN_DIR", "isolate_network", "isolate_pcscd_socket"]
 
@@ -108,7 +108,8 @@ def _reserve_vpcd_ports() -> None:
 
 def _check_can_unshare(purpose: str) -> None:
     if os.geteuid() != 0:
-        raise BorneError(f"{purpose} needs root (run the tests or the simulator as root)",
+        raise BorneError(Message(f"{purpose} : lancez les tests ou le simulateur en root",
+                                 f"{purpose} needs root (run the tests or the simulator as root)"),
                          code="sim_needs_root")
     if threading.active_count() != 1:
         raise BorneError(

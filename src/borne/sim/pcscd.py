@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-from borne.errors import BorneError
+from borne.errors import BorneError, Message
 from borne.sim.namespace import PCSCD_RUN_DIR
 from borne.sim.processes import terminate
 
@@ -153,7 +153,9 @@ class PrivatePcscd:
         if self.running:
             raise BorneError("this PrivatePcscd is already started", code="sim_pcscd_running")
         if shutil.which("pcscd") is None or not os.path.exists(VPCD_DRIVER):
-            raise BorneError("pcscd or the vpcd driver is missing (apt-get install pcscd vsmartcard-vpcd)",
+            raise BorneError(Message("pcscd ou le pilote vpcd manque (apt-get install pcscd "
+                                     "vsmartcard-vpcd)", "pcscd or the vpcd driver is missing "
+                                     "(apt-get install pcscd vsmartcard-vpcd)"),
                              code="sim_pcscd_failed")
         _refuse_running_pcscd()
         for slot in self.slots:
@@ -294,9 +296,11 @@ def _refuse_running_pcscd() -> None:
             probe.connect(PCSCD_SOCKET)
         except OSError:
             return  # absent, or left behind by a dead pcscd (which the new one cleans up)
-    raise BorneError(
+    raise BorneError(Message(
+        f"un pcscd répond déjà sur {PCSCD_SOCKET} : arrêtez-le, ou isolez d'abord ce processus "
+        "(borne.sim.namespace.isolate_pcscd_socket)",
         f"a pcscd already answers on {PCSCD_SOCKET}: stop it, or isolate this process first "
-        "(borne.sim.namespace.isolate_pcscd_socket)", code="sim_pcscd_running")
+        "(borne.sim.namespace.isolate_pcscd_socket)"), code="sim_pcscd_running")
 
 
 def _refuse_taken_port(port: int) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
-from ..errors import BorneError
+from ..errors import BorneError, Message
 
 __all__ = ["SIM_MEDICINE", "SimPresenter", "sim_apcv_token"]
 
@@ -82,7 +82,7 @@ class SimPresenter:
         elif channel == "contactless":
             await self._tap_contactless(payload)
         else:
-            raise BorneError(channel, code="sim_bad_channel")
+            raise BorneError(Message.same(channel), code="sim_bad_channel")
         return {"channel": channel, "size": len(payload)}
 
     async def _show_qr(self, payload: bytes) -> None:
@@ -90,7 +90,8 @@ class SimPresenter:
 
         directory = self.camera_dir
         if directory is None:
-            raise BorneError("readers.camera is not images:DIR", code="sim_no_twin")
+            raise BorneError(Message("readers.camera n'est pas images:DIR",
+                                     "readers.camera is not images:DIR"), code="sim_no_twin")
         camera = self._config.camera
         frame = await asyncio.to_thread(render_qr_frame, payload, camera.width, camera.height)
         final = directory / f"sim-{time.monotonic_ns()}.png"
@@ -104,7 +105,8 @@ class SimPresenter:
 
         path = _argument(self._config.readers.scanner, "keylog")
         if path is None:
-            raise BorneError("readers.scanner is not keylog:FILE", code="sim_no_twin")
+            raise BorneError(Message("readers.scanner n'est pas keylog:FICHIER",
+                                     "readers.scanner is not keylog:FILE"), code="sim_no_twin")
         await asyncio.to_thread(type_code, path, payload.decode("utf-8"),
                                 self._config.scanner.layout)
 
@@ -113,7 +115,8 @@ class SimPresenter:
 
         where = _argument(self._config.readers.nfc, "udp")
         if where is None:
-            raise BorneError("readers.nfc is not udp:HOST:PORT", code="sim_no_twin")
+            raise BorneError(Message("readers.nfc n'est pas udp:HÔTE:PORT",
+                                     "readers.nfc is not udp:HOST:PORT"), code="sim_no_twin")
         host, _, port = where.rpartition(":")
         phone = VirtualPhone(int(port), bytes.fromhex(self._config.nfc.aid), payload,
                              host=host or "127.0.0.1")
@@ -121,11 +124,13 @@ class SimPresenter:
 
     async def _tap_contactless(self, payload: bytes) -> None:
         if self._slots is None:
-            raise BorneError("no simulated PC/SC slots", code="sim_no_twin")
+            raise BorneError(Message("pas d'emplacements PC/SC simulés", "no simulated PC/SC slots"),
+                             code="sim_no_twin")
         slot = next((index for index, name, _port in self._slots.pcscd.slots if " CL " in name),
                     None)
         if slot is None:
-            raise BorneError("no contactless slot", code="sim_no_twin")
+            raise BorneError(Message("pas d'emplacement sans contact", "no contactless slot"),
+                             code="sim_no_twin")
         await asyncio.to_thread(self._slots.remove, slot, wait=True)
         await asyncio.to_thread(self._slots.insert_factory, slot,
                                 "borne.sim.phone_card:PhoneCard", payload_hex=payload.hex(),

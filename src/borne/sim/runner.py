@@ -26,7 +26,7 @@ from typing import Any
 from ..config import Config
 from ..control.server import ControlServer, Peer
 from ..daemon import Daemon
-from ..errors import BorneError
+from ..errors import BorneError, Message
 from ..runtime.logs import setup_logging
 from .sim_config import sim_config, sim_socket
 
@@ -36,15 +36,18 @@ log = logging.getLogger("borne.sim")
 
 
 def _sim_handlers(slots: Any, presenter: Any, daemon: Any = None) -> dict[str, Any]:
+    from .announced import present_and_watch
     from .cards import CARD_NAMES
-    from .presenter import sim_apcv_token
+    from .presenter import HOLD_S, sim_apcv_token
 
     async def insert(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         slot, card = args.get("slot"), args.get("card")
         if not isinstance(slot, int) or slot not in _slot_numbers(slots):
-            raise BorneError(f"{slot}", code="sim_bad_slot")
+            raise BorneError(Message.same(f"{slot}"), code="sim_bad_slot")
         if not isinstance(card, str) or (card not in CARD_NAMES and not Path(card).is_file()):
-            raise BorneError(f"{card} (known: {', '.join(CARD_NAMES)})", code="sim_unknown_card")
+            raise BorneError(Message(f"{card} (connues : {', '.join(CARD_NAMES)})",
+                                     f"{card} (known: {', '.join(CARD_NAMES)})"),
+                             code="sim_unknown_card")
         options = {}
         if args.get("pull_after"):
             options["pull_after"] = int(args["pull_after"])
@@ -55,7 +58,7 @@ def _sim_handlers(slots: Any, presenter: Any, daemon: Any = None) -> dict[str, A
     async def remove(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         slot = args.get("slot")
         if not isinstance(slot, int) or slot not in _slot_numbers(slots):
-            raise BorneError(f"{slot}", code="sim_bad_slot")
+            raise BorneError(Message.same(f"{slot}"), code="sim_bad_slot")
         await asyncio.to_thread(slots.remove, slot)
         return {"slot": slot}
 
@@ -67,19 +70,29 @@ def _sim_handlers(slots: Any, presenter: Any, daemon: Any = None) -> dict[str, A
     async def cards(peer: Peer, args: dict[str, Any]) -> list[str]:
         return list(CARD_NAMES)
 
+    async def shown_and_announced(channel: str, payload: bytes) -> dict[str, Any]:
+        # What the box announced, not only what was shown: its inputs may take the code
+        # for a presentation already made (the camera's forget_after_s).
+        if daemon is None:
+            return await presenter.present(channel, payload)
+        answer = await present_and_watch(daemon.bus, lambda: presenter.present(channel, payload),
+                                         channel, HOLD_S + 2.0)
+        return {**answer, "forget_after_s": daemon.config.camera.forget_after_s}
+
     async def apcv(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         payload_hex = args.get("payload_hex")
         try:
             payload = bytes.fromhex(payload_hex) if payload_hex else sim_apcv_token()
         except ValueError:
-            raise BorneError("payload_hex is not hex", code="control_bad_request") from None
-        return await presenter.present(str(args.get("channel", "qr")), payload)
+            raise BorneError(Message("payload_hex n'est pas hexadécimal", "payload_hex is not hex"),
+                             code="control_bad_request") from None
+        return await shown_and_announced(str(args.get("channel", "qr")), payload)
 
     async def prescription(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         number = args.get("number")
         if not isinstance(number, str) or not number or len(number) > 64:
             raise BorneError("number", code="control_bad_request")
-        return await presenter.present(str(args.get("channel", "qr")), number.encode("utf-8"))
+        return await shown_and_announced(str(args.get("channel", "qr")), number.encode("utf-8"))
 
     async def medicine(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         from .presenter import SIM_MEDICINE
@@ -115,7 +128,7 @@ def _sim_handlers(slots: Any, presenter: Any, daemon: Any = None) -> dict[str, A
                              code="sim_no_twin")
         percent = args.get("percent")
         if not isinstance(percent, int) or isinstance(percent, bool) or not 0 <= percent <= 100:
-            raise BorneError("percent: 0..100", code="control_bad_request")
+            raise BorneError(Message.same("percent: 0..100"), code="control_bad_request")
         charging = bool(args.get("charging", False))
         twin.set_level(percent, charging=charging)
         # Read at once, through the emulated registers, rather than at the next polls: as

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from borne.errors import BorneError, ConfigError
+from borne.errors import BorneError, ConfigError, Message
 from borne.vpcd.responder import CardResponder
 
 __all__ = ["CARD_NAMES", "load_card"]
@@ -29,7 +29,8 @@ def load_card(name_or_path: str | Path, **overrides: Any) -> CardResponder:
     if str(name_or_path) in CARD_NAMES:
         path = _HERE / f"{name_or_path}.toml"
     elif path.suffix != ".toml" or not path.is_file():
-        raise BorneError(f"no test card named {name_or_path!r}", code="sim_unknown_card")
+        raise BorneError(Message(f"pas de carte de test nommée {name_or_path!r}",
+                                 f"no test card named {name_or_path!r}"), code="sim_unknown_card")
     try:
         spec = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:

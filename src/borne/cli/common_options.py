@@ -12,9 +12,10 @@ would expect.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-__all__ = ["CONFIG_HELP", "DEBUG_HELP", "LANG_HELP", "accept_common_options_everywhere"]
+__all__ = ["CONFIG_HELP", "DEBUG_HELP", "LANG_HELP", "accept_common_options_everywhere",
+           "integer_between"]
 
 CONFIG_HELP = "configuration file (default /etc/borne/borne.toml if present)"
 LANG_HELP = "language of messages"
@@ -48,3 +49,18 @@ def accept_common_options_everywhere(top: argparse.ArgumentParser) -> None:
     """
     for name, child in _subparsers(top):
         _add(child, with_config=name not in WORKSTATION_COMMANDS)
+
+
+def integer_between(low: int, high: int) -> Callable[[str], int]:
+    """An argparse ``type``: an integer from ``low`` to ``high``, or a usage error that says so."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
+        return value
+
+    return parse

@@ -12,11 +12,16 @@ import importlib.util
 import sys
 import traceback
 from collections.abc import Sequence
-from pathlib import Path
 from types import ModuleType
 
 from ..errors import BorneError
-from .common_options import CONFIG_HELP, DEBUG_HELP, LANG_HELP, accept_common_options_everywhere
+from .common_options import (
+    CONFIG_HELP,
+    DEBUG_HELP,
+    LANG_HELP,
+    accept_common_options_everywhere,
+    integer_between,
+)
 
 __all__ = ["main"]
 
@@ -66,10 +71,14 @@ def _parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="the API audit journal (on the box)")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="AUDITCOMMAND")
     audit_commands.add_parser("verify", help="check the hash chain; say where it breaks")
-    show = audit_commands.add_parser("show", help="print journal entries")
-    show.add_argument("--after", type=int, default=0)
-    show.add_argument("--limit", type=int, default=50)
-    show.add_argument("--json", action="store_true")
+    show = audit_commands.add_parser("show", help="print journal entries, a page at a time")
+    show.add_argument("--after", type=integer_between(0, 2**63 - 1), default=0,
+                      help="the entries after this sequence number (0: from the first)")
+    show.add_argument("--limit", type=integer_between(1, 1000), default=50,
+                      help="entries per page, 1 to 1000 (50); the last line says how many "
+                           "more there are and the --after that shows them")
+    show.add_argument("--json", action="store_true",
+                      help="a JSON list (how many more: on stderr)")
 
     from .workstation import add_parser as add_client_parser
 
@@ -167,8 +176,10 @@ def _run(args: argparse.Namespace, language: str) -> int:
         from ..audit.trail import AUDIT_DB_NAME
         from ..config import load_config_for_tools
         from .audit import audit_show, audit_verify
+        from .running_box import box_data
 
-        database = Path(load_config_for_tools(args.config).daemon.data_dir) / AUDIT_DB_NAME
+        # The running daemon's journal (the simulator's while it runs), as `clients list`.
+        database = box_data(load_config_for_tools(args.config)).data_dir / AUDIT_DB_NAME
         if args.audit_command == "verify":
             return audit_verify(database, language=language)
         return audit_show(database, after=args.after, limit=args.limit, as_json=args.json,

@@ -122,7 +122,9 @@ CATALOGUE: dict[str, Entry] = _catalogue(
      "The borne daemon does not answer (is it running?)"),
     ("control_bad_request", CLI | SIM, "Requête invalide", "Invalid request"),
     ("unknown_command", CLI, "Commande inconnue", "Unknown command"),
-    ("control_error", CLI),  # an answer of the control socket that names no code
+    ("control_error", CLI,  # an answer of the control socket that names no code, or none
+     "Réponse inattendue sur le socket de contrôle : est-ce bien celui du service borne ?",
+     "Unexpected answer on the control socket: is it the borne daemon's?"),
     ("control_in_use", CLI | DAEMON),  # another daemon already listens on the socket
     ("api_unavailable", CLI, "L'API de la borne n'est pas démarrée",
      "The box's API is not running"),
@@ -336,6 +338,9 @@ CATALOGUE: dict[str, Entry] = _catalogue(
      "pair », ou appairez ce poste",
      "Pairing folder missing or incomplete: give the folder of `borne client pair`, "
      "or pair this workstation"),
+    ("network_unavailable", WORKSTATION,
+     "Aucun réseau IPv4 sur ce poste : connectez-le au réseau de la borne",
+     "No IPv4 network on this workstation: connect it to the box's network"),
     ("pairing_files_unwritable", WORKSTATION,
      "Impossible d'écrire les fichiers d'appairage dans ce dossier : donnez un dossier à vous",
      "Cannot write the pairing files in this folder: give a folder of your own"),

@@ -223,3 +223,11 @@ def test_an_unexpected_exception_is_one_line_and_the_traceback_is_for_debug(tmp_
     assert loud.returncode == 2
     assert "Traceback" in loud.stderr and "KeyError: 'oops'" in loud.stderr
     assert loud.stderr.splitlines()[-1].endswith("[internal_error]")
+
+
+def test_find_on_a_workstation_without_network_says_so():
+    # A network namespace of its own with nothing up: a laptop that is not on any network.
+    run = subprocess.run(["unshare", "--net"] + BORNE + ["client", "find", "--timeout", "0.5"],
+                         capture_output=True, text=True, timeout=30)
+    one_line(run, "network_unavailable", "client find")
+    assert "connectez-le au réseau de la borne" in run.stderr

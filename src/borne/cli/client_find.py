@@ -26,7 +26,7 @@ async def find(args: argparse.Namespace, language: str) -> int:
         pinned = ca_fingerprint(Path(args.dir) / "ca.crt") if args.dir else None
     except (OSError, ValueError) as error:  # not a pairing folder, or its ca.crt is damaged
         raise files_failure(error, args.dir, language) from None
-    boxes = await discover(args.timeout)
+    boxes = await discover(args.timeout, language=language)
     if args.json:
         for box in boxes:
             print(json.dumps({**box.to_dict(), "paired": box.ca_sha256 == pinned}), flush=True)

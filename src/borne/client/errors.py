@@ -19,6 +19,7 @@ URL not ``https://HOST[:PORT]`` (``http://``)     ``box_url_invalid``           
 pairing folder or one of its files unreadable     ``pairing_files_unreadable``  BoxError
 pairing folder where the files cannot be written  ``pairing_files_unwritable``  BoxError
 the folder holds a pairing already                ``already_paired``            BoxError
+no IPv4 network for ``borne client find``         ``network_unavailable``       BoxConnectionError
 host name unknown (DNS)                           ``box_host_unknown``          BoxConnectionError
 refused, unreachable, reset, cut                  ``box_unreachable``           BoxConnectionError
 no answer in time (connect, read, deadline)       ``box_timeout``               BoxConnectionError

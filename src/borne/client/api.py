@@ -149,11 +149,12 @@ class BoxClient:
         return await self._call("POST", path, json=body if body is not None else {})
 
     def _base64(self, body: Any) -> bytes:
+        """The ``payload_b64`` of an answer, decoded (``box_answer_invalid`` if it is not base64)."""
         try:
             return base64.b64decode(self._field(body, "payload_b64"), validate=True)
         except (ValueError, TypeError):
-            raise answer_field({}, "payload_b64 (base64)", box=self.url,
-                               language=self._language) from None
+            raise box_failure("box_answer_invalid", self.url, self._language,
+                              reason="payload_b64 is not base64") from None
 
     async def presentation(self, presentation_id: str) -> dict[str, Any]:
         """``GET /v1/apcv/presentations/{id}``: the apCV payload, once.

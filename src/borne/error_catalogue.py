@@ -129,8 +129,9 @@ CATALOGUE: dict[str, Entry] = _catalogue(
      "The borne daemon does not answer (is it running?)"),
     ("control_bad_request", CLI | SIM, "Requête invalide", "Invalid request"),
     ("unknown_command", CLI, "Commande inconnue", "Unknown command"),
-    ("control_error", CLI, "Le service borne a refusé la commande",  # an answer naming no code
-     "The borne daemon refused the command"),
+    ("control_error", CLI,  # an answer of the control socket that names no code, or none
+     "Réponse inattendue sur le socket de contrôle : est-ce bien celui du service borne ?",
+     "Unexpected answer on the control socket: is it the borne daemon's?"),
     ("control_in_use", CLI | DAEMON, "Un autre service borne écoute déjà sur ce socket",
      "Another borne daemon already listens on this socket"),
     ("api_unavailable", CLI, "L'API de la borne n'est pas démarrée",
@@ -324,8 +325,52 @@ CATALOGUE: dict[str, Entry] = _catalogue(
      "No card read in this slot"),
     ("internal_error", API | CLI, "Erreur interne de la borne", "Internal error of the box"),
     # The workstation's side (borne.client)
-    ("already_paired", WORKSTATION),  # the folder already holds a workstation's key
-    ("http_error", WORKSTATION),  # the box answered without its JSON error shape
+    ("already_paired", WORKSTATION,
+     "Ce dossier contient déjà un poste appairé : donnez-en un autre",
+     "This folder already holds a paired workstation: give another one"),
+    ("http_error", WORKSTATION,
+     "Réponse HTTP inattendue : est-ce bien une borne à cette adresse ?",
+     "Unexpected HTTP answer: is there a box at this address?"),
+    ("box_url_invalid", WORKSTATION,
+     "Adresse de borne invalide : écrivez https://ADRESSE:8443 (la borne ne parle que HTTPS)",
+     "Invalid box address: write https://ADDRESS:8443 (the box speaks HTTPS only)"),
+    ("box_unreachable", WORKSTATION,
+     "Borne injoignable : vérifiez qu'elle est allumée, sur ce réseau, et son adresse "
+     "(borne client find)",
+     "Box unreachable: check that it is on, on this network, and its address (borne client find)"),
+    ("box_host_unknown", WORKSTATION,
+     "Nom de la borne inconnu (DNS) : donnez son adresse IP (borne client find la montre)",
+     "Box name unknown (DNS): give its IP address (borne client find shows it)"),
+    ("box_timeout", WORKSTATION,
+     "La borne ne répond pas à temps : vérifiez le réseau (Wi-Fi, partage de connexion) "
+     "et réessayez",
+     "The box did not answer in time: check the network (Wi-Fi, hotspot) and try again"),
+    ("box_not_trusted", WORKSTATION,
+     "Ce n'est pas la borne appairée (certificat d'une autre autorité) : vérifiez l'adresse, "
+     "ou appairez à nouveau",
+     "Not the paired box (certificate from another authority): check the address, or pair again"),
+    ("certificate_refused", WORKSTATION,
+     "La borne refuse le certificat de ce poste (expiré, ou d'une autre borne) : "
+     "appairez à nouveau",
+     "The box refuses this workstation's certificate (expired, or another box's): pair again"),
+    ("box_tls_failed", WORKSTATION,
+     "Connexion TLS impossible : est-ce bien le port HTTPS de la borne (8443) ?",
+     "TLS connection failed: is this the box's HTTPS port (8443)?"),
+    ("box_answer_invalid", WORKSTATION,
+     "Réponse incompréhensible : ce n'est sans doute pas une borne à cette adresse "
+     "(vérifiez l'adresse et le port)",
+     "Unintelligible answer: probably not a box at this address (check the address and port)"),
+    ("pairing_files_unreadable", WORKSTATION,
+     "Dossier d'appairage introuvable ou incomplet : donnez le dossier de « borne client "
+     "pair », ou appairez ce poste",
+     "Pairing folder missing or incomplete: give the folder of `borne client pair`, "
+     "or pair this workstation"),
+    ("network_unavailable", WORKSTATION,
+     "Aucun réseau IPv4 sur ce poste : connectez-le au réseau de la borne",
+     "No IPv4 network on this workstation: connect it to the box's network"),
+    ("pairing_files_unwritable", WORKSTATION,
+     "Impossible d'écrire les fichiers d'appairage dans ce dossier : donnez un dossier à vous",
+     "Cannot write the pairing files in this folder: give a folder of your own"),
     ("bridge_port_taken", WORKSTATION, "Port vpcd déjà utilisé par un autre pont ou lecteur",
      "vpcd port already used by another bridge or reader"),
     ("bridge_name_taken", WORKSTATION, "Nom de lecteur déjà utilisé sur ce poste",

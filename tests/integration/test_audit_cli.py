@@ -79,7 +79,21 @@ def test_show_as_lines_escapes_what_came_from_the_network(journal_db):
     assert lines[7:] in ([], ["? : horloge non synchronisée à ce moment-là"])  # clock of the host
     assert "\x1b" not in shown.stdout and "/v1/\\x1b[2Jx" in shown.stdout
     paged = run("audit_show", journal_db, after=0, limit=3, as_json=False, language="en")
-    assert paged.stdout.splitlines()[-1] == "More: --after 3"
+    assert paged.stdout.splitlines()[-1] == "58 more: --after 3"
+
+
+def test_show_says_how_many_more_and_never_promises_more_at_the_end(journal_db):
+    french = run("audit_show", journal_db, after=0, limit=1000, as_json=False, language="fr")
+    assert [line.split()[0] for line in french.stdout.splitlines()[1:62]] == [
+        str(n) for n in range(1, 62)]
+    assert "de plus" not in french.stdout  # 61 entries: all shown, nothing said to follow
+    exact = run("audit_show", journal_db, after=51, limit=10, as_json=False, language="fr")
+    assert "de plus" not in exact.stdout  # the last page exactly full: nothing more
+    page = run("audit_show", journal_db, after=10, limit=20, as_json=False, language="fr")
+    assert page.stdout.splitlines()[-1] == "31 de plus : --after 30"
+    as_json = run("audit_show", journal_db, after=10, limit=20, as_json=True, language="en")
+    assert len(json.loads(as_json.stdout)) == 20  # the JSON stays whole...
+    assert as_json.stderr == "31 more: --after 30\n"  # ...and the rest is said beside it
 
 
 def test_show_as_json(journal_db):

@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -41,7 +41,7 @@ def sim_config(tmp_path: Path, **sections: Mapping[str, object]) -> Path:
     return config
 
 
-def start_sim(tmp_path: Path, *, config_file: Path | None = None,
+def start_sim(tmp_path: Path, *, config_file: Path | None = None, options: Sequence[str] = (),
               **sections: Mapping[str, object]) -> tuple[subprocess.Popen[str], list[str]]:
     """`borne sim run` of :func:`sim_config` in a child with its own namespaces, once it is ready.
 
@@ -50,7 +50,8 @@ def start_sim(tmp_path: Path, *, config_file: Path | None = None,
     (``borne sim run --config FILE``), where the box's default paths are empty
     (:data:`~support.fresh_defaults.FRESH_DEFAULTS`: the simulator's own defaults
     then land in a private ``/run`` and ``/var/lib``); the prefix then runs in the
-    child's mount and network namespaces, where its sockets are. Its log is copied
+    child's mount and network namespaces, where its sockets are. ``options`` go after
+    ``sim run`` (``["--listen", "0.0.0.0"]``). Its log is copied
     to the test's stderr as it comes (shown when the test fails), so a long run
     never fills the pipe and stalls the box.
     """
@@ -59,11 +60,11 @@ def start_sim(tmp_path: Path, *, config_file: Path | None = None,
                 "from borne.cli.main import main; raise SystemExit(main())")
     if config_file is None:
         config = sim_config(tmp_path, **sections)
-        argv = [sys.executable, "-c", launcher, "--config", str(config), "sim", "run"]
+        argv = [sys.executable, "-c", launcher, "--config", str(config), "sim", "run", *options]
     else:
         config = config_file
         argv = FRESH_DEFAULTS + [sys.executable, "-c", launcher, "sim", "run",
-                                 "--config", str(config)]
+                                 "--config", str(config), *options]
     sim = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            env=_fresh_namespace_env())
     assert sim.stdout is not None and sim.stderr is not None

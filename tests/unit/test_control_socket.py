@@ -94,3 +94,32 @@ def test_unreachable_daemon_gives_a_clear_error(tmp_path):
         call(tmp_path / "absent.sock", "status")
     assert caught.value.code == "control_unavailable"
     assert "ne répond pas" in caught.value.message("fr")
+
+
+def test_a_socket_that_is_not_the_daemons_gives_a_clear_error(tmp_path):
+    import socket
+    import threading
+
+    path = tmp_path / "other.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(1)
+
+    def answer_garbage() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(1024)
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+
+    thread = threading.Thread(target=answer_garbage, daemon=True)
+    thread.start()
+    with pytest.raises(ControlError) as caught:
+        call(path, "status", timeout=5)
+    thread.join(5)
+    listener.close()
+    assert caught.value.code == "control_error"
+    not_a_socket = tmp_path / "plain-file"
+    not_a_socket.write_text("")
+    with pytest.raises(ControlError) as caught:
+        call(not_a_socket, "status")
+    assert caught.value.code == "control_unavailable"

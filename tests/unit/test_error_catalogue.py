@@ -135,7 +135,7 @@ def test_codes_are_snake_case_and_worded_in_both_languages():
             assert entry.message.fr and entry.message.en, code
     assert message_for("no_card", "en") == "No card read in this slot"
     assert message_for("no_card") == "Aucune carte lue dans cet emplacement"
-    assert message_for("http_error") == "http_error"  # no words: the code
+    assert message_for("released") == "released"  # no words (a lease_lost reason): the code
     assert set(MESSAGES) == {c for c, e in CATALOGUE.items() if e.message is not None}
 
 

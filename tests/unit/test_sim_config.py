@@ -88,3 +88,36 @@ def test_a_broken_file_is_refused_with_its_name(tmp_path):
     with pytest.raises(ConfigError) as refused:
         sim_config(str(path))
     assert refused.value.file == str(path)
+
+
+def test_the_simulated_box_serves_its_api_on_loopback_unless_opened(tmp_path):
+    assert sim_config(None).api.host == "127.0.0.1"  # the real box's default is 0.0.0.0
+    path = tmp_path / "borne.toml"
+    path.write_text("[apcv]\nsession_seconds = 4\n")
+    assert sim_config(str(path)).api.host == "127.0.0.1"  # a one-setting file keeps it
+    assert sim_config(str(path), listen="0.0.0.0").api.host == "0.0.0.0"
+    path.write_text('[api]\nhost = "0.0.0.0"\n')
+    assert sim_config(str(path)).api.host == "0.0.0.0"  # the file may open it
+    assert sim_config(str(path), listen="127.0.0.1").api.host == "127.0.0.1"  # --listen wins
+
+
+def test_sim_run_listen_takes_an_ip_address_only(capsys):
+    from borne.cli.main import _parser
+
+    assert _parser().parse_args(["sim", "run", "--listen", "0.0.0.0"]).listen == "0.0.0.0"
+    assert _parser().parse_args(["sim", "run"]).listen is None
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["sim", "run", "--listen", "every interface"])
+    assert "is not an IP address" in capsys.readouterr().err
+
+
+def test_the_banner_says_whether_the_lan_can_reach_the_api():
+    from borne.sim.runner import _api_line
+
+    assert _api_line("127.0.0.1", 8443) == (
+        "API : https://127.0.0.1:8443 (cette machine seulement / this machine only; "
+        "--listen 0.0.0.0 : le réseau / the LAN)")
+    assert _api_line("0.0.0.0", 8443) == (
+        "API : https://0.0.0.0:8443 (ouverte au réseau / open to the LAN)")
+    assert _api_line("::1", 8443).startswith("API : https://[::1]:8443 (cette machine")
+    assert _api_line("127.0.0.1", None) == "API : arrêtée / off"

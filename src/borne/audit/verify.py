@@ -36,7 +36,7 @@ from urllib.parse import quote
 from ..errors import BorneError, Message
 from .trail import COLUMNS, GENESIS_HASH, SELECT_ALL, AuditEntry, entry_hash, select_entries
 
-__all__ = ["PROBLEMS", "VerifyResult", "open_read_only", "read_entries", "verify"]
+__all__ = ["PROBLEMS", "VerifyResult", "count_after", "open_read_only", "read_entries", "verify"]
 
 #: Stable values of :attr:`VerifyResult.problem`.
 PROBLEMS = ("modified", "missing", "out_of_order", "unreadable")
@@ -85,6 +85,17 @@ def read_entries(db_path: Path, *, after: int = 0, limit: int = 100,
         raise BorneError(Message(f"{db_path} : endommagé ou modifié (lancez `borne audit verify`)",
                                  f"{db_path}: {error} (run `borne audit verify`)"),
                          code="audit_unavailable") from None
+    finally:
+        db.close()
+
+
+def count_after(db_path: Path, after: int) -> int:
+    """How many entries of the journal at ``db_path`` have ``seq > after`` (read-only)."""
+    db = open_read_only(db_path)
+    try:
+        return db.execute("SELECT COUNT(*) FROM audit WHERE seq > ?", [after]).fetchone()[0]
+    except sqlite3.Error as error:
+        raise BorneError(f"{db_path}: {error}", code="audit_unavailable") from None
     finally:
         db.close()
 

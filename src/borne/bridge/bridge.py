@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..client.errors import PERMANENT, BoxError, transport_failure
+from ..error_catalogue import message_for
 from .claims import PortClaims
 from .layout import VPCD_PORT, ReaderLayout
 from .slot_map import SlotMap
@@ -42,6 +44,11 @@ from .slot_map import SlotMap
 __all__ = ["VPCD_PORT", "Bridge"]
 
 log = logging.getLogger("borne.bridge")
+
+
+def _failure(error: Exception, url: str) -> BoxError:
+    """What ended a session with the box, as a :class:`BoxError` (in English: for the log)."""
+    return error if isinstance(error, BoxError) else transport_failure(error, url, "en")
 
 
 @dataclass
@@ -113,8 +120,12 @@ class Bridge:
                 await self._drop_all()
                 raise
             except Exception as error:  # network cut, box reboot, refused: start over
-                log.warning("bridge: box unreachable (%s); retrying in %.0f s",
-                            type(error).__name__, delay)
+                failure = _failure(error, self._url)
+                if failure.code in PERMANENT:  # not this box, or it refuses us: say so and stop
+                    raise failure from None
+                log.warning("bridge: %s [%s]; retrying in %.0f s",
+                            failure.details.get("reason") or message_for(failure.code, "en"),
+                            failure.code, delay)
             self.connected.clear()
             await self._drop_all()
             await asyncio.sleep(delay)

@@ -1,20 +1,26 @@
 """``borne audit verify`` and ``borne audit show``: the audit journal for a person, read-only.
 
-Both read ``<data_dir>/audit.db`` without writing to it, so they are safe while
-the daemon runs. A journal that cannot be read at all raises
+Both read ``<data_dir>/audit.db`` of the running box (:mod:`borne.cli.running_box`: the
+daemon says where its data is, so the simulator's journal while it runs) without writing
+to it, so they are safe while the daemon runs. A journal that cannot be read at all raises
 :class:`~borne.errors.BorneError` ``audit_unavailable`` (the CLI prints it and
-exits with 2).
+exits with 2). ``show`` prints a page (at most :data:`MAX_PAGE` entries) and says how many
+follow and how to see them.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from ..audit.trail import AuditEntry
-from ..audit.verify import read_entries, verify
+from ..audit.verify import count_after, read_entries, verify
 
-__all__ = ["audit_show", "audit_verify"]
+__all__ = ["MAX_PAGE", "audit_show", "audit_verify"]
+
+#: Most entries ``audit show`` prints at once (what one read of the journal returns).
+MAX_PAGE = 1000
 
 # What went wrong at the broken entry, by VerifyResult.problem.
 _PROBLEMS = {
@@ -47,6 +53,8 @@ def audit_verify(db_path: Path, *, language: str) -> int:
         # elsewhere, can.
         print(_pick(language, f"Empreinte de la dernière entrée intacte : {result.last_hash}",
                     f"Hash of the last intact entry: {result.last_hash}"))
+    # Which box's journal this was: the simulator's and a real box's look alike.
+    print(_pick(language, f"Fichier : {db_path}", f"File: {db_path}"))
     return 0 if result.ok else 1
 
 
@@ -67,23 +75,27 @@ def _line(entry: AuditEntry) -> str:
 
 def audit_show(db_path: Path, *, after: int = 0, limit: int = 100, as_json: bool = False,
                language: str) -> int:
-    """Print up to ``limit`` (1 to 1000) entries after ``after``, as lines or a JSON list; returns 0."""
-    limit = min(max(limit, 1), 1000)  # a page, whatever a person typed
+    """Print the entries after ``after``, ``limit`` at most (1 to :data:`MAX_PAGE`), as lines
+    or a JSON list; then how many more there are and the ``--after`` that shows them (on
+    stderr with ``as_json``, so the JSON stays whole). Returns 0."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
     entries = read_entries(db_path, after=after, limit=limit)
+    more = count_after(db_path, entries[-1].seq) if entries else 0
     if as_json:
         print(json.dumps([entry.to_dict() for entry in entries], ensure_ascii=False, indent=2))
-        return 0
-    if not entries:
+    elif not entries:
         print(_pick(language, "Aucune entrée", "No entries"))
-        return 0
-    print(_pick(language, "     n°  heure (UTC)  poste  statut  action  ressource  détail",
-                "    seq  time (UTC)  client  status  action  resource  detail"))
-    for entry in entries:
-        print(_line(entry))
-    if any(not entry.wall_synced for entry in entries):
-        print(_pick(language, "? : horloge non synchronisée à ce moment-là",
-                    "?: the clock was not synchronised then"))
-    if len(entries) == limit:
-        print(_pick(language, f"Suite : --after {entries[-1].seq}",
-                    f"More: --after {entries[-1].seq}"))
+    else:
+        print(_pick(language, "     n°  heure (UTC)  poste  statut  action  ressource  détail",
+                    "    seq  time (UTC)  client  status  action  resource  detail"))
+        for entry in entries:
+            print(_line(entry))
+        if any(not entry.wall_synced for entry in entries):
+            print(_pick(language, "? : horloge non synchronisée à ce moment-là",
+                        "?: the clock was not synchronised then"))
+    if more:
+        print(_pick(language, f"{more} de plus : --after {entries[-1].seq}",
+                    f"{more} more: --after {entries[-1].seq}"),
+              file=sys.stderr if as_json else sys.stdout)
     return 0

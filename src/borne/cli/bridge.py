@@ -77,12 +77,16 @@ def bridge(args: argparse.Namespace, *, language: str = "fr") -> int:
     """Run ``borne bridge`` or ``borne bridge setup``; a refusal raises :class:`BorneError`."""
     settings = _settings(args)
     if args.action == "setup":
-        return asyncio.run(_setup(args, settings, _WORDS.get(language, _WORDS["en"])))
+        return asyncio.run(_setup(args, settings, _WORDS.get(language, _WORDS["en"]), language))
     from ..bridge.bridge import Bridge
+    from ..client.api import mtls_context
+    from ..client.store import WorkstationFiles
     from ..runtime.logs import setup_logging
 
+    # What no retry can cure stops here, said in one line: the address, the pairing folder.
+    url = _box_url(args, language)
+    mtls_context(WorkstationFiles(Path(args.dir)), language)
     setup_logging("info")
-    url = _box_url(args)
     logging.getLogger("borne.bridge").info("bridging %s to vpcd on %s:%d", url, args.vpcd_host,
                                            settings.vpcd_port)
     runner = Bridge(url, args.dir, vpcd_host=args.vpcd_host, layout=settings.layout())
@@ -114,26 +118,31 @@ def _settings(args: argparse.Namespace) -> BridgeSettings:
         raise (error.__cause__ or error) from None
 
 
-def _box_url(args: argparse.Namespace) -> str:
+def _box_url(args: argparse.Namespace, language: str = "fr") -> str:
+    """``--box``, or the URL the folder was paired with; ``box_url_invalid`` when not https://."""
+    from ..client.errors import check_box_url
     from ..client.store import WorkstationFiles
 
-    return args.box or WorkstationFiles(Path(args.dir)).read_box()["url"]
+    return check_box_url(args.box or WorkstationFiles(Path(args.dir)).read_box(language)["url"],
+                         language)
 
 
-async def _box_slots(args: argparse.Namespace) -> tuple[list[dict], str | None]:
-    """The box's slots now, or none and why when it does not answer."""
-    from ..client.api import BoxClient, mtls_context
+async def _box_slots(args: argparse.Namespace, language: str) -> tuple[list[dict], str | None]:
+    """The box's slots now, or none and why (``message [code]``) when it does not answer."""
+    from ..client.api import BoxClient, BoxError, mtls_context
     from ..client.store import WorkstationFiles
 
     try:
         files = WorkstationFiles(Path(args.dir))
-        async with BoxClient(_box_url(args), mtls_context(files), timeout=5.0) as box:
+        async with BoxClient(_box_url(args, language), mtls_context(files, language),
+                             timeout=5.0, language=language, deadline_s=15.0) as box:
             return await box.readers(), None
-    except Exception as error:  # unreachable, refused: setup works on numbers alone
-        return [], f"{type(error).__name__}: {error}"
+    except BoxError as error:  # unreachable, refused: setup works on numbers alone
+        return [], f"{error.message or error.code} [{error.code}]"
 
 
-async def _setup(args: argparse.Namespace, settings: BridgeSettings, words: dict) -> int:
+async def _setup(args: argparse.Namespace, settings: BridgeSettings, words: dict,
+                 language: str) -> int:
     import msgspec
 
     from ..bridge import reader_conf as conf
@@ -147,13 +156,13 @@ async def _setup(args: argparse.Namespace, settings: BridgeSettings, words: dict
         settings = msgspec.structs.replace(settings, label=label_for(args.dir))
     layout = settings.layout()
     slots = SlotMap(args.dir)
-    listed, unreachable = await _box_slots(args)
+    listed, unreachable = await _box_slots(args, language)
     if unreachable:
         print(words["unreachable"].format(error=unreachable), file=sys.stderr)
     slots.number(slot["id"] for slot in sorted(listed, key=lambda slot: slot["name"]))
     slot_ids = {n: slot for n in layout.names if (slot := slots.slot_id(n)) is not None}
     path = args.reader_conf or conf.DEFAULT_READER_CONF_DIR / f"borne-{settings.label}.conf"
-    text = conf.reader_conf(layout, label=settings.label, box_url=_box_url(args),
+    text = conf.reader_conf(layout, label=settings.label, box_url=_box_url(args, language),
                             driver_dir=args.driver_dir, slot_ids=slot_ids)
     conf.check_free(layout, conf.read_entries(path.parent, skip=path))
     if args.print_only:

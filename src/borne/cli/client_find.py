@@ -19,10 +19,14 @@ _WORDS = {
 async def find(args: argparse.Namespace, language: str) -> int:
     """Browse for ``args.timeout`` seconds and print the boxes; exit code 1 when none."""
     from ..client.browse import ca_fingerprint, discover
+    from ..client.errors import files_failure
 
     words = _WORDS.get(language, _WORDS["fr"])
-    pinned = ca_fingerprint(Path(args.dir) / "ca.crt") if args.dir else None
-    boxes = await discover(args.timeout)
+    try:
+        pinned = ca_fingerprint(Path(args.dir) / "ca.crt") if args.dir else None
+    except (OSError, ValueError) as error:  # not a pairing folder, or its ca.crt is damaged
+        raise files_failure(error, args.dir, language) from None
+    boxes = await discover(args.timeout, language=language)
     if args.json:
         for box in boxes:
             print(json.dumps({**box.to_dict(), "paired": box.ca_sha256 == pinned}), flush=True)

@@ -68,13 +68,13 @@ async def collect(args: argparse.Namespace, language: str) -> int:
     from ..client.journal_reader import JournalReader
 
     files = WorkstationFiles(Path(args.dir))
-    reader = JournalReader.from_directory(args.dir)
-    url = args.box or files.read_box()["url"]
+    reader = JournalReader.from_directory(args.dir, language)
+    url = args.box or files.read_box(language)["url"]
     words = _WORDS[language]
     received = acked = 0
     failed = False
     after = 0
-    async with BoxClient(url, mtls_context(files), language=language) as box:
+    async with BoxClient(url, mtls_context(files, language), language=language) as box:
         while True:
             page = await box.journal(after=after, limit=_PAGE)
             if not page:

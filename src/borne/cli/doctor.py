@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import grp
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from ..config import Config
@@ -103,9 +102,12 @@ def run_checks(config_path: str | None) -> list[Check]:
     """Every check, in the order a person would fix things."""
     from ..runtime.clock import Clock
 
+    from .running_box import box_data
+
     config, first = check_config_file(config_path)
     checks = [first, *probe_pcscd()]
-    data = Path(config.daemon.data_dir)
+    # The running daemon's data directory (the simulator's while it runs), as `audit` reads.
+    data = box_data(config).data_dir
     checks.append(check_data_dir(data))
     checks.append(check_disk(data, config.health))
     wall = Clock().wall()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 
 __all__ = ["client_command"]
+
+#: Seconds of silence after which ``client events`` counts the stream as cut (the box sends a
+#: heartbeat every 15 s by default).
+_STALL_S = 60.0
 
 
 async def _run(args: argparse.Namespace, language: str) -> int:
@@ -36,21 +39,19 @@ async def _run(args: argparse.Namespace, language: str) -> int:
         elif args.client_command == "card":
             print(json.dumps(await box.card(args.slot), ensure_ascii=False, indent=2))
         elif args.client_command == "events":
-            async for event in box.events(after=args.after):
+            # Once now, so a wrong address or a box that is not there fails at once (the
+            # stream itself retries for ever); a silent stream is a cut after 4 heartbeats.
+            await box.status()
+            async for event in box.events(after=args.after, stall_s=_STALL_S):
                 print(json.dumps({"seq": event.seq, "type": event.type, "data": event.data},
                                  ensure_ascii=False), flush=True)
     return 0
 
 
 def client_command(args: argparse.Namespace, *, language: str) -> int:
-    """Run a workstation-side command; a refusal prints the box's code."""
-    from ..client.api import BoxError
-
-    try:
-        return asyncio.run(_run(args, language))
-    except BoxError as error:
-        print(f"borne: {error.message or error.code} [{error.code}]", file=sys.stderr)
-        return 2
+    """Run a workstation-side command; a failure raises :class:`~borne.client.errors.BoxError`
+    (the box's refusal, or what kept it from answering), which ``borne`` prints as one line."""
+    return asyncio.run(_run(args, language))
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__all__ = ["BoxClient", "BoxError", "Event", "FoundBox", "JournalReader", "PairedBox", "discover",
-           "pair"]
+__all__ = ["BoxClient", "BoxConnectionError", "BoxError", "Event", "FoundBox", "JournalReader",
+           "PairedBox", "discover", "pair"]
 
 if TYPE_CHECKING:
-    from .api import BoxClient, BoxError, Event
+    from .api import BoxClient, BoxConnectionError, BoxError, Event
     from .browse import FoundBox, discover
     from .journal_reader import JournalReader
     from .pairing import PairedBox, pair
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> object:
     # Lazy: `import borne.client` must not load httpx or cryptography.
-    if name in ("BoxClient", "BoxError", "Event"):
+    if name in ("BoxClient", "BoxConnectionError", "BoxError", "Event"):
         from . import api
 
         return getattr(api, name)

@@ -15,25 +15,23 @@ from typing import Any
 import httpx
 
 from ..error_catalogue import message_for
+from .errors import (
+    PERMANENT,
+    BoxConnectionError,
+    BoxError,
+    box_failure,
+    check_box_url,
+    files_failure,
+    transport_failure,
+)
 from .store import WorkstationFiles
+from .transport import DEADLINE_S, answer_field, answer_json, exchange
 
-__all__ = ["BoxClient", "BoxError", "Event", "raise_for_error"]
-
-
-class BoxError(Exception):
-    """The box refused a request: ``code`` is its stable error code."""
-
-    def __init__(self, status: int, code: str, message: str = "",
-                 details: dict[str, Any] | None = None) -> None:
-        super().__init__(f"{code}: {message}" if message else code)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details or {}
+__all__ = ["BoxClient", "BoxConnectionError", "BoxError", "Event", "raise_for_error"]
 
 
-def raise_for_error(response: httpx.Response) -> None:
-    """Turn the box's JSON error shape into a :class:`BoxError`."""
+def raise_for_error(response: httpx.Response, language: str = "fr") -> None:
+    """Turn the box's JSON error shape into a :class:`BoxError` (``http_error`` without it)."""
     if response.is_success:
         return
     try:
@@ -41,7 +39,10 @@ def raise_for_error(response: httpx.Response) -> None:
         raise BoxError(response.status_code, body["error"], body.get("message", ""),
                        body.get("details"))
     except (ValueError, KeyError, TypeError):
-        raise BoxError(response.status_code, "http_error", response.text[:200]) from None
+        # Not the box's shape (a proxy, another server): its text goes to details only.
+        raise BoxError(response.status_code, "http_error",
+                       f"{message_for('http_error', language)} (HTTP {response.status_code})",
+                       {"body": response.text[:200]}) from None
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def mtls_context(files: WorkstationFiles) -> ssl.SSLContext:
+def mtls_context(files: WorkstationFiles, language: str = "fr") -> ssl.SSLContext:
     """TLS trusting only the box's CA, presenting this workstation's certificate.
 
     The host name is not checked: the pinned CA issues certificates for this one
@@ -61,28 +62,39 @@ def mtls_context(files: WorkstationFiles) -> ssl.SSLContext:
     carry clientAuth only), and the box's address on a pharmacy LAN or a phone
     hotspot changes, which would otherwise break every call.
     """
-    context = ssl.create_default_context(cafile=str(files.ca))
-    context.check_hostname = False
-    context.load_cert_chain(str(files.certificate), str(files.key))
+    try:
+        context = ssl.create_default_context(cafile=str(files.ca))
+        context.check_hostname = False
+        context.load_cert_chain(str(files.certificate), str(files.key))
+    except (OSError, ssl.SSLError, ValueError) as error:  # missing, unreadable, not PEM
+        raise files_failure(error, files.directory, language) from None
     return context
 
 
 class BoxClient:
-    """Calls a paired box. Use ``async with BoxClient.from_directory(folder) as box:``."""
+    """Calls a paired box. Use ``async with BoxClient.from_directory(folder) as box:``.
+
+    Every failure is a :class:`BoxError`: the box's refusal (its code), or a
+    :class:`BoxConnectionError` when no usable answer came (:mod:`borne.client.errors`).
+    ``timeout`` bounds each step (connect, each read); ``deadline_s`` a whole request.
+    """
 
     def __init__(self, url: str, ssl_context: ssl.SSLContext, *, timeout: float = 10.0,
-                 language: str = "fr") -> None:
-        self.url = url.rstrip("/")
+                 language: str = "fr", deadline_s: float = DEADLINE_S) -> None:
+        self.url = check_box_url(url, language)
         self._ssl = ssl_context
         self._timeout = timeout
+        self._deadline_s = deadline_s
+        self._language = language
         self._http = httpx.AsyncClient(base_url=self.url, verify=ssl_context, timeout=timeout,
                                        headers={"Accept-Language": language})
 
     @classmethod
     def from_directory(cls, directory: str | Path, **options: Any) -> BoxClient:
-        """A client for the box this folder was paired with."""
+        """A client for the box this folder was paired with (``pairing_files_unreadable`` if none)."""
         files = WorkstationFiles(Path(directory))
-        return cls(files.read_box()["url"], mtls_context(files), **options)
+        language = options.get("language", "fr")
+        return cls(files.read_box(language)["url"], mtls_context(files, language), **options)
 
     async def __aenter__(self) -> BoxClient:
         return self
@@ -94,10 +106,18 @@ class BoxClient:
         """Close the connections."""
         await self._http.aclose()
 
+    async def _call(self, method: str, path: str, **options: Any) -> Any:
+        """One request; the JSON of its answer. Every failure is a :class:`BoxError`."""
+        response = await exchange(self._http, method, path, box=self.url, language=self._language,
+                                  deadline_s=self._deadline_s, **options)
+        raise_for_error(response, self._language)
+        return answer_json(response, box=self.url, language=self._language)
+
+    def _field(self, body: Any, name: str) -> Any:
+        return answer_field(body, name, box=self.url, language=self._language)
+
     async def _get(self, path: str, **params: Any) -> Any:
-        response = await self._http.get(path, params=params or None)
-        raise_for_error(response)
-        return response.json()
+        return await self._call("GET", path, params=params or None)
 
     async def status(self) -> dict[str, Any]:
         """``GET /v1/status``."""
@@ -115,22 +135,26 @@ class BoxClient:
 
     async def set_mode(self, mode: str) -> str:
         """``PUT /v1/mode``: switch the box to ``counter`` or ``mobile``; the mode now."""
-        response = await self._http.put("/v1/mode", json={"mode": mode})
-        raise_for_error(response)
-        return response.json()["mode"]
+        return self._field(await self._call("PUT", "/v1/mode", json={"mode": mode}), "mode")
 
     async def readers(self) -> list[dict[str, Any]]:
         """``GET /v1/readers``: the slots."""
-        return (await self._get("/v1/readers"))["readers"]
+        return self._field(await self._get("/v1/readers"), "readers")
 
     async def card(self, slot_id: str) -> dict[str, Any]:
         """``GET /v1/readers/{slot_id}/card``: the decoded card (identity data)."""
         return await self._get(f"/v1/readers/{slot_id}/card")
 
     async def _post(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = await self._http.post(path, json=body if body is not None else {})
-        raise_for_error(response)
-        return response.json()
+        return await self._call("POST", path, json=body if body is not None else {})
+
+    def _base64(self, body: Any) -> bytes:
+        """The ``payload_b64`` of an answer, decoded (``box_answer_invalid`` if it is not base64)."""
+        try:
+            return base64.b64decode(self._field(body, "payload_b64"), validate=True)
+        except (ValueError, TypeError):
+            raise box_failure("box_answer_invalid", self.url, self._language,
+                              reason="payload_b64 is not base64") from None
 
     async def presentation(self, presentation_id: str) -> dict[str, Any]:
         """``GET /v1/apcv/presentations/{id}``: the apCV payload, once.
@@ -139,13 +163,13 @@ class BoxClient:
         with your licensed apCV components before opening a session.
         """
         body = await self._get(f"/v1/apcv/presentations/{presentation_id}")
-        body["payload"] = base64.b64decode(body["payload_b64"])
+        body["payload"] = self._base64(body)
         return body
 
     async def prescription(self, presentation_id: str) -> dict[str, Any]:
         """``GET /v1/prescriptions/{id}``: a scanned ordonnance numérique, once."""
         body = await self._get(f"/v1/prescriptions/{presentation_id}")
-        body["payload"] = base64.b64decode(body["payload_b64"])
+        body["payload"] = self._base64(body)
         return body
 
     async def open_session(self, presentation_id: str) -> dict[str, Any]:
@@ -162,7 +186,7 @@ class BoxClient:
         Raises :class:`BoxError` ``reauthentication_required`` (409: the quota is
         used) or ``session_expired`` (410): ask the patient to present the app again.
         """
-        return (await self._post(f"/v1/apcv/sessions/{session_id}/invoices"))["invoice"]
+        return self._field(await self._post(f"/v1/apcv/sessions/{session_id}/invoices"), "invoice")
 
     async def release_invoice(self, session_id: str, invoice: int,
                               reason: str = "signature_failed") -> dict[str, Any]:
@@ -187,7 +211,7 @@ class BoxClient:
         (``JournalReader.from_directory(folder).open(record)``), then :meth:`ack` them.
         An empty list: nothing more is waiting.
         """
-        return (await self._get("/v1/journal", after=after, limit=limit))["records"]
+        return self._field(await self._get("/v1/journal", after=after, limit=limit), "records")
 
     async def ack(self, seqs: list[int] | None = None, *, up_to: int | None = None) -> dict[str, int]:
         """``POST /v1/journal/ack``: the box deletes these records (``seqs``, or all up to ``up_to``).
@@ -202,7 +226,7 @@ class BoxClient:
 
     async def audit(self, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
         """``GET /v1/audit``."""
-        return (await self._get("/v1/audit", after=after, limit=limit))["entries"]
+        return self._field(await self._get("/v1/audit", after=after, limit=limit), "entries")
 
     async def events(self, *, after: int | None = None, retry_s: float = 1.0,
                      max_retry_s: float = 30.0, reconnect: bool = True,
@@ -210,12 +234,15 @@ class BoxClient:
         """Every event from ``after`` on, for ever: reconnects and resumes by itself.
 
         A refusal (revoked, unauthenticated) ends the iteration with a
-        :class:`BoxError`; network failures are retried with backoff, or, with
-        ``reconnect=False``, raised as :class:`ConnectionError` (for a caller that
-        must act on a cut, such as the bridge removing its cards). ``stall_s``: a
-        stream silent that long counts as a network failure (a cable pulled or a
-        hotspot gone sends nothing; the box sends a heartbeat every ``[api]
-        heartbeat_s``, 15 s by default); None waits for ever.
+        :class:`BoxError`, and so does a failure that trying again cannot cure (the
+        box at this address is not the paired one, it refuses this workstation's
+        certificate); other failures (network, timeout) are retried with backoff,
+        or, with ``reconnect=False``, raised as :class:`BoxConnectionError` (a
+        :class:`ConnectionError`: for a caller that must act on a cut, such as the
+        bridge removing its cards). ``stall_s``: a stream silent that long counts as
+        a network failure (a cable pulled or a hotspot gone sends nothing; the box
+        sends a heartbeat every ``[api] heartbeat_s``, 15 s by default); None waits
+        for ever.
         """
         last = after
         delay = retry_s
@@ -226,20 +253,28 @@ class BoxClient:
                                              timeout=httpx.Timeout(self._timeout, read=stall_s)) as response:
                     if not response.is_success:
                         await response.aread()
-                        raise_for_error(response)
+                        raise_for_error(response, self._language)
                     delay = retry_s
                     async for event in _parse_sse(response.aiter_lines()):
                         if event.seq is not None:
                             last = event.seq
                         if event.type == "stream.revoked":
-                            raise BoxError(403, "client_revoked", message_for(
-                                "client_revoked", self._http.headers.get("Accept-Language", "fr")))
+                            raise BoxError(403, "client_revoked",
+                                           message_for("client_revoked", self._language))
                         yield event
-            except (httpx.TransportError, httpx.RemoteProtocolError) as error:
-                if not reconnect:
-                    raise ConnectionError(f"event stream lost: {type(error).__name__}") from None
-            if not reconnect:
-                raise ConnectionError("event stream ended")
+                failure: BoxError = box_failure("box_unreachable", self.url, self._language,
+                                                reason="the event stream ended")
+            except BoxConnectionError as error:
+                failure = error
+            except BoxError:
+                raise
+            except ValueError as error:  # a line of the stream that is not an event
+                failure = box_failure("box_answer_invalid", self.url, self._language,
+                                      reason=str(error)[:120])
+            except (httpx.HTTPError, OSError, ssl.SSLError) as error:
+                failure = transport_failure(error, self.url, self._language)
+            if not reconnect or failure.code in PERMANENT:
+                raise failure
             await asyncio.sleep(delay)
             delay = min(delay * 2, max_retry_s)
 

@@ -83,12 +83,13 @@ def _found(info: Any) -> FoundBox | None:
 
 
 async def discover(timeout: float = 3.0, *, ca_sha256: str | None = None,
-                   interfaces: list[str] | None = None) -> list[FoundBox]:
+                   interfaces: list[str] | None = None, language: str = "fr") -> list[FoundBox]:
     """Boxes announcing ``_borne._tcp`` within ``timeout`` seconds, sorted by name.
 
     ``ca_sha256`` keeps only the box with that CA (the one you paired with) and
     returns as soon as it answers; ``interfaces`` limits the search to these local
-    IPv4 addresses (default: all).
+    IPv4 addresses (default: all). A workstation with no IPv4 network to search raises
+    :class:`~borne.client.errors.BoxConnectionError` ``network_unavailable``.
     """
     from zeroconf import InterfaceChoice, IPVersion, ServiceStateChange
     from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
@@ -100,7 +101,14 @@ async def discover(timeout: float = 3.0, *, ca_sha256: str | None = None,
     # boxes found so far returned, which a group can only do by raising through its body.
     pending: set[asyncio.Task[None]] = set()
     wanted_found = asyncio.Event()
-    aiozc = AsyncZeroconf(interfaces=interfaces or InterfaceChoice.All, ip_version=IPVersion.V4Only)
+    try:
+        aiozc = AsyncZeroconf(interfaces=interfaces or InterfaceChoice.All,
+                              ip_version=IPVersion.V4Only)
+    except (RuntimeError, OSError) as error:  # no interface with an IPv4 address, no multicast
+        from .errors import box_failure
+
+        raise box_failure("network_unavailable", f"mDNS {SERVICE_TYPE}", language,
+                          reason=f"{type(error).__name__}: {error}") from None
 
     async def resolve(name: str) -> None:
         info = AsyncServiceInfo(SERVICE_TYPE, name)

@@ -46,15 +46,20 @@ class JournalReader:
         self.client_id = client_id
 
     @classmethod
-    def from_directory(cls, directory: str | Path) -> JournalReader:
+    def from_directory(cls, directory: str | Path, language: str = "fr") -> JournalReader:
         """The reader of the workstation paired into ``directory`` (``borne client pair --dir``)."""
         from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-        from ..client.store import WorkstationFiles
+        from .errors import files_failure
+        from .store import WorkstationFiles
 
         files = WorkstationFiles(Path(directory))
-        key = load_pem_private_key(files.key.read_bytes(), password=None)
-        return cls(key, files.read_box()["client_id"])
+        client_id = files.read_box(language)["client_id"]  # pairing_files_unreadable when not a pairing's
+        try:
+            key = load_pem_private_key(files.key.read_bytes(), password=None)
+        except (OSError, ValueError, TypeError) as error:  # missing, unreadable, not a PEM key
+            raise files_failure(error, files.directory, language) from None
+        return cls(key, client_id)
 
     def open(self, item: dict[str, Any]) -> OpenedRecord:
         """Decrypt one record of ``GET /v1/journal``'s ``records``.

@@ -17,12 +17,14 @@ import base64
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from ..errors import BorneError
-from .api import BoxError, raise_for_error
+from .api import raise_for_error
+from .errors import BoxError, box_failure, check_box_url
 from .store import WorkstationFiles
+from .transport import DEADLINE_S, answer_field, answer_json, exchange
 
 __all__ = ["PairedBox", "make_key_and_csr", "pair"]
 
@@ -59,44 +61,77 @@ def _unverified_tls() -> ssl.SSLContext:
     return context
 
 
+def _authenticating(step: Any, *args: Any, language: str) -> None:
+    """Run a SPAKE2 step; its refusal (the secure channel's error) as a :class:`BoxError`."""
+    from ..errors import BorneError
+
+    try:
+        step(*args)
+    except BorneError as error:
+        raise BoxError(0, error.code, error.message(language)) from None
+
+
 async def pair(url: str, *, code: str, name: str, directory: str | Path,
-               timeout: float = 15.0, language: str = "fr") -> PairedBox:
+               timeout: float = 15.0, language: str = "fr",
+               deadline_s: float = DEADLINE_S) -> PairedBox:
     """Pair this workstation with the box at ``url`` using the code it shows.
 
     Writes ``client.key`` (0600), ``client.crt``, ``ca.crt`` and ``box.json``
     into ``directory``. Raises :class:`BoxError` with the box's stable code
-    (``pairing_wrong_code``, ``pairing_closed``...) or
-    ``pairing_box_not_authenticated`` when the answer is not from the box. Their messages
-    are in ``language`` ("fr" or "en"), the box's too.
+    (``pairing_wrong_code``, ``pairing_closed``...), ``pairing_box_not_authenticated``
+    when the answer is not from the box, or a :class:`~borne.client.errors.BoxConnectionError`
+    when no box answers there (:mod:`borne.client.errors`); messages in ``language``.
+    ``timeout`` bounds each step, ``deadline_s`` each request whole: until the code is
+    checked, whoever answers at ``url`` may be hostile.
     """
     from ..secure_channel.pairing import PairingClient
 
     name = name.strip()
+    base = check_box_url(url, language)
     files = WorkstationFiles(Path(directory))
     if files.key.exists():
-        raise BoxError(0, "already_paired", f"{files.key} existe : prenez un autre dossier"
-                       if language != "en" else f"{files.key} exists: use another folder")
+        raise box_failure("already_paired", str(files.key), language, connection=False)
     key_pem, csr_pem = make_key_and_csr(name)
     spake = PairingClient(code)
-    base = url.rstrip("/")
+
+    async def post(path: str, body: dict[str, str]) -> dict[str, str]:
+        # The box is not authenticated yet: whatever answers is bounded and checked.
+        answer = await exchange(http, "POST", f"{base}{path}", box=base, language=language,
+                                deadline_s=deadline_s, json=body)
+        raise_for_error(answer, language)
+        return answer_json(answer, box=base, language=language)
+
+    def text(body: dict[str, str], field: str) -> str:
+        value = answer_field(body, field, box=base, language=language)
+        if not isinstance(value, str):
+            raise box_failure("box_answer_invalid", base, language, reason=f"{field} not a string")
+        return value
+
     async with httpx.AsyncClient(verify=_unverified_tls(), timeout=timeout,
                                  headers={"Accept-Language": language}) as http:
-        started = await http.post(f"{base}/v1/pairing/start",
-                                  json={"client_msg": base64.b64encode(spake.start()).decode()})
-        raise_for_error(started)
-        spake.finish(base64.b64decode(started.json()["server_msg"]))
+        started = await post("/v1/pairing/start",
+                             {"client_msg": base64.b64encode(spake.start()).decode()})
+        try:
+            server_msg = base64.b64decode(text(started, "server_msg"), validate=True)
+        except ValueError:
+            raise box_failure("box_answer_invalid", base, language,
+                              reason="server_msg not base64") from None
+        _authenticating(spake.finish, server_msg, language=language)
         mac = spake.request_mac(csr_pem, name)
-        done = await http.post(f"{base}/v1/pairing/complete", json={
-            "session": started.json()["session"], "csr": csr_pem.decode(), "name": name,
+        body = await post("/v1/pairing/complete", {
+            "session": text(started, "session"), "csr": csr_pem.decode(), "name": name,
             "mac": base64.b64encode(mac).decode()})
-        raise_for_error(done)
-    body = done.json()
-    certificate, ca = body["certificate"].encode(), body["ca"].encode()
+    certificate, ca = text(body, "certificate").encode(), text(body, "ca").encode()
+    client_id = text(body, "client_id")
     try:
-        spake.verify_response(certificate, ca, base64.b64decode(body["mac"]))
-    except Exception as error:  # the secure channel's own error, with its stable code
-        said = error.message(language) if isinstance(error, BorneError) else str(error)
-        raise BoxError(0, getattr(error, "code", "pairing_box_not_authenticated"), said) from None
-    files.write_key(key_pem)
-    files.write_pairing(certificate=certificate, ca=ca, url=base, client_id=body["client_id"])
-    return PairedBox(base, body["client_id"], files.directory)
+        box_mac = base64.b64decode(text(body, "mac"), validate=True)
+    except ValueError:
+        raise box_failure("box_answer_invalid", base, language, reason="mac not base64") from None
+    _authenticating(spake.verify_response, certificate, ca, box_mac, language=language)
+    try:
+        files.write_key(key_pem)
+        files.write_pairing(certificate=certificate, ca=ca, url=base, client_id=client_id)
+    except OSError as error:
+        raise box_failure("pairing_files_unwritable", str(files.directory), language,
+                          reason=f"{type(error).__name__}: {error}", connection=False) from None
+    return PairedBox(base, client_id, files.directory)

@@ -50,6 +50,19 @@ class WorkstationFiles:
         self.ca.write_bytes(ca)
         self.box.write_text(json.dumps({"url": url, "client_id": client_id}, indent=2))
 
-    def read_box(self) -> dict[str, str]:
-        """The box's URL and this workstation's client id."""
-        return json.loads(self.box.read_text())
+    def read_box(self, language: str = "fr") -> dict[str, str]:
+        """The box's URL and this workstation's client id.
+
+        Raises :class:`~borne.client.errors.BoxError` ``pairing_files_unreadable`` when
+        the folder is not a pairing's (missing, unreadable, or ``box.json`` damaged).
+        """
+        from .errors import files_failure
+
+        try:
+            box = json.loads(self.box.read_text(encoding="utf-8"))
+            if not (isinstance(box, dict) and isinstance(box.get("url"), str)
+                    and isinstance(box.get("client_id"), str)):
+                raise ValueError(f"{self.box} names no url and client_id")
+        except (OSError, ValueError) as error:  # JSON and Unicode errors are ValueErrors
+            raise files_failure(error, self.directory, language) from None
+        return box

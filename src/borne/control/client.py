@@ -20,22 +20,30 @@ def call(path: Path, command: str, args: dict[str, Any] | None = None, *,
     try:
         try:
             sock.connect(str(path))
-        except (FileNotFoundError, ConnectionRefusedError):
-            raise ControlError(Message.same(str(path)), code=unavailable_code) from None
         except PermissionError:
             raise ControlError(Message.same(str(path)), code="control_forbidden") from None
+        except OSError:  # no socket file, nobody listening, not a socket at all
+            raise ControlError(Message.same(str(path)), code=unavailable_code) from None
         sock.sendall(json.dumps({"cmd": command, "args": args or {}}).encode() + b"\n")
         with sock.makefile("rb") as stream:
             line = stream.readline()
     except socket.timeout:
         raise ControlError(Message(f"pas de réponse de {path}", f"no answer from {path}"),
                            code=unavailable_code) from None
+    except OSError:  # the daemon went away in the middle (reset, broken pipe)
+        raise ControlError(Message(f"{path} a fermé la connexion", f"{path} closed the connection"),
+                           code=unavailable_code) from None
     finally:
         sock.close()
     if not line:
         raise ControlError(Message(f"{path} a fermé la connexion", f"{path} closed the connection"),
                            code=unavailable_code)
-    reply = json.loads(line)
+    try:
+        reply = json.loads(line)
+        if not isinstance(reply, dict):
+            raise ValueError("not an object")
+    except ValueError:  # not the daemon's answer (another program's socket at that path)
+        raise ControlError(Message.same(str(path)), code="control_error") from None
     if not reply.get("ok"):
         error = reply.get("error") or {}
         raise _Refused(code=error.get("code", "control_error"), message=error.get("message"),

@@ -34,6 +34,12 @@ def daemon_commands(daemon: Daemon) -> dict[str, Handler]:
     async def ping(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         return {"pong": True, "last_event_seq": daemon.bus.last_seq}
 
+    async def paths(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+        # Where this daemon keeps its data: the operator's tools read its files there
+        # (audit.db...), whatever config file they were given (the simulator's differs).
+        return {"data_dir": daemon.config.daemon.data_dir,
+                "runtime_dir": daemon.config.daemon.runtime_dir}
+
     async def events(peer: Peer, args: dict[str, Any]) -> list[dict[str, Any]]:
         after = int(args.get("after", 0))
         return [event.to_dict() for event in daemon.bus.history(after)]
@@ -73,6 +79,6 @@ def daemon_commands(daemon: Daemon) -> dict[str, Handler]:
             daemon.set_mode(str(args["mode"]))
         return {"mode": daemon.core.mode}
 
-    return {"status": status, "ping": ping, "events": events, "pair_open": pair_open,
+    return {"status": status, "ping": ping, "paths": paths, "events": events, "pair_open": pair_open,
             "pair_close": pair_close, "clients": clients, "revoke": revoke, "scan": scan,
             "mode": mode}

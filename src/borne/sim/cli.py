@@ -19,7 +19,11 @@ def add_parser(commands: Any) -> None:
     """Add ``borne sim`` and its sub-commands to the ``borne`` command's sub-parsers."""
     sim = commands.add_parser("sim", help="the simulated box (virtual cards, private pcscd)")
     sim_commands = sim.add_subparsers(dest="sim_command", required=True, metavar="SIMCOMMAND")
-    sim_commands.add_parser("run", help="start the simulated box in the foreground")
+    run = sim_commands.add_parser("run", help="start the simulated box in the foreground")
+    run.add_argument("--listen", metavar="ADDRESS", type=_address,
+                     help="the address its API listens on: 127.0.0.1 (default, this machine "
+                          "only), 0.0.0.0 (every interface: billing software on another "
+                          "machine can reach it, and so can the rest of the LAN)")
     insert = sim_commands.add_parser("insert", help="put a test card in a slot")
     insert.add_argument("slot", type=int, help="slot number: 0, 1 contact; 2 contactless")
     insert.add_argument("card", help="test card name (see `borne sim cards`) or a card file")
@@ -93,6 +97,14 @@ def _said(what: str, shown: Any, language: str) -> int:
         print(words["nothing"].format(what=what, forget=shown.get("forget_after_s", "?")),
               file=sys.stderr)
     return 1
+def _address(text: str) -> str:
+    """An IP address for ``--listen`` (``0.0.0.0``, ``::``, one of this machine's)."""
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IP address") from None
 
 
 def sim(args: argparse.Namespace, *, language: str) -> int:
@@ -101,7 +113,7 @@ def sim(args: argparse.Namespace, *, language: str) -> int:
     from .sim_config import sim_config, sim_socket
 
     if args.sim_command == "run":
-        return run_sim(args.config)
+        return run_sim(args.config, listen=args.listen)
     socket = sim_socket(sim_config(args.config))
 
     def ask(command: str, **payload: object) -> object:

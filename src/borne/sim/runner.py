@@ -27,6 +27,7 @@ from ..config import Config
 from ..control.server import ControlServer, Peer
 from ..daemon import Daemon
 from ..errors import BorneError, Message
+from ..mdns.announcement import lan_facing
 from ..runtime.logs import setup_logging
 from .sim_config import sim_config, sim_socket
 
@@ -165,7 +166,7 @@ async def _run(config: Config, work_dir: Path) -> None:
         await control.start()
         run = asyncio.create_task(daemon.run())
         await daemon.ready.wait()
-        print(_banner(config, pcscd), flush=True)
+        print(_banner(config, pcscd, daemon.api.port if daemon.api else None), flush=True)
         await run
     finally:
         await control.stop()
@@ -173,8 +174,20 @@ async def _run(config: Config, work_dir: Path) -> None:
         await asyncio.to_thread(pcscd.stop)
 
 
-def _banner(config: Config, pcscd: Any) -> str:
-    lines = ["", "Borne simulée prête / simulated box ready.", "Emplacements / slots:"]
+def _api_line(host: str, port: int | None) -> str:
+    """Where the API listens, and whether the LAN can reach it."""
+    if port is None:
+        return "API : arrêtée / off"
+    shown = f"[{host}]" if ":" in host else host
+    if not lan_facing(host):
+        return (f"API : https://{shown}:{port} (cette machine seulement / this machine only; "
+                "--listen 0.0.0.0 : le réseau / the LAN)")
+    return f"API : https://{shown}:{port} (ouverte au réseau / open to the LAN)"
+
+
+def _banner(config: Config, pcscd: Any, api_port: int | None = None) -> str:
+    lines = ["", "Borne simulée prête / simulated box ready.",
+             _api_line(config.api.host, api_port), "Emplacements / slots:"]
     for index, name, _port in pcscd.slots:
         lines.append(f"  {index}: {name}")
     lines += [
@@ -195,11 +208,11 @@ def _banner(config: Config, pcscd: Any) -> str:
     return "\n".join(lines)
 
 
-def run_sim(config_path: str | None) -> int:
-    """Run the simulated box until Ctrl-C or SIGTERM."""
+def run_sim(config_path: str | None, *, listen: str | None = None) -> int:
+    """Run the simulated box until Ctrl-C or SIGTERM; ``listen``: its API's address."""
     from .namespace import isolate_pcscd_socket
 
-    config = sim_config(config_path)
+    config = sim_config(config_path, listen=listen)
     setup_logging(config.daemon.log_level)
     # Must happen while the process is single-threaded: before asyncio starts workers.
     isolate_pcscd_socket()

@@ -14,6 +14,11 @@ the real box's.
 
 A mobile box (``[daemon] mode = "mobile"``) whose file names no ``[battery]
 device`` gets the battery's twin (``sim``), which ``borne sim battery`` drives.
+
+The simulated box serves its API on loopback only (``[api] host = "127.0.0.1"``): a
+developer's simulated box, with its open pairing button and test cards, is not for the
+LAN to reach. ``borne sim run --listen 0.0.0.0`` (or ``[api] host`` in the file) opens it,
+for billing software on another machine.
 """
 
 from __future__ import annotations
@@ -26,13 +31,15 @@ from typing import Any
 from ..config import Config, DaemonConfig, parse_config, read_config_file
 from ..errors import ConfigError
 
-__all__ = ["SIM_DATA_DIR", "SIM_NFC_PORT", "laid_over", "sim_config", "sim_socket",
-           "simulator_defaults"]
+__all__ = ["SIM_API_HOST", "SIM_DATA_DIR", "SIM_NFC_PORT", "laid_over", "sim_config",
+           "sim_socket", "simulator_defaults"]
 
 #: UDP port of the NFC twin (nfcpy's UDP driver) in the simulator's default config.
 SIM_NFC_PORT = 54321
 #: The simulator's own data directory (the real box's is DaemonConfig().data_dir).
 SIM_DATA_DIR = "/var/lib/borne-sim"
+#: Where the simulator's API listens unless told otherwise: this machine only.
+SIM_API_HOST = "127.0.0.1"
 
 
 def simulator_defaults(file_data: Mapping[str, Any]) -> dict[str, Any]:
@@ -50,6 +57,7 @@ def simulator_defaults(file_data: Mapping[str, Any]) -> dict[str, Any]:
         "display": {"device": "dummy:128x64"},
         "panel": {"pins": "mock"},
         "daemon": {"data_dir": SIM_DATA_DIR},
+        "api": {"host": SIM_API_HOST},
     }
     if daemon.get("mode") == "mobile":
         defaults["battery"] = {"device": "sim"}
@@ -77,11 +85,15 @@ def _refuse_the_real_data_dir(config: Config, source: str | None) -> None:
                           key="daemon.data_dir")
 
 
-def sim_config(config_path: str | os.PathLike[str] | None) -> Config:
-    """The simulated box's config: :func:`simulator_defaults`, then the file's settings."""
+def sim_config(config_path: str | os.PathLike[str] | None, *, listen: str | None = None) -> Config:
+    """The simulated box's config: :func:`simulator_defaults`, then the file's settings,
+    then ``listen`` (``borne sim run --listen``) as ``[api] host``."""
     file_data = read_config_file(config_path) if config_path is not None else {}
     source = str(config_path) if config_path is not None else None
-    config = parse_config(laid_over(simulator_defaults(file_data), file_data), source=source)
+    data = laid_over(simulator_defaults(file_data), file_data)
+    if listen is not None:
+        data = laid_over(data, {"api": {"host": listen}})
+    config = parse_config(data, source=source)
     _refuse_the_real_data_dir(config, source)
     return config
 

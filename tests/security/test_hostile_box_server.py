@@ -1,0 +1,70 @@
+"""A LAN attacker answering in the box's place: ``borne client pair`` must not hang, fill memory or crash.
+
+Pairing trusts no certificate yet (the code authenticates the box afterwards), so whoever
+answers at the address a person typed is read: a server can trickle its answer one byte at
+a time (each read within httpx's timeout, the whole never), promise and send gigabytes,
+send an endless header, or answer garbage with terminal escapes. The workstation gives up
+within its deadline, reads at most :data:`~borne.client.transport.MAX_ANSWER_BYTES`,
+writes no pairing file, and prints one line without what the server sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from borne.client import BoxConnectionError, pair
+from borne.client.transport import MAX_ANSWER_BYTES
+
+from support.bad_servers import FakeBox, garbage, huge_body, serving, trickle
+from support.sim_cli import BORNE
+
+
+def endless_header(conn: socket.socket, stop: threading.Event) -> None:
+    """A status line, then one header that never ends."""
+    conn.recv(65536)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nX-Filler: ")
+    while not stop.is_set():
+        conn.sendall(b"a" * 65536)
+
+
+def any_tls(tmp_path):
+    """TLS as a server of the attacker's: its own certificate (pairing checks none)."""
+    return FakeBox(tmp_path, name="attacker").server_context()
+
+
+def test_a_trickling_answer_ends_at_the_deadline(tmp_path):
+    with serving(trickle, tls=any_tls(tmp_path)) as port:
+        started = time.monotonic()
+        with pytest.raises(BoxConnectionError) as failed:
+            asyncio.run(pair(f"https://127.0.0.1:{port}", code="123456", name="x",
+                             directory=tmp_path / "ws", deadline_s=2.0))
+        took = time.monotonic() - started
+    assert failed.value.code == "box_timeout"
+    assert took < 10, took  # the deadline, not httpx's per-read timeout, ended it
+    assert not (tmp_path / "ws" / "client.key").exists()
+
+
+@pytest.mark.parametrize("responder", [huge_body, endless_header, garbage])
+def test_huge_or_garbage_answers_end_in_one_line_with_bounded_memory(responder, tmp_path):
+    with serving(responder, tls=any_tls(tmp_path)) as port:
+        started = time.monotonic()
+        run = subprocess.run(BORNE + ["client", "pair", "--box", f"https://127.0.0.1:{port}",
+                                      "--code", "123456", "--name", "x",
+                                      "--dir", str(tmp_path / "ws")],
+                             capture_output=True, text=True, timeout=120)
+        took = time.monotonic() - started
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert run.stderr.endswith("[box_answer_invalid]\n"), run.stderr
+    assert "\x1b" not in run.stderr and "SSH-2.0" not in run.stderr
+    assert took < 60, took
+    # The child read at most MAX_ANSWER_BYTES of the 10 GB, and kept no more.
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    assert peak_kb * 1024 < MAX_ANSWER_BYTES * 4, peak_kb
+    assert not (tmp_path / "ws" / "client.key").exists()

@@ -18,11 +18,9 @@ import json
 import httpx
 import pytest
 
-from borne.client.api import mtls_context
-from borne.client.store import WorkstationFiles
 from borne.secure_channel.pairing import PairingClient
 
-from support.box import paired, raw_tls, running_box, url
+from support.box import paired_http, raw_tls, running_box, url
 from support.contract import DOC, check
 
 pytestmark = pytest.mark.pcscd
@@ -43,10 +41,7 @@ async def box(tmp_path, sim_pcscd):
 
 @pytest.fixture
 async def http(box, tmp_path):
-    await paired(box, tmp_path / "ws", "Comptoir 1", admin=True)
-    files = WorkstationFiles(tmp_path / "ws")
-    async with httpx.AsyncClient(verify=mtls_context(files), base_url=url(box),
-                                 headers={"Accept-Language": "en"}) as client:
+    async with paired_http(box, tmp_path / "ws", admin=True, headers={"Accept-Language": "en"}) as client:
         yield client
 
 

@@ -22,10 +22,8 @@ import httpx
 import pytest
 
 from borne.api.openapi import ERROR_CODES, document
-from borne.client.api import mtls_context
-from borne.client.store import WorkstationFiles
 
-from support.box import paired, running_box, url
+from support.box import paired_http, running_box
 
 DOC = document()
 HOSTILE_INTEGERS = ["9223372036854775808", "-9223372036854775809", "18446744073709551616",
@@ -80,10 +78,7 @@ async def box(tmp_path):
 
 @pytest.fixture
 async def http(box, tmp_path):
-    await paired(box, tmp_path / "ws", "Comptoir 1", admin=True)
-    files = WorkstationFiles(tmp_path / "ws")
-    async with httpx.AsyncClient(verify=mtls_context(files), base_url=url(box),
-                                 timeout=httpx.Timeout(10.0, read=3.0)) as client:
+    async with paired_http(box, tmp_path / "ws", admin=True, timeout=httpx.Timeout(10.0, read=3.0)) as client:
         yield client
 
 

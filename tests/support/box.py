@@ -24,7 +24,7 @@ from support.sections import merged, simulated_box
 if TYPE_CHECKING:
     from borne.runtime.clock import Clock
 
-__all__ = ["box_config", "paired", "raw_tls", "running_box", "start_box", "url"]
+__all__ = ["box_config", "paired", "paired_http", "raw_tls", "running_box", "start_box", "url"]
 
 
 def _base(tmp_path: Path) -> dict:
@@ -87,6 +87,21 @@ async def paired(box: Daemon, folder: Path, name: str = "Comptoir 1", *, admin: 
     window = box.api_context.pairing.open()
     box.api_context.pairing_admin = admin
     return await pair(url(box), code=window.code, name=name, directory=folder)
+
+
+@asynccontextmanager
+async def paired_http(box: Daemon, folder: Path, *, admin: bool = False, **options):
+    """An ``httpx.AsyncClient`` on ``box`` with the certificate of a workstation paired into
+    ``folder`` (``options`` go to the client: headers, timeout...)."""
+    import httpx
+
+    from borne.client.api import mtls_context
+    from borne.client.store import WorkstationFiles
+
+    await paired(box, folder, "Comptoir 1", admin=admin)
+    async with httpx.AsyncClient(verify=mtls_context(WorkstationFiles(folder)), base_url=url(box),
+                                 **options) as client:
+        yield client
 
 
 def raw_tls(ca: Path | None = None, cert: Path | None = None, key: Path | None = None) -> ssl.SSLContext:

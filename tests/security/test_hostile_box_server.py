@@ -14,6 +14,7 @@ import asyncio
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -51,18 +52,21 @@ def test_a_trickling_answer_ends_at_the_deadline(tmp_path):
     assert not (tmp_path / "ws" / "client.key").exists()
 
 
-def run_measured(command: list[str], folder) -> tuple[int, str, int]:
-    """Run ``command``: (exit code, its stderr, ITS peak resident memory in KiB).
+#: Runs its arguments as a command and writes the command's peak resident memory (KiB) to
+#: the file named by $PEAK_FILE. A small process of its own does the measuring: a child forked
+#: from this big test process would count the test process's pages as its own (Linux keeps a
+#: process's peak across exec), so the measure comes from a grandchild of a fresh interpreter.
+MEASURED = ("import os, resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+            "open(os.environ['PEAK_FILE'], 'w').write("
+            "str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)); sys.exit(code)")
 
-    ``os.wait4`` gives the rusage of that child alone (``RUSAGE_CHILDREN`` would be the
-    largest of every child this test process ever waited for, a fuzzer's included).
-    """
-    errors = folder / "stderr.txt"
-    with open(errors, "w") as stream:
-        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stream)
-        _pid, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-    return child.returncode, errors.read_text(), usage.ru_maxrss
+
+def run_measured(command: list[str], folder) -> tuple[int, str, int]:
+    """Run ``command``: (exit code, its stderr, its own peak resident memory in KiB)."""
+    peak = folder / "peak_kb"
+    run = subprocess.run([sys.executable, "-c", MEASURED, *command], capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "PEAK_FILE": str(peak)})
+    return run.returncode, run.stderr, int(peak.read_text())
 
 
 @pytest.mark.parametrize("responder", [huge_body, endless_header, garbage])

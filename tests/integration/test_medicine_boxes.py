@@ -70,6 +70,13 @@ async def until_shown(box, seq: int) -> list:
     return shown_since(box, seq)
 
 
+async def scanner_listening(box) -> None:
+    """Until the scanner twin follows its keylog: it starts at the file's end (as ``tail -f``),
+    so what is typed before it opened the file is never read."""
+    await asyncio.to_thread(wait_for, lambda: box.core.devices.get("scanner", {}).get("state")
+                            == "available", 10.0)
+
+
 async def idle_screen(box) -> v.View:
     await asyncio.to_thread(wait_for, lambda: box.display.last_image is not None and isinstance(
         box.display.state.view(box.clock.monotonic()), v.IdleView), 10.0)
@@ -100,6 +107,7 @@ async def test_scanned_medicine_boxes_leave_the_stream_and_the_screen_alone(
         tmp_path, sim_pcscd, counter, layout):
     async with running_box(tmp_path, **counter(layout)) as box:
         idle = await idle_screen(box)
+        await scanner_listening(box)
         before, image = box.bus.last_seq, box.display.last_image.tobytes()
         keys = tmp_path / "scanner.jsonl"
         last = type_code(keys, MEDICINE, layout)          # GS typed as Ctrl+], as scanners do
@@ -120,6 +128,7 @@ async def test_scanned_medicine_boxes_leave_the_stream_and_the_screen_alone(
 async def test_a_code_that_only_looks_like_a_medicine_box_is_recognised_as_usual(
         tmp_path, sim_pcscd, counter):
     async with running_box(tmp_path, **counter("qwerty")) as box:
+        await scanner_listening(box)
         keys = tmp_path / "scanner.jsonl"
         before = box.bus.last_seq
         type_code(keys, MISREAD, "qwerty")

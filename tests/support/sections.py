@@ -7,6 +7,8 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
+from borne.sim.sim_config import laid_over
+
 __all__ = ["merged", "simulated_box", "toml_text"]
 
 
@@ -18,15 +20,9 @@ def simulated_box(tmp_path: Path) -> dict:
             "readers": {"smartcard": "sim"}}
 
 
-def merged(base: Mapping, over: Mapping) -> dict:
-    """``base`` with ``over`` merged in: tables merged key by key, any other value replaced."""
-    result = dict(base)
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
-            result[key] = merged(result[key], value)
-        else:
-            result[key] = value
-    return result
+#: ``base`` with ``over`` merged in: tables key by key, any other value replaced. The
+#: simulator lays a ``--config`` file over its defaults the same way: one function for both.
+merged = laid_over
 
 
 def toml_text(document: Mapping[str, Mapping]) -> str:

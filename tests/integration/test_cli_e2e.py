@@ -191,10 +191,15 @@ SESSION_LIFETIME = textwrap.dedent(r'''
 
     async def main():
         async with BoxClient.from_directory(sys.argv[1]) as client:
+            # Both the CPS decode and the presentation: `sim insert` returns once the card is
+            # in the reader, not once the box has read it, so either may come first.
+            presentation, cps_read = None, False
             async for event in client.events(after=0):
                 if event.type == "apcv.presented":
+                    presentation = event.data["presentation_id"]
+                cps_read |= event.type == "card.decoded" and event.data.get("type") == "cps"
+                if presentation and cps_read:
                     break
-            presentation = event.data["presentation_id"]
             await client.presentation(presentation)
             session = await client.open_session(presentation)
             opened = time.monotonic()

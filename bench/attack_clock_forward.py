@@ -6,7 +6,8 @@ time, then N card reads are journaled (one record each for A and B). Workstation
 15 years ahead, and moves the clock as far ahead as the box allows (step by step, until refused);
 retention runs (its check is called: on its own it runs at most hourly) with the default
 ``retention_days`` (7). The figure: how many of B's records B can still collect, against the
-same run with no clock move (baseline). Goal: all of them.
+same run with no clock move (baseline). Goal: all of them. Then the same with A an admin
+workstation, which may move the clock 15 years: retention must not depend on the bound.
 
 Run as root: ``.venv/bin/python bench/attack_clock_forward.py``.
 """
@@ -28,7 +29,8 @@ class _NoNtp:
         return False
 
 
-async def _scenario(work: Path, reads: int, attack: bool) -> dict[str, object]:
+async def _scenario(work: Path, reads: int, attack: bool,
+                    admin: bool = False) -> dict[str, object]:
     from borne.client import BoxClient, BoxError
     from borne.readers.base import SlotInfo
     from borne.readers.cards.model import Beneficiary, VitaleCard
@@ -42,7 +44,7 @@ async def _scenario(work: Path, reads: int, attack: bool) -> dict[str, object]:
     clock = Clock(recheck_s=0.0, kernel_synced=_NoNtp())
     result: dict[str, object] = {"moved_s": 0.0, "years_15": "not tried"}
     async with running_box(work, clock=clock) as box:
-        await paired(box, work / "a", "Tablette volee")
+        await paired(box, work / "a", "Tablette volee", admin=admin)
         await paired(box, work / "b", "Comptoir")
         box.core.reader_attached(SlotInfo("bench-0", "Bench reader 0", "contact", "sim"))
         async with BoxClient.from_directory(work / "a", language="en") as a, \
@@ -57,7 +59,8 @@ async def _scenario(work: Path, reads: int, attack: bool) -> dict[str, object]:
             if attack:
                 now = datetime.now(timezone.utc)
                 try:
-                    await a.set_clock(now + timedelta(days=15 * 365))
+                    result["moved_s"] = (await a.set_clock(now + timedelta(days=15 * 365)))[
+                        "offset_s"]
                     result["years_15"] = "taken (200)"
                 except BoxError as refused:
                     result["years_15"] = f"refused ({refused.status} {refused.code})"
@@ -77,17 +80,21 @@ async def _scenario(work: Path, reads: int, attack: bool) -> dict[str, object]:
 
 async def _measure(reads: int) -> list[str]:
     figures = {}
-    for attack in (False, True):
+    for name, attack, admin in (("quiet", False, False), ("client", True, False),
+                                ("admin", True, True)):
         with tempfile.TemporaryDirectory(prefix="borne-bench-clock-") as work:
-            figures[attack] = await _scenario(Path(work), reads, attack)
-    quiet, under = figures[False], figures[True]
+            figures[name] = await _scenario(Path(work), reads, attack, admin)
+    quiet, under, admin_run = figures["quiet"], figures["client"], figures["admin"]
     days = float(under["moved_s"]) / 86400
     return [
-        f"clock forward by a paired client: A moved it +{days:.2f} days (as far as the box "
-        f"allows, step by step); 15 years ahead: {under['years_15']}",
+        f"clock forward by a paired client: A moved it +{days:.2f} days in all (as far as "
+        f"the box allows, step by step); 15 years ahead: {under['years_15']}",
         f"clock forward by a paired client: B's records still collectable after retention: "
         f"{under['collectable']}/{reads} (baseline, no clock move: {quiet['collectable']}/{reads}; "
         f"goal: all {reads})",
+        f"clock forward by an admin client (15 years: {admin_run['years_15']}): B's records "
+        f"still collectable after retention: {admin_run['collectable']}/{reads} (baseline: "
+        f"{quiet['collectable']}/{reads}; goal: all {reads})",
     ]
 
 

@@ -76,3 +76,14 @@ def test_the_file_holds_numbers_only(tmp_path):
     broken = AgeClock(path, "boot-1", Mono(1.0))
     broken.load()  # unreadable: starts again (records then look younger: kept longer)
     assert broken.now() == 0.0
+
+
+def test_writes_are_spaced(tmp_path):
+    mono = Mono(0.0)
+    ages = AgeClock(tmp_path / "journal-age.json", "boot-1", mono)
+    assert ages.save_if_due(600.0)
+    mono.value = 599.0
+    assert not ages.save_if_due(600.0)
+    mono.value = 600.0
+    assert ages.save_if_due(600.0)
+    assert json.loads((tmp_path / "journal-age.json").read_text())["age_s"] == 600.0

@@ -51,7 +51,7 @@ class AgeClock:
         self._monotonic = monotonic
         #: Boot id -> the total running time at which that boot's monotonic clock read 0.
         self._bases: dict[str, float] = {boot_id: -monotonic()}
-        self._saved = False
+        self._saved_at: float | None = None  # monotonic time of the last write
 
     def load(self) -> None:
         """Read the file: earlier boots' bases, and this boot's (a daemon restarted in the same
@@ -104,11 +104,17 @@ class AgeClock:
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(temporary, self._path)
-            if not self._saved:  # the name must survive; later renames lost to a power cut
+            if self._saved_at is None:  # the name must survive; later renames lost to a power cut
                 fsync_dir(self._path.parent)  # only leave an older (lower) total: safe
         except OSError as error:
             log.warning("cannot keep the box's running time in %s: %s", self._path,
                         error.strerror)
             return False
-        self._saved = True
+        self._saved_at = self._monotonic()
         return True
+
+    def save_if_due(self, every_s: float) -> bool:
+        """:meth:`save`, if ``every_s`` passed since the last write (an SD card wears)."""
+        if self._saved_at is not None and self._monotonic() - self._saved_at < every_s:
+            return False
+        return self.save()

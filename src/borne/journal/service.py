@@ -415,7 +415,7 @@ class JournalService:
             except JournalError as error:
                 self._write_failed(error)
                 delay = _MAX_TICK_S
-            await self._run(self._ages.save)
+            await self._run(self._ages.save_if_due, _AGE_SAVE_S)
             await asyncio.sleep(min(delay, _AGE_SAVE_S))
 
     async def retention_tick(self) -> float:

@@ -6,7 +6,8 @@ has no NTP (``POST /v1/clock``): a jump ahead made every other workstation's rec
 and the next retention check deleted them. Now a record's age is counted on clocks no
 workstation can move (the box's running time, kept across reboots; the wall clock only while
 NTP vouches for it, both at the read and now), so after the clock moved as far ahead as the box
-allows (and after trying 15 years), the other workstation still collects all its records.
+allows (and after trying 15 years), the other workstation still collects all its records; and
+after an admin workstation (which may) moved it 15 years too.
 
 The real daemon runs in the test process on loopback (``tests/security/conftest.py``); the
 reads are put in the box through the core, as a reader backend would (no pcscd needed).
@@ -73,3 +74,12 @@ async def test_moving_the_clock_forward_purges_no_other_workstations_records(tmp
             # Every record of the honest workstation is still there to collect.
             assert len(await b.journal()) == READS
             assert len(await a.journal()) == READS
+        # Retention does not rest on that bound: an admin workstation may move the clock
+        # 15 years, and still nothing is purged.
+        await paired(box, tmp_path / "admin", "Poste admin", admin=True)
+        async with BoxClient.from_directory(tmp_path / "admin", language="en") as admin, \
+                BoxClient.from_directory(tmp_path / "b", language="en") as b:
+            moved = await admin.set_clock(now + timedelta(days=15 * 365))
+            assert moved["offset_s"] > 14 * 365 * 86400
+            await box.journal.retention_tick()
+            assert len(await b.journal()) == READS

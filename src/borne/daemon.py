@@ -129,7 +129,7 @@ class Daemon:
         try:
             await self._start_storage(stack)
             self.core.mode = self._mode_store.initial()
-            self.last_known.load()
+            self.last_known.load(self.clock.monotonic())
             self.clock_watch.remember()
             await enter(stack, self.control)
             stack.callback(self.apcv.close)

@@ -172,3 +172,39 @@ def test_the_watch_raises_the_floor_saves_on_ntp_and_at_stop(tmp_path):
 
     asyncio.run(watch.stop())
     assert json.loads((tmp_path / "clock.json").read_text())["epoch"] == SET.timestamp() - 3570
+
+
+def test_a_workstation_moves_the_clock_a_bounded_way_from_the_time_trusted_first(tmp_path):
+    kernel = Kernel()
+    clock = make_clock(kernel)
+    path = tmp_path / "clock.json"
+    path.write_text(json.dumps({"wall": iso(SET.timestamp()), "epoch": SET.timestamp(),
+                                "source": "client"}))
+    known = LastKnownTime(path)
+    known.load(kernel.mono)  # a workstation's time from before the reboot: the anchor
+    kernel.advance(3600)
+    assert known.latest_allowed(kernel.mono, 10 * 86400) == SET.timestamp() + 3600 + 10 * 86400
+    limit = known.latest_allowed(kernel.mono, 10 * 86400)
+    far = datetime.fromtimestamp(limit + 1, UTC)
+    with pytest.raises(ClockRefused) as refused:
+        clock.set_client_time(far, not_before=known.value, not_after=limit)
+    assert (refused.value.code, http_status(refused.value.code)) == ("clock_too_far_ahead", 409)
+    assert refused.value.details == {"latest": iso(limit), "ahead_s": 1.0}
+    assert clock.source == "none"  # nothing changed
+    # Up to the limit: taken; the anchor does not follow, so the next step cannot go further.
+    clock.set_client_time(datetime.fromtimestamp(limit, UTC), not_after=limit)
+    known.note(clock.time(), clock.source)
+    known.anchor(clock.time(), clock.source, kernel.mono)
+    assert known.latest_allowed(kernel.mono, 10 * 86400) == limit
+
+
+def test_only_a_time_ntp_or_a_workstation_gave_anchors_the_bound(tmp_path):
+    path = tmp_path / "clock.json"
+    path.write_text(json.dumps({"wall": iso(KERNEL_START), "epoch": KERNEL_START,
+                                "source": "none"}))
+    known = LastKnownTime(path)
+    known.load(5.0)  # the kernel's own clock: a fresh box's workstation may set any plausible time
+    assert known.value == KERNEL_START and known.latest_allowed(5.0, 86400) is None
+    known.anchor(SET.timestamp(), "client", 10.0)  # the first time a workstation gives
+    known.anchor(SET.timestamp() + 86400, "client", 20.0)  # later ones do not move it
+    assert known.latest_allowed(30.0, 86400) == SET.timestamp() + 20 + 86400

@@ -106,9 +106,12 @@ def test_purge_and_drop_client(store):
     old = Stamp(**{**STAMP.__dict__, "created": 1000})
     store.append("vitale", [A, B], b"x", old, "boot")
     store.append("vitale", [A, B], b"x", STAMP, "boot")
-    assert store.oldest_created() == 1000
-    assert store.count_created_before(2000) == 2
-    assert store.purge(2000) == 2
+    rows = store.retention_rows()
+    assert [(r.seq, r.created, r.boot_id) for r in rows] == [(1, 1000, "boot"), (2, 1000, "boot"),
+                                                            (3, STAMP.created, "boot"),
+                                                            (4, STAMP.created, "boot")]
+    assert not any(r.ntp for r in rows)  # a clock of the kernel alone vouches for nothing
+    assert store.purge([1, 2], acked_before=2000) == 2
     assert store.waiting() == 1
     assert store.drop_client("ws-b") == 1
     assert [r.header.client_id for r in store.records("ws-a")] == ["ws-a"]

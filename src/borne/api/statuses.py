@@ -27,6 +27,7 @@ HTTP_STATUS: dict[str, int] = {
     # Cards, the camera, the mode, the clock
     "no_card": 404, "no_camera": 404, "mode_unknown": 400,
     "clock_implausible": 400, "clock_synchronised": 409, "clock_before_last_known": 409,
+    "clock_too_far_ahead": 409,
     # apCV presentations and sessions
     "presentation_not_found": 404, "presentation_already_fetched": 409,
     "presentation_not_fetched": 409, "presentation_used": 409, "presentation_not_apcv": 409,

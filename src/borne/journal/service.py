@@ -20,9 +20,10 @@ presentation, the record staying (:mod:`borne.journal.redaction`).
 
 Retention (data minimisation): records nobody acknowledged are deleted
 ``[journal] retention_days`` after they were made (``journal.purged``), with a
-``journal.retention_warning`` ``warn_before_s`` earlier. Retention counts on
-the wall clock (``created``): the only clock that spans reboots; a Pi that
-booted without network may be behind, which keeps records longer, never shorter.
+``journal.retention_warning`` ``warn_before_s`` earlier. Retention counts on clocks
+no workstation can move (:mod:`borne.journal.retention`): the box's running time across
+reboots, and the wall clock only while NTP vouches for it at the read and now. A clock a
+workstation set (``POST /v1/clock``) can keep records longer, never shorter.
 
 The plaintext is UTF-8 JSON, padded with spaces to a multiple of 256 bytes so an
 envelope's size says little about the names inside (JSON parsers ignore the
@@ -43,8 +44,11 @@ from typing import Any
 from ..events import (ApcvPresented, CardDecoded, CardFailed, CardRemoved, ClientRevoked, Event,
                       JournalCollected, JournalPurged, JournalRecovered,
                       JournalRetentionWarning, JournalStored, PrescriptionScanned)
+from .age_clock import FILE_NAME as AGE_FILE_NAME
+from .age_clock import AgeClock
 from .crypto import public_key_of
 from .errors import JournalError
+from .retention import time_left
 from .store import JOURNAL_DB_NAME, JournalStore, Recipient, Stamp, StoredRecord, read_boot_id
 
 __all__ = ["PAD_TO", "JournalService", "padded"]
@@ -56,6 +60,8 @@ PAD_TO = 256
 _DAY_S = 86400
 #: Longest wait between two retention checks (a new record is younger than the oldest).
 _MAX_TICK_S = 3600.0
+#: Longest wait between two writes of the box's running time (a power cut loses what ran since).
+_AGE_SAVE_S = 600.0
 
 
 def padded(body: dict[str, Any]) -> bytes:
@@ -102,7 +108,9 @@ class JournalService:
         self._payload_added = asyncio.Event()
         self._keys: dict[str, tuple[bytes, Recipient]] = {}
         self._warned_keyless: set[str] = set()
-        self._warned_until: int | None = None
+        self._warned: set[int] = set()  # the seqs the last retention warning was about
+        #: The box's running time, retention's clock (kept beside the journal's file).
+        self._ages = AgeClock(Path(data_dir) / AGE_FILE_NAME, self._boot_id, clock.monotonic)
         #: Reads with a record still waiting for a workstation (for the screen).
         self.waiting = 0
         #: The corrupted journal set aside at start, if any (its file name).
@@ -117,6 +125,7 @@ class JournalService:
         """
         try:
             self._store = await self._run(JournalStore, self._path)
+            await self._run(self._ages.load)
             self.waiting = await self._run(self._store.waiting)
         except JournalError as error:
             log.error("journal not started: %s", error.message("en"))
@@ -141,6 +150,7 @@ class JournalService:
         self._retention = self._payloads = None
         await self.flush()
         if self._store is not None:
+            await self._run(self._ages.save)
             store, self._store = self._store, None
             await self._run(store.close)
         self._executor.shutdown(wait=True)
@@ -405,32 +415,35 @@ class JournalService:
             except JournalError as error:
                 self._write_failed(error)
                 delay = _MAX_TICK_S
-            await asyncio.sleep(delay)
+            await self._run(self._ages.save_if_due, _AGE_SAVE_S)
+            await asyncio.sleep(min(delay, _AGE_SAVE_S))
 
     async def retention_tick(self) -> float:
         """Purge expired records, warn about the next ones; seconds until the next check."""
         store = self._store_or_fail()
         retention_s = int(self._settings.retention_days * _DAY_S)
         warn_s = int(self._settings.warn_before_s)
-        now = self._now()
-        purged = await self._run(store.purge, now - retention_s)
+        now, wall = self._now(), self._clock.wall()
+
+        def work() -> tuple[dict[int, float], int]:
+            rows = store.retention_rows()
+            left = time_left(rows, retention_s=retention_s, ages=self._ages, wall_now=now,
+                             wall_is_ntp=getattr(wall, "source", None) == "ntp")
+            gone = store.purge([seq for seq, s in left.items() if s <= 0],
+                               acked_before=now - retention_s)
+            self._ages.keep_only(row.boot_id for row in rows)
+            return {seq: s for seq, s in left.items() if s > 0}, gone
+
+        left, purged = await self._run(work)
         if purged:
             self.waiting = await self._run(store.waiting)
             log.info("journal: %d record(s) nobody collected deleted after %s days", purged,
                      self._settings.retention_days)
             self._bus.publish(JournalPurged(records=purged, waiting=self.waiting))
-        boundary = now - retention_s + warn_s  # created before this: purged within warn_s
-        fresh = await self._run(lambda: store.count_created_before(boundary,
-                                                                   after=self._warned_until))
-        if fresh:
-            total = await self._run(store.count_created_before, boundary)
-            oldest = await self._run(store.oldest_created)
-            purge_in = max(0, oldest + retention_s - now) if oldest is not None else 0
-            self._bus.publish(JournalRetentionWarning(records=total, purge_in_s=purge_in))
-        self._warned_until = boundary
-        oldest = await self._run(store.oldest_created)
-        if oldest is None:
-            return _MAX_TICK_S
-        upcoming = [t - now for t in (oldest + retention_s - warn_s, oldest + retention_s)
-                    if t > now]
+        soon = {seq for seq, s in left.items() if s <= warn_s}  # purged within warn_s
+        if soon - self._warned:
+            self._bus.publish(JournalRetentionWarning(
+                records=len(soon), purge_in_s=int(min(left[seq] for seq in soon))))
+        self._warned = soon
+        upcoming = [t for s in left.values() for t in (s - warn_s, s) if t > 0]
         return max(1.0, min([*upcoming, _MAX_TICK_S]))

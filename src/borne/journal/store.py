@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ..runtime.durable import fsync_dir
-from . import crypto, redaction
+from . import crypto, redaction, retention
 from .errors import JournalError
 from .header import RecordHeader
 from .recovery import is_corruption, set_aside
@@ -344,11 +344,13 @@ class JournalStore:
         db.execute("INSERT OR IGNORE INTO acked (seq, client_id, acked_at) "
                    "SELECT value, ?, ? FROM json_each(?)", (client_id, now, listed))
 
-    def purge(self, before: int) -> int:
-        """Delete records created before ``before`` (Unix seconds), and older acknowledgements."""
+    def purge(self, seqs: Sequence[int], *, acked_before: int) -> int:
+        """Delete the records ``seqs`` (past retention: :mod:`borne.journal.retention` decides),
+        and acknowledgements older than ``acked_before`` (Unix seconds); how many records."""
         def work(db: sqlite3.Connection) -> int:
-            gone = db.execute("DELETE FROM records WHERE created < ?", (before,)).rowcount
-            db.execute("DELETE FROM acked WHERE acked_at < ?", (before,))
+            gone = db.execute("DELETE FROM records WHERE seq IN (SELECT value FROM json_each(?))",
+                              (json.dumps(sorted(seqs)),)).rowcount
+            db.execute("DELETE FROM acked WHERE acked_at < ?", (acked_before,))
             return gone
 
         return self._write(work)
@@ -408,16 +410,13 @@ class JournalStore:
             return self._read("SELECT COUNT(DISTINCT read_id) FROM records")[0][0]
         return self._read("SELECT COUNT(*) FROM records WHERE client_id = ?", (client_id,))[0][0]
 
-    def oldest_created(self) -> int | None:
-        """``created`` of the oldest waiting record (None: the journal is empty)."""
-        return self._read("SELECT MIN(created) FROM records")[0][0]
-
-    def count_created_before(self, before: int, *, after: int | None = None) -> int:
-        """Records created before ``before`` (and, with ``after``, at or after it)."""
-        if after is None:
-            return self._read("SELECT COUNT(*) FROM records WHERE created < ?", (before,))[0][0]
-        return self._read("SELECT COUNT(*) FROM records WHERE created >= ? AND created < ?",
-                          (after, before))[0][0]
+    def retention_rows(self) -> list[retention.Row]:
+        """What retention needs of every waiting record (whether its wall time was NTP's:
+        ``wall_source`` says so, or, in records made before it existed, ``wall_synced``)."""
+        rows = self._read("SELECT seq, boot_id, mono_ns, created, wall_source = 'ntp' OR "
+                          "(wall_source IS NULL AND wall_synced = 1) FROM records")
+        return [retention.Row(seq, boot, mono, created, bool(ntp))
+                for seq, boot, mono, created, ntp in rows]
 
     def last_seq(self) -> int:
         """The last seq ever given out (0 before the first record)."""

@@ -25,7 +25,9 @@ monotonic clock, and wall-clock time is tagged as synchronised or not, with its
 Times a client sets are refused before the box's build date and more than
 :data:`MAX_YEARS_AHEAD` years after it, and more than :data:`BACKWARDS_SLACK_S` before
 the latest time the box has known (its clock now, or what it knew before a reboot:
-:mod:`borne.runtime.last_known_time`): a client's time never sends the clock back.
+:mod:`borne.runtime.last_known_time`): a client's time never sends the clock back. An
+ordinary workstation may also move it at most :data:`CLIENT_MAX_AHEAD_S` ahead of the time
+the box trusted first in this run (``clock_too_far_ahead``; the caller passes the limit).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from pathlib import Path
 
 from ..errors import BorneError
 
-__all__ = ["BACKWARDS_SLACK_S", "FIRMWARE_DATE", "MAX_YEARS_AHEAD", "SOURCES", "Clock",
+__all__ = ["BACKWARDS_SLACK_S", "CLIENT_MAX_AHEAD_S", "FIRMWARE_DATE", "MAX_YEARS_AHEAD", "SOURCES", "Clock",
            "ClockChange", "ClockRefused", "WallTime", "build_date", "kernel_clock_synchronised"]
 
 _STA_UNSYNC = 0x0040
@@ -65,6 +67,10 @@ MAX_YEARS_AHEAD = 20
 #: agree to the second, and a request's own time on the wire puts the box's reading after
 #: the client's.
 BACKWARDS_SLACK_S = 60.0
+#: How far ahead of the time the box trusted first in this run (plus the time run since) an
+#: ordinary workstation may set the clock: a box switched off over a closed week and both its
+#: weekends still takes its workstation's time. A longer gap needs an admin workstation.
+CLIENT_MAX_AHEAD_S = 10 * 86400.0
 
 
 class _Timex(ctypes.Structure):
@@ -148,8 +154,8 @@ class ClockChange:
 
 
 class ClockRefused(BorneError, ValueError):
-    """A client's time was refused: ``clock_synchronised``, ``clock_implausible`` or
-    ``clock_before_last_known``."""
+    """A client's time was refused: ``clock_synchronised``, ``clock_implausible``,
+    ``clock_before_last_known`` or ``clock_too_far_ahead``."""
 
     def __init__(self, code: str, **details: object) -> None:
         super().__init__(code=code, **details)
@@ -230,6 +236,7 @@ class Clock:
     # -- changes -------------------------------------------------------------------------------
 
     def set_client_time(self, utc: datetime, *, not_before: float | None = None,
+                        not_after: float | None = None,
                         slack_s: float = BACKWARDS_SLACK_S) -> ClockChange:
         """A paired client's time: kept as an offset while NTP has not synchronised the kernel.
 
@@ -237,11 +244,13 @@ class Clock:
         ``not_before`` (epoch seconds: what the box knew before a reboot). A time up to
         ``slack_s`` before it keeps the clock where it is (an offset of 0, or forward to
         ``utc`` when the clock now reads earlier still); further before, it is refused.
+        ``not_after`` (epoch seconds, None: no limit) is the latest time it may be set to.
 
         Raises :class:`ClockRefused`: ``clock_synchronised`` when the kernel's clock
         is synchronised (it wins), ``clock_implausible`` for a naive datetime or one
         before the build date or too far after it, ``clock_before_last_known`` (with
-        ``last_known`` and ``behind_s``) for one before the last known time.
+        ``last_known`` and ``behind_s``) for one before the last known time,
+        ``clock_too_far_ahead`` (with ``latest`` and ``ahead_s``) for one after ``not_after``.
         """
         if utc.tzinfo is None or not self._earliest <= utc <= self._latest:
             raise ClockRefused("clock_implausible", earliest=self._earliest.isoformat(),
@@ -259,6 +268,11 @@ class Clock:
                 raise ClockRefused("clock_before_last_known",
                                    last_known=known.isoformat(timespec="milliseconds"),
                                    behind_s=round(floor - given, 3))
+            if not_after is not None and given > not_after:
+                latest = datetime.fromtimestamp(not_after, timezone.utc)
+                raise ClockRefused("clock_too_far_ahead",
+                                   latest=latest.isoformat(timespec="milliseconds"),
+                                   ahead_s=round(given - not_after, 3))
             kept = max(given, before)
             self._client = (now, kept)
             self._delta = kept - now

@@ -15,6 +15,13 @@ It is read when the daemon starts, raised every few seconds in memory
 workstation sets the clock, and when the daemon stops: a power cut loses at most
 ``save_every_s`` of it, which only lowers the floor.
 
+It also keeps the bound of how far ahead an ordinary workstation may set the clock (issue 16,
+item 5): :data:`~borne.runtime.clock.CLIENT_MAX_AHEAD_S` after the *anchor*, the first time
+the box trusted in this run (the file's time, if NTP or a workstation gave it; else the first
+time a workstation sets), plus the monotonic time run since. Settings do not move the anchor,
+so a workstation cannot walk the clock (and this floor) further by repeated steps; a new run
+of the daemon anchors on the file again, so each reboot may add one bound at most.
+
 NTP is the authority: while the kernel is synchronised, the floor is NTP's time, even
 when that is lower, so a time a workstation set too far ahead is forgotten once NTP
 answers. With the box in hand (the daemon stopped), removing the file forgets it too.
@@ -49,6 +56,7 @@ class LastKnownTime:
         self._source = "none"
         self._saved: float | None = None  # the value on disk
         self._saved_at: float | None = None  # monotonic time of the last write
+        self._anchor: tuple[float, float] | None = None  # (epoch, monotonic) trusted first
 
     @property
     def value(self) -> float | None:
@@ -66,8 +74,9 @@ class LastKnownTime:
             return None
         return datetime.fromtimestamp(self._epoch, timezone.utc).isoformat(timespec="milliseconds")
 
-    def load(self) -> None:
-        """Read the file (a missing or unreadable one leaves no floor, with a warning)."""
+    def load(self, monotonic_now: float = 0.0) -> None:
+        """Read the file (a missing or unreadable one leaves no floor, with a warning); its
+        time anchors the bound of :meth:`latest_allowed` if NTP or a workstation gave it."""
         try:
             saved = json.loads(self._path.read_text())
             epoch = float(saved["epoch"])
@@ -81,6 +90,21 @@ class LastKnownTime:
             log.warning("%s holds no time: no last known time", self._path)
             return
         self._epoch, self._source, self._saved = epoch, source, epoch
+        self.anchor(epoch, source, monotonic_now)
+
+    def anchor(self, epoch: float, source: str, monotonic_now: float) -> None:
+        """The box trusts ``epoch`` (read at ``monotonic_now``) if it came from NTP or a
+        workstation and the box trusts no time yet in this run; else nothing changes."""
+        if self._anchor is None and source in ("ntp", "client"):
+            self._anchor = (epoch, monotonic_now)
+
+    def latest_allowed(self, monotonic_now: float, ahead_s: float) -> float | None:
+        """The latest time (epoch seconds) an ordinary workstation may set now: ``ahead_s``
+        after the anchor plus the time run since (None: no anchor yet, no bound)."""
+        if self._anchor is None:
+            return None
+        epoch, at = self._anchor
+        return epoch + (monotonic_now - at) + ahead_s
 
     def note(self, epoch: float, source: str) -> None:
         """The box's clock read ``epoch`` from ``source``: the floor rises to it (NTP's

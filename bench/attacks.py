@@ -23,7 +23,12 @@ HERE = Path(__file__).resolve().parent
 #: The attacks, in the order of the issue's list.
 TOPICS = ("unauthenticated", "slow_connections", "pairing_window", "clock_forward", "wrong_pins")
 
-_RUN_ONE = ("import sys; sys.path.insert(0, sys.argv[1]); import importlib; "
+# Isolated before the module loads (while single-threaded): a private /run/pcscd and loopback,
+# so no attack reaches the machine's pcscd or network. Both calls are idempotent: a module that
+# starts its own private pcscd (bench/_common.private_pcscd) isolates again, harmlessly.
+_RUN_ONE = ("import sys; sys.path.insert(0, sys.argv[1]); import importlib, _common; "
+            "from borne.sim.namespace import isolate_network, isolate_pcscd_socket; "
+            "isolate_pcscd_socket(); isolate_network(); "
             "module = importlib.import_module('attack_' + sys.argv[2]); "
             "print('\\n'.join(module.run(quick=sys.argv[3] == '1')), flush=True)")
 

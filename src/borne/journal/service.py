@@ -74,13 +74,16 @@ class JournalService:
     ``clients`` is the API's :class:`~borne.secure_channel.clients.ClientRegistry`;
     ``apcv`` the :class:`~borne.apcv.service.ApcvService` (None: no apCV records);
     ``storage`` the :class:`~borne.runtime.storage_watch.StorageWatch`, told when a write
-    fails so the box refuses reads with "storage full" at once.
+    fails so the box refuses reads with "storage full" at once. ``sign(header, envelope)``
+    signs each record (:func:`borne.journal.signature.signer` of the box's CA); None: unsigned.
     """
 
     def __init__(self, settings: Any, *, data_dir: Path, bus: Any, clock: Any, core: Any,
                  clients: Any, apcv: Any = None, storage: Any = None,
-                 boot_id: str | None = None, payload_ttl_s: float = 1200.0) -> None:
+                 boot_id: str | None = None, payload_ttl_s: float = 1200.0,
+                 sign: Any = None) -> None:
         self._settings = settings
+        self._sign = sign
         self._path = Path(data_dir) / JOURNAL_DB_NAME
         self._bus = bus
         self._clock = clock
@@ -116,7 +119,7 @@ class JournalService:
         A journal that cannot be opened degrades the ``journal`` device, never the daemon.
         """
         try:
-            self._store = await self._run(JournalStore, self._path)
+            self._store = await self._run(lambda: JournalStore(self._path, sign=self._sign))
             self.waiting = await self._run(self._store.waiting)
         except JournalError as error:
             log.error("journal not started: %s", error.message("en"))

@@ -122,3 +122,13 @@ def test_doctor_says_what_the_board_secret_protects_against(tmp_path):
     otp = check_box_secret(parse_config({"daemon": {"keys": "rpi-otp"}}), tmp_path / "data")
     assert otp.status == "fail" and otp.code in ("box_secret_unavailable",
                                                  "box_secret_unprogrammed")
+
+
+def test_the_simulators_secret_is_a_twin_beside_its_data_directory():
+    from borne.sim.sim_config import SIM_DATA_DIR, simulator_defaults
+
+    keys = simulator_defaults({})["daemon"]["keys"]
+    assert keys == f"file:{SIM_DATA_DIR}-board-secret.twin"
+    key_source(keys, SIM_DATA_DIR)  # accepted: not inside the data directory
+    moved = simulator_defaults({"daemon": {"data_dir": "/srv/sim/"}})["daemon"]["keys"]
+    assert moved == "file:/srv/sim-board-secret.twin"

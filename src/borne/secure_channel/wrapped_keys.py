@@ -1,7 +1,7 @@
 """The box's private key files, encrypted with a password derived from the board secret.
 
 A key file is PKCS#8 PEM with ``BestAvailableEncryption`` (``-----BEGIN ENCRYPTED PRIVATE
-KEY-----``: PBES2, AES-256-CBC, in today's ``cryptography``), its password
+KEY-----``: PBES2, PBKDF2-HMAC-SHA256, AES-256-CBC, in today's ``cryptography``), its password
 :func:`~borne.secure_channel.key_source.wrapping_password` of the board secret and the file's
 name: the password is 256 bits of HKDF output, so the file is as hard to open as the secret
 is to get. OpenSSL reads the same file (``openssl pkey -in ca.key -passin pass:...``), and

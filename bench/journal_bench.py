@@ -2,7 +2,9 @@
 
 1. append (encrypted, synchronous: ``synchronous=FULL``, on this machine's disk) per record:
    median and p99, for 1 and 2 paired workstations, next to the same append unencrypted and
-   to the audit journal's append (also WAL + FULL, hash-chained); and ``seal`` alone;
+   to the audit journal's append (also WAL + FULL, hash-chained); and ``seal`` alone; the
+   append signed by the box's CA key as the daemon does (issue 16), and ``sign``/``verify``
+   alone;
 2. 10,000 records collected and acknowledged through the API (mTLS, pages of 1000,
    decrypted on the "workstation", a separate process): total time, and the share spent
    decrypting;
@@ -54,9 +56,15 @@ def bench_append(work: Path, n: int) -> None:
     from borne.audit.trail import AuditTrail
     from borne.runtime.clock import Clock
     from borne.journal.crypto import seal
+    from borne.journal.signature import signer, verify
     from borne.journal.store import JournalStore, Recipient, Stamp
+    from borne.secure_channel.ca import BoxCA
 
     body, stamp = vitale_body(), Stamp(**STAMP_ARGS)
+    (work / "ca").mkdir()
+    ca = BoxCA.load_or_create(work / "ca")
+    sign = signer(ca.sign, ca.fingerprint_sha256)
+    signature = sign(b"h" * 200, body)
     keys = [ec.generate_private_key(ec.SECP256R1()).public_key() for _ in range(2)]
     sealed = [Recipient(f"ws-{i}", key) for i, key in enumerate(keys)]
     plain = [_Plain(f"ws-{i}") for i in range(2)]
@@ -80,8 +88,8 @@ def bench_append(work: Path, n: int) -> None:
           f"{work} (ext4); the actions interleaved")
     stores = []
 
-    def appender(name: str, recipients: list) -> object:
-        store = JournalStore(work / f"{name}.db")
+    def appender(name: str, recipients: list, signing: object = None) -> object:
+        store = JournalStore(work / f"{name}.db", sign=signing)
         stores.append(store)
         return lambda: store.append("vitale", recipients, body, stamp, "boot")
 
@@ -89,11 +97,15 @@ def bench_append(work: Path, n: int) -> None:
     results = timed({
         "append sealed, 1 workstation": appender("sealed-1", sealed[:1]),
         "append clear, 1 ws (baseline)": appender("clear-1", plain[:1]),
+        "append sealed+signed, 1 workstation": appender("signed-1", sealed[:1], sign),
         "append sealed, 2 workstations": appender("sealed-2", sealed),
         "append clear, 2 ws (baseline)": appender("clear-2", plain),
         "audit journal record() (baseline)": lambda: audit.record(
             client_id="ws-0", action="GET /v1/readers", resource="/v1/readers", status=200),
         "seal() alone, P-256 (no disk)": lambda: seal(keys[0], b"h" * 200, body, client_id="ws"),
+        "sign() alone, CA key P-256 (no disk)": lambda: sign(b"h" * 200, body),
+        "verify() alone, workstation (no disk)": lambda: verify(ca.certificate, b"h" * 200, body,
+                                                               signature),
     })
     for store in stores:
         store.close()
@@ -104,7 +116,8 @@ def bench_append(work: Path, n: int) -> None:
     print(f"ratio sealed/clear (median), 1 workstation: "
           f"{m['sealed, 1 workstation'] / m['clear, 1 ws (baseline)']:.2f}; "
           f"2 workstations: {m['sealed, 2 workstations'] / m['clear, 2 ws (baseline)']:.2f}; "
-          f"sealed (1 ws)/audit record: {m['sealed, 1 workstation'] / m['audit']:.2f}")
+          f"sealed (1 ws)/audit record: {m['sealed, 1 workstation'] / m['audit']:.2f}; "
+          f"signed/sealed (1 ws): {m['sealed+signed, 1 workstation'] / m['sealed, 1 workstation']:.2f}")
 
 
 # -- 2. collection through the API ----------------------------------------------------------
@@ -222,10 +235,13 @@ def main() -> None:
     parser.add_argument("--appends", type=int, default=2000)
     parser.add_argument("--collect", type=int, default=10_000)
     parser.add_argument("--kills", type=int, default=200)
+    parser.add_argument("--append-only", action="store_true", help="part 1 only")
     args = parser.parse_args()
     # On the machine's disk, not a tmpfs: fsync must really reach the device.
     with tempfile.TemporaryDirectory(prefix="borne-journal-bench-", dir="/var/tmp") as work:
         bench_append(Path(work), args.appends)
+        if args.append_only:
+            return
         bench_crash(Path(work), args.kills)
         with private_pcscd():
             asyncio.run(bench_collect(Path(work) / "api", args.collect))

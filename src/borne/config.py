@@ -78,6 +78,7 @@ class DaemonConfig(Section):
     #: the camera scans only when asked, the screen dims sooner and shows the battery and the
     #: reads waiting). Where the box starts; ``borne mode`` / ``PUT /v1/mode`` switch it.
     mode: Literal["counter", "mobile"] = "counter"
+    keys: str = "file:/etc/borne/board-secret"  # or "rpi-otp": secure_channel/key_source.py
 
 
 class ControlConfig(Section):

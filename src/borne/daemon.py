@@ -242,11 +242,14 @@ class Daemon:
         if not self.config.journal.enabled or self.api_context is None:
             return
         from .journal.service import JournalService
+        from .journal.signature import signer
 
+        ca = self.api_context.ca  # its key signs each record: the workstations check it
         self.journal = JournalService(
             self.config.journal, data_dir=Path(self.config.daemon.data_dir), bus=self.bus,
             clock=self.clock, core=self.core, clients=self.api_context.clients, apcv=self.apcv,
-            storage=self.storage, payload_ttl_s=self.config.apcv.session_seconds)
+            storage=self.storage, payload_ttl_s=self.config.apcv.session_seconds,
+            sign=signer(ca.sign, ca.fingerprint_sha256))
         await enter(stack, self.journal)  # a file it cannot open degrades the "journal" device
         self.api_context.journal = self.journal
 

@@ -140,6 +140,14 @@ CATALOGUE: dict[str, Entry] = _catalogue(
     # Secure channel: the box CA, client certificates, pairing
     ("ca_unreadable", DAEMON, "Autorité de certification de la borne illisible ou incohérente",
      "The box's certificate authority is unreadable or inconsistent"),
+    ("box_secret_unavailable", DAEMON | CLI,
+     "Secret de la carte de la borne illisible : ses clés restent fermées ([daemon] keys)",
+     "The box's board secret cannot be read: its keys stay locked ([daemon] keys)"),
+    ("box_secret_unprogrammed", DAEMON | CLI,
+     "Clé OTP de la carte non programmée : programmez-la une fois (docs/security.md) ou "
+     "réglez [daemon] keys",
+     "The board's OTP key is not programmed: program it once (docs/security.md) or set "
+     "[daemon] keys"),
     ("client_cert_invalid", DAEMON, "Certificat de poste invalide",
      "Invalid workstation certificate"),
     ("pairing_closed", API | WORKSTATION, "Appairage fermé : ouvrez-le sur la borne",
@@ -299,6 +307,12 @@ CATALOGUE: dict[str, Entry] = _catalogue(
     ("journal_record_unreadable", WORKSTATION,
      "Enregistrement du journal indéchiffrable : modifié, ou chiffré pour un autre poste",
      "Journal record cannot be decrypted: altered, or encrypted for another workstation"),
+    ("journal_record_forged", WORKSTATION,
+     "Enregistrement du journal falsifié : sa signature n'est pas celle de la borne appairée",
+     "Forged journal record: its signature is not the paired box's"),
+    ("journal_record_unsigned", WORKSTATION,
+     "Enregistrement du journal sans signature de la borne : origine inconnue, refusé",
+     "Journal record without the box's signature: unknown origin, refused"),
     ("journal_envelope_malformed", WORKSTATION, "Enregistrement du journal mal formé",
      "Malformed journal record"),
     ("journal_key_unsupported", DAEMON | WORKSTATION,
@@ -352,6 +366,13 @@ CATALOGUE: dict[str, Entry] = _catalogue(
      "Ce n'est pas la borne appairée (certificat d'une autre autorité) : vérifiez l'adresse, "
      "ou appairez à nouveau",
      "Not the paired box (certificate from another authority): check the address, or pair again"),
+    ("box_ca_changed", WORKSTATION,
+     "La borne à cette adresse présente une autre autorité de certification que celle "
+     "appairée (remplacée, ou une autre borne) : n'y envoyez rien, vérifiez l'empreinte sur "
+     "son écran, puis appairez à nouveau",
+     "The box at this address shows another certificate authority than the paired one "
+     "(replaced, or another box): send it nothing, check the fingerprint on its screen, "
+     "then pair again"),
     ("certificate_refused", WORKSTATION,
      "La borne refuse le certificat de ce poste (expiré, ou d'une autre borne) : "
      "appairez à nouveau",

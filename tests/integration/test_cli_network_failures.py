@@ -48,7 +48,7 @@ SCENARIOS = {
     "unknown host": ("box_host_unknown", "box_host_unknown", False),
     "silent server": ("box_timeout", "box_timeout", False),
     "plain HTTP on the port": ("box_tls_failed", "box_tls_failed", False),
-    "another box": ("box_not_trusted", "http_error", True),
+    "another box": ("box_ca_changed", "http_error", True),
     "garbage over TLS": ("box_answer_invalid", "box_answer_invalid", False),
     "a web page": ("box_answer_invalid", "box_answer_invalid", False),
     "certificate refused": ("certificate_refused", None, True),

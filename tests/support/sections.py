@@ -16,7 +16,9 @@ def simulated_box(tmp_path: Path) -> dict:
     """What every simulated box of the tests has, in the process or in a child: its own
     runtime and data dirs under ``tmp_path`` (nothing read from or written to the machine's
     /run/borne or /var/lib/borne) and the ``sim`` smart-card backend."""
-    return {"daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data")},
+    return {"daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data"),
+                       # The board secret's twin, off the data directory as on a real box.
+                       "keys": f"file:{tmp_path / 'board-secret.twin'}"},
             "readers": {"smartcard": "sim"}}
 
 

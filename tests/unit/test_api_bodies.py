@@ -111,8 +111,9 @@ def test_a_journal_page_and_an_acknowledgement():
                           boot_id="b", wall="2026-01-01T00:00:00.000+00:00", wall_synced=False,
                           wall_source="none", created=1767225600)
     record = {**header.to_dict(), "header": header.to_bytes().decode("ascii"),
-              "envelope_b64": "AAAA"}
+              "envelope_b64": "AAAA", "signature_b64": "MEQC"}
     exact({"records": [record], "waiting": 1}, Journal)
+    exact({"records": [{**record, "signature_b64": None}], "waiting": 1}, Journal)
     exact({"acked": 1, "already_acked": 0, "waiting": 0}, JournalAcked)
 
 

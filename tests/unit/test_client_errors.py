@@ -37,6 +37,15 @@ def verify_failed() -> ssl.SSLCertVerificationError:
     return error
 
 
+def foreign_issuer() -> ssl.SSLCertVerificationError:
+    """What OpenSSL says of a server certificate from another CA than the pinned one."""
+    error = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate "
+                                            "verify failed: unable to get local issuer certificate")
+    error.verify_code = 20  # X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+    error.verify_message = "unable to get local issuer certificate"
+    return error
+
+
 CASES = [
     (chained(httpx.ConnectError("All connection attempts failed"),
              OSError("All connection attempts failed"),
@@ -47,6 +56,7 @@ CASES = [
     (chained(httpx.ReadTimeout(""), TimeoutError(), ssl.SSLWantReadError()), "box_timeout"),
     (chained(httpx.ConnectTimeout(""), TimeoutError()), "box_timeout"),
     (chained(httpx.ConnectError("verify"), verify_failed()), "box_not_trusted"),
+    (chained(httpx.ConnectError("verify"), foreign_issuer()), "box_ca_changed"),
     (ssl.SSLError(1, "[SSL: TLSV1_ALERT_UNKNOWN_CA] tlsv1 alert unknown ca"), "certificate_refused"),
     (ssl.SSLError(1, "[SSL: SSLV3_ALERT_CERTIFICATE_EXPIRED] alert"), "certificate_refused"),
     (chained(httpx.ConnectError("wrong version"),

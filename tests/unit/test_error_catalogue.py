@@ -35,6 +35,8 @@ SHARED_WITH_HEALTH = {
     "journal_unavailable": "the offline journal cannot be used",
     "panel_unavailable": "the GPIO panel (button, LED, buzzer) cannot be driven",
     "storage_full": "the data partition is full: reads are refused",
+    "box_secret_unavailable": "the board secret wrapping the box's keys cannot be read",
+    "box_secret_unprogrammed": "the board's OTP key was never programmed: the API stays off",
 }
 
 

@@ -269,11 +269,13 @@ def test_a_journal_of_the_previous_version_is_upgraded_in_place(tmp_path):
     path = tmp_path / "journal.db"
     _fill(path, records=2)
     db = sqlite3.connect(path)  # as version 1 wrote it: no table of payload-free envelopes
-    db.executescript("DROP TABLE redacted; PRAGMA user_version = 1;")
+    db.executescript("DROP TRIGGER signatures_follow_deletes; "
+                     "DROP TRIGGER signatures_follow_redaction; DROP TABLE signatures; "
+                     "DROP TABLE redacted; PRAGMA user_version = 1;")
     db.close()
     store = JournalStore(path)
     assert store.set_aside is None and store.waiting() == 2
-    assert store._db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == 3
     store.append("apcv", [A], b"p", STAMP, "boot-1", redacted=b"d")
     assert store.drop_payloads("boot-2", 0) == 1
     store.close()

@@ -96,7 +96,9 @@ EXAMPLES: dict[str, Any] = {
     "Journal": {"records": [{**_RECORD_HEADER,
                              "header": json.dumps(_RECORD_HEADER, sort_keys=True,
                                                   separators=(",", ":")),
-                             "envelope_b64": "AQIDBAUGBwgJCgsMDQ4PEA=="}],
+                             "envelope_b64": "AQIDBAUGBwgJCgsMDQ4PEA==",
+                             "signature_b64": "MEUCIQCJ0K5mH1WqGq6y7bZ0kY2l1xA1cU8o8JbHk3qL2V3"
+                                              "n1wIgSx2aH9cQm0c7lB0vY2bq3o0qkF0Zr6f3bq0yq2C5Lk0="}],
                 "waiting": 1},
     "JournalAck": {"seqs": [312]},
     "JournalAcked": {"acked": 1, "already_acked": 0, "waiting": 0},

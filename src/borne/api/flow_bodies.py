@@ -224,6 +224,10 @@ class JournalRecord(Struct, forbid_unknown_fields=True):
     v: Literal[1]
     header: str
     envelope_b64: Annotated[str, Meta(extra_json_schema=_BASE64)]
+    signature_b64: Annotated[str | None, Meta(
+        description="the box's ECDSA P-256/SHA-256 signature (DER) of the record, checked with "
+                    "the CA pinned at pairing (docs/api.md); null: written before signatures",
+        extra_json_schema=_BASE64)]
 
 
 class Journal(Struct):

@@ -3,8 +3,10 @@
 1. ``GET /v1/journal?after=SEQ&limit=N``: the caller's records with ``seq > after``,
    oldest first (at most ``limit``, 1 to 1000, default 100). Each is the header's
    exact bytes (``header``, the envelope's associated data) and the envelope
-   (``envelope_b64``), plus the header's fields in clear for convenience. Only
-   records sealed for the calling workstation are ever listed.
+   (``envelope_b64``), plus the header's fields in clear for convenience, and the box's
+   signature of the record (``signature_b64``, :mod:`borne.journal.signature`; null for a
+   record written before signatures). Only records sealed for the calling workstation are
+   ever listed.
 2. ``POST /v1/journal/ack`` with ``{"seqs": [...]}`` (up to 1000) or ``{"up_to": SEQ}``:
    deletes them. All or nothing: one seq that is not the caller's (unknown, or
    another workstation's) refuses the whole request with ``404
@@ -83,7 +85,9 @@ async def journal(request: web.Request) -> web.Response:
     # A JournalError reaches the guard, which answers its code with the code's status.
     records, waiting = await service.collect(identity.client_id, after=after, limit=limit)
     items = [{**record.header.to_dict(), "header": record.header_bytes.decode("ascii"),
-              "envelope_b64": base64.b64encode(record.envelope).decode("ascii")}
+              "envelope_b64": base64.b64encode(record.envelope).decode("ascii"),
+              "signature_b64": (base64.b64encode(record.signature).decode("ascii")
+                                if record.signature is not None else None)}
              for record in records]
     return json_body(msgspec.convert({"records": items, "waiting": waiting}, Journal),
                      headers={"Cache-Control": "no-store"})

@@ -106,7 +106,9 @@ class ApiServer:
             await asyncio.sleep(self._renew_every_s)
             try:
                 cert_path, key_path = await asyncio.to_thread(self._renew)
-                self._ssl.load_cert_chain(cert_path, key_path)
+                # The renewed server.key is wrapped with the board secret, as the first one.
+                self._ssl.load_cert_chain(cert_path, key_path,
+                                          self.context.ca.server_key_password)
             except Exception:  # keep serving with the current certificate; say so
                 log.exception("server certificate renewal failed")
 

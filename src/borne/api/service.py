@@ -50,6 +50,7 @@ def build_api(config: Config, core: Core, bus: EventBus, clock: Clock,
     from ..apdu.service import ApduService
     from ..audit.trail import AUDIT_DB_NAME, AuditTrail
     from ..secure_channel.ca import BoxCA
+    from ..secure_channel.key_source import key_source
     from ..secure_channel.clients import ClientRegistry
     from ..secure_channel.pairing import PairingService
     from ..secure_channel.tls import server_context
@@ -57,7 +58,7 @@ def build_api(config: Config, core: Core, bus: EventBus, clock: Clock,
     from .server import ApiServer
 
     data = Path(config.daemon.data_dir)
-    ca = BoxCA.load_or_create(data)
+    ca = BoxCA.load_or_create(data, keys=key_source(config.daemon.keys, data))
     names, addresses = certificate_names(config)
     cert_path, key_path = ca.ensure_server_cert(names, addresses)
     audit = AuditTrail(data / AUDIT_DB_NAME, clock)
@@ -73,7 +74,8 @@ def build_api(config: Config, core: Core, bus: EventBus, clock: Clock,
     from ..health import BoxHealth
 
     context.health = BoxHealth(config, core, clients=context.clients)
-    tls = server_context(data / "ca.crt", cert_path, key_path, allow_tls12=config.api.allow_tls12)
+    tls = server_context(data / "ca.crt", cert_path, key_path, allow_tls12=config.api.allow_tls12,
+                         key_password=ca.server_key_password)
     server = ApiServer(context, tls, host=config.api.host, port=config.api.port,
                        keepalive_s=config.api.keepalive_s,
                        handshake_timeout_s=config.api.handshake_timeout_s,

@@ -68,7 +68,8 @@ async def collect(args: argparse.Namespace, language: str) -> int:
     from ..client.journal_reader import JournalReader
 
     files = WorkstationFiles(Path(args.dir))
-    reader = JournalReader.from_directory(args.dir, language)
+    reader = JournalReader.from_directory(args.dir, language,
+                                          allow_unsigned=getattr(args, "accept_unsigned", False))
     url = args.box or files.read_box(language)["url"]
     words = _WORDS[language]
     received = acked = 0

@@ -117,6 +117,9 @@ def run_checks(config_path: str | None) -> list[Check]:
                                     warn_days=config.health.ca_warn_days))
     checks.append(check_certificate(data / "server.crt", "server", now=now,
                                     warn_days=config.health.cert_warn_days))
+    from ..health.keys import check_box_secret
+
+    checks.append(check_box_secret(config, data))
     checks.append(_check_group(config))
     from_daemon = _ask_daemon(config)
     if any(check.name == "clock" for check in from_daemon):

@@ -82,3 +82,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     journal.add_argument("--no-ack", action="store_true",
                          help="leave the records on the box (print only)")
     journal.add_argument("--json", action="store_true", help="one JSON object per record")
+    journal.add_argument("--accept-unsigned", action="store_true",
+                         help="also open records the box wrote before it signed them (once, after "
+                              "updating the box: they prove nothing; marked signed: false)")

@@ -23,7 +23,8 @@ no IPv4 network for ``borne client find``         ``network_unavailable``       
 host name unknown (DNS)                           ``box_host_unknown``          BoxConnectionError
 refused, unreachable, reset, cut                  ``box_unreachable``           BoxConnectionError
 no answer in time (connect, read, deadline)       ``box_timeout``               BoxConnectionError
-server certificate not from the pinned CA         ``box_not_trusted``           BoxConnectionError
+server certificate from another CA than pinned    ``box_ca_changed``            BoxConnectionError
+server certificate otherwise not valid            ``box_not_trusted``           BoxConnectionError
 TLS alert about this workstation's certificate    ``certificate_refused``       BoxConnectionError
 any other TLS failure (plain HTTP on the port)    ``box_tls_failed``            BoxConnectionError
 not HTTP, not a JSON object, too large, a field   ``box_answer_invalid``        BoxConnectionError
@@ -75,6 +76,7 @@ class BoxConnectionError(BoxError, ConnectionError):
 #: Failures that trying again cannot cure: the address, or who the box or this workstation
 #: is (the box refuses it, or revoked it).
 PERMANENT = frozenset({"box_url_invalid", "pairing_files_unreadable", "box_not_trusted",
+                       "box_ca_changed",
                        "certificate_refused", "unauthenticated", "client_revoked"})
 
 
@@ -137,6 +139,9 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
 _UNREACHABLE = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ECONNRESET,
                 errno.ECONNABORTED, errno.EPIPE, errno.ETIMEDOUT, errno.EADDRNOTAVAIL}
 _CERTIFICATE_ALERTS = ("CERTIFICATE", "UNKNOWN_CA", "ACCESS_DENIED")
+#: OpenSSL's verify codes (x509_vfy.h) for a chain that does not lead to the pinned CA: the
+#: box's CA was replaced, or another box answers at the address (issue 16, item 9).
+_FOREIGN_ISSUER = frozenset({2, 7, 18, 19, 20, 21})
 
 
 def _failure_code(chain: list[BaseException]) -> tuple[str, str]:
@@ -150,7 +155,10 @@ def _failure_code(chain: list[BaseException]) -> tuple[str, str]:
     if found := first(httpx.TimeoutException, TimeoutError, socket.timeout):
         return "box_timeout", type(found).__name__
     if found := first(ssl.SSLCertVerificationError):
-        return "box_not_trusted", getattr(found, "verify_message", "") or str(found)
+        reason = getattr(found, "verify_message", "") or str(found)
+        if getattr(found, "verify_code", None) in _FOREIGN_ISSUER:
+            return "box_ca_changed", reason
+        return "box_not_trusted", reason
     tls = [e for e in chain if isinstance(e, ssl.SSLError)
            and not isinstance(e, (ssl.SSLWantReadError, ssl.SSLWantWriteError))]
     if tls:

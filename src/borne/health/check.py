@@ -36,6 +36,8 @@ CODES = (
     "clock_unsynchronised", "cert_not_created", "cert_unreadable", "cert_invalid",
     "cert_expiring", "cert_expired", "cert_not_yet_valid", "client_cert_expiring",
     "client_cert_expired",
+    # the board secret wrapping the box's keys (borne doctor)
+    "box_secret_unprogrammed", "box_secret_unavailable", "box_secret_file",
     # the machine, seen by `borne doctor` only
     "group_missing", "daemon_down", "daemon_forbidden",
 )

@@ -25,16 +25,13 @@ no workstation can move (:mod:`borne.journal.retention`): the box's running time
 reboots, and the wall clock only while NTP vouches for it at the read and now. A clock a
 workstation set (``POST /v1/clock``) can keep records longer, never shorter.
 
-The plaintext is UTF-8 JSON, padded with spaces to a multiple of 256 bytes so an
-envelope's size says little about the names inside (JSON parsers ignore the
-trailing spaces); its shapes are in ``docs/journal.md``.
+The plaintext is UTF-8 JSON padded to a fixed block (:mod:`borne.journal.plaintext`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -48,6 +45,7 @@ from .age_clock import FILE_NAME as AGE_FILE_NAME
 from .age_clock import AgeClock
 from .crypto import public_key_of
 from .errors import JournalError
+from .plaintext import PAD_TO, padded
 from .retention import time_left
 from .store import JOURNAL_DB_NAME, JournalStore, Recipient, Stamp, StoredRecord, read_boot_id
 
@@ -55,19 +53,11 @@ __all__ = ["PAD_TO", "JournalService", "padded"]
 
 log = logging.getLogger("borne.journal")
 
-#: Plaintexts are padded to a multiple of this many bytes.
-PAD_TO = 256
 _DAY_S = 86400
 #: Longest wait between two retention checks (a new record is younger than the oldest).
 _MAX_TICK_S = 3600.0
 #: Longest wait between two writes of the box's running time (a power cut loses what ran since).
 _AGE_SAVE_S = 600.0
-
-
-def padded(body: dict[str, Any]) -> bytes:
-    """``body`` as UTF-8 JSON, padded with spaces to a multiple of :data:`PAD_TO`."""
-    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return data + b" " * (-len(data) % PAD_TO)
 
 
 def _unix(iso: str) -> int:
@@ -80,13 +70,16 @@ class JournalService:
     ``clients`` is the API's :class:`~borne.secure_channel.clients.ClientRegistry`;
     ``apcv`` the :class:`~borne.apcv.service.ApcvService` (None: no apCV records);
     ``storage`` the :class:`~borne.runtime.storage_watch.StorageWatch`, told when a write
-    fails so the box refuses reads with "storage full" at once.
+    fails so the box refuses reads with "storage full" at once. ``sign(header, envelope)``
+    signs each record (:func:`borne.journal.signature.signer` of the box's CA); None: unsigned.
     """
 
     def __init__(self, settings: Any, *, data_dir: Path, bus: Any, clock: Any, core: Any,
                  clients: Any, apcv: Any = None, storage: Any = None,
-                 boot_id: str | None = None, payload_ttl_s: float = 1200.0) -> None:
+                 boot_id: str | None = None, payload_ttl_s: float = 1200.0,
+                 sign: Any = None) -> None:
         self._settings = settings
+        self._sign = sign
         self._path = Path(data_dir) / JOURNAL_DB_NAME
         self._bus = bus
         self._clock = clock
@@ -124,7 +117,7 @@ class JournalService:
         A journal that cannot be opened degrades the ``journal`` device, never the daemon.
         """
         try:
-            self._store = await self._run(JournalStore, self._path)
+            self._store = await self._run(lambda: JournalStore(self._path, sign=self._sign))
             await self._run(self._ages.load)
             self.waiting = await self._run(self._store.waiting)
         except JournalError as error:

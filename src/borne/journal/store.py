@@ -19,6 +19,13 @@ that names it can be sealed before the row is written.
 Deleted content is overwritten with zeros (``secure_delete``), and an apCV payload past its
 use is dropped from the file while its record stays (:mod:`borne.journal.redaction`).
 
+Each record is signed by the box when it is written (``sign``, :mod:`borne.journal.signature`),
+in the table ``signatures`` (schema version 3): the signature of the envelope the record has,
+and for an apCV record the signature of its payload-free envelope, which takes its place when
+the payload is dropped. Two triggers keep the table with the records, so the code that
+deletes or redacts records (retention, acknowledgement, revocation) needs to know nothing of
+it. Records written before version 3 have no signature: they are listed without one.
+
 A :class:`JournalStore` is synchronous and not for concurrent use: the daemon
 calls it from one dedicated thread (:mod:`borne.journal.service`); a lock makes
 stray concurrent calls wait rather than corrupt anything.
@@ -39,6 +46,9 @@ from typing import Any
 
 from ..runtime.durable import fsync_dir
 from . import crypto, redaction, retention
+from .schema import COLUMNS as _COLUMNS
+from .schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
+from .schema import TABLES as _TABLES
 from .errors import JournalError
 from .header import RecordHeader
 from .recovery import is_corruption, set_aside
@@ -50,44 +60,6 @@ log = logging.getLogger("borne.journal")
 #: File name of the journal in the daemon's data directory.
 JOURNAL_DB_NAME = "journal.db"
 
-_SCHEMA_VERSION = 2
-_SCHEMA = """
-CREATE TABLE records (
-    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
-    read_id     INTEGER NOT NULL,
-    client_id   TEXT NOT NULL,
-    kind        TEXT NOT NULL,
-    mono_ns     INTEGER NOT NULL,
-    boot_id     TEXT NOT NULL,
-    wall        TEXT NOT NULL,
-    wall_synced INTEGER NOT NULL,
-    wall_source TEXT,
-    created     INTEGER NOT NULL,
-    header      BLOB NOT NULL,
-    envelope    BLOB NOT NULL
-);
-CREATE INDEX records_client ON records (client_id, seq);
-CREATE INDEX records_created ON records (created);
-CREATE INDEX records_read ON records (read_id);
--- Acknowledged seqs (no content): a repeated acknowledgement, whose first answer was
--- lost on a bad network, succeeds again instead of looking like someone else's record.
-CREATE TABLE acked (
-    seq       INTEGER PRIMARY KEY,
-    client_id TEXT NOT NULL,
-    acked_at  INTEGER NOT NULL
-);
-CREATE INDEX acked_at ON acked (acked_at);
-""" + redaction.REDACTED_TABLE + "PRAGMA user_version = 2;\n"
-#: Version 1 files (before payloads were dropped) gain the table of payload-free envelopes.
-_MIGRATE_1_TO_2 = "BEGIN;" + redaction.REDACTED_TABLE + "PRAGMA user_version = 2; COMMIT;"
-_COLUMNS = {
-    "records": ["seq", "read_id", "client_id", "kind", "mono_ns", "boot_id", "wall",
-                "wall_synced", "wall_source", "created", "header", "envelope"],
-    "acked": ["seq", "client_id", "acked_at"],
-    "redacted": redaction.REDACTED_COLUMNS,
-}
-#: The tables each known schema version has (older versions are migrated at open).
-_TABLES = {1: ("records", "acked"), 2: ("records", "acked", "redacted")}
 _HEADER_FIELDS = ("seq", "read_id", "client_id", "kind", "mono_ns", "boot_id", "wall",
                   "wall_synced", "wall_source", "created")
 
@@ -126,11 +98,13 @@ class Stamp:
 
 @dataclass(frozen=True)
 class StoredRecord:
-    """One record as stored: its parsed header, the exact header bytes and the envelope."""
+    """One record as stored: its parsed header, the exact header bytes, the envelope, and the
+    box's signature of them (None: written before signatures, or by a store without ``sign``)."""
 
     header: RecordHeader
     header_bytes: bytes
     envelope: bytes
+    signature: bytes | None = None
 
 
 class _Corrupt(Exception):
@@ -145,10 +119,15 @@ def _classify(error: sqlite3.Error, path: Path) -> JournalError:
 
 
 class JournalStore:
-    """The journal file at ``path`` (created, checked, recovered if corrupted)."""
+    """The journal file at ``path`` (created, checked, recovered if corrupted).
 
-    def __init__(self, path: Path) -> None:
+    ``sign(header, envelope) -> signature`` signs each record written
+    (:func:`borne.journal.signature.signer`); None writes them unsigned (tests, tools).
+    """
+
+    def __init__(self, path: Path, *, sign: Any = None) -> None:
         self.path = Path(path)
+        self._sign = sign
         #: The corrupted file moved away at open (None: the file was sound or new).
         self.set_aside: Path | None = None
         self._lock = threading.Lock()
@@ -198,9 +177,9 @@ class JournalStore:
             db.execute("PRAGMA secure_delete=ON")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version == 0:
-                db.executescript(_SCHEMA)
-            elif version == 1:
-                db.executescript(_MIGRATE_1_TO_2)
+                db.executescript(SCHEMA)
+            for script in MIGRATIONS.get(version, ()):
+                db.executescript(script)
         except BaseException:
             db.close()
             raise
@@ -232,7 +211,7 @@ class JournalStore:
         if version == 0 and not tables:
             return  # a new file: the schema is made by the read-write connection
         if version not in _TABLES:
-            raise _Corrupt(f"schema version {version}, not {_SCHEMA_VERSION}")
+            raise _Corrupt(f"schema version {version}, not {SCHEMA_VERSION}")
         for table in _TABLES[version]:
             found = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
             if found != _COLUMNS[table]:
@@ -285,9 +264,16 @@ class JournalStore:
                 db.execute(f"INSERT INTO records ({', '.join(_COLUMNS['records'])}) VALUES "
                            f"({', '.join('?' * len(_COLUMNS['records']))})",
                            [*values, header_bytes, envelope])
-                if redacted is not None:
-                    redaction.insert(db, header.seq, recipient.seal(header_bytes, redacted))
-                stored.append(StoredRecord(header, header_bytes, envelope))
+                spare = recipient.seal(header_bytes, redacted) if redacted is not None else None
+                if spare is not None:
+                    redaction.insert(db, header.seq, spare)
+                signature = None
+                if self._sign is not None:
+                    signature = self._sign(header_bytes, envelope)
+                    db.execute("INSERT INTO signatures (seq, record, redacted) VALUES (?, ?, ?)",
+                               (header.seq, signature,
+                                self._sign(header_bytes, spare) if spare is not None else None))
+                stored.append(StoredRecord(header, header_bytes, envelope, signature))
             return stored
 
         return self._write(work)
@@ -400,9 +386,11 @@ class JournalStore:
 
     def records(self, client_id: str, *, after: int = 0, limit: int = 100) -> list[StoredRecord]:
         """``client_id``'s records with ``seq > after``, oldest first, at most ``limit``."""
-        rows = self._read("SELECT header, envelope FROM records WHERE client_id = ? AND seq > ? "
-                          "ORDER BY seq LIMIT ?", (client_id, after, limit))
-        return [StoredRecord(RecordHeader.from_bytes(bytes(h)), bytes(h), bytes(e)) for h, e in rows]
+        rows = self._read("SELECT r.header, r.envelope, s.record FROM records r LEFT JOIN "
+                          "signatures s ON s.seq = r.seq WHERE r.client_id = ? AND r.seq > ? "
+                          "ORDER BY r.seq LIMIT ?", (client_id, after, limit))
+        return [StoredRecord(RecordHeader.from_bytes(bytes(h)), bytes(h), bytes(e),
+                             bytes(s) if s is not None else None) for h, e, s in rows]
 
     def waiting(self, client_id: str | None = None) -> int:
         """Records waiting for ``client_id``; without it, reads with a record still waiting."""

@@ -7,6 +7,11 @@ Files in the data directory (which the daemon keeps at 0700)::
     server.key  the API's TLS key, mode 0600, replaced atomically when reissued
     server.crt  the API's TLS certificate (serverAuth, SAN DNS + IP, 1 year)
 
+The two keys are wrapped with the board's secret (:mod:`.wrapped_keys`, :mod:`.key_source`):
+a copy of the data directory opens neither. A clear key of an older box is wrapped at load.
+The CA key also signs the offline journal's records (:meth:`BoxCA.sign`,
+:mod:`borne.journal.signature`): the workstation checks them with the CA it pinned.
+
 The CA is the root of trust of every paired workstation: it is never replaced
 behind anyone's back. A missing half or a key that does not match its
 certificate stops the daemon with ``ca_unreadable`` and says which file is wrong.
@@ -30,6 +35,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ..runtime.durable import fsync_dir
 from ..errors import BorneError
+from .key_source import KeySource
+from .wrapped_keys import KeyFiles
 
 __all__ = ["BoxCA"]
 
@@ -63,12 +70,6 @@ def _write_new(path: Path, data: bytes, mode: int) -> None:
         os.fsync(out.fileno())
 
 
-def _write_private(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
-    _write_new(path, key.private_bytes(serialization.Encoding.PEM,
-                                       serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()), 0o600)
-
-
 def _write_public(path: Path, data: bytes) -> None:
     _write_new(path, data, 0o644)
 
@@ -88,44 +89,51 @@ class BoxCA:
     """The box's CA: load it with :meth:`load_or_create`, then issue certificates.
 
     ``now`` (UTC datetime factory) is for tests; the box uses the system clock,
-    which is what OpenSSL checks validity against anyway.
+    which is what OpenSSL checks validity against anyway. ``files`` reads and writes the
+    private keys (wrapped with the board secret; in clear without one: tests only).
     """
 
     def __init__(self, data_dir: Path, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate,
-                 *, now: Callable[[], datetime] = _now) -> None:
+                 *, now: Callable[[], datetime] = _now, files: KeyFiles | None = None) -> None:
         self._dir = data_dir
         self._key = key
         self._cert = cert
         self._now = now
+        self._files = files or KeyFiles(data_dir, None)
 
     @classmethod
     def load_or_create(cls, data_dir: Path, *, box_name: str = "borne",
-                       now: Callable[[], datetime] = _now) -> BoxCA:
+                       now: Callable[[], datetime] = _now, keys: KeySource | None = None) -> BoxCA:
         """The CA in ``data_dir``, created if neither ``ca.key`` nor ``ca.crt`` exists.
 
+        ``keys``: the board secret's source; the keys are wrapped with it, and a clear
+        ``ca.key`` is wrapped now. None keeps them in clear (tests of the certificates only).
         Raises ``BorneError("ca_unreadable")`` when only one exists, either is
-        corrupt, or they do not belong together: nothing is overwritten.
+        corrupt, the key does not open with this board's secret, or they do not belong
+        together: nothing is overwritten. ``box_secret_unavailable`` or
+        ``box_secret_unprogrammed`` when the board secret cannot be read.
         """
         data_dir = Path(data_dir)
+        files = KeyFiles(data_dir, keys)
         key_path, cert_path = data_dir / "ca.key", data_dir / "ca.crt"
         have_key, have_cert = key_path.exists(), cert_path.exists()
         if not have_key and not have_cert:
-            return cls._create(data_dir, box_name, now)
+            return cls._create(data_dir, box_name, now, files)
         if not (have_key and have_cert):
             missing = cert_path if have_key else key_path
             raise BorneError(f"{missing} is missing; remove both ca.key and ca.crt to create a new CA "
                              "(every workstation must then pair again)", code="ca_unreadable",
                              file=str(missing))
         try:
-            key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-        except (ValueError, TypeError, OSError) as error:
-            raise BorneError(f"{key_path} is not a readable private key ({error.__class__.__name__})",
-                             code="ca_unreadable", file=str(key_path)) from None
-        try:
             cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
         except (ValueError, OSError) as error:
             raise BorneError(f"{cert_path} is not a readable certificate ({error.__class__.__name__})",
                              code="ca_unreadable", file=str(cert_path)) from None
+        try:
+            key = files.load("ca.key")
+        except (ValueError, TypeError, OSError) as error:
+            raise BorneError(f"{key_path} is not a readable private key ({error.__class__.__name__})",
+                             code="ca_unreadable", file=str(key_path)) from None
         if not isinstance(key, ec.EllipticCurvePrivateKey) or not _same_key(key.public_key(),
                                                                              cert.public_key()):
             raise BorneError(f"{key_path} does not match {cert_path}", code="ca_unreadable",
@@ -137,10 +145,11 @@ class BoxCA:
         if not is_ca:
             raise BorneError(f"{cert_path} is not a CA certificate", code="ca_unreadable",
                              file=str(cert_path))
-        return cls(data_dir, key, cert, now=now)
+        return cls(data_dir, key, cert, now=now, files=files)
 
     @classmethod
-    def _create(cls, data_dir: Path, box_name: str, now: Callable[[], datetime]) -> BoxCA:
+    def _create(cls, data_dir: Path, box_name: str, now: Callable[[], datetime],
+                files: KeyFiles) -> BoxCA:
         key = _new_key()
         # A random suffix keeps two boxes' CA names apart on a workstation paired with both.
         name = x509.Name([
@@ -163,10 +172,10 @@ class BoxCA:
                 .sign(key, hashes.SHA256()))
         # Key first: a crash in between leaves a key without certificate, which the next
         # start refuses loudly rather than replacing a CA someone may already trust.
-        _write_private(data_dir / "ca.key", key)
+        files.write_new(data_dir / "ca.key", key)
         _write_public(data_dir / "ca.crt", cert.public_bytes(serialization.Encoding.PEM))
         fsync_dir(data_dir)
-        return cls(data_dir, key, cert, now=now)
+        return cls(data_dir, key, cert, now=now, files=files)
 
     @property
     def certificate(self) -> x509.Certificate:
@@ -182,6 +191,19 @@ class BoxCA:
     def fingerprint_sha256(self) -> str:
         """SHA-256 of the CA certificate (DER), lowercase hex: shown on screen for checking by eye."""
         return self._cert.fingerprint(hashes.SHA256()).hex()
+
+    @property
+    def server_key_password(self) -> bytes | None:
+        """The password of ``server.key``, for ``SSLContext.load_cert_chain`` (None: in clear)."""
+        return self._files.password("server.key")
+
+    def sign(self, message: bytes) -> bytes:
+        """ECDSA P-256 / SHA-256 signature (DER) of ``message`` with the CA key.
+
+        For the offline journal's records only (:mod:`borne.journal.signature`), whose
+        signed bytes begin with an ASCII label: never a certificate's DER (``0x30``...).
+        """
+        return self._key.sign(message, ec.ECDSA(hashes.SHA256()))
 
     def ensure_server_cert(self, hostnames: list[str], addresses: list[str], *,
                            renew_before_days: int = 30) -> tuple[Path, Path]:
@@ -204,12 +226,16 @@ class BoxCA:
                         renew_before_days: int) -> bool:
         try:
             cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-            key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+            key = self._files.load(key_path.name)
             self._cert.public_key().verify(  # type: ignore[call-arg, union-attr]
                 cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
             sans = set(cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
         except (OSError, ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound):
             return False
+        except BorneError as error:
+            if error.code != "ca_unreadable":
+                raise  # the board secret itself is unreadable: nothing can be written either
+            return False  # wrapped with another secret: a new key replaces it
         fresh = cert.not_valid_after_utc - self._now() > timedelta(days=renew_before_days)
         return fresh and sans == wanted and _same_key(key.public_key(), cert.public_key())
 
@@ -225,7 +251,7 @@ class BoxCA:
                 .sign(self._key, hashes.SHA256()))
         # New files under temporary names, then renamed over the old ones: a crash
         # leaves either pair, or a mismatched pair that the next start reissues.
-        for path, write in ((key_path, lambda p: _write_private(p, key)),
+        for path, write in ((key_path, lambda p: self._files.write_new(p, key)),
                             (cert_path, lambda p: _write_public(
                                 p, cert.public_bytes(serialization.Encoding.PEM)))):
             tmp = path.with_name(path.name + ".new")

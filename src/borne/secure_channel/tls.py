@@ -30,11 +30,14 @@ __all__ = ["ClientIdentity", "client_context", "pairing_client_context", "peer_i
 
 
 def server_context(ca_cert_path: Path | str, cert_path: Path | str, key_path: Path | str, *,
-                   allow_tls12: bool = False) -> ssl.SSLContext:
-    """The API's server context: box certificate, box CA as the only trust anchor for clients."""
+                   allow_tls12: bool = False, key_password: bytes | None = None) -> ssl.SSLContext:
+    """The API's server context: box certificate, box CA as the only trust anchor for clients.
+
+    ``key_password`` opens a wrapped ``server.key`` (:meth:`BoxCA.server_key_password`).
+    """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2 if allow_tls12 else ssl.TLSVersion.TLSv1_3
-    context.load_cert_chain(str(cert_path), str(key_path))
+    context.load_cert_chain(str(cert_path), str(key_path), key_password)
     # Only the box CA: no system store, so no public CA can vouch for a client.
     context.load_verify_locations(cafile=str(ca_cert_path))
     context.verify_mode = ssl.CERT_OPTIONAL

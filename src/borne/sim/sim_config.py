@@ -50,13 +50,16 @@ def simulator_defaults(file_data: Mapping[str, Any]) -> dict[str, Any]:
     """
     daemon = file_data.get("daemon", {})
     run = daemon.get("runtime_dir", DaemonConfig().runtime_dir)
+    data = str(daemon.get("data_dir", SIM_DATA_DIR)).rstrip("/")
     defaults: dict[str, Any] = {
         "readers": {"smartcard": "sim", "camera": f"images:{run}/sim-camera",
                     "scanner": f"keylog:{run}/sim-scanner.jsonl",
                     "nfc": f"udp:127.0.0.1:{SIM_NFC_PORT}"},
         "display": {"device": "dummy:128x64"},
         "panel": {"pins": "mock"},
-        "daemon": {"data_dir": SIM_DATA_DIR},
+        # The board secret's twin: a file beside the data directory (never in it: a copy of
+        # the data would carry it), named for what it is.
+        "daemon": {"data_dir": SIM_DATA_DIR, "keys": f"file:{data}-board-secret.twin"},
         "api": {"host": SIM_API_HOST},
     }
     if daemon.get("mode") == "mobile":

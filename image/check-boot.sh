@@ -5,7 +5,9 @@
 # asserts what the daemon does under that systemd:
 #
 #   boot          the boot ends with no failed unit of ours; borne.service is
-#                 active (running), Type=notify, on the image's borne.toml;
+#                 active (running), Type=notify, on the image's borne.toml (its
+#                 `keys = "rpi-otp"` line pointed at a secret file: no firmware mailbox
+#                 in a container);
 #                 start -> READY=1 over 5 restarts
 #   watchdog      a healthy daemon left alone for 2 x WatchdogSec is never restarted;
 #                 SIGSTOP: systemd's watchdog kills it and starts it again
@@ -71,6 +73,17 @@ start_box() {
   printf 'FRIENDLYNAME "Borne Check"\nDEVICENAME   /dev/null:0x%X\nLIBPATH      %s\nCHANNELID    0x%X\n' \
     "$VPCD_PORT" /usr/lib/pcsc/drivers/serial/libifdvpcd.so "$VPCD_PORT" \
     > "$WORK/vpcd/reader.conf.d/vpcd"
+  # The board secret: the image says keys = "rpi-otp" (the Pi's OTP key, through the firmware
+  # mailbox /dev/vcio), which a container has not. Its twin instead: the image's borne.toml
+  # with that one line changed, and a 32-byte secret file the box's user reads.
+  install -d -m 700 -o "$(in_root id -u borne)" -g "$(in_root id -g borne)" "$WORK/keys"
+  head -c 32 /dev/urandom > "$WORK/keys/board-secret"
+  chown "$(in_root id -u borne):$(in_root id -g borne)" "$WORK/keys/board-secret"
+  chmod 600 "$WORK/keys/board-secret"
+  sed 's|^keys = "rpi-otp"|keys = "file:/run/borne-check-keys/board-secret"|' \
+    "$ROOT/etc/borne/borne.toml" > "$WORK/borne.toml"
+  grep -q '^keys = "file:/run/borne-check-keys/board-secret"' "$WORK/borne.toml" \
+    || { echo "check-chroot: no keys = \"rpi-otp\" line in the image's borne.toml" >&2; return 1; }
   BOOT_EPOCH=$(date +%s)
   BOOT_T0=$(now_ms)
   # --register=no --keep-unit: this machine does not run systemd (no machined, no
@@ -80,6 +93,8 @@ start_box() {
     --bind="$BOX_DATA:/var/lib/borne" \
     --bind-ro="$WORK/vpcd/drivers:/usr/lib/pcsc/drivers/serial" \
     --bind-ro="$WORK/vpcd/reader.conf.d:/etc/reader.conf.d" \
+    --bind-ro="$WORK/borne.toml:/etc/borne/borne.toml" \
+    --bind-ro="$WORK/keys:/run/borne-check-keys" \
     < /dev/null > "$WORK/nspawn.log" 2>&1 &
   BOX_NSPAWN=$!
   local child deadline=$(($(now_ms) + 20000))

@@ -22,7 +22,9 @@ from ..api.statuses import channel_audit_status
 from ..errors import CardError
 from ..events import CardInserted, CardRemoved, Event, ReaderDetached
 from .leases import Lease, LeaseBook, LeaseError
-from .validate import ApduError, journal_line, parse_command, parse_hex
+from .pin_guard import REQUEST_S as _REQUEST_S
+from .pin_guard import PinGuard, probe_for
+from .validate import ApduError, Command, journal_line, parse_command, parse_hex
 
 __all__ = ["ApduService", "Channel", "Lease", "LeaseError"]
 
@@ -67,12 +69,15 @@ class ApduService:
 
     ``pause(slot_id, paused)`` stops the box's own reads of a leased slot
     (:meth:`borne.readers.pcsc.PcscBackend.set_paused`); ``link_factory(reader)``
-    builds the card connection (tests pass a fake).
+    builds the card connection (tests pass a fake); ``ask_person(slot_id, until)``
+    shows the person at the box that a PIN's last try waits for the button
+    (:meth:`confirm_pin`), until the monotonic time ``until``.
     """
 
     def __init__(self, config: Any, *, core: Any, bus: Any, clock: Any, audit: Any,
                  pause: Callable[[str, bool], None] | None = None,
-                 link_factory: Callable[[str], Any] | None = None) -> None:
+                 link_factory: Callable[[str], Any] | None = None,
+                 ask_person: Callable[[str, float], None] | None = None) -> None:
         self.config = config
         self._core = core
         self._bus = bus
@@ -80,6 +85,10 @@ class ApduService:
         self._audit = audit
         self._pause = pause
         self._link_factory = link_factory or _pcsc_link
+        self._ask_person = ask_person
+        #: The PINs' try counters the box has seen: their last try is the person's.
+        self.pins = PinGuard()
+        self._slot_locks: dict[str, asyncio.Lock] = {}
         self.book = LeaseBook(max_s=config.max_lease_s, default_s=config.default_lease_s)
         self._held: dict[str, _Held] = {}
         # Work left running (card links closed, audit entries written). Not a TaskGroup: an
@@ -136,6 +145,16 @@ class ApduService:
     def check(self, lease_id: str, client_id: str) -> Lease:
         """The client's live lease, or ``lease_not_found``."""
         return self.book.get(lease_id, client_id, self.now())
+
+    def confirm_pin(self, slot_id: str) -> bool:
+        """The person at the box pressed the button while the screen asked: the lease whose
+        PIN command was refused at the last try may send one. False if nothing waited."""
+        allowed = self.pins.allow(slot_id, self.now())
+        if allowed:
+            holder = self.book.for_slot(slot_id, self.now())
+            self._journal(holder.client_id if holder else "", "APDU pin",
+                          f"{slot_id} last try allowed at the box", 200)
+        return allowed
 
     def client_revoked(self, client_id: str) -> None:
         """A revoked client loses every lease at once (``lease_lost`` ``revoked``)."""
@@ -208,17 +227,45 @@ class ApduService:
             self._journal(client_id, "APDU", journal_line(slot, command),
                           channel_audit_status("no_card"))
             return _error(ident, "no_card")
+        # One APDU of the slot at a time from decision to answer: two channels of one lease
+        # (a reconnecting bridge) must not both spend a try the box counted once.
+        lock = self._slot_locks.setdefault(slot, asyncio.Lock())
         try:
-            response = await held.link.transmit(apdu)
+            async with lock:
+                if not await self._pin_may_go(held, command):
+                    self._journal(client_id, "APDU", journal_line(slot, command),
+                                  channel_audit_status("pin_last_try_protected"))
+                    return _error(ident, "pin_last_try_protected")
+                response = await self._transmit(held, command, apdu)
         except CardError as error:
             self._journal(client_id, "APDU", journal_line(slot, command),
                           channel_audit_status(error.code))
             return self._card_failed(held, ident, error.code)
-        self._journal(client_id, "APDU", journal_line(slot, command, len(response) - 2,
-                                                       response[-2:]), 200)
         if held.lease.id not in self._held:  # lost while the card answered
             return _error(ident, "lease_expired")
         return {"op": "response", "id": ident, "response": response.hex().upper()}
+
+    async def _pin_may_go(self, held: _Held, command: Command) -> bool:
+        """Whether ``command`` may go to the card: never a PIN's last try without the person at
+        the box (:mod:`borne.apdu.pin_guard`); a counter not known yet is asked first."""
+        slot, lease_id = held.lease.slot, held.lease.id
+        decision = self.pins.decide(slot, lease_id, command, self.now())
+        if decision == "ask":
+            probe = probe_for(command)
+            await self._transmit(held, parse_command(probe), probe)
+            self.pins.asked(slot, command)
+            decision = self.pins.decide(slot, lease_id, command, self.now())
+        if decision == "refuse" and self._ask_person is not None:
+            self._ask_person(slot, self.now() + _REQUEST_S)
+        return decision != "refuse"
+
+    async def _transmit(self, held: _Held, command: Command, apdu: bytes) -> bytes:
+        """Send ``apdu`` to the card, journal it, learn what it says of its PIN counters."""
+        response = await held.link.transmit(apdu)
+        self._journal(held.lease.client_id, "APDU", journal_line(
+            held.lease.slot, command, len(response) - 2, response[-2:]), 200)
+        self.pins.learn(held.lease.slot, command, response[-2:])
+        return response
 
     def _card_failed(self, held: _Held, ident: Any, code: str) -> dict[str, Any]:
         if held.lease.id not in self._held:
@@ -234,6 +281,7 @@ class ApduService:
         data = event.data
         if not isinstance(data, (CardInserted, CardRemoved, ReaderDetached)):
             return
+        self.pins.card_changed(data.slot)  # another card: its counters are asked again
         held = next((h for h in self._held.values() if h.lease.slot == data.slot), None)
         if held is None:
             return

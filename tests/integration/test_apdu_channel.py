@@ -358,10 +358,12 @@ async def test_revocation_and_pin_policy(box, tmp_path, sim_pcscd, card_slots, s
             assert answer["code"] == "pin_verification_forbidden"
         assert (await channel.apdu(SELECT_MF))["op"] == "response"
         await wait_until(lambda: len([e for e in box.api_context.audit.entries(
-            limit=1000, client_id=one.client_id) if e.action == "APDU"]) >= 5)
+            limit=1000, client_id=one.client_id) if e.action == "APDU"]) >= 6)
         entries = box.api_context.audit.entries(limit=1000, client_id=one.client_id)
         verify = [e for e in entries if e.action == "APDU" and "ins=20" in e.resource]
-        assert [e.status for e in verify] == [200, 403]
+        # The box asked the card its tries left first (VERIFY without data: borne.apdu.pin_guard).
+        assert [(e.status, "lc=0 " in e.resource) for e in verify] \
+            == [(200, True), (200, False), (403, False)]
         text = json.dumps([e.to_dict() for e in entries])
         assert "31323334" not in text and "1234" not in text.replace(one.client_id, "")
 

@@ -112,6 +112,7 @@ class ApduService:
         slot = self._core.slots.get(slot_id)
         if slot is None or self._stopped:
             raise LeaseError("not_found", slot=slot_id[:64])
+        self._end_overdue(slot_id)
         lease = self.book.take(slot_id, client_id, client_name, seconds, self.now())
         present = slot.state != "empty"
         held = _Held(lease, slot.info.name, self._link_factory(slot.info.name), present,
@@ -318,6 +319,19 @@ class ApduService:
             return
         self._lose(held, "lease_expired")
 
+    def _end_overdue(self, slot_id: str) -> None:
+        """End the slot's lease that is over on the clock but whose timer has not fired yet.
+
+        Its timer fires a little after its deadline (a busy loop): a lease taken in between
+        must not be followed by the old one's end, which would resume the box's reads and
+        take the slot's news under the new holder. Ended here, first, the old lease's timer
+        finds nothing left to do.
+        """
+        now = self.now()
+        for held in [h for h in self._held.values() if h.lease.slot == slot_id]:
+            if held.lease.deadline <= now:
+                self._lose(held, "lease_expired")
+
     def _grace_over(self, lease_id: str) -> None:
         held = self._held.get(lease_id)
         if held is not None and held.channel is None:
@@ -338,7 +352,8 @@ class ApduService:
             held.channel.close("lease_lost")
             held.channel = None
         self._background_task(held.link.close())
-        self._set_paused(lease.slot, False)
+        if not any(h.lease.slot == lease.slot for h in self._held.values()):
+            self._set_paused(lease.slot, False)  # never under another lease of the slot
         self._journal(lease.client_id, "APDU lease", f"{lease.slot} lease={lease.id} end={code}",
                       200)
 

@@ -107,13 +107,15 @@ class ApduService:
 
     # -- leases (REST) -----------------------------------------------------------------------
 
-    def take(self, slot_id: str, client_id: str, client_name: str, seconds: object) -> Lease:
-        """Lease ``slot_id`` to the client (``not_found``, ``slot_busy``, ``bad_request``)."""
+    def take(self, slot_id: str, client_id: str, client_name: str, seconds: object, *,
+             admin: bool = False) -> Lease:
+        """Lease ``slot_id`` to the client (``not_found``, ``slot_busy``: naming the holder to
+        an ``admin`` client only, see :meth:`LeaseBook.take`; ``bad_request``)."""
         slot = self._core.slots.get(slot_id)
         if slot is None or self._stopped:
             raise LeaseError("not_found", slot=slot_id[:64])
         self._end_overdue(slot_id)
-        lease = self.book.take(slot_id, client_id, client_name, seconds, self.now())
+        lease = self.book.take(slot_id, client_id, client_name, seconds, self.now(), admin=admin)
         present = slot.state != "empty"
         held = _Held(lease, slot.info.name, self._link_factory(slot.info.name), present,
                      slot.atr if present else None)

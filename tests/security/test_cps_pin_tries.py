@@ -33,6 +33,7 @@ from borne.display.views import StatusStrip
 from borne.readers.base import slot_id_for
 
 from support.box import paired, running_box, url
+from support.workstation import Workstation
 
 WRONG = "002000010839393939FFFFFFFF"
 RIGHT = "002000010831323334FFFFFFFF"  # the simulated CPS's PIN (borne.sim.cards.build)
@@ -157,6 +158,33 @@ async def test_a_card_already_at_its_last_try_is_asked_before_a_pin_is_forwarded
             assert await channel.apdu(ASK) == "63C1"
         finally:
             await channel.http.close()
+
+
+async def test_through_the_bridge_a_pc_sc_program_cannot_spend_the_last_try(tmp_path, pcscd,
+                                                                             cards):
+    """The bridge is a client of the channel: the box's rule holds for PC/SC programs on the
+    workstation, which get 6985 (conditions of use not satisfied) for the kept try."""
+    from borne.bridge.bridge import Bridge
+
+    cards.insert(0, "cps-pharmacist")
+    async with running_box(tmp_path, **SCREEN) as box:
+        await paired(box, tmp_path / "ws")
+        workstation = await asyncio.to_thread(Workstation, tmp_path / "wspcscd", 0xA17B)
+        bridge = Bridge(url(box), tmp_path / "ws", vpcd_port=0xA17B, idle_release_s=2.0)
+        task = asyncio.create_task(bridge.run())
+        try:
+            await asyncio.wait_for(bridge.connected.wait(), 15)
+            await workstation.until(lambda r: r["present"], "the CPS on the workstation")
+            answer = await asyncio.to_thread(workstation.ask, cmd="apdus",
+                                             apdus=[WRONG, WRONG, WRONG, ASK])
+            assert answer == {"responses": ["63C2", "63C1", "6985", "63C1"]}, answer
+            await until(lambda: screen_shows(box, v.ErrorView("pin_last_try_protected")),
+                        "the screen saying why")
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await asyncio.to_thread(workstation.close)
 
 
 @pytest.mark.parametrize("apdu", [

@@ -14,9 +14,12 @@ and a card says how many tries are left (ISO/IEC 7816-4:2005 §7.5.6 VERIFY, §1
 :class:`PinGuard` keeps, per slot, the tries the box last saw for each counter, and decides
 for each command that can spend one:
 
-- a counter the box does not know: ``ask`` the card first with VERIFY without data
-  (``CLA 20 P1 P2``, Lc absent), which answers ``63CX`` and spends nothing; a card that does
-  not answer it so leaves the counter unknown and the command goes (the next answer teaches);
+- a command that checks a PIN: ``ask`` the card first, every time, with VERIFY without data
+  (``CLA 20 00 P2``, Lc absent), which answers ``63CX`` and spends nothing. Every time, not
+  only when the box does not know: a local P2 names another PIN once another DF is selected,
+  and a card may be worn by tries made before the box saw it. A card that does not answer so
+  (``9000``: verified, so its counter is full; an error) leaves what the box learnt before;
+  if it learnt nothing, the command goes (and its answer teaches);
 - one try left: ``refuse`` (``pin_last_try_protected``) until the person at the box presses
   the button while the screen says why (:meth:`PinGuard.allow`): then one command of that
   lease goes to the card;
@@ -94,15 +97,17 @@ class PinGuard:
     def __init__(self) -> None:
         self._slots: dict[str, _Slot] = {}
 
-    def decide(self, slot: str, lease_id: str, command: Command, now: float) -> Decision:
-        """``forward``, ``ask`` the card first, or ``refuse`` ``command`` (see the module)."""
+    def decide(self, slot: str, lease_id: str, command: Command, now: float, *,
+               asked: bool = False) -> Decision:
+        """``forward``, ``ask`` the card first (unless ``asked`` already), or ``refuse``
+        ``command`` (see the module)."""
         counter = _counter(command)
         if counter is None or not _spends(command):
             return "forward"
         state = self._slots.setdefault(slot, _Slot())
         if counter == _OPAQUE:
             last = any(left == 1 for left in state.tries.values())
-        elif counter not in state.tries and counter[0] == "pin":
+        elif counter[0] == "pin" and not asked:
             return "ask"
         else:
             last = state.tries.get(counter) == 1
@@ -114,12 +119,6 @@ class PinGuard:
             return "forward"
         state.asking = (lease_id, now + REQUEST_S)
         return "refuse"
-
-    def asked(self, slot: str, command: Command) -> None:
-        """The card did not tell the tries left when asked: the command goes (see the module)."""
-        counter = _counter(command)
-        if counter is not None:
-            self._slots.setdefault(slot, _Slot()).tries.setdefault(counter, -1)
 
     def learn(self, slot: str, command: Command, sw: bytes) -> None:
         """Take in the card's status word ``sw`` to ``command``."""
@@ -135,8 +134,6 @@ class PinGuard:
             tries.pop(counter, None)
             if counter[0] == "puk":  # the PIN was unblocked, its counter reset
                 tries.pop(("pin", counter[1]), None)
-        elif tries.get(counter) == -1:
-            tries.pop(counter)  # asked without an answer, and no news: ask next time
 
     def waiting(self, slot: str, now: float) -> bool:
         """Whether a refused command of ``slot`` waits for the person at the box."""
@@ -158,7 +155,7 @@ class PinGuard:
         """What the box knows of ``slot``'s counters (``pin:81`` -> 2), for tests and benches."""
         state = self._slots.get(slot)
         return {f"{kind}:{p2:02X}": left for (kind, p2), left in
-                (state.tries.items() if state else ()) if left >= 0}
+                (state.tries.items() if state else ())}
 
     def card_changed(self, slot: str) -> None:
         """The card left or came: what the box knew of the old one is forgotten."""

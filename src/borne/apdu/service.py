@@ -250,14 +250,13 @@ class ApduService:
 
     async def _pin_may_go(self, held: _Held, command: Command) -> bool:
         """Whether ``command`` may go to the card: never a PIN's last try without the person at
-        the box (:mod:`borne.apdu.pin_guard`); a counter not known yet is asked first."""
+        the box (:mod:`borne.apdu.pin_guard`); the card is asked its tries left first."""
         slot, lease_id = held.lease.slot, held.lease.id
         decision = self.pins.decide(slot, lease_id, command, self.now())
         if decision == "ask":
             probe = probe_for(command)
             await self._transmit(held, parse_command(probe), probe)
-            self.pins.asked(slot, command)
-            decision = self.pins.decide(slot, lease_id, command, self.now())
+            decision = self.pins.decide(slot, lease_id, command, self.now(), asked=True)
         if decision == "refuse" and self._ask_person is not None:
             self._ask_person(slot, self.now() + _REQUEST_S)
         return decision != "refuse"

@@ -97,6 +97,8 @@ class ScreenState:
                 self._card_decoded(event, now, cps_lookup)
             case ev.CardRemoved():
                 self.cps.pop(event.slot, None)
+                if self.pin_request is not None and self.pin_request[0] == event.slot:
+                    self.pin_request = None  # that card's PIN is no longer the question
             case ev.CardFailed() | ev.CaptureFailed():
                 self._flash(v.ErrorView(event.code), now, "error")
             case ev.ApcvPresented():

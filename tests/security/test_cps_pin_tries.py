@@ -4,8 +4,9 @@ A CPS blocks after three wrong PINs (ISO/IEC 7816-4:2005 §7.5.6 VERIFY: ``63CX`
 left; ``6983`` blocked). The box sees every answer: it never lets a remote client spend the
 last try. With one try left, VERIFY (and what else spends a try of that PIN) is refused with
 ``pin_last_try_protected`` until the person at the box presses the button, while the screen
-says why; a card whose counter the box does not know yet is asked first (VERIFY without
-data spends nothing). With ``allow_pin_verification = false`` what carries a PIN otherwise is
+says why; before each PIN command the card is asked its tries left (VERIFY without data
+spends nothing), so a card already worn elsewhere is protected too. Through the bridge, a
+PC/SC program on the workstation gets ``6985`` for the kept try. With ``allow_pin_verification = false`` what carries a PIN otherwise is
 refused too: ENVELOPE (C2/C3), RESET RETRY COUNTER (2C), CHANGE REFERENCE DATA (24) and
 reader pseudo-APDUs (CLA FF).
 

@@ -264,9 +264,10 @@ class ApiConfig(Section):
 class ApduConfig(Section):
     """The leased, transparent APDU channel (docs/apdu-channel.md)."""
 
-    #: Whether PIN commands (VERIFY 20/21, CHANGE REFERENCE DATA 24: see
-    #: borne.apdu.validate.PIN_INS) may go through the channel; no APDU is ever
-    #: journaled with its data either way.
+    #: Whether what may carry a PIN (VERIFY 20/21, CHANGE REFERENCE DATA 24, RESET RETRY
+    #: COUNTER 2C, ENVELOPE C2/C3, reader pseudo-APDUs CLA FF: see borne.apdu.validate.PIN_INS)
+    #: may go through the channel; no APDU is ever journaled with its data either way. Even
+    #: when allowed, a PIN's last try is kept for the person at the box (borne.apdu.pin_guard).
     allow_pin_verification: bool = True
     #: Longest lease a client may ask for, and the one it gets when it does not say.
     max_lease_s: int = 300

@@ -211,7 +211,8 @@ class Daemon:
         try:
             self.api, self.api_context = build_api(
                 self.config, self.core, self.bus, self.clock, self.apcv, self.scan,
-                self.pause_reads, storage=self.storage, set_mode=self.set_mode)
+                self.pause_reads, storage=self.storage, set_mode=self.set_mode,
+                ask_person=self._ask_person)
         except (BorneError, OSError) as error:
             self._api_failed(error)
             return
@@ -291,7 +292,8 @@ class Daemon:
                                       on_long_press=self._long_press,
                                       device_state=self.core.device_state,
                                       pairing_current=pairing,
-                                      reads_waiting=self.journal.waiting if self.journal else 0)
+                                      reads_waiting=self.journal.waiting if self.journal else 0,
+                                      on_pin_confirm=self._pin_confirmed)
         await enter(stack, self.display)
 
     async def _start_battery(self, stack: AsyncExitStack) -> None:
@@ -319,6 +321,17 @@ class Daemon:
         if self.display is not None:
             self.display.show_pairing(window.code, window.expires_mono)
         return window
+
+    def _ask_person(self, slot_id: str, until: float) -> None:
+        """A PIN's last try waits for the button: the screen says so (without a screen and a
+        button, that try is never spent through the APDU channel)."""
+        if self.display is not None:
+            self.display.show_pin_request(slot_id, until)
+
+    def _pin_confirmed(self, slot_id: str) -> None:
+        """The button pressed while the screen asked: one PIN command of that slot may go."""
+        if self.api_context is not None and self.api_context.apdu is not None:
+            self.api_context.apdu.confirm_pin(slot_id)
 
     def _long_press(self) -> None:
         """The pairing button held down: open the window (never an admin workstation)."""

@@ -266,6 +266,9 @@ CATALOGUE: dict[str, Entry] = _catalogue(
     ("pin_verification_forbidden", CHANNEL,
      "Vérification du code porteur interdite par la politique de la borne",
      "PIN verification forbidden by the box's policy"),
+    ("pin_last_try_protected", CHANNEL,
+     "Dernier essai du code porteur : à autoriser sur la borne (bouton), la carte garde cet essai",
+     "Last PIN try left: allow it on the box (button); the card keeps that try"),
     # The box's mode and clock
     ("mode_unknown", API | CLI, "Mode inconnu (counter ou mobile)",
      "Unknown mode (counter or mobile)"),

@@ -102,3 +102,24 @@ def test_reset_selects_mf() -> None:
     ask(c, "00A4040005A000000001")
     c.reset()
     assert ask(c, "00B0820001") == "009000"
+
+
+def test_verify_counts_tries_like_iso_7816_4_and_the_counter_outlives_power() -> None:
+    """The simulated CPS's PIN: 63CX tries left, 6983 blocked, 9000 resets the counter."""
+    c = chip(pin="1234")
+    assert ask(c, "00200001") == "63C3"  # no data: asks, spends nothing
+    assert ask(c, "002000010439393939") == "63C2"
+    c.power_off()
+    c.power_on()
+    assert ask(c, "00200001") == "63C2"  # the counter is persistent memory
+    assert ask(c, "002000010831323334FFFFFFFF") == "9000"
+    assert ask(c, "00200001") == "9000"  # verified, until the next reset
+    c.reset()
+    assert ask(c, "00200001") == "63C3"
+    for left in (2, 1, 0):
+        assert ask(c, "002000010439393939") == f"63C{left}"
+    assert ask(c, "00200001") == "6983"
+    assert ask(c, "00200001043132333434") == "6700"  # Lc does not match
+    assert ask(c, "002000010431323334") == "6983"  # blocked: even the right PIN
+    assert ask(c, "00208001") == "6A86"
+    assert ask(chip(), "00200001") == "6D00"  # a card without a PIN

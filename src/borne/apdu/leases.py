@@ -71,17 +71,22 @@ class LeaseBook:
         return float(seconds)
 
     def take(self, slot: str, client_id: str, client_name: str, seconds: object,
-             now: float) -> Lease:
-        """Lease ``slot`` to the client, or ``slot_busy`` with who holds it and for how long
-        (``slot_leased_by_you`` with its lease id when that is the client itself)."""
+             now: float, *, admin: bool = False) -> Lease:
+        """Lease ``slot`` to the client, or ``slot_busy`` with how long it stays leased
+        (``slot_leased_by_you`` with its lease id when that is the client itself).
+
+        Only an ``admin`` client is told who holds the slot (``holder``, ``client_id``):
+        admins see every client anyway (``GET /v1/clients``), while a paired client gone bad
+        would learn which workstations use the box, and when, and their client ids.
+        """
         duration = self._seconds(seconds)
         holder = self.for_slot(slot, now)
         if holder is not None and holder.client_id == client_id:
             raise LeaseError("slot_leased_by_you", slot=slot, lease_id=holder.id,
                              until_s=round(holder.seconds_left(now), 3))
         if holder is not None:
-            raise LeaseError("slot_busy", slot=slot, holder=holder.client_name,
-                             client_id=holder.client_id,
+            who = {"holder": holder.client_name, "client_id": holder.client_id} if admin else {}
+            raise LeaseError("slot_busy", slot=slot, **who,
                              until_s=round(holder.seconds_left(now), 3))
         self.expire(now)
         lease = Lease(secrets.token_urlsafe(12), slot, client_id, client_name, now + duration)

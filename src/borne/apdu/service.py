@@ -22,7 +22,9 @@ from ..api.statuses import channel_audit_status
 from ..errors import CardError
 from ..events import CardInserted, CardRemoved, Event, ReaderDetached
 from .leases import Lease, LeaseBook, LeaseError
-from .validate import ApduError, journal_line, parse_command, parse_hex
+from .pin_guard import REQUEST_S as _REQUEST_S
+from .pin_guard import PinGuard, probe_for
+from .validate import ApduError, Command, journal_line, parse_command, parse_hex
 
 __all__ = ["ApduService", "Channel", "Lease", "LeaseError"]
 
@@ -67,12 +69,15 @@ class ApduService:
 
     ``pause(slot_id, paused)`` stops the box's own reads of a leased slot
     (:meth:`borne.readers.pcsc.PcscBackend.set_paused`); ``link_factory(reader)``
-    builds the card connection (tests pass a fake).
+    builds the card connection (tests pass a fake); ``ask_person(slot_id, until)``
+    shows the person at the box that a PIN's last try waits for the button
+    (:meth:`confirm_pin`), until the monotonic time ``until``.
     """
 
     def __init__(self, config: Any, *, core: Any, bus: Any, clock: Any, audit: Any,
                  pause: Callable[[str, bool], None] | None = None,
-                 link_factory: Callable[[str], Any] | None = None) -> None:
+                 link_factory: Callable[[str], Any] | None = None,
+                 ask_person: Callable[[str, float], None] | None = None) -> None:
         self.config = config
         self._core = core
         self._bus = bus
@@ -80,6 +85,10 @@ class ApduService:
         self._audit = audit
         self._pause = pause
         self._link_factory = link_factory or _pcsc_link
+        self._ask_person = ask_person
+        #: The PINs' try counters the box has seen: their last try is the person's.
+        self.pins = PinGuard()
+        self._slot_locks: dict[str, asyncio.Lock] = {}
         self.book = LeaseBook(max_s=config.max_lease_s, default_s=config.default_lease_s)
         self._held: dict[str, _Held] = {}
         # Work left running (card links closed, audit entries written). Not a TaskGroup: an
@@ -98,12 +107,15 @@ class ApduService:
 
     # -- leases (REST) -----------------------------------------------------------------------
 
-    def take(self, slot_id: str, client_id: str, client_name: str, seconds: object) -> Lease:
-        """Lease ``slot_id`` to the client (``not_found``, ``slot_busy``, ``bad_request``)."""
+    def take(self, slot_id: str, client_id: str, client_name: str, seconds: object, *,
+             admin: bool = False) -> Lease:
+        """Lease ``slot_id`` to the client (``not_found``, ``slot_busy``: naming the holder to
+        an ``admin`` client only, see :meth:`LeaseBook.take`; ``bad_request``)."""
         slot = self._core.slots.get(slot_id)
         if slot is None or self._stopped:
             raise LeaseError("not_found", slot=slot_id[:64])
-        lease = self.book.take(slot_id, client_id, client_name, seconds, self.now())
+        self._end_overdue(slot_id)
+        lease = self.book.take(slot_id, client_id, client_name, seconds, self.now(), admin=admin)
         present = slot.state != "empty"
         held = _Held(lease, slot.info.name, self._link_factory(slot.info.name), present,
                      slot.atr if present else None)
@@ -136,6 +148,16 @@ class ApduService:
     def check(self, lease_id: str, client_id: str) -> Lease:
         """The client's live lease, or ``lease_not_found``."""
         return self.book.get(lease_id, client_id, self.now())
+
+    def confirm_pin(self, slot_id: str) -> bool:
+        """The person at the box pressed the button while the screen asked: the lease whose
+        PIN command was refused at the last try may send one. False if nothing waited."""
+        allowed = self.pins.allow(slot_id, self.now())
+        if allowed:
+            holder = self.book.for_slot(slot_id, self.now())
+            self._journal(holder.client_id if holder else "", "APDU pin",
+                          f"{slot_id} last try allowed at the box", 200)
+        return allowed
 
     def client_revoked(self, client_id: str) -> None:
         """A revoked client loses every lease at once (``lease_lost`` ``revoked``)."""
@@ -208,17 +230,44 @@ class ApduService:
             self._journal(client_id, "APDU", journal_line(slot, command),
                           channel_audit_status("no_card"))
             return _error(ident, "no_card")
+        # One APDU of the slot at a time from decision to answer: two channels of one lease
+        # (a reconnecting bridge) must not both spend a try the box counted once.
+        lock = self._slot_locks.setdefault(slot, asyncio.Lock())
         try:
-            response = await held.link.transmit(apdu)
+            async with lock:
+                if not await self._pin_may_go(held, command):
+                    self._journal(client_id, "APDU", journal_line(slot, command),
+                                  channel_audit_status("pin_last_try_protected"))
+                    return _error(ident, "pin_last_try_protected")
+                response = await self._transmit(held, command, apdu)
         except CardError as error:
             self._journal(client_id, "APDU", journal_line(slot, command),
                           channel_audit_status(error.code))
             return self._card_failed(held, ident, error.code)
-        self._journal(client_id, "APDU", journal_line(slot, command, len(response) - 2,
-                                                       response[-2:]), 200)
         if held.lease.id not in self._held:  # lost while the card answered
             return _error(ident, "lease_expired")
         return {"op": "response", "id": ident, "response": response.hex().upper()}
+
+    async def _pin_may_go(self, held: _Held, command: Command) -> bool:
+        """Whether ``command`` may go to the card: never a PIN's last try without the person at
+        the box (:mod:`borne.apdu.pin_guard`); the card is asked its tries left first."""
+        slot, lease_id = held.lease.slot, held.lease.id
+        decision = self.pins.decide(slot, lease_id, command, self.now())
+        if decision == "ask":
+            probe = probe_for(command)
+            await self._transmit(held, parse_command(probe), probe)
+            decision = self.pins.decide(slot, lease_id, command, self.now(), asked=True)
+        if decision == "refuse" and self._ask_person is not None:
+            self._ask_person(slot, self.now() + _REQUEST_S)
+        return decision != "refuse"
+
+    async def _transmit(self, held: _Held, command: Command, apdu: bytes) -> bytes:
+        """Send ``apdu`` to the card, journal it, learn what it says of its PIN counters."""
+        response = await held.link.transmit(apdu)
+        self._journal(held.lease.client_id, "APDU", journal_line(
+            held.lease.slot, command, len(response) - 2, response[-2:]), 200)
+        self.pins.learn(held.lease.slot, command, response[-2:])
+        return response
 
     def _card_failed(self, held: _Held, ident: Any, code: str) -> dict[str, Any]:
         if held.lease.id not in self._held:
@@ -234,6 +283,7 @@ class ApduService:
         data = event.data
         if not isinstance(data, (CardInserted, CardRemoved, ReaderDetached)):
             return
+        self.pins.card_changed(data.slot)  # another card: its counters are asked again
         held = next((h for h in self._held.values() if h.lease.slot == data.slot), None)
         if held is None:
             return
@@ -270,6 +320,19 @@ class ApduService:
             return
         self._lose(held, "lease_expired")
 
+    def _end_overdue(self, slot_id: str) -> None:
+        """End the slot's lease that is over on the clock but whose timer has not fired yet.
+
+        Its timer fires a little after its deadline (a busy loop): a lease taken in between
+        must not be followed by the old one's end, which would resume the box's reads and
+        take the slot's news under the new holder. Ended here, first, the old lease's timer
+        finds nothing left to do.
+        """
+        now = self.now()
+        for held in [h for h in self._held.values() if h.lease.slot == slot_id]:
+            if held.lease.deadline <= now:
+                self._lose(held, "lease_expired")
+
     def _grace_over(self, lease_id: str) -> None:
         held = self._held.get(lease_id)
         if held is not None and held.channel is None:
@@ -290,7 +353,8 @@ class ApduService:
             held.channel.close("lease_lost")
             held.channel = None
         self._background_task(held.link.close())
-        self._set_paused(lease.slot, False)
+        if not any(h.lease.slot == lease.slot for h in self._held.values()):
+            self._set_paused(lease.slot, False)  # never under another lease of the slot
         self._journal(lease.client_id, "APDU lease", f"{lease.slot} lease={lease.id} end={code}",
                       200)
 

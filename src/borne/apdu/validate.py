@@ -27,9 +27,11 @@ __all__ = ["MAX_APDU", "PIN_INS", "ApduError", "Command", "parse_command", "pars
 
 #: Longest command APDU: 4 + 3 + 65535 + 2 bytes.
 MAX_APDU = 65544
-#: PIN commands the policy ``[apdu] allow_pin_verification = false`` refuses:
-#: VERIFY (20, 21) and CHANGE REFERENCE DATA (24).
-PIN_INS = frozenset({0x20, 0x21, 0x24})
+#: What the policy ``[apdu] allow_pin_verification = false`` refuses, as it may carry a PIN:
+#: VERIFY (20, 21), CHANGE REFERENCE DATA (24), RESET RETRY COUNTER (2C: an unblocking code
+#: and a new PIN) and ENVELOPE (C2, C3: any command inside); and every reader pseudo-APDU
+#: (CLA ``FF``: a reader's direct transmit or PIN-pad command), see :attr:`Command.is_pin`.
+PIN_INS = frozenset({0x20, 0x21, 0x24, 0x2C, 0xC2, 0xC3})
 
 _HEX = re.compile(r"[0-9A-Fa-f]*")
 
@@ -57,8 +59,9 @@ class Command:
 
     @property
     def is_pin(self) -> bool:
-        """Whether it is a PIN command (see :data:`PIN_INS`)."""
-        return self.ins in PIN_INS
+        """Whether it may carry a PIN (see :data:`PIN_INS`; CLA ``FF`` goes to the reader,
+        whose commands the box cannot judge)."""
+        return self.ins in PIN_INS or self.cla == 0xFF
 
 
 def parse_hex(text: object) -> bytes:

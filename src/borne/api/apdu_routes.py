@@ -4,8 +4,8 @@ The protocol is in ``docs/apdu-channel.md``; the service behind it is
 :class:`borne.apdu.service.ApduService`.
 
 1. ``POST /v1/slots/{slot_id}/lease`` ``{"seconds": 60}``: 201, the lease; 409
-   ``slot_busy`` with who holds the slot and for how long (``slot_leased_by_you`` with
-   the lease id when it is the caller);
+   ``slot_busy`` with how long the slot stays leased, and who holds it for an admin
+   workstation only (``slot_leased_by_you`` with the lease id when it is the caller);
 2. ``GET /v1/leases/{lease_id}/channel``: a WebSocket on the same mTLS
    connection, JSON text messages, one round trip per APDU;
 3. ``POST /v1/leases/{lease_id}/renew``, ``DELETE /v1/leases/{lease_id}``.
@@ -73,8 +73,9 @@ async def _seconds(request: web.Request, service: ApduService) -> object:
 
 @operations.post("/v1/slots/{slot_id}/lease",
                  "Lease a slot exclusively for the APDU channel (an empty slot too: the lease "
-                 "waits for a card). 409 slot_busy: `details` has `holder` (its name), "
-                 "`client_id` and `until_s`; 409 slot_leased_by_you: you hold it already, "
+                 "waits for a card). 409 slot_busy: `details` has `until_s`, and for an admin "
+                 "workstation only `holder` (its name) and `client_id`; 409 slot_leased_by_you: "
+                 "you hold it already, "
                  "`details` has your `lease_id` and `until_s`",
                  Answer(201, Lease, "Leased", links=_LEASE_LINKS), request=LeaseRequest,
                  request_required=False, errors=(400, 404, 409))
@@ -84,7 +85,7 @@ async def take_lease(request: web.Request) -> web.Response:
     seconds = await _seconds(request, service)
     identity = request[CLIENT]
     lease = service.take(request.match_info["slot_id"], identity.client_id, identity.name,
-                         seconds)
+                         seconds, admin=identity.admin)
     return json_body(msgspec.convert(lease.view(service.now()), Lease), status=201)
 
 

@@ -41,11 +41,14 @@ def build_api(config: Config, core: Core, bus: EventBus, clock: Clock,
               apcv: ApcvService | None = None, scan: Callable[[bool], bool] | None = None,
               pause: Callable[[str, bool], None] | None = None, *,
               storage: StorageWatch | None = None,
-              set_mode: Callable[[str], None] | None = None) -> tuple[ApiServer, ApiContext]:
+              set_mode: Callable[[str], None] | None = None,
+              ask_person: Callable[[str, float], None] | None = None,
+              ) -> tuple[ApiServer, ApiContext]:
     """The :class:`ApiServer` and its :class:`ApiContext` (not started).
 
     ``pause(slot_id, paused)`` suspends the box's own reads of a slot while it is
-    leased through the APDU channel.
+    leased through the APDU channel; ``ask_person(slot_id, until)`` asks the person at the
+    box to allow a PIN's last try (:class:`borne.apdu.service.ApduService`).
     """
     from ..apdu.service import ApduService
     from ..audit.trail import AUDIT_DB_NAME, AuditTrail
@@ -68,7 +71,8 @@ def build_api(config: Config, core: Core, bus: EventBus, clock: Clock,
         pairing=PairingService(clock, window_s=config.api.pairing_window_s,
                                max_failures=config.api.pairing_max_failures),
         audit=audit, apcv=apcv, scan=scan,
-        apdu=ApduService(config.apdu, core=core, bus=bus, clock=clock, audit=audit, pause=pause),
+        apdu=ApduService(config.apdu, core=core, bus=bus, clock=clock, audit=audit, pause=pause,
+                          ask_person=ask_person),
         language=config.daemon.language, heartbeat_s=config.api.heartbeat_s,
         sse_queue=config.api.stream_queue, storage=storage, set_mode=set_mode)
     from ..health import BoxHealth

@@ -52,6 +52,7 @@ HTTP_EXCEPTION_CODES: dict[int, str] = {400: "bad_request", 404: "not_found",
 #: The audit status of an APDU the channel refused or could not exchange (200: exchanged).
 _CHANNEL_AUDIT_STATUS: dict[str, int] = {
     "apdu_malformed": 400, "apdu_too_large": 413, "pin_verification_forbidden": 403,
+    "pin_last_try_protected": 403,
     "no_card": 409, "card_removed": 409, "lease_expired": 410,
     "reader_unavailable": 503, "pcsc_unavailable": 503,
 }

@@ -28,6 +28,10 @@ __all__ = ["RemoteCard"]
 
 #: What a response to a failed exchange looks like to PC/SC software: "no precise diagnosis".
 _SW_FAILED = b"\x6f\x00"
+#: A PIN command the box kept from the card's last try (``pin_last_try_protected``, until the
+#: button on the box): "conditions of use not satisfied" (ISO/IEC 7816-4 §5.1.3 table 6), so
+#: the program neither counts a wrong PIN nor takes the card for blocked.
+_SW_NOT_NOW = b"\x69\x85"
 
 
 class RemoteCard:
@@ -81,4 +85,6 @@ class RemoteCard:
         if reply.get("code") in ("card_removed", "no_card", "lease_expired",
                                  "reader_unavailable", "pcsc_unavailable"):
             raise CardPulled()
+        if reply.get("code") == "pin_last_try_protected":
+            return _SW_NOT_NOW
         return _SW_FAILED

@@ -12,8 +12,9 @@ thread so the event loop never waits on the bus.
   it is switched off.
 - A panel that is missing or fails (I2C errors) is reported as ``display:
   error`` and retried every ``retry_s``; the daemon runs on without it.
-- The button: a short press dismisses the current message; a long press opens
-  the pairing window (``on_long_press``). The LED shows ready/busy/error; the
+- The button: a short press dismisses the current message, or allows the PIN try
+  the screen asks for (``on_pin_confirm``); a long press opens the pairing
+  window (``on_long_press``). The LED shows ready/busy/error; the
   buzzer beeps on a good read and sounds an error tone.
 """
 
@@ -59,7 +60,8 @@ class DisplayService:
                  on_long_press: Callable[[], None] | None = None,
                  device_state: Callable[[str, str, str | None], None] | None = None,
                  pairing_current: Callable[[], Any] | None = None,
-                 reads_waiting: int = 0) -> None:
+                 reads_waiting: int = 0,
+                 on_pin_confirm: Callable[[str], None] | None = None) -> None:
         self._config = config.display
         self._bus = bus
         self._clock = clock
@@ -68,6 +70,7 @@ class DisplayService:
         self.panel = panel
         self._language = language
         self._on_long_press = on_long_press
+        self._on_pin_confirm = on_pin_confirm
         self._device_state = device_state or (lambda *_: None)
         # Whether the pairing window is still open (it closes early on success or
         # after too many wrong codes): the code leaves the screen at once.
@@ -154,8 +157,16 @@ class DisplayService:
         self.state.pairing = None
         self._wake.set()
 
+    def show_pin_request(self, slot: str, until: float) -> None:
+        """Ask the person at the box to allow a PIN's last try (a short press), until ``until``."""
+        self.state.ask_pin(slot, until, self._clock.monotonic())
+        self._pending_seq = self._bus.last_seq
+        self._wake.set()
+
     def _press(self) -> None:
-        self.state.dismiss(self._clock.monotonic())
+        slot = self.state.press(self._clock.monotonic())
+        if slot is not None and self._on_pin_confirm is not None:
+            self._on_pin_confirm(slot)
         self._wake.set()
 
     def _long_press(self) -> None:

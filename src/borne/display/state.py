@@ -6,6 +6,8 @@ monotonic time, by priority:
 
 0. "Batterie vide / Arrêt" once the battery is critical (the box is powering off);
 1. the pairing code, while the window is open (the person at the box must read it);
+   then a PIN's last try a workstation asked for, until the button allows it
+   ("Code CPS : dernier essai", :mod:`borne.apdu.pin_guard`);
 2. a short message about what just happened (a card read, an apCV presented, a
    prescription scanned, "Représentez l'appli carte Vitale", a read error), for a
    few seconds, or until the OK button dismisses it;
@@ -64,6 +66,8 @@ class ScreenState:
     sessions: dict[str, _Session] = field(default_factory=dict)
     flash: tuple[Any, float] | None = None
     pairing: tuple[str, float] | None = None
+    #: (slot, until): a PIN's last try waits for the button (never in an event).
+    pin_request: tuple[str, float] | None = None
     #: Monotonic time of the last change a person would notice (dims the screen later).
     last_activity: float = 0.0
     #: Battery and reads waiting, for mobile mode (filled by the mobile-mode issue).
@@ -93,6 +97,8 @@ class ScreenState:
                 self._card_decoded(event, now, cps_lookup)
             case ev.CardRemoved():
                 self.cps.pop(event.slot, None)
+                if self.pin_request is not None and self.pin_request[0] == event.slot:
+                    self.pin_request = None  # that card's PIN is no longer the question
             case ev.CardFailed() | ev.CaptureFailed():
                 self._flash(v.ErrorView(event.code), now, "error")
             case ev.ApcvPresented():
@@ -179,6 +185,23 @@ class ScreenState:
         self.pairing = (code, expires_mono)
         self.last_activity = now
 
+    def ask_pin(self, slot: str, until: float, now: float) -> None:
+        """A workstation's PIN command was refused at the card's last try: ask the person."""
+        self.pin_request = (slot, until)
+        self.last_activity = now
+
+    def press(self, now: float) -> str | None:
+        """The OK button: the slot whose PIN request is on screen now (the press allows it),
+        else None and the current message is dismissed."""
+        view = self.view(now)
+        if self.pin_request is not None and isinstance(view, v.ErrorView) \
+                and view.code == "pin_last_try_protected":
+            slot, self.pin_request = self.pin_request[0], None
+            self.last_activity = now
+            return slot
+        self.dismiss(now)
+        return None
+
     def dismiss(self, now: float) -> bool:
         """The OK button: drop the current message; True if there was one."""
         self.last_activity = now
@@ -198,6 +221,10 @@ class ScreenState:
             if now < expires:
                 return v.PairingView(code, int(expires - now + 0.999))
             self.pairing = None
+        if self.pin_request is not None:
+            if now < self.pin_request[1]:
+                return v.ErrorView("pin_last_try_protected")
+            self.pin_request = None
         if self.flash is not None:
             if now < self.flash[1]:
                 return self.flash[0]
@@ -232,6 +259,8 @@ class ScreenState:
             times.append(now + 1.0)
         if self.flash is not None:
             times.append(self.flash[1])
+        if self.pin_request is not None:
+            times.append(self.pin_request[1])
         session = self._current_session(now)
         if session is not None:
             times.append(min(session.expires_mono, now + 1.0))

@@ -85,6 +85,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "error.nfc_unavailable.hint": ("Utilisez le QR code", "Use the QR code"),
     "error.scanner_unavailable": ("Douchette absente", "No QR scanner"),
     "error.scanner_unavailable.hint": ("Vérifiez son câble USB", "Check its USB cable"),
+    # A PIN command refused at the card's last try: the button allows one (borne.apdu.pin_guard).
+    "error.pin_last_try_protected": ("Code CPS : dernier essai", "CPS PIN: last try left"),
+    "error.pin_last_try_protected.hint": ("Bouton : autoriser 1 essai", "Button: allow 1 try"),
     "error.battery_low": ("Batterie faible", "Battery low"),
     "error.battery_low.hint": ("Branchez le chargeur", "Plug the charger in"),
     "error.battery_critical": ("Batterie vide", "Battery empty"),

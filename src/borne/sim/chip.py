@@ -15,8 +15,21 @@ READ BINARY ``B0``     P1 bit 8 set: SFI in the current DF, offset = P2; else
                        ``6986`` no current EF; with ``exact_le`` a Le that does
                        not match what is left gets ``6Cxx``
 GET RESPONSE ``C0``    next chunk of a chained response (``max_response``)
+VERIFY ``20``          only with ``pin`` (a CPS): P1 ``00``, any P2 (one PIN);
+                       no data: ``63CX`` (X tries left), ``9000`` once verified,
+                       ``6983`` blocked; a wrong PIN spends a try (``63CX``, the
+                       last one ``63C0``), the right one ``9000`` and the
+                       counter back to ``pin_tries``
 other INS / CLA        ``6D00`` / ``6E00``
 =====================  =========================================================
+
+The PIN's try counter is the card's persistent memory: it survives power cycles
+and resets (the verified state does not). This is the simulator's behaviour,
+following ISO/IEC 7816-4:2005 §7.5.6 (VERIFY; §11.5.6 in the 2013 and 2020
+editions) and its status words (§5.1.3 table 6: ``63CX`` "counter", ``6983``
+"authentication method blocked"); the real CPS3/CPS4 PIN reference (P2) and
+format are not public here, so any P2 checks the one PIN and the data is the
+PIN's ASCII digits, ``FF``-padded or not.
 
 Test behaviours, all explicit options: ``pull_after=N`` raises
 :class:`CardPulled` at the Nth APDU since power-on; ``mute`` raises it at every
@@ -43,6 +56,7 @@ SW_NO_EF = b"\x69\x86"
 SW_NO_PENDING = b"\x69\x85"
 SW_INS = b"\x6d\x00"
 SW_CLA = b"\x6e\x00"
+SW_BLOCKED = b"\x69\x83"
 
 
 @dataclass
@@ -78,6 +92,9 @@ class VirtualChip:
         garbage: bool = False,
         delay_ms: float = 0.0,
         seed: int = 0,
+        pin: str | None = None,
+        pin_tries: int = 3,
+        tries_left: int | None = None,
     ) -> None:
         self._atr = bytes(atr)
         self.mf = mf if mf is not None else DF(fid=b"\x3f\x00")
@@ -89,6 +106,12 @@ class VirtualChip:
         #: Time taken by each answer: a slow card, so tests can act in the middle of a read.
         self.delay_ms = delay_ms
         self._random = random.Random(seed)
+        self.pin = pin.encode("ascii") if pin is not None else None
+        self.pin_tries = pin_tries
+        #: Tries left on the PIN: persistent, like a real card's counter (``tries_left``: a
+        #: card inserted with wrong tries already spent elsewhere).
+        self.tries_left = pin_tries if tries_left is None else int(tries_left)
+        self._verified = False
         self.apdus: list[bytes] = []  # the exchange log, for tests
         self.power_on()
 
@@ -114,6 +137,7 @@ class VirtualChip:
         self._parents: dict[int, DF] = {}
         self._index(self.mf, None)
         self._pending = b""
+        self._verified = False
 
     def respond(self, apdu: bytes) -> bytes:
         """The full response APDU to ``apdu``; may raise :class:`CardPulled`."""
@@ -137,6 +161,8 @@ class VirtualChip:
             return self._read_binary(apdu)
         if ins == 0xC0:
             return self._get_response(apdu)
+        if ins == 0x20 and self.pin is not None:
+            return self._verify(apdu)
         return SW_INS
 
     # -- internals -----------------------------------------------------------
@@ -241,6 +267,25 @@ class VirtualChip:
         if self._pending:
             return chunk + bytes([0x61, min(len(self._pending), 256) & 0xFF])
         return chunk + SW_OK
+
+    def _verify(self, apdu: bytes) -> bytes:
+        if apdu[2] != 0x00:
+            return SW_WRONG_P1P2
+        if len(apdu) == 4:  # no data: ask, spend nothing
+            if self.tries_left == 0:
+                return SW_BLOCKED
+            return SW_OK if self._verified else bytes([0x63, 0xC0 | self.tries_left])
+        lc = apdu[4]
+        if lc == 0 or len(apdu) != 5 + lc:
+            return SW_WRONG_LENGTH
+        if self.tries_left == 0:
+            return SW_BLOCKED
+        if apdu[5:].rstrip(b"\xff") == self.pin:
+            self.tries_left, self._verified = self.pin_tries, True
+            return SW_OK
+        self.tries_left -= 1
+        self._verified = False
+        return bytes([0x63, 0xC0 | self.tries_left])
 
     def _garbage(self, ins: int) -> bytes:
         if ins == 0xA4:

@@ -12,7 +12,9 @@ files of CONFDIR as they are (those ``borne bridge setup`` writes), as a worksta
   (or in ``"reader"``, if given), decoded by a plain pyscard program (the box's public
   card scripts, driven here);
 - ``{"cmd": "time", "reads": N, "apdus": M}`` -> the milliseconds of N whole reads and of
-  M single APDU round trips (SELECT MF) on that card, for ``bench/bridge_bench.py``.
+  M single APDU round trips (SELECT MF) on that card, for ``bench/bridge_bench.py``;
+- ``{"cmd": "apdus", "apdus": [HEX, ...]}`` -> ``{"responses": [HEX, ...]}``, the card's
+  answers to those APDUs in that order, in one connection (a program verifying a PIN).
 """
 
 from __future__ import annotations
@@ -68,9 +70,13 @@ def main() -> None:
                         _, response = SCardTransmit(card, protocol, list(apdu))
                         return bytes(response)
 
-                    decoded = drive(read_card(bytes.fromhex(present[reader])), transmit)
+                    if command["cmd"] == "apdus":
+                        reply = {"responses": [transmit(bytes.fromhex(apdu)).hex().upper()
+                                               for apdu in command["apdus"]]}
+                    else:
+                        decoded = drive(read_card(bytes.fromhex(present[reader])), transmit)
+                        reply = {"reader": reader, "card": decoded.to_dict()}
                     SCardDisconnect(card, SCARD_UNPOWER_CARD)
-                    reply = {"reader": reader, "card": decoded.to_dict()}
             except Exception as error:  # report, do not die: the test reads the answer
                 reply = {"error": f"{type(error).__name__}: {error}"}
             finally:

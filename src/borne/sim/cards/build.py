@@ -10,7 +10,8 @@ here independently (this module does not import the decoders):
   field left out of a beneficiary is left out of its template, and one without
   ``nir`` has no template in the NIR file (the files then disagree, as on a
   damaged card); ``padding = N`` ends its template with N zero bytes;
-- CPS (ansforge/dops-cryptolib): EF.SN.ICC ``3F00/D003`` = ``5A 0A`` + issuer
+- CPS (ansforge/dops-cryptolib): a PIN ("1234" unless ``options.pin``, see
+  :mod:`borne.sim.chip`: a simulator choice); EF.SN.ICC ``3F00/D003`` = ``5A 0A`` + issuer
   prefix ``80 25 00 00 01`` + BCD serial + Luhn digit and ``F``;
 - the CPS authentication certificate at ``3F00/B02E/C001`` with the profession
   in ``title``, the identifier in ``serialNumber`` and the card's kind (a
@@ -32,7 +33,7 @@ from typing import Any
 from borne.errors import ConfigError
 from borne.sim.chip import DF, EF, VirtualChip
 
-__all__ = ["SIM_CERT_PATH", "TEST_CA_NAME", "build_chip", "holder_certificate"]
+__all__ = ["SIM_CERT_PATH", "SIM_CPS_PIN", "TEST_CA_NAME", "build_chip", "holder_certificate"]
 
 AID_VITALE = bytes.fromhex("D250000002564954414C45")
 AID_VITALE_MF = bytes.fromhex("D2500000024D465F564954414C45")
@@ -44,7 +45,10 @@ TEST_CA_NAME = "borne TEST CA - not an IGC-Santé certificate"
 _KINDS = {"vitale", "vitale1", "cps", "unknown", "garbage"}
 _TOP = {"kind", "description", "atr", "options", "beneficiaries", "holder"}
 #: Chip behaviours a card file (or ``load_card(..., **overrides)``) may set.
-_OPTIONS = {"max_response", "exact_le", "pull_after", "mute", "delay_ms"}
+_OPTIONS = {"max_response", "exact_le", "pull_after", "mute", "delay_ms", "pin", "pin_tries",
+            "tries_left"}
+#: A simulated CPS's PIN unless its file says otherwise (``options.pin``): a test value.
+SIM_CPS_PIN = "1234"
 _BENEFICIARY = {"surname", "first_name", "birth_date", "nir", "padding"}
 _NAME_TAGS = (("surname", 0x80), ("first_name", 0x81), ("birth_date", 0x82))
 _HOLDER = {"surname", "first_name", "identifier", "profession_code", "serial", "kind"}
@@ -209,4 +213,8 @@ def build_chip(spec: dict[str, Any], *, source: str = "<card>") -> VirtualChip:
         mute=bool(options.get("mute", False)),
         delay_ms=float(options.get("delay_ms", 0.0)),
         garbage=kind == "garbage",
+        # Only the CPS answers VERIFY (with a try counter: borne.sim.chip).
+        pin=str(options.get("pin", SIM_CPS_PIN)) if kind == "cps" else None,
+        pin_tries=int(options.get("pin_tries", 3)),
+        tries_left=options.get("tries_left"),
     )

@@ -22,7 +22,7 @@ file or in code), raising a ``ConfigError`` that names the dotted key as the fil
 writes it; :func:`parse_config` converts the document with msgspec and adds the
 file. A section whose checks need a subsystem's knowledge is that subsystem's, in
 its ``settings`` module (``[apcv]``, ``[nfc]``, ``[mdns]``, ``[display]``,
-``[battery]``), re-exported here; those import nothing of borne but
+``[battery]``, ``[journal]``), re-exported here; those import nothing of borne but
 :mod:`borne.errors`, :mod:`borne.registry`, the sections' base :mod:`borne.section`
 and their own pure helpers, and never this module: the configuration is a leaf of the
 import graph.
@@ -44,6 +44,7 @@ from .apcv.settings import DEFAULT_RULES, ApcvConfig, RecognitionRule
 from .battery.settings import BatteryConfig
 from .display.settings import DisplayConfig
 from .errors import BackendError, BorneError, ConfigError, Message
+from .journal.settings import JournalConfig
 from .mdns.settings import MdnsConfig
 from .readers.nfc.settings import NfcConfig
 from .registry import parse_path
@@ -309,34 +310,6 @@ class HealthConfig(Section):
         if self.cert_warn_days < 0 or self.ca_warn_days < 0:
             raise ConfigError(Message("ne doit pas être négatif", "must not be negative"),
                               key="health.cert_warn_days")
-
-
-class JournalConfig(Section):
-    """The offline journal (docs/journal.md): reads kept, encrypted, until the billing software collects them.
-
-    On by default, in counter mode too: a read made while the billing software
-    is closed or its network is down is not lost, and the box cannot read its own
-    records (each is sealed for one paired workstation). Off: nothing is written.
-    """
-
-    enabled: bool = True
-    #: Records nobody acknowledged are deleted this many days after the read.
-    retention_days: float = 7.0
-    #: ``journal.retention_warning`` this many seconds before records are deleted.
-    warn_before_s: float = 86400.0
-    #: What is journaled: ``vitale`` and ``cps`` reads, ``apcv`` presentations,
-    #: ``prescription`` scans.
-    kinds: list[Literal["vitale", "cps", "apcv", "prescription"]] = msgspec.field(
-        default_factory=lambda: ["vitale", "cps", "apcv", "prescription"])
-
-    def __post_init__(self) -> None:
-        if not 0 < self.retention_days <= 366:
-            raise ConfigError(Message("plus de 0 et au plus 366 jours",
-                                      "between 0 (excluded) and 366 days"),
-                              key="journal.retention_days")
-        if not 0 <= self.warn_before_s < self.retention_days * 86400:
-            raise ConfigError(Message.same("0 <= warn_before_s < retention_days"),
-                              key="journal.warn_before_s")
 
 
 class Config(Section):

@@ -47,6 +47,7 @@ from .errors import BackendError, BorneError, ConfigError, Message
 from .mdns.settings import MdnsConfig
 from .readers.nfc.settings import NfcConfig
 from .registry import parse_path
+from .secure_channel.settings import ConnectionLimits
 from .section import Section
 
 __all__ = [
@@ -247,10 +248,10 @@ class ApiConfig(Section):
     #: How long the pairing window stays open, and how many wrong codes close it.
     pairing_window_s: float = 120.0
     pairing_max_failures: int = 5
-    #: A client must finish its TLS handshake within this time, and an idle
-    #: keep-alive connection is closed after ``keepalive_s``.
+    #: Seconds to finish the TLS handshake, and an idle keep-alive connection is kept.
     handshake_timeout_s: float = 10.0
     keepalive_s: float = 30.0
+    connections: ConnectionLimits = msgspec.field(default_factory=ConnectionLimits)
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

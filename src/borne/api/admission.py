@@ -103,7 +103,7 @@ class Admission:
         self._arrivals = 0
         # The addresses paired clients came from, the most recent last.
         self._known: OrderedDict[str, None] = OrderedDict()
-        self._summary_at = clock()
+        self._summary_at = clock() - SUMMARY_EVERY_S  # the first closing is said at once
 
     @property
     def counts(self) -> dict[str, int]:

@@ -126,3 +126,37 @@ async def test_a_trickled_head_without_a_certificate_is_cut_after_the_deadline(b
     dripping.cancel()
     writer.close()
     assert took <= deadline + 2, took
+
+
+async def test_the_deadline_bounds_receiving_a_request_never_an_event_stream(tmp_path):
+    async with running_box(tmp_path, api={"connections": {"request_timeout_s": 1.0,
+                                                          "client_request_timeout_s": 1.0}}) as box:
+        await paired(box, tmp_path / "ws")
+        context = mtls_context(WorkstationFiles(tmp_path / "ws"))
+        # An event stream outlives the deadline: heartbeats keep coming for 3 s.
+        async with httpx.AsyncClient(verify=context, base_url=url(box), timeout=5.0) as client:
+            async with client.stream("GET", "/v1/events") as stream:
+                started, beats = time.monotonic(), 0
+                async for line in stream.aiter_lines():
+                    beats += line.startswith(": heartbeat")
+                    if time.monotonic() - started > 3.0:
+                        break
+            assert beats >= 3
+            # And the client is served after it.
+            assert (await client.get("/v1/status")).status_code == 200
+        # A paired client's dripped body is cut too, after its own deadline.
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", box.api.port, ssl=context, server_hostname="localhost")
+        writer.write(b"POST /v1/clock HTTP/1.1\r\nHost: borne\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+
+        async def drip():
+            for _ in range(99):
+                await asyncio.sleep(0.3)
+                writer.write(b" ")
+
+        dripping = asyncio.create_task(drip())
+        took = await _until_closed(reader, 10)
+        dripping.cancel()
+        writer.close()
+        assert took <= 3.0, took

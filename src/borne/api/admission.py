@@ -119,9 +119,8 @@ class Admission:
             self._close(next(iter(mine)), "unauthenticated, per address")
         elif len(self._unauthenticated) >= self.limits.max_unauthenticated:
             # The oldest of the address that holds the most: a flood from a few addresses
-            # pushes out its own, never a workstation's one handshake under way.
-            # A flood from more addresses than the budget: spare the addresses paired clients
-            # came from (their next handshake is a paired client's, most likely).
+            # pushes out its own, never a workstation's one handshake under way. From more
+            # addresses than the budget, each holds one: spare those paired clients came from.
             by_address = self._unauthenticated_by_address
             strangers = [held for address, held in by_address.items()
                          if address not in self._known]

@@ -101,7 +101,7 @@ class DeadlineRequestHandler(JsonErrorRequestHandler):
 
 @web.middleware
 async def receive_deadline(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Read the request's body before its handler runs, within the connection's deadline."""
+    """Wait for the whole request body, within the connection's deadline, then run the handler."""
     protocol = request.protocol
     if not isinstance(protocol, DeadlineRequestHandler):
         return await handler(request)  # an app driven without our server (tests)

@@ -48,6 +48,7 @@ from .journal.settings import JournalConfig
 from .mdns.settings import MdnsConfig
 from .readers.nfc.settings import NfcConfig
 from .registry import parse_path
+from .secure_channel.settings import ConnectionLimits
 from .section import Section
 
 __all__ = [
@@ -253,6 +254,8 @@ class ApiConfig(Section):
     #: keep-alive connection is closed after ``keepalive_s``.
     handshake_timeout_s: float = 10.0
     keepalive_s: float = 30.0
+    #: ``[api.connections]``: caps on connections and request deadlines (docs/security.md, 2).
+    connections: ConnectionLimits = msgspec.field(default_factory=ConnectionLimits)
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

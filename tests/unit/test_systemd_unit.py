@@ -86,3 +86,13 @@ def test_poweroff_units_verify_and_watch_the_daemons_request_file(tmp_path: Path
     run = subprocess.run([ANALYZE, "verify", "--no-pager", str(broken), str(tmp_path / units[1].name)],
                          capture_output=True, text=True, timeout=60)
     assert "lacks path setting" in run.stderr
+
+
+def test_the_descriptor_limit_leaves_room_beyond_the_apis_caps() -> None:
+    from borne.api.server import BACKLOG, DESCRIPTOR_RESERVE
+    from borne.secure_channel.settings import ConnectionLimits
+
+    # The API's caps (a flood is closed by them, never by EMFILE), connections accepted in
+    # a burst before the caps close them, and the rest of the daemon (pcscd, SQLite, camera).
+    (limit,) = _service()["LimitNOFILE"]
+    assert int(limit) >= ConnectionLimits().most + 3 * BACKLOG + DESCRIPTOR_RESERVE

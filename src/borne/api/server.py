@@ -9,6 +9,8 @@ library.
 The TLS handshake is done by :class:`~borne.api.tls_gate.TlsGate` before the
 connection is handed to aiohttp: it has a deadline, logs every refused client
 with OpenSSL's reason, and makes sure the refused client receives the TLS alert.
+Every connection is counted from its accept (:mod:`borne.api.admission`) and each
+request must arrive within a deadline (:mod:`borne.api.request_deadline`).
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from typing import Any
 
 from aiohttp import web
 
+from ..secure_channel.settings import ConnectionLimits
+from .admission import Admission, Ticket
 from .context import CONTEXT, ApiContext
 from .guard import guard
-from .request_handler import JsonErrorRequestHandler
+from .request_deadline import DeadlineRequestHandler, receive_deadline
 from .tls_gate import TlsGate
 
 __all__ = ["ApiServer", "build_app"]
@@ -31,6 +35,11 @@ log = logging.getLogger("borne.api")
 
 #: Largest request body accepted (a CSR is about 1 KB).
 MAX_BODY = 64 * 1024
+#: Connections the kernel queues until they are accepted (and counted): a flood's must not
+#: fill it before a paired client's. asyncio accepts up to this many per turn of its loop.
+BACKLOG = 512
+#: Descriptors the rest of the daemon may need besides the API (pcscd, SQLite, camera...).
+DESCRIPTOR_RESERVE = 1024
 
 
 def build_app(context: ApiContext) -> web.Application:
@@ -39,7 +48,7 @@ def build_app(context: ApiContext) -> web.Application:
                    pairing_routes, sse)  # (they register their routes)
     from .routes import routes
 
-    app = web.Application(middlewares=[guard], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[guard, receive_deadline], client_max_size=MAX_BODY)
     app[CONTEXT] = context
     app.add_routes(routes)
     return app
@@ -49,14 +58,18 @@ class ApiServer:
     """Serves :func:`build_app` over TLS on ``host:port`` (port 0: any free port).
 
     ``app`` replaces the built application (benchmarks add a trivial route to
-    compare against).
+    compare against). ``limits``: how many connections it holds, and request deadlines.
     """
 
     def __init__(self, context: ApiContext, ssl_context: ssl.SSLContext, *, host: str, port: int,
                  keepalive_s: float = 30.0, handshake_timeout_s: float = 10.0,
                  app: web.Application | None = None,
-                 renew: Any = None, renew_every_s: float = 12 * 3600) -> None:
+                 renew: Any = None, renew_every_s: float = 12 * 3600,
+                 limits: ConnectionLimits | None = None) -> None:
         self.context = context
+        self.limits = limits if limits is not None else ConnectionLimits()
+        #: The connections held now (see :mod:`borne.api.admission`).
+        self.admission = Admission(self.limits)
         self._app = app
         # Called periodically: re-issues the server certificate if it nears expiry and
         # returns its (cert, key) paths, loaded into the live context for new handshakes.
@@ -89,16 +102,32 @@ class ApiServer:
         assert http is not None
         language = self.context.language
 
-        def factory() -> JsonErrorRequestHandler:
+        def factory(ticket: Ticket) -> DeadlineRequestHandler:
             # What web.Server() builds per connection, with parser errors in our shape.
-            return JsonErrorRequestHandler(http, loop=loop, language=language, **options)
+            return DeadlineRequestHandler(http, loop=loop, language=language, ticket=ticket,
+                                          timeout_s=self.limits.request_timeout_s,
+                                          client_timeout_s=self.limits.client_request_timeout_s,
+                                          **options)
 
         self._server = await loop.create_server(
-            lambda: TlsGate(factory, self._ssl, self._handshake_timeout_s),
-            self._host, self._port, reuse_address=True)
+            lambda: TlsGate(factory, self._ssl, self._handshake_timeout_s, self.admission),
+            self._host, self._port, reuse_address=True, backlog=BACKLOG)
+        self._check_descriptors()
         log.info("API listening on https://%s:%d", self._host, self.port)
         if self._renew is not None:
             self._renewer = asyncio.create_task(self._keep_certificate_fresh())
+
+    def _check_descriptors(self) -> None:
+        """Say so when the process may run out of descriptors before the caps are reached
+        (the unit sets ``LimitNOFILE``; a hand-started daemon may have 1024)."""
+        import resource
+
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        needed = self.limits.most + 3 * BACKLOG + DESCRIPTOR_RESERVE
+        if soft != resource.RLIM_INFINITY and soft < needed:
+            log.warning("only %d file descriptors (RLIMIT_NOFILE) for up to %d API connections: "
+                        "a flood may exhaust them; raise LimitNOFILE to %d or lower "
+                        "[api.connections]", soft, self.limits.most, needed)
 
     async def _keep_certificate_fresh(self) -> None:
         """A box runs for months: renew its server certificate without a restart."""

@@ -83,5 +83,6 @@ def build_api(config: Config, core: Core, bus: EventBus, clock: Clock,
     server = ApiServer(context, tls, host=config.api.host, port=config.api.port,
                        keepalive_s=config.api.keepalive_s,
                        handshake_timeout_s=config.api.handshake_timeout_s,
+                       limits=config.api.connections,
                        renew=lambda: ca.ensure_server_cert(names, addresses))
     return server, context

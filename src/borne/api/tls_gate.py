@@ -30,6 +30,8 @@ import ssl
 from asyncio import sslproto
 from typing import Any
 
+from .admission import Admission, Ticket
+
 __all__ = ["TlsGate"]
 
 log = logging.getLogger("borne.api")
@@ -82,12 +84,20 @@ async def _start_tls_with_alert(transport: asyncio.Transport, protocol: asyncio.
 
 
 class TlsGate(asyncio.Protocol):
-    """Owns a new TCP connection until its TLS handshake is done, then gives it to aiohttp."""
+    """Owns a new TCP connection until its TLS handshake is done, then gives it to aiohttp.
 
-    def __init__(self, factory: Any, ssl_context: ssl.SSLContext, timeout_s: float) -> None:
+    With ``admission``, the connection is counted from its accept (it may close others, or
+    be closed, to keep within the caps: :mod:`borne.api.admission`) and ``factory`` gets its
+    :class:`~borne.api.admission.Ticket`, to give back when the connection closes.
+    """
+
+    def __init__(self, factory: Any, ssl_context: ssl.SSLContext, timeout_s: float,
+                 admission: Admission | None = None) -> None:
         self._factory = factory
         self._ssl = ssl_context
         self._timeout_s = timeout_s
+        self._admission = admission
+        self._ticket: Ticket | None = None
         self._task: asyncio.Task[None] | None = None
         # Bytes that arrive with the end of the handshake (the first request often
         # does) reach this protocol before aiohttp's is attached: kept and replayed.
@@ -99,6 +109,9 @@ class TlsGate(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         transport.pause_reading()  # the ClientHello waits in the kernel for the handshake
+        if self._admission is not None:
+            peer = transport.get_extra_info("peername")
+            self._ticket = self._admission.arrive(peer[0] if peer else "?", transport)
         self._task = asyncio.get_running_loop().create_task(self._handshake(transport))
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -112,6 +125,15 @@ class TlsGate(asyncio.Protocol):
             transport, self, self._ssl, server_side=True, ssl_handshake_timeout=self._timeout_s)
 
     async def _handshake(self, transport: asyncio.Transport) -> None:
+        handed_over = False
+        try:
+            handed_over = await self._hand_over(transport)
+        finally:
+            if not handed_over and self._ticket is not None:
+                self._ticket.leave()
+
+    async def _hand_over(self, transport: asyncio.Transport) -> bool:
+        """Whether the connection went to aiohttp (False: refused, gone or closed)."""
         peer = transport.get_extra_info("peername")
         where = f"{peer[0]}:{peer[1]}" if peer else "?"
         try:
@@ -120,17 +142,29 @@ class TlsGate(asyncio.Protocol):
             log.warning("TLS refused from %s: client certificate rejected: %s", where,
                         error.verify_message)
             transport.abort()
-            return
+            return False
+        except RuntimeError:  # asyncio's TLS on a connection closed under it (made room for
+            transport.abort()  # another: in the admission's summary)
+            return False
         except (ssl.SSLError, ConnectionError, OSError, asyncio.TimeoutError) as error:
+            if self._ticket is not None and self._ticket.evicted:  # in admission's summary
+                return False
             reason = getattr(error, "reason", None) or type(error).__name__
             log.warning("TLS refused from %s: %s", where, reason)
             transport.abort()
-            return
+            return False
         if secured is None:  # the peer went away during the handshake
-            return
-        protocol = self._factory()
+            return False
+        if self._ticket is not None:
+            ssl_object = secured.get_extra_info("ssl_object")
+            certified = bool(ssl_object and ssl_object.getpeercert(binary_form=True))
+            if not self._ticket.secured(certified):  # closed to make room, or no room
+                transport.abort()
+                return False
+        protocol = self._factory(self._ticket) if self._admission is not None else self._factory()
         secured.set_protocol(protocol)
         protocol.connection_made(secured)
         for chunk in self._early:
             protocol.data_received(chunk)
         self._early.clear()
+        return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import grp
 import json
 import logging
@@ -36,17 +37,43 @@ class Peer:
     groups: frozenset[int]
 
 
+#: ``SO_PEERGROUPS`` (Linux 4.13, asm-generic numbering: arm, arm64, x86), which Python 3.11
+#: does not name.
+SO_PEERGROUPS = getattr(socket, "SO_PEERGROUPS", 59)
+
+
+def _peer_groups(sock: socket.socket) -> list[int] | None:
+    """The peer's supplementary groups as the kernel recorded them at ``connect()``.
+
+    From the socket itself: under the unit's ``ProtectProc=invisible`` the daemon cannot
+    read another user's ``/proc/<pid>/status``, so that is no way to learn them.
+    """
+    for room in (256, 65536):  # NGROUPS_MAX is 65536; most peers have a handful
+        try:
+            raw = sock.getsockopt(socket.SOL_SOCKET, SO_PEERGROUPS, 4 * room)
+        except OSError as error:
+            if error.errno == errno.ERANGE:
+                continue
+            return None
+        return list(struct.unpack(f"{len(raw) // 4}I", raw))
+    return None
+
+
 def peer_of(sock: socket.socket) -> Peer:
-    """The credentials of a connected UNIX socket's peer."""
+    """The credentials of a connected UNIX socket's peer (the kernel's, never its word)."""
     raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     pid, uid, gid = struct.unpack("3i", raw)
     groups: set[int] = {gid}
-    try:  # supplementary groups: the kernel's view of that process
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("Groups:"):
-                groups.update(int(g) for g in line.split()[1:])
-    except OSError:
-        pass
+    supplementary = _peer_groups(sock)
+    if supplementary is not None:
+        groups.update(supplementary)
+    else:  # a kernel without SO_PEERGROUPS: the process's, if /proc shows it
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("Groups:"):
+                    groups.update(int(g) for g in line.split()[1:])
+        except OSError:
+            pass
     return Peer(pid, uid, gid, frozenset(groups))
 
 

@@ -88,13 +88,15 @@ class ApiServer:
         http = self._runner.server
         assert http is not None
         language = self.context.language
+        # Refused handshakes are counted; one log line per address and interval.
+        refused = self.context.refusals.handshake_refused if self.context.refusals else None
 
         def factory() -> JsonErrorRequestHandler:
             # What web.Server() builds per connection, with parser errors in our shape.
             return JsonErrorRequestHandler(http, loop=loop, language=language, **options)
 
         self._server = await loop.create_server(
-            lambda: TlsGate(factory, self._ssl, self._handshake_timeout_s),
+            lambda: TlsGate(factory, self._ssl, self._handshake_timeout_s, refused=refused),
             self._host, self._port, reuse_address=True)
         log.info("API listening on https://%s:%d", self._host, self.port)
         if self._renew is not None:

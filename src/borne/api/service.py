@@ -73,6 +73,9 @@ def build_api(config: Config, core: Core, bus: EventBus, clock: Clock,
     from ..health import BoxHealth
 
     context.health = BoxHealth(config, core, clients=context.clients)
+    from .refusals import RefusalTally
+
+    context.refusals = RefusalTally(audit)
     tls = server_context(data / "ca.crt", cert_path, key_path, allow_tls12=config.api.allow_tls12)
     server = ApiServer(context, tls, host=config.api.host, port=config.api.port,
                        keepalive_s=config.api.keepalive_s,

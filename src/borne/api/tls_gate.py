@@ -5,9 +5,11 @@ hands the secured transport to aiohttp. Doing it here rather than letting
 ``create_server(ssl=...)`` do it gives three things:
 
 - a deadline: a client that connects and says nothing is dropped;
-- a log line for every refused client, with its address and OpenSSL's reason
+- a log line for a refused client, with its address and OpenSSL's reason
   ("certificate has expired", "unable to get local issuer certificate"...),
-  which asyncio's own TLS server keeps silent;
+  which asyncio's own TLS server keeps silent (with ``refused``, the API's
+  :class:`~borne.api.refusals.RefusalTally`, counts every refusal and allows the first
+  line per address and interval: each line reaches systemd's journal, on the SD card);
 - the TLS alert reaches the refused client. asyncio's ``SSLProtocol`` aborts the
   connection on a failed handshake without writing the alert OpenSSL has just
   prepared (CPython 3.11-3.13, ``sslproto.SSLProtocol._on_handshake_complete``),
@@ -28,6 +30,7 @@ import asyncio
 import logging
 import ssl
 from asyncio import sslproto
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["TlsGate"]
@@ -84,8 +87,11 @@ async def _start_tls_with_alert(transport: asyncio.Transport, protocol: asyncio.
 class TlsGate(asyncio.Protocol):
     """Owns a new TCP connection until its TLS handshake is done, then gives it to aiohttp."""
 
-    def __init__(self, factory: Any, ssl_context: ssl.SSLContext, timeout_s: float) -> None:
+    def __init__(self, factory: Any, ssl_context: ssl.SSLContext, timeout_s: float, *,
+                 refused: Callable[[str | None, str], bool] | None = None) -> None:
         self._factory = factory
+        # refused(address, reason): counts a refused handshake, True if it is worth a log line.
+        self._refused = refused if refused is not None else (lambda address, reason: True)
         self._ssl = ssl_context
         self._timeout_s = timeout_s
         self._task: asyncio.Task[None] | None = None
@@ -117,13 +123,15 @@ class TlsGate(asyncio.Protocol):
         try:
             secured = await self._secure(transport)
         except ssl.SSLCertVerificationError as error:
-            log.warning("TLS refused from %s: client certificate rejected: %s", where,
-                        error.verify_message)
+            if self._refused(peer[0] if peer else None, "tls_certificate"):
+                log.warning("TLS refused from %s: client certificate rejected: %s", where,
+                            error.verify_message)
             transport.abort()
             return
         except (ssl.SSLError, ConnectionError, OSError, asyncio.TimeoutError) as error:
             reason = getattr(error, "reason", None) or type(error).__name__
-            log.warning("TLS refused from %s: %s", where, reason)
+            if self._refused(peer[0] if peer else None, "tls_handshake"):
+                log.warning("TLS refused from %s: %s", where, reason)
             transport.abort()
             return
         if secured is None:  # the peer went away during the handshake

@@ -105,7 +105,7 @@ def sections(struct: type = Config) -> set[type]:
 def test_every_section_is_frozen_and_refuses_unknown_keys():
     found = sections()
     assert {BatteryConfig, DisplayConfig, RecognitionRule, CpsLayoutConfig} <= found
-    assert len(found) == 19  # Config, its 15 sections, [readers.pcsc], [readers.cps], a rule
+    assert len(found) == 20  # Config, its 16 sections, [readers.pcsc], [readers.cps], a rule
     for section in found:
         assert section.__struct_config__.frozen, section
         assert section.__struct_config__.forbid_unknown_fields, section

@@ -60,7 +60,8 @@ def build_api(config: Config, core: Core, bus: EventBus, clock: Clock,
     ca = BoxCA.load_or_create(data)
     names, addresses = certificate_names(config)
     cert_path, key_path = ca.ensure_server_cert(names, addresses)
-    audit = AuditTrail(data / AUDIT_DB_NAME, clock)
+    audit = AuditTrail(data / AUDIT_DB_NAME, clock,
+                       max_bytes=int(config.audit.max_mb * 1024 * 1024))  # issue 16: a cap
     context = ApiContext(
         core=core, bus=bus, ca=ca,
         clients=ClientRegistry(data / CLIENTS_DB_NAME),

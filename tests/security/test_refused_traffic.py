@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import ssl
+import time
 from pathlib import Path
 
 import httpx
@@ -44,6 +45,7 @@ async def test_refused_requests_cost_no_disk_write_and_are_summarised(box, tmp_p
     data = Path(box.config.daemon.data_dir)
     before_entries = len(box.api_context.audit.entries(limit=1000))
     before_bytes = _journal_bytes(data)
+    box.api_context.refusals.burst = REFUSED  # no slowing down here (the next test's)
     async with httpx.AsyncClient(verify=raw_tls(), base_url=url(box)) as http:
         for i in range(REFUSED):
             path = f"/{MARK}/{'A' * 300}/{i}" if i % 2 else "/v1/status"
@@ -66,6 +68,24 @@ async def test_refused_requests_cost_no_disk_write_and_are_summarised(box, tmp_p
     # Nothing counted since: the next flush writes nothing.
     await box.api_context.refusals.flush()
     assert len(box.api_context.audit.entries(limit=1000)) == before_entries + 1
+
+
+async def test_a_loop_of_refusals_is_slowed_down_past_a_burst_and_paired_ones_are_not(
+        box, tmp_path):
+    tally = box.api_context.refusals
+    tally.burst, tally.delay_s = 5, 0.4
+    async with httpx.AsyncClient(verify=raw_tls(), base_url=url(box)) as http:
+        timings = []
+        for _ in range(8):
+            started = time.monotonic()
+            assert (await http.get("/v1/status")).status_code == 401
+            timings.append(time.monotonic() - started)
+    assert all(t < 0.4 for t in timings[:5]) and all(t >= 0.4 for t in timings[5:]), timings
+    async with paired_http(box, tmp_path / "ws") as http:  # the same address, paired
+        started = time.monotonic()
+        for _ in range(5):
+            assert (await http.get("/v1/clients/me")).status_code == 200
+        assert time.monotonic() - started < 2.0
 
 
 async def test_a_paired_workstations_requests_are_still_journaled_one_by_one(box, tmp_path):

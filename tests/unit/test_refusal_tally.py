@@ -54,3 +54,12 @@ async def test_one_log_line_per_address_and_interval():
     assert tally.handshake_refused("10.0.0.8", "tls_handshake") is True
     await tally.flush()
     assert tally.handshake_refused("10.0.0.9", "tls_certificate") is True  # a new interval
+
+
+async def test_past_its_burst_an_address_waits_and_others_do_not():
+    tally = RefusalTally(_Audit(), burst=3, delay_s=0.5)
+    assert [tally.refused("10.0.0.1", "unauthenticated") for _ in range(5)] == [
+        0, 0, 0, 0.5, 0.5]
+    assert tally.refused("10.0.0.2", "unauthenticated") == 0
+    await tally.flush()
+    assert tally.refused("10.0.0.1", "unauthenticated") == 0  # a new interval, a new burst

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -105,8 +106,12 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         action = f"{request.method} {route.canonical if route is not None else request.path}"
         client_id = getattr(identity, "client_id", None)
         if client_id is None and status >= 400 and context.refusals is not None:
-            # Refused without an authorised certificate: counted in memory, no disk write.
-            context.refusals.count(request.remote, code)
+            # Refused without an authorised certificate: counted in memory, no disk write;
+            # answered late past the address's burst, so a loop cannot crowd the event loop
+            # (not the pairing exchange: its window and sessions are its own limits).
+            delay = context.refusals.refused(request.remote, code)
+            if delay and request.path not in PUBLIC_PATHS:
+                await asyncio.sleep(delay)
         else:
             await _journal(request, context, client_id, action, status)
 

@@ -24,6 +24,14 @@ paired workstations' requests behind fsyncs and filled the data partition. The r
   journal's detail limit. The last interval is written when the daemon stops.
 - **One log line per address and interval** for refused handshakes (each line reaches
   systemd's journal, on the same card), then one line per interval saying how many more.
+- **Slowed down past a burst**: an address refused more than :attr:`RefusalTally.burst`
+  times in an interval gets each further refusal after :attr:`RefusalTally.delay_s` (the
+  guard waits before answering; addresses in ``other`` share one burst), except on the
+  pairing exchange, which its window, its sessions and its failures bound. A connection
+  without a certificate can never be served but the pairing exchange, so this costs a real
+  workstation nothing; it keeps a loop of refused requests from taking the event loop from
+  the paired workstations (300 looping connections: at most 300 answers a second, not
+  thousands). Connections themselves are capped elsewhere (issue 16, finding 2).
 
 ``describe()`` gives the counts since the daemon started (``borne status --json``, under
 ``refused``).
@@ -63,9 +71,13 @@ class RefusalTally:
     """
 
     def __init__(self, audit: AuditTrail, *, interval_s: float = 60.0, max_addresses: int = 256,
-                 max_rows: int = 10, monotonic: Callable[[], float] = time.monotonic) -> None:
+                 max_rows: int = 10, burst: int = 30, delay_s: float = 1.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self._audit = audit
         self.interval_s = interval_s
+        #: Refusals of one address answered at once in an interval; the rest wait ``delay_s``.
+        self.burst = burst
+        self.delay_s = delay_s
         #: Source addresses told apart within an interval (the rest count as ``other``).
         self.max_addresses = max_addresses
         #: (address, reason) rows named in a summary entry.
@@ -83,6 +95,9 @@ class RefusalTally:
 
     def count(self, address: str | None, reason: str) -> bool:
         """Count one refusal; True if it is the first from ``address`` in this interval."""
+        return self._count(address, reason)[0]
+
+    def _count(self, address: str | None, reason: str) -> tuple[bool, Counter[str]]:
         address = (address or "?")[:_MAX_ADDRESS]
         reason = reason[:_MAX_REASON]
         self._total += 1
@@ -91,8 +106,15 @@ class RefusalTally:
         if address not in self._counts and len(self._counts) >= self.max_addresses:
             address = OTHER
         first = address not in self._counts
-        self._counts.setdefault(address, Counter())[reason] += 1
-        return first
+        reasons = self._counts.setdefault(address, Counter())
+        reasons[reason] += 1
+        return first, reasons
+
+    def refused(self, address: str | None, reason: str) -> float:
+        """Count a refused request; the seconds to wait before answering it (0 within the
+        address's burst)."""
+        _, reasons = self._count(address, reason)
+        return self.delay_s if reasons.total() > self.burst else 0.0
 
     def handshake_refused(self, address: str | None, reason: str) -> bool:
         """Count a refused TLS handshake; True if it deserves its own log line (the first

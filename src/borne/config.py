@@ -22,7 +22,7 @@ file or in code), raising a ``ConfigError`` that names the dotted key as the fil
 writes it; :func:`parse_config` converts the document with msgspec and adds the
 file. A section whose checks need a subsystem's knowledge is that subsystem's, in
 its ``settings`` module (``[apcv]``, ``[nfc]``, ``[mdns]``, ``[display]``,
-``[battery]``, ``[journal]``), re-exported here; those import nothing of borne but
+``[battery]``, ``[journal]``, ``[audit]``), re-exported here; those import nothing of borne but
 :mod:`borne.errors`, :mod:`borne.registry`, the sections' base :mod:`borne.section`
 and their own pure helpers, and never this module: the configuration is a leaf of the
 import graph.
@@ -41,6 +41,7 @@ from typing import Literal
 import msgspec
 
 from .apcv.settings import DEFAULT_RULES, ApcvConfig, RecognitionRule
+from .audit.settings import AuditConfig
 from .battery.settings import BatteryConfig
 from .display.settings import DisplayConfig
 from .errors import BackendError, BorneError, ConfigError, Message
@@ -52,12 +53,11 @@ from .secure_channel.settings import ConnectionLimits
 from .section import Section
 
 __all__ = [
-    "DEFAULT_CONFIG_PATH", "DEFAULT_RULES", "ApcvConfig", "ApduConfig", "ApiConfig",
+    "DEFAULT_CONFIG_PATH", "DEFAULT_RULES", "ApcvConfig", "ApduConfig", "ApiConfig", "AuditConfig",
     "BatteryConfig", "CameraConfig", "Config", "ControlConfig", "CpsLayoutConfig", "DaemonConfig",
     "DisplayConfig", "HealthConfig", "JournalConfig", "MdnsConfig", "NfcConfig", "PanelConfig",
     "PcscConfig", "ReadersConfig", "RecognitionRule", "ScannerConfig", "load_config",
-    "load_config_for_tools", "load_config_or_defaults", "parse_config", "read_config_file",
-]
+    "load_config_for_tools", "load_config_or_defaults", "parse_config", "read_config_file"]
 
 #: Where the daemon and the CLI look when no ``--config`` is given.
 DEFAULT_CONFIG_PATH = Path("/etc/borne/borne.toml")
@@ -333,6 +333,7 @@ class Config(Section):
     health: HealthConfig = msgspec.field(default_factory=HealthConfig)
     journal: JournalConfig = msgspec.field(default_factory=JournalConfig)
     battery: BatteryConfig = msgspec.field(default_factory=BatteryConfig)
+    audit: AuditConfig = msgspec.field(default_factory=AuditConfig)
     #: The file this configuration was read from (None: built-in defaults).
     source: str | None = None
 

@@ -223,6 +223,8 @@ class Daemon:
         if self.api is None:
             return
         try:
+            if self.api_context is not None and self.api_context.refusals is not None:
+                await enter(stack, self.api_context.refusals)  # its last summary: after the server
             await enter(stack, self.api)
         except (BorneError, OSError) as error:
             self._api_failed(error)

@@ -67,6 +67,7 @@ CONFIG_IMPORTS = sorted([
     "borne", "borne.config", "borne.errors", "borne.error_catalogue", "borne.registry",
     "borne.section",
     "borne.apcv", "borne.apcv.settings", "borne.apcv.recognise",
+    "borne.audit", "borne.audit.settings",
     "borne.domain", "borne.domain.gs1",  # pure: what recognition knows of medicine boxes
     "borne.battery", "borne.battery.settings", "borne.battery.ina219",
     "borne.display", "borne.display.settings",

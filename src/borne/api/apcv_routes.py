@@ -17,7 +17,6 @@ The flow for billing software (docs/api.md, "apCV"):
 from __future__ import annotations
 
 import base64
-import json
 from typing import Annotated, Any
 
 import msgspec
@@ -31,6 +30,7 @@ from .context import AUDIT_DETAIL, CLIENT, CONTEXT
 from .errors import ApiError
 from .flow_bodies import (InvoiceChanged, InvoiceClaimed, InvoiceRelease, Prescription,
                           Presentation, Session, SessionOpen)
+from .json_input import read_object
 from .operation import Answer, Query
 from .parameters import integer
 from .routes import operations
@@ -86,16 +86,6 @@ async def prescription(request: web.Request) -> web.Response:
     return _fetched(request, "prescription", Prescription, ("number",))
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError("bad_request", reason="body is not JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError("bad_request", reason="body is not a JSON object")
-    return body
-
-
 @operations.post("/v1/apcv/sessions",
                  "Open a session on a presentation you fetched and authenticated; the invoice "
                  "quota follows the profession of the CPS in the box, else the box's `[apcv] "
@@ -107,7 +97,7 @@ async def open_session(request: web.Request) -> web.Response:
     """Open a session on a presentation this client fetched and authenticated."""
     service = _service(request)
     try:
-        wanted = msgspec.convert(await _json_body(request), SessionOpen)
+        wanted = msgspec.convert(await read_object(request), SessionOpen)
     except msgspec.ValidationError:
         raise ApiError("bad_request", field="presentation_id") from None
     if not wanted.presentation_id:
@@ -171,7 +161,7 @@ async def release_invoice(request: web.Request) -> web.Response:
     service = _service(request)
     number = _invoice_number(request)
     try:
-        wanted = msgspec.convert(await _json_body(request), InvoiceRelease)
+        wanted = msgspec.convert(await read_object(request), InvoiceRelease)
     except msgspec.ValidationError:
         raise ApiError("bad_request", field="reason") from None
     # Journaled with the request, refused or not (the reason is one of a closed list).
@@ -201,7 +191,7 @@ async def confirm_invoice(request: web.Request) -> web.Response:
 async def camera_scan(request: web.Request) -> web.Response:
     """Start (or stop) the QR camera in on-demand mode: the patient is about to show the app."""
     try:
-        wanted = msgspec.convert(await _json_body(request), CameraScan)
+        wanted = msgspec.convert(await read_object(request), CameraScan)
     except msgspec.ValidationError:
         raise ApiError("bad_request", field="on") from None
     on = True if wanted.on is msgspec.UNSET else wanted.on

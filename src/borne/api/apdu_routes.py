@@ -27,6 +27,7 @@ from .bodies import json_body
 from .context import CLIENT, CONTEXT
 from .errors import ApiError, language_of
 from .flow_bodies import Lease, LeaseRequest, Leases, Released
+from .json_input import loads_bounded, read_object
 from .operation import Answer
 from .routes import operations
 
@@ -60,12 +61,7 @@ async def _seconds(request: web.Request, service: ApduService) -> object:
     document's body is an object, its ``seconds`` an integer, and null is neither."""
     if not request.can_read_body:
         return None
-    try:
-        body = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError("bad_request", reason="body is not JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError("bad_request", reason="body is not a JSON object")
+    body = await read_object(request)
     if "seconds" in body and body["seconds"] is None:
         raise service.book.refusal()
     return body.get("seconds")
@@ -206,8 +202,8 @@ async def _serve(ws: web.WebSocketResponse, service: ApduService, lease_id: str,
                                  "detail": "JSON text messages only"})
                 continue
             try:
-                body = json.loads(message.data)
-            except ValueError:
+                body = loads_bounded(message.data)
+            except ValueError:  # JsonRefused: not JSON, or too deep
                 body = None
             if not isinstance(body, dict):
                 await link.send({"op": "error", "id": None, "code": "bad_request",

@@ -27,7 +27,6 @@ Any paired (not revoked) workstation may, not only an admin one, because:
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +38,7 @@ from ..runtime.clock import CLIENT_MAX_AHEAD_S
 from .bodies import ClockSet, ClockSetResult, json_body
 from .context import AUDIT_DETAIL, CLIENT, CONTEXT
 from .errors import ApiError
+from .json_input import read_json
 from .operation import Answer
 from .routes import operations
 
@@ -74,10 +74,7 @@ def _parse_utc(body: Any) -> datetime:
 async def set_clock(request: web.Request) -> web.Response:
     """Set the box's wall clock from a paired workstation while NTP has not."""
     context = request.app[CONTEXT]
-    try:
-        body = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError("bad_request", reason="body is not JSON") from None
+    body = await read_json(request)
     clock = context.core.clock
     known = context.last_known
     utc, identity = _parse_utc(body), request[CLIENT]

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..journal.service import JournalService
     from ..runtime.last_known_time import LastKnownTime
     from ..runtime.storage_watch import StorageWatch
+    from .refusals import RefusalTally
     from ..secure_channel.ca import BoxCA
     from ..secure_channel.clients import ClientRegistry
     from ..secure_channel.pairing import PairingService
@@ -54,6 +55,9 @@ class ApiContext:
     set_mode: Callable[[str], None] | None = None
     #: The latest wall time the box has known (``POST /v1/clock``'s floor; None: none kept).
     last_known: LastKnownTime | None = None
+    #: Refusals of callers without an authorised certificate: counted, journaled as a summary
+    #: (:mod:`borne.api.refusals`; None: journaled one by one).
+    refusals: RefusalTally | None = None
     language: str = "fr"
     heartbeat_s: float = 15.0
     sse_queue: int = 256

@@ -7,12 +7,16 @@
   refused at once, on an already open keep-alive connection too.
 - Only the pairing exchange is reachable without a certificate.
 - Every failure becomes the one JSON error shape; nothing else leaks.
-- Every request is journaled (client, action, resource, status, and the facts its handler
-  adds under ``AUDIT_DETAIL``), never health data.
+- Every request of a paired client is journaled (client, action, resource, status, and the
+  facts its handler adds under ``AUDIT_DETAIL``), never health data; so is a pairing step that
+  succeeded. A request refused to a caller without an authorised certificate is only counted
+  (:mod:`borne.api.refusals`: by address and reason, one summary entry per interval): it
+  costs no disk write, and its path never reaches the journal.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -71,7 +75,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     context = request.app[CONTEXT]
     language = language_of(request, context.language)
     identity = None
-    status = 500
+    status, code = 500, "internal_error"
     try:
         identity = _authenticate(request, context)
         request[CLIENT] = identity
@@ -84,7 +88,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         status = response.status
         return response
     except BorneError as error:  # the API or a service refused: the code says the status
-        status = http_status(error.code)
+        status, code = http_status(error.code), error.code
         return error_response(status, error.code, language, error.details)
     except web.HTTPException as error:  # aiohttp's own (no route, wrong method...)
         status = error.status
@@ -101,11 +105,24 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         route = request.match_info.route.resource
         action = f"{request.method} {route.canonical if route is not None else request.path}"
         client_id = getattr(identity, "client_id", None)
-        try:
-            await context.audit.arecord(client_id=client_id, action=action,
-                                        resource=request.path[:200], status=status,
-                                        detail=request.get(AUDIT_DETAIL))
-        except Exception:  # the journal failing must be seen, but not hide the answer
-            log.exception("audit journal write failed")
-            if context.storage is not None:
-                context.storage.write_failed()  # full? then the next requests are refused
+        if client_id is None and status >= 400 and context.refusals is not None:
+            # Refused without an authorised certificate: counted in memory, no disk write;
+            # answered late past the address's burst, so a loop cannot crowd the event loop
+            # (not the pairing exchange: its window and sessions are its own limits).
+            delay = context.refusals.refused(request.remote, code)
+            if delay and request.path not in PUBLIC_PATHS:
+                await asyncio.sleep(delay)
+        else:
+            await _journal(request, context, client_id, action, status)
+
+
+async def _journal(request: web.Request, context: ApiContext, client_id: str | None,
+                   action: str, status: int) -> None:
+    try:
+        await context.audit.arecord(client_id=client_id, action=action,
+                                    resource=request.path[:200], status=status,
+                                    detail=request.get(AUDIT_DETAIL))
+    except Exception:  # the journal failing must be seen, but not hide the answer
+        log.exception("audit journal write failed")
+        if context.storage is not None:
+            context.storage.write_failed()  # full? then the next requests are refused

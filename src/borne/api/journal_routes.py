@@ -20,7 +20,6 @@ stay on the box until acknowledged (or until ``[journal] retention_days``).
 from __future__ import annotations
 
 import base64
-import json
 from typing import Annotated, Any
 
 import msgspec
@@ -31,6 +30,7 @@ from .bodies import json_body
 from .context import CLIENT, CONTEXT
 from .errors import ApiError
 from .flow_bodies import AckSeqs, AckUpTo, Journal, JournalAcked
+from .json_input import read_json
 from .operation import Answer, OneOf, Query
 from .parameters import MAX_SQLITE_INTEGER, Seq, integer, whole_number
 from .routes import operations
@@ -120,10 +120,7 @@ def _ack_body(body: Any) -> tuple[list[int] | None, int | None]:
 async def ack(request: web.Request) -> web.Response:
     """Acknowledge (delete) the caller's records: all of them, or none."""
     service = _service(request)
-    try:
-        body = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError("bad_request", reason="body is not JSON") from None
+    body = await read_json(request)
     seqs, up_to = _ack_body(body)
     result = await service.ack(request[CLIENT].client_id, seqs=seqs, up_to=up_to)
     return json_body(msgspec.convert(result, JournalAcked))

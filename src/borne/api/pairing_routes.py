@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import json
 import re
 import secrets
 from typing import Any
@@ -25,6 +24,7 @@ from .bodies import json_body
 from .context import CONTEXT
 from .errors import ApiError
 from .flow_bodies import PairingComplete, PairingCompleted, PairingStart, PairingStarted
+from .json_input import read_json
 from .operation import Answer
 from .routes import operations
 
@@ -35,10 +35,7 @@ async def _body(request: web.Request, kind: type[msgspec.Struct]) -> Any:
     """The request's ``kind`` of body. Every field of a pairing body is a string: one that is
     missing or of another type is ``required``; then its own limits say which ``field``."""
     fields = list(kind.__struct_fields__)
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError("bad_request", reason="body is not JSON") from None
+    body = await read_json(request)
     if not isinstance(body, dict) or any(not isinstance(body.get(f), str) for f in fields):
         raise ApiError("bad_request", required=fields)
     try:

@@ -18,6 +18,7 @@ from .bodies import Audit, Client, Clients, Mode, ModeChange, Readers, Slot, Sta
 from .context import CLIENT, CONTEXT
 from .errors import ApiError
 from .guard import require_admin
+from .json_input import read_json
 from .operation import Answer, OperationTable, Query
 from .parameters import Seq, integer
 
@@ -81,10 +82,7 @@ async def mode(request: web.Request) -> web.Response:
     """
     context = request.app[CONTEXT]
     allowed = list(get_args(Mode))
-    try:
-        body = await request.json(loads=json.loads)
-    except (ValueError, UnicodeDecodeError):  # no body, or not JSON
-        raise ApiError("bad_request", reason="body is not JSON", required=["mode"]) from None
+    body = await read_json(request, required=["mode"])  # no body, not JSON, too deep
     if not isinstance(body, dict) or "mode" not in body:
         raise ApiError("bad_request", required=["mode"])
     try:

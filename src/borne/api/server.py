@@ -101,6 +101,8 @@ class ApiServer:
         http = self._runner.server
         assert http is not None
         language = self.context.language
+        # Refused handshakes are counted; one log line per address and interval.
+        refused = self.context.refusals.handshake_refused if self.context.refusals else None
 
         def factory(ticket: Ticket) -> DeadlineRequestHandler:
             # What web.Server() builds per connection, with parser errors in our shape.
@@ -110,7 +112,8 @@ class ApiServer:
                                           **options)
 
         self._server = await loop.create_server(
-            lambda: TlsGate(factory, self._ssl, self._handshake_timeout_s, self.admission),
+            lambda: TlsGate(factory, self._ssl, self._handshake_timeout_s, self.admission,
+                            refused=refused),
             self._host, self._port, reuse_address=True, backlog=BACKLOG)
         self._check_descriptors()
         log.info("API listening on https://%s:%d", self._host, self.port)

@@ -64,7 +64,8 @@ def build_api(config: Config, core: Core, bus: EventBus, clock: Clock,
     ca = BoxCA.load_or_create(data, keys=key_source(config.daemon.keys, data))
     names, addresses = certificate_names(config)
     cert_path, key_path = ca.ensure_server_cert(names, addresses)
-    audit = AuditTrail(data / AUDIT_DB_NAME, clock)
+    audit = AuditTrail(data / AUDIT_DB_NAME, clock,
+                       max_bytes=int(config.audit.max_mb * 1024 * 1024))  # issue 16: a cap
     context = ApiContext(
         core=core, bus=bus, ca=ca,
         clients=ClientRegistry(data / CLIENTS_DB_NAME),
@@ -78,6 +79,9 @@ def build_api(config: Config, core: Core, bus: EventBus, clock: Clock,
     from ..health import BoxHealth
 
     context.health = BoxHealth(config, core, clients=context.clients)
+    from .refusals import RefusalTally
+
+    context.refusals = RefusalTally(audit)
     tls = server_context(data / "ca.crt", cert_path, key_path, allow_tls12=config.api.allow_tls12,
                          key_password=ca.server_key_password)
     server = ApiServer(context, tls, host=config.api.host, port=config.api.port,

@@ -5,9 +5,11 @@ hands the secured transport to aiohttp. Doing it here rather than letting
 ``create_server(ssl=...)`` do it gives three things:
 
 - a deadline: a client that connects and says nothing is dropped;
-- a log line for every refused client, with its address and OpenSSL's reason
+- a log line for a refused client, with its address and OpenSSL's reason
   ("certificate has expired", "unable to get local issuer certificate"...),
-  which asyncio's own TLS server keeps silent;
+  which asyncio's own TLS server keeps silent (with ``refused``, the API's
+  :class:`~borne.api.refusals.RefusalTally`, counts every refusal and allows the first
+  line per address and interval: each line reaches systemd's journal, on the SD card);
 - the TLS alert reaches the refused client. asyncio's ``SSLProtocol`` aborts the
   connection on a failed handshake without writing the alert OpenSSL has just
   prepared (CPython 3.11-3.13, ``sslproto.SSLProtocol._on_handshake_complete``),
@@ -28,6 +30,7 @@ import asyncio
 import logging
 import ssl
 from asyncio import sslproto
+from collections.abc import Callable
 from typing import Any
 
 from .admission import Admission, Ticket
@@ -89,11 +92,16 @@ class TlsGate(asyncio.Protocol):
     With ``admission``, the connection is counted from its accept (it may close others, or
     be closed, to keep within the caps: :mod:`borne.api.admission`) and ``factory`` gets its
     :class:`~borne.api.admission.Ticket`, to give back when the connection closes.
+    ``refused(address, reason)`` counts a refused handshake and says whether it is worth a
+    log line (:mod:`borne.api.refusals`).
     """
 
     def __init__(self, factory: Any, ssl_context: ssl.SSLContext, timeout_s: float,
-                 admission: Admission | None = None) -> None:
+                 admission: Admission | None = None, *,
+                 refused: Callable[[str | None, str], bool] | None = None) -> None:
         self._factory = factory
+        # refused(address, reason): counts a refused handshake, True if it is worth a log line.
+        self._refused = refused if refused is not None else (lambda address, reason: True)
         self._ssl = ssl_context
         self._timeout_s = timeout_s
         self._admission = admission
@@ -139,8 +147,9 @@ class TlsGate(asyncio.Protocol):
         try:
             secured = await self._secure(transport)
         except ssl.SSLCertVerificationError as error:
-            log.warning("TLS refused from %s: client certificate rejected: %s", where,
-                        error.verify_message)
+            if self._refused(peer[0] if peer else None, "tls_certificate"):
+                log.warning("TLS refused from %s: client certificate rejected: %s", where,
+                            error.verify_message)
             transport.abort()
             return False
         except RuntimeError:  # asyncio's TLS on a connection closed under it (made room for
@@ -150,7 +159,8 @@ class TlsGate(asyncio.Protocol):
             if self._ticket is not None and self._ticket.evicted:  # in admission's summary
                 return False
             reason = getattr(error, "reason", None) or type(error).__name__
-            log.warning("TLS refused from %s: %s", where, reason)
+            if self._refused(peer[0] if peer else None, "tls_handshake"):
+                log.warning("TLS refused from %s: %s", where, reason)
             transport.abort()
             return False
         if secured is None:  # the peer went away during the handshake

@@ -26,6 +26,23 @@ holding every other column *as stored*::
 ``prev_hash`` is the previous entry's ``hash``; the first entry's is 64 zeros
 (:data:`GENESIS_HASH`); ``seq`` starts at 1 with no gaps. See
 :mod:`borne.audit.verify` for what the chain does and does not detect.
+
+The size cap (``[audit] max_mb``, issue 16). A journal never pruned filled the data
+partition (a fuzzer's run: 70,000 entries, 23 MB). When the pages the entries use pass
+``max_bytes``, the append that passed it also deletes the oldest entries, as many as bring
+it back to :data:`PRUNE_TO` of the cap (so pruning is rare: once per fifth of the cap), in
+the same transaction. The rule, for a person reading the journal:
+
+- the newest entries are kept, always the one just written; the oldest go first;
+- the table ``audit_pruned`` (one row) keeps the **anchor**: the last pruned ``seq``
+  (``up_to``) and its ``hash``, which the first kept entry's ``prev_hash`` must equal;
+- ``borne audit verify`` checks the chain from the anchor: every kept entry is checked as
+  before, and one deleted after the anchor is still ``missing``. What was pruned can no
+  longer be checked, and moving the anchor together with a deletion is not detected (the
+  same limit as rewriting hashes: the chain is not keyed).
+
+SQLite reuses the deleted entries' pages, so the file stays near the cap; its write-ahead
+log adds at most :data:`WAL_LIMIT` once checkpointed.
 """
 
 from __future__ import annotations
@@ -33,6 +50,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -53,6 +71,8 @@ __all__ = [
     "DENIED_KEY_PARTS",
     "GENESIS_HASH",
     "MAX_DETAIL_BYTES",
+    "PRUNE_TO",
+    "WAL_LIMIT",
     "SELECT_ALL",
     "AuditEntry",
     "AuditTrail",
@@ -69,6 +89,14 @@ GENESIS_HASH = "0" * 64
 
 #: Largest ``detail``, as canonical UTF-8 JSON: the journal holds facts, not payloads.
 MAX_DETAIL_BYTES = 2048
+
+#: Past the size cap, the oldest entries are pruned down to this share of it.
+PRUNE_TO = 0.8
+
+#: The write-ahead log is cut back to this size once checkpointed (SQLite's ``journal_size_limit``).
+WAL_LIMIT = 4 * 1024 * 1024
+
+log = logging.getLogger("borne.audit")
 
 #: Detail keys refused as a whole (after lower-casing, ``-`` read as ``_``). The
 #: workstation's name is allowed, under ``client_name``; a bare ``name`` is not.
@@ -98,6 +126,9 @@ CREATE TABLE IF NOT EXISTS audit (
     prev_hash TEXT, hash TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_client ON audit (client_id, seq);
+CREATE TABLE IF NOT EXISTS audit_pruned (
+    id INTEGER PRIMARY KEY CHECK (id = 1), up_to INTEGER, hash TEXT, wall TEXT
+);
 PRAGMA user_version = 1;
 """
 
@@ -225,8 +256,10 @@ class AuditTrail:
     (opening) or ``audit_write_failed`` (recording).
     """
 
-    def __init__(self, db_path: Path, clock: Clock, *, boot_id: str | None = None) -> None:
+    def __init__(self, db_path: Path, clock: Clock, *, boot_id: str | None = None,
+                 max_bytes: int | None = None) -> None:
         self._path = Path(db_path)
+        self._max_bytes = max_bytes  # None: never pruned
         self._clock = clock
         self._boot_id = boot_id if boot_id is not None else _read_boot_id()
         self._lock = threading.Lock()
@@ -244,6 +277,8 @@ class AuditTrail:
             if mode != "wal":
                 raise sqlite3.OperationalError(f"journal_mode is {mode}, not wal")
             self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
+            self._page_size = self._db.execute("PRAGMA page_size").fetchone()[0]
             self._db.executescript(_SCHEMA)
             # Readers get their own connection: under WAL they never wait for a write's fsync.
             self._reader = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
@@ -297,11 +332,37 @@ class AuditTrail:
             row["hash"] = entry_hash(row)
             self._db.execute(f"INSERT INTO audit ({', '.join(COLUMNS)}) VALUES "
                              f"({', '.join('?' * len(COLUMNS))})", [row[n] for n in COLUMNS])
+            if self._max_bytes is not None and self._used_bytes() > self._max_bytes:
+                self._prune(row["wall"])
             self._db.execute("COMMIT")
         except BaseException:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             raise
+
+    def _used_bytes(self) -> int:
+        pages = self._db.execute("PRAGMA page_count").fetchone()[0]
+        free = self._db.execute("PRAGMA freelist_count").fetchone()[0]
+        return (pages - free) * self._page_size
+
+    def _prune(self, wall: str) -> None:
+        """Delete the oldest entries down to :data:`PRUNE_TO` of the cap; keep the anchor.
+
+        Inside the append's transaction: the entry and the pruning are one commit."""
+        assert self._max_bytes is not None
+        used = self._used_bytes()
+        kept = self._db.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+        # Entries are about the same size: drop the share of them that is over the target.
+        drop = min(kept - 1, -(-kept * (used - int(self._max_bytes * PRUNE_TO)) // used))
+        if drop < 1:
+            return
+        up_to, last_hash = self._db.execute(
+            "SELECT seq, hash FROM audit ORDER BY seq LIMIT 1 OFFSET ?", [drop - 1]).fetchone()
+        self._db.execute("DELETE FROM audit WHERE seq <= ?", [up_to])
+        self._db.execute("INSERT OR REPLACE INTO audit_pruned (id, up_to, hash, wall) "
+                         "VALUES (1, ?, ?, ?)", [up_to, last_hash, wall])
+        log.info("audit journal over its cap (%.2f MB): entries up to %d pruned, %d kept",
+                 self._max_bytes / 1024 / 1024, up_to, kept - drop)
 
     async def arecord(self, *, client_id: str | None, action: str, resource: str, status: int,
                       detail: dict[str, Any] | None = None) -> AuditEntry:

@@ -14,6 +14,10 @@ where the chain breaks:
 ``unreadable``    SQLite could not read the file past this point
 ================  =========================================================
 
+A pruned journal (over its size cap, see :mod:`borne.audit.trail`) is checked from its
+anchor: the first kept entry must follow the last pruned one (``audit_pruned``), and
+:attr:`VerifyResult.pruned_up_to` says which entries are gone.
+
 What a chain alone cannot tell:
 
 - **The tail.** Deleting the last entries (or all of them) leaves a shorter,
@@ -29,7 +33,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -48,7 +52,8 @@ class VerifyResult:
 
     ``checked`` counts the entries found intact (before ``broken_at`` when broken);
     ``reason`` is a plain English sentence; ``problem`` one of :data:`PROBLEMS`;
-    ``last_hash`` the hash of the last intact entry (worth keeping elsewhere).
+    ``last_hash`` the hash of the last intact entry (worth keeping elsewhere);
+    ``pruned_up_to`` the last entry pruned under the size cap (None: none was).
     """
 
     ok: bool
@@ -57,6 +62,7 @@ class VerifyResult:
     reason: str | None = None
     problem: str | None = None
     last_hash: str | None = None
+    pruned_up_to: int | None = None
 
 
 def open_read_only(db_path: Path) -> sqlite3.Connection:
@@ -107,13 +113,24 @@ def verify(db_path: Path) -> VerifyResult:
     """
     db = open_read_only(db_path)
     try:
-        return _walk(db.execute(f"{SELECT_ALL} ORDER BY seq"))
+        anchor = _anchor(db)
+        result = _walk(db.execute(f"{SELECT_ALL} ORDER BY seq"), *(anchor or (0, GENESIS_HASH)))
+        return replace(result, pruned_up_to=anchor[0]) if anchor else result
     finally:
         db.close()
 
 
-def _walk(rows: sqlite3.Cursor) -> VerifyResult:
-    expected, previous, checked = 1, GENESIS_HASH, 0
+def _anchor(db: sqlite3.Connection) -> tuple[int, str] | None:
+    """(last pruned seq, its hash), or None if the journal was never pruned."""
+    try:
+        row = db.execute("SELECT up_to, hash FROM audit_pruned WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:  # a journal from before the cap: no such table
+        return None
+    return (row[0], row[1]) if row else None
+
+
+def _walk(rows: sqlite3.Cursor, pruned: int, anchor: str) -> VerifyResult:
+    expected, previous, checked = pruned + 1, anchor, 0
 
     def broken(at: int, problem: str, reason: str) -> VerifyResult:
         return VerifyResult(False, checked, at, reason, problem,
@@ -125,9 +142,9 @@ def _walk(rows: sqlite3.Cursor) -> VerifyResult:
             seq = stored["seq"]
             if seq > expected:
                 return broken(expected, "missing", f"entry {expected} is missing")
-            if seq < expected:  # only a row numbered below 1 sorts before the first entry
+            if seq < expected:  # a row numbered below 1, or at or below the anchor
                 return broken(seq, "out_of_order", f"entry {seq} is out of sequence "
-                              "(entries are numbered from 1)")
+                              f"(entries are numbered from {expected})")
             try:
                 intact = entry_hash(stored) == stored["hash"]
             except (TypeError, ValueError):  # a value JSON cannot hold was written in

@@ -48,6 +48,13 @@ def audit_verify(db_path: Path, *, language: str) -> int:
                     f"Audit journal BROKEN at entry {result.broken_at}: {en}"))
         print(_pick(language, f"{result.checked} entrées intactes avant elle",
                     f"{result.checked} intact entries before it"))
+    if result.pruned_up_to:
+        # The size cap ([audit] max_mb) deleted the oldest: say what the check started from.
+        print(_pick(language, f"Les entrées 1 à {result.pruned_up_to} ont été supprimées "
+                              "(taille maximale du journal) : la chaîne est vérifiée à partir "
+                              f"de l'entrée {result.pruned_up_to + 1}",
+                    f"Entries 1 to {result.pruned_up_to} were pruned (the journal's size cap): "
+                    f"the chain is checked from entry {result.pruned_up_to + 1}"))
     if result.last_hash:
         # A chain cannot show that its last entries were cut off: this hash, noted
         # elsewhere, can.

@@ -29,7 +29,10 @@ def daemon_commands(daemon: Daemon) -> dict[str, Handler]:
     async def status(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         # The control socket is physical presence: the operator sees the cards' content.
         # "apcv": counts only (presentations waiting, sessions open, GS1 codes ignored).
-        return {**daemon.core.snapshot(identity=True), "apcv": daemon.apcv.describe()}
+        # "refused": what callers without an authorised certificate were refused (counts).
+        tally = daemon.api_context.refusals if daemon.api_context is not None else None
+        return {**daemon.core.snapshot(identity=True), "apcv": daemon.apcv.describe(),
+                **({"refused": tally.describe()} if tally is not None else {})}
 
     async def ping(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         return {"pong": True, "last_event_seq": daemon.bus.last_seq}

@@ -64,6 +64,8 @@ class ScreenState:
     sessions: dict[str, _Session] = field(default_factory=dict)
     flash: tuple[Any, float] | None = None
     pairing: tuple[str, float] | None = None
+    #: What the open window says of other devices: (contested, wrong codes).
+    pairing_trouble: tuple[bool, int] = (False, 0)
     #: Monotonic time of the last change a person would notice (dims the screen later).
     last_activity: float = 0.0
     #: Battery and reads waiting, for mobile mode (filled by the mobile-mode issue).
@@ -177,6 +179,7 @@ class ScreenState:
     def show_pairing(self, code: str, expires_mono: float, now: float) -> None:
         """The pairing window opened (the code never travels in events)."""
         self.pairing = (code, expires_mono)
+        self.pairing_trouble = (False, 0)
         self.last_activity = now
 
     def dismiss(self, now: float) -> bool:
@@ -196,7 +199,7 @@ class ScreenState:
         if self.pairing is not None:
             code, expires = self.pairing
             if now < expires:
-                return v.PairingView(code, int(expires - now + 0.999))
+                return v.PairingView(code, int(expires - now + 0.999), *self.pairing_trouble)
             self.pairing = None
         if self.flash is not None:
             if now < self.flash[1]:

@@ -8,6 +8,7 @@ import logging
 import os
 import secrets
 import time
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -389,3 +390,26 @@ def test_the_answer_proof_is_the_documented_encoding():
             + hashlib.sha256(b"CERT").digest() + hashlib.sha256(b"CA").digest())
     assert proof == hmac.new(k_confirm, data, hashlib.sha256).digest()
     assert proof.hex() == ANSWER_MAC_EXAMPLE
+    docs = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+    assert ANSWER_MAC_EXAMPLE in docs.read_text(encoding="utf-8")
+
+
+def test_room_is_made_from_the_addresses_holding_the_most(service):
+    """Four attackers keep two sessions each pending (starting again whenever one of theirs
+    made room): the workstation's one session survives them all."""
+    window = service.open()
+    attackers = [f"192.0.2.{host}" for host in range(1, 5)]
+    for address in attackers * 2:
+        service.start(PairingClient(wrong(window.code)).start(), address)
+    workstation = PairingClient(window.code)
+    session, server_msg = service.start(workstation.start(), "198.51.100.7")
+    for turn in range(20):
+        try:
+            service.start(PairingClient(wrong(window.code)).start(), attackers[turn % 4])
+        except BorneError as error:
+            assert error.code == "pairing_busy"  # that one still holds two
+    assert service.status()["pending"] == 8
+    workstation.finish(server_msg)
+    done = service.complete(session, CSR, "Comptoir 1", workstation.request_mac(CSR, "Comptoir 1"),
+                            Issuer(), client_id=CLIENT_ID)
+    workstation.verify_answer(CLIENT_ID, done.cert_pem, done.ca_pem, done.answer_mac)

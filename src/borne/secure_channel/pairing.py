@@ -34,7 +34,7 @@ An attacker on the LAN sees when a window opens (start answers ``pairing_closed`
 until then) and may try to keep the real workstation out of it. So a pending
 session expires after ``session_s`` (a workstation completes within a second);
 one source address holds at most ``pending_per_address`` sessions, and when
-``max_pending`` are pending the oldest makes room; an address that spends
+``max_pending`` are pending the oldest of an address holding the most makes room; an address that spends
 ``failures_per_address`` wrong codes is shut out of the window, which closes for
 everyone only at ``max_failures``. The screen learns from :meth:`PairingService.current`
 that another device is trying, and the owner reopens a fresh window (:meth:`open`).
@@ -48,6 +48,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, Protocol
@@ -244,8 +245,8 @@ class PairingService:
         Raises ``pairing_closed`` (no window, or ``address`` spent its wrong codes),
         ``pairing_busy`` (``address`` already has ``pending_per_address`` sessions)
         or ``pairing_bad_request`` (not a SPAKE2 A message). With ``max_pending``
-        sessions pending, the oldest is dropped to make room: whoever holds it had
-        the most time to complete.
+        sessions pending, one is dropped to make room: the oldest of an address
+        that holds the most (whoever holds it had the most time to complete).
         """
         if not isinstance(client_msg, bytes) or len(client_msg) != 33 or client_msg[:1] != b"A":
             raise BorneError("not a SPAKE2 workstation message", code="pairing_bad_request")
@@ -265,8 +266,8 @@ class PairingService:
             except (SPAKEError, NotOnCurve, ValueError):
                 raise BorneError("not a SPAKE2 workstation message",
                                  code="pairing_bad_request") from None
-            while len(self._sessions) >= self._max_pending:
-                del self._sessions[next(iter(self._sessions))]
+            if len(self._sessions) >= self._max_pending:
+                self._make_room()
             if self._first_address is None:
                 self._first_address = address
             self._contested = self._contested or address != self._first_address
@@ -306,6 +307,14 @@ class PairingService:
             return PairingCompletion(
                 cert_pem, ca_pem, response_mac(session.k_confirm, cert_pem, ca_pem),
                 answer_mac(session.k_confirm, client_id, cert_pem, ca_pem))
+
+    def _make_room(self) -> None:
+        """Drop the oldest session of an address holding the most: a workstation holds one,
+        so attackers with two each lose theirs first."""
+        held = Counter(session.address for session in self._sessions.values())
+        most = max(held.values())
+        del self._sessions[next(key for key, session in self._sessions.items()
+                                if held[session.address] == most)]
 
     def _wrong_code(self, address: str) -> None:
         self._failures += 1

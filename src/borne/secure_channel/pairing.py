@@ -34,9 +34,9 @@ An attacker on the LAN sees when a window opens (start answers ``pairing_closed`
 until then) and may try to keep the real workstation out of it. So a pending
 session expires after ``session_s`` (a workstation completes within a second);
 one source address holds at most ``pending_per_address`` sessions, and when
-``max_pending`` are pending the oldest of an address holding the most makes room; an address that spends
-``failures_per_address`` wrong codes is shut out of the window, which closes for
-everyone only at ``max_failures``. The screen learns from :meth:`PairingService.current`
+``max_pending`` are pending the oldest of an address holding the most makes
+room; an address that spends ``failures_per_address`` wrong codes is shut out of
+the window, which closes for everyone only at ``max_failures``. The screen learns from :meth:`PairingService.current`
 that another device is trying, and the owner reopens a fresh window (:meth:`open`).
 
 The code is never logged, never in a ``repr`` and never in :meth:`PairingService.status`.

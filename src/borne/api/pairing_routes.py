@@ -54,15 +54,14 @@ async def _body(request: web.Request, kind: type[msgspec.Struct]) -> Any:
 
 def _source(request: web.Request) -> str:
     """Where an exchange comes from, for the pairing window's per-address limits: the peer's
-    IPv4 address, or an IPv6 one's /64 (one LAN host may take any address of its prefix)."""
+    address (an IPv4-mapped one as IPv4). Never an IPv6 prefix: the workstation shares the
+    LAN's /64 with any attacker on it."""
     try:
         address = ipaddress.ip_address((request.remote or "").split("%")[0])
     except ValueError:
         return request.remote or "unknown"
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
     return str(address)
 
 

@@ -34,8 +34,8 @@ An attacker on the LAN sees when a window opens (start answers ``pairing_closed`
 until then) and may try to keep the real workstation out of it. So a pending
 session expires after ``session_s`` (a workstation completes within a second);
 one source address holds at most ``pending_per_address`` sessions, and when
-``max_pending`` are pending the oldest of an address holding the most makes
-room; an address that spends ``failures_per_address`` wrong codes is shut out of
+``max_pending`` are pending the oldest session of the address that started the
+most exchanges makes room; an address that spends ``failures_per_address`` wrong codes is shut out of
 the window, which closes for everyone only at ``max_failures``. The screen learns from :meth:`PairingService.current`
 that another device is trying, and the owner reopens a fresh window (:meth:`open`).
 
@@ -48,7 +48,6 @@ import hashlib
 import hmac
 import secrets
 import threading
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, Protocol
@@ -70,6 +69,7 @@ RESPONSE_LABEL = b"borne-pair-response\0"
 ANSWER_LABEL = b"borne-pair-answer\0"
 _MAX_NAME = 256
 _MAX_CSR = 16 * 1024
+_MAX_ADDRESSES = 4096
 
 
 class _Monotonic(Protocol):
@@ -173,6 +173,9 @@ class PairingService:
         self._failures_from: dict[str, int] = {}
         # The first address that started an exchange, and whether another one did since.
         self._first_address: str | None = None
+        # Exchanges each address started in this window (bounded: _MAX_ADDRESSES, then
+        # one shared count), to choose whose session makes room.
+        self._starts: dict[str, int] = {}
         self._contested = False
         self._sessions: dict[str, _Session] = {}  # oldest first
 
@@ -193,6 +196,7 @@ class PairingService:
             self._failures = 0
             self._failures_from.clear()
             self._first_address, self._contested = None, False
+            self._starts.clear()
             self._sessions.clear()
             return self._window
 
@@ -245,13 +249,15 @@ class PairingService:
         Raises ``pairing_closed`` (no window, or ``address`` spent its wrong codes),
         ``pairing_busy`` (``address`` already has ``pending_per_address`` sessions)
         or ``pairing_bad_request`` (not a SPAKE2 A message). With ``max_pending``
-        sessions pending, one is dropped to make room: the oldest of an address
-        that holds the most (whoever holds it had the most time to complete).
+        sessions pending, one is dropped to make room: the oldest of the address
+        that started the most exchanges in this window.
         """
         if not isinstance(client_msg, bytes) or len(client_msg) != 33 or client_msg[:1] != b"A":
             raise BorneError("not a SPAKE2 workstation message", code="pairing_bad_request")
         with self._lock:
             window = self._open_window()
+            if address not in self._starts and len(self._starts) >= _MAX_ADDRESSES:
+                address = "(many)"  # the count is bounded; such an attacker shows on screen
             if self._failures_from.get(address, 0) >= self._failures_per_address:
                 raise BorneError("this address spent its wrong codes", code="pairing_closed")
             if sum(s.address == address for s in self._sessions.values()) \
@@ -268,6 +274,7 @@ class PairingService:
                                  code="pairing_bad_request") from None
             if len(self._sessions) >= self._max_pending:
                 self._make_room()
+            self._starts[address] = self._starts.get(address, 0) + 1
             if self._first_address is None:
                 self._first_address = address
             self._contested = self._contested or address != self._first_address
@@ -309,12 +316,10 @@ class PairingService:
                 answer_mac(session.k_confirm, client_id, cert_pem, ca_pem))
 
     def _make_room(self) -> None:
-        """Drop the oldest session of an address holding the most: a workstation holds one,
-        so attackers with two each lose theirs first."""
-        held = Counter(session.address for session in self._sessions.values())
-        most = max(held.values())
-        del self._sessions[next(key for key, session in self._sessions.items()
-                                if held[session.address] == most)]
+        """Drop the oldest session of the address that started the most exchanges in this
+        window: a workstation starts one or two, an attacker keeping sessions pending many."""
+        del self._sessions[max(self._sessions,
+                               key=lambda key: self._starts.get(self._sessions[key].address, 0))]
 
     def _wrong_code(self, address: str) -> None:
         self._failures += 1

@@ -4,7 +4,8 @@ A box runs in this process (its API on a private loopback; no pcscd: the pcsc
 device is just 'unavailable'). Attacker threads run full SPAKE2 exchanges with
 wrong codes (``/v1/pairing/start`` then ``/v1/pairing/complete``), reopening the
 window each time ``pairing_max_failures`` wrong codes have closed it, as an
-owner pressing the button again would. Meanwhile a paired workstation calls
+owner pressing the button again would. Each thread guesses from five loopback
+addresses in turn: one address may spend only two wrong codes per window. Meanwhile a paired workstation calls
 ``GET /v1/status`` in a loop; the same is measured first with no attack
 (baseline, same run).
 
@@ -55,14 +56,22 @@ class Attack:
             table[key] = table.get(key, 0) + 1
             return sum(self.verdicts.values())
 
-    def run(self, base: str, csr_pem: bytes) -> None:
+    def run(self, base: str, csr_pem: bytes, first_host: int) -> None:
+        import contextlib
+
         import httpx
 
         from borne.client.pairing import _unverified_tls
         from borne.secure_channel.pairing import PairingClient
 
-        with httpx.Client(verify=_unverified_tls(), base_url=base, timeout=10) as http:
+        with contextlib.ExitStack() as stack:
+            clients = [stack.enter_context(httpx.Client(
+                transport=httpx.HTTPTransport(verify=_unverified_tls(),
+                                              local_address=f"127.0.0.{first_host + n}"),
+                base_url=base, timeout=10)) for n in range(5)]
+            turn = 0
             while not self.done.is_set():
+                http, turn = clients[turn % len(clients)], turn + 1
                 spake = PairingClient(self.wrong_code())
                 started = http.post("/v1/pairing/start",
                                     json={"client_msg": base64.b64encode(spake.start()).decode()})
@@ -121,8 +130,8 @@ async def run(attempts: int, attackers: int, baseline_n: int) -> None:
             poller = asyncio.create_task(asyncio.to_thread(poll_status, base, context, attack.done,
                                                            during))
             started = time.perf_counter()
-            await asyncio.gather(*(asyncio.to_thread(attack.run, base, csr_pem)
-                                   for _ in range(attackers)))
+            await asyncio.gather(*(asyncio.to_thread(attack.run, base, csr_pem, 2 + 5 * n)
+                                   for n in range(attackers)))
             elapsed = time.perf_counter() - started
             await poller
             registered = box.api_context.clients.count()

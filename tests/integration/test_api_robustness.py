@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import secrets
 import socket
@@ -68,13 +69,19 @@ async def test_wrong_codes_across_windows_never_pair_and_the_api_keeps_answering
 
     def attack() -> None:
         nonlocal windows
+        # Guesses from five addresses in turn: one address may spend only two wrong codes.
+        clients = [httpx.Client(transport=httpx.HTTPTransport(verify=raw_tls(),
+                                                              local_address=f"127.0.0.{2 + n}"),
+                                base_url=url(box), timeout=10) for n in range(5)]
         try:
-            with httpx.Client(verify=raw_tls(), base_url=url(box), timeout=10) as http:
+            with contextlib.ExitStack() as stack:
+                for client in clients:
+                    stack.enter_context(client)
                 code = None
                 while len(outcomes) < attempts:
                     if code is None:
                         code, windows = pairing.open().code, windows + 1
-                    outcome = _guess(http, _wrong(code), csr_pem)
+                    outcome = _guess(clients[len(outcomes) % 5], _wrong(code), csr_pem)
                     outcomes.append(outcome)
                     if outcome[0] == 409:  # the previous guess closed the window: open another
                         assert outcome[1] == "pairing_closed", outcome

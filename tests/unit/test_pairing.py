@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import os
 import secrets
 import time
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -20,6 +22,9 @@ from borne.secure_channel.pairing import PairingClient, PairingService, hkdf_sha
 
 CSR = b"-----BEGIN CERTIFICATE REQUEST-----\nMIIB...workstation\n-----END CERTIFICATE REQUEST-----\n"
 CA_PEM = b"-----BEGIN CERTIFICATE-----\nbox CA\n-----END CERTIFICATE-----\n"
+CLIENT_ID = "ws-0123456789ab"
+#: docs/api.md, section 1: answer_mac for K_confirm = bytes 0..31, "ws-3f2a9c1b7d4e", "CERT", "CA".
+ANSWER_MAC_EXAMPLE = "76f5a5be06b8b5796b34e26f8e7a6f5413089e54cafe41f86d01c462205d9772"
 
 
 class FakeClock:
@@ -51,12 +56,13 @@ def service(clock):
 
 
 def attempt(service: PairingService, code: str, issue=None, csr: bytes = CSR,
-            name: str = "Comptoir 1"):
-    """A workstation's whole exchange with ``code``; returns (client, result)."""
+            name: str = "Comptoir 1", address: str = "192.0.2.1"):
+    """A workstation's whole exchange with ``code`` from ``address``; returns (client, result)."""
     client = PairingClient(code)
-    session, server_msg = service.start(client.start())
+    session, server_msg = service.start(client.start(), address)
     client.finish(server_msg)
-    result = service.complete(session, csr, name, client.request_mac(csr, name), issue or Issuer())
+    result = service.complete(session, csr, name, client.request_mac(csr, name), issue or Issuer(),
+                              client_id=CLIENT_ID)
     return client, result
 
 
@@ -73,9 +79,10 @@ def wrong(code: str) -> str:
 def test_happy_path_then_the_code_is_dead(service):
     window = service.open()
     issuer = Issuer()
-    client, (cert_pem, ca_pem, box_mac) = attempt(service, window.code, issuer)
+    client, (cert_pem, ca_pem, box_mac, answer_mac) = attempt(service, window.code, issuer)
     assert issuer.calls == [(CSR, "Comptoir 1")] and ca_pem == CA_PEM
-    client.verify_response(cert_pem, ca_pem, box_mac)  # the box proved it knows the code
+    client.verify_answer(CLIENT_ID, cert_pem, ca_pem, answer_mac)  # the box knows the code
+    client.verify_response(cert_pem, ca_pem, box_mac)  # the first version's proof, still sent
     with pytest.raises(BorneError) as caught:
         attempt(service, window.code)
     assert code_of(caught) == "pairing_closed"
@@ -98,17 +105,23 @@ def test_code_is_six_uniform_digits_and_never_shown(service, clock, monkeypatch,
 
 def test_status_and_expiry(service, clock):
     assert service.status() == {"open": False, "seconds_left": 0.0, "failures": 0,
-                                "max_failures": 5, "pending": 0}
+                                "max_failures": 5, "pending": 0, "contested": False}
     window = service.open()
     client = PairingClient(window.code)
     session, server_msg = service.start(client.start())
-    clock.now += 100
-    assert service.status() == {"open": True, "seconds_left": 20.0, "failures": 0,
-                                "max_failures": 5, "pending": 1}
+    clock.now += 10
+    assert service.status() == {"open": True, "seconds_left": 110.0, "failures": 0,
+                                "max_failures": 5, "pending": 1, "contested": False}
+    clock.now += service.session_s - 10  # a pending session expires on its own
+    assert service.status()["pending"] == 0
+    clock.now += 100 - service.session_s
+    client = PairingClient(window.code)
+    session, server_msg = service.start(client.start())
+    assert service.status()["pending"] == 1
     clock.now += 20  # the window is over: its pending sessions die with it
     client.finish(server_msg)
     with pytest.raises(BorneError) as caught:
-        service.complete(session, CSR, "x", client.request_mac(CSR, "x"), Issuer())
+        service.complete(session, CSR, "x", client.request_mac(CSR, "x"), Issuer(), client_id=CLIENT_ID)
     assert code_of(caught) == "pairing_closed" and service.status()["open"] is False
     with pytest.raises(BorneError) as caught:
         service.start(PairingClient(window.code).start())
@@ -119,7 +132,7 @@ def test_wrong_codes_are_counted_and_the_fifth_closes_the_window(service):
     window = service.open()
     for failures in range(1, 6):
         with pytest.raises(BorneError) as caught:
-            attempt(service, wrong(window.code))
+            attempt(service, wrong(window.code), address=f"192.0.2.{failures}")
         assert code_of(caught) == "pairing_wrong_code"
         assert service.status()["failures"] == failures
     assert service.status()["open"] is False
@@ -135,10 +148,10 @@ def test_a_session_gives_one_try(service):
     session, server_msg = service.start(client.start())
     client.finish(server_msg)
     with pytest.raises(BorneError) as caught:
-        service.complete(session, CSR, "x", b"\0" * 32, Issuer())
+        service.complete(session, CSR, "x", b"\0" * 32, Issuer(), client_id=CLIENT_ID)
     assert code_of(caught) == "pairing_wrong_code"
     with pytest.raises(BorneError) as caught:  # the right proof, but the session is spent
-        service.complete(session, CSR, "x", client.request_mac(CSR, "x"), Issuer())
+        service.complete(session, CSR, "x", client.request_mac(CSR, "x"), Issuer(), client_id=CLIENT_ID)
     assert code_of(caught) == "pairing_session_unknown"
 
 
@@ -157,11 +170,12 @@ def test_bad_csr_from_issuer_keeps_the_window_open(service):
 
 def test_busy_and_malformed(service):
     window = service.open()
-    for _ in range(8):
-        service.start(PairingClient(window.code).start())
+    for _ in range(2):
+        service.start(PairingClient(window.code).start(), "192.0.2.1")
     with pytest.raises(BorneError) as caught:
-        service.start(PairingClient(window.code).start())
-    assert code_of(caught) == "pairing_busy"
+        service.start(PairingClient(window.code).start(), "192.0.2.1")
+    assert code_of(caught) == "pairing_busy"  # two pending exchanges per address
+    service.start(PairingClient(window.code).start(), "192.0.2.2")
     service.open()  # reopening drops the pending sessions
     good = PairingClient("123456").start()
     for msg in (b"", good[:-1], b"B" + good[1:], b"A" + b"\xff" * 32, "A" * 33, good + b"\0"):
@@ -173,7 +187,7 @@ def test_busy_and_malformed(service):
     for args in ((session, "csr", "x", b"m"), (session, CSR, b"x", b"m"), (session, CSR, "x", "m"),
                  (session, b"", "x", b"m"), (session, CSR, "x" * 300, b"m")):
         with pytest.raises(BorneError) as caught:
-            service.complete(*args, Issuer())  # type: ignore[arg-type]
+            service.complete(*args, Issuer(), client_id=CLIENT_ID)  # type: ignore[arg-type]
         assert code_of(caught) == "pairing_bad_request"
     assert service.status()["failures"] == 0
     with pytest.raises(BorneError) as caught:
@@ -198,7 +212,7 @@ def test_man_in_the_middle_with_a_wrong_guess(service):
     ws_mac = workstation.request_mac(CSR, "Comptoir 1")
     # 1. Relaying the workstation's own proof to the box fails: keys differ on each side.
     with pytest.raises(BorneError) as caught:
-        service.complete(session, CSR, "Comptoir 1", ws_mac, Issuer())
+        service.complete(session, CSR, "Comptoir 1", ws_mac, Issuer(), client_id=CLIENT_ID)
     assert code_of(caught) == "pairing_wrong_code"
     # 2. Its own proof, for its own CSR, fails too.
     mallory = PairingClient(guess)
@@ -207,7 +221,7 @@ def test_man_in_the_middle_with_a_wrong_guess(service):
     evil_csr = CSR.replace(b"workstation", b"mallory")
     with pytest.raises(BorneError) as caught:
         service.complete(session, evil_csr, "Comptoir 1", mallory.request_mac(evil_csr, "Comptoir 1"),
-                         Issuer())
+                         Issuer(), client_id=CLIENT_ID)
     assert code_of(caught) == "pairing_wrong_code"
     # 3. Passing its own CA off as the box's: the workstation refuses it.
     evil_ca = b"-----BEGIN CERTIFICATE-----\nMallory CA\n-----END CERTIFICATE-----\n"
@@ -224,22 +238,31 @@ def test_pure_relay_cannot_swap_the_csr_or_the_ca(service):
     window = service.open()
 
     def relayed() -> tuple[PairingClient, str, bytes]:
+        # Each exchange relayed for another workstation: one wrong code per address.
         workstation = PairingClient(window.code)
-        session, server_msg = service.start(workstation.start())
+        session, server_msg = service.start(workstation.start(), f"ws-{secrets.token_hex(4)}")
         workstation.finish(server_msg)
         return workstation, session, workstation.request_mac(CSR, "Comptoir 1")
 
     for csr, name in ((CSR.replace(b"workstation", b"mallory"), "Comptoir 1"), (CSR, "Mallory")):
         _, session, mac = relayed()
         with pytest.raises(BorneError) as caught:
-            service.complete(session, csr, name, mac, Issuer())
+            service.complete(session, csr, name, mac, Issuer(), client_id=CLIENT_ID)
         assert code_of(caught) == "pairing_wrong_code"
     workstation, session, mac = relayed()
-    cert, ca, box_mac = service.complete(session, CSR, "Comptoir 1", mac, Issuer())
+    cert, ca, box_mac, answer_mac = service.complete(session, CSR, "Comptoir 1", mac, Issuer(),
+                                                     client_id=CLIENT_ID)
     workstation.verify_response(cert, ca, box_mac)
+    workstation.verify_answer(CLIENT_ID, cert, ca, answer_mac)
     for evil in ((cert, b"Mallory CA"), (b"Mallory cert", ca)):
         with pytest.raises(BorneError):
             workstation.verify_response(*evil, box_mac)
+        with pytest.raises(BorneError):
+            workstation.verify_answer(CLIENT_ID, *evil, answer_mac)
+    for client_id in ("ws-000000000000", CLIENT_ID + " ", ""):  # the id the journal is sealed for
+        with pytest.raises(BorneError) as caught:
+            workstation.verify_answer(client_id, cert, ca, answer_mac)
+        assert code_of(caught) == "pairing_box_not_authenticated"
 
 
 def test_both_proofs_use_constant_time_comparison(service, monkeypatch):
@@ -250,13 +273,15 @@ def test_both_proofs_use_constant_time_comparison(service, monkeypatch):
     window = service.open()
     with pytest.raises(BorneError):
         attempt(service, wrong(window.code))
-    client, result = attempt(service, window.code)
-    client.verify_response(*result)
-    assert compared == [32, 32, 32]
+    client, result = attempt(service, window.code, address="192.0.2.2")
+    client.verify_answer(CLIENT_ID, result.cert_pem, result.ca_pem, result.answer_mac)
+    client.verify_response(result.cert_pem, result.ca_pem, result.box_mac)
+    assert compared == [32, 32, 32, 32]
 
 
 def test_one_digit_off_codes_fail(clock):
-    service = PairingService(clock, max_failures=1000)  # one window for every near miss
+    service = PairingService(clock, max_failures=1000,  # one window for every near miss
+                             failures_per_address=1000)
     code = service.open().code
     near = {code[:i] + d + code[i + 1:] for i in range(6) for d in "0123456789"} - {code}
     near |= {code[1:], code + "0", "0" + code}  # lengths differ: still other passwords
@@ -279,7 +304,7 @@ def test_random_wrong_codes_never_pair_across_windows(service):
         if i % 5 == 0:
             window, windows = service.open(), windows + 1
         with pytest.raises(BorneError) as caught:
-            attempt(service, wrong(window.code))
+            attempt(service, wrong(window.code), address=f"192.0.2.{i % 5}")
         assert code_of(caught) == "pairing_wrong_code"
         assert service.status()["open"] is (i % 5 != 4)
     assert windows == -(-trials // 5) and time.monotonic() - started < 60
@@ -317,3 +342,74 @@ def test_a_message_off_the_curve_is_a_bad_request_not_a_crash():
             assert error.code == "pairing_bad_request"
             refused += 1
     assert refused > 0
+
+
+def test_one_address_cannot_hold_the_window(service, clock):
+    """Issue 16, finding 3: pending sessions expire, are limited per address, and the oldest
+    makes room; one address's wrong codes shut out that address, the fifth in all everyone."""
+    window = service.open()
+    for host in range(1, 12):  # more addresses than the table holds: the oldest make room
+        service.start(PairingClient(wrong(window.code)).start(), f"192.0.2.{host}")
+    assert service.status()["pending"] == 8 and service.status()["contested"] is True
+    attempt(service, window.code, address="192.0.2.99")  # the workstation still pairs
+
+    window = service.open()
+    assert service.current() == window and not window.contested  # reopened: afresh
+    for _ in range(2):
+        with pytest.raises(BorneError) as caught:
+            attempt(service, wrong(window.code), address="192.0.2.1")
+        assert code_of(caught) == "pairing_wrong_code"
+    with pytest.raises(BorneError) as caught:  # this address spent its wrong codes
+        attempt(service, window.code, address="192.0.2.1")
+    assert code_of(caught) == "pairing_closed"
+    assert service.current().failures == 2 and not service.current().contested
+    for host in (2, 3):
+        with pytest.raises(BorneError):
+            attempt(service, wrong(window.code), address=f"192.0.2.{host}")
+    assert service.current().contested and service.current().failures == 4
+    with pytest.raises(BorneError) as caught:
+        attempt(service, wrong(window.code), address="192.0.2.4")
+    assert code_of(caught) == "pairing_wrong_code" and service.current() is None  # 5 in all
+
+    window = service.open()
+    client = PairingClient(window.code)
+    session, server_msg = service.start(client.start(), "192.0.2.1")
+    client.finish(server_msg)
+    clock.now += service.session_s
+    with pytest.raises(BorneError) as caught:
+        service.complete(session, CSR, "x", client.request_mac(CSR, "x"), Issuer(),
+                         client_id=CLIENT_ID)
+    assert code_of(caught) == "pairing_session_unknown"  # expired, though the window is open
+
+
+def test_the_answer_proof_is_the_documented_encoding():
+    """docs/api.md's worked example of ``answer_mac`` (vendors implement it from there)."""
+    k_confirm = bytes(range(32))
+    proof = pairing.answer_mac(k_confirm, "ws-3f2a9c1b7d4e", b"CERT", b"CA")
+    data = (b"borne-pair-answer\0" + hashlib.sha256(b"ws-3f2a9c1b7d4e").digest()
+            + hashlib.sha256(b"CERT").digest() + hashlib.sha256(b"CA").digest())
+    assert proof == hmac.new(k_confirm, data, hashlib.sha256).digest()
+    assert proof.hex() == ANSWER_MAC_EXAMPLE
+    docs = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+    assert ANSWER_MAC_EXAMPLE in docs.read_text(encoding="utf-8")
+
+
+def test_room_is_made_from_the_addresses_holding_the_most(service):
+    """Four attackers keep two sessions each pending (starting again whenever one of theirs
+    made room): the workstation's one session survives them all."""
+    window = service.open()
+    attackers = [f"192.0.2.{host}" for host in range(1, 5)]
+    for address in attackers * 2:
+        service.start(PairingClient(wrong(window.code)).start(), address)
+    workstation = PairingClient(window.code)
+    session, server_msg = service.start(workstation.start(), "198.51.100.7")
+    for turn in range(20):
+        try:
+            service.start(PairingClient(wrong(window.code)).start(), attackers[turn % 4])
+        except BorneError as error:
+            assert error.code == "pairing_busy"  # that one still holds two
+    assert service.status()["pending"] == 8
+    workstation.finish(server_msg)
+    done = service.complete(session, CSR, "Comptoir 1", workstation.request_mac(CSR, "Comptoir 1"),
+                            Issuer(), client_id=CLIENT_ID)
+    workstation.verify_answer(CLIENT_ID, done.cert_pem, done.ca_pem, done.answer_mac)

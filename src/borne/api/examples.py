@@ -112,5 +112,6 @@ EXAMPLES: dict[str, Any] = {
         "name": "Comptoir 1", "mac": "ZXhhbXBsZSBITUFDLVNIQTI1NiBvZiB0aGUgY29kZSE="},
     "PairingCompleted": {"client_id": "ws-3f2a9c1b7d4e",
                          "certificate": _CA.replace("MIIBkTCB+wIJ", "MIIBxDCCAW"), "ca": _CA,
-                         "mac": "dGhlIGJveCBwcm9vZjogSE1BQy1TSEEyNTYgMzIgQiE="},
+                         "mac": "dGhlIGJveCBwcm9vZjogSE1BQy1TSEEyNTYgMzIgQiE=",
+                         "answer_mac": "YWxsIHlvdSBrZWVwOiBITUFDLVNIQTI1NiwgMzIgQiE="},
 }

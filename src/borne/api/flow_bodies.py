@@ -80,7 +80,13 @@ class PairingCompleted(Struct):
     client_id: str
     certificate: str
     ca: str
-    mac: PairingMac
+    mac: Annotated[PairingMac, Meta(
+        description="the first version's proof, over `ca` and `certificate` only: kept for "
+                    "SDKs written before `answer_mac`; check `answer_mac` instead")]
+    answer_mac: Annotated[PairingMac, Meta(
+        description="the box's proof over every field you keep: HMAC-SHA256(K_confirm, "
+                    "b\"borne-pair-answer\\0\" + SHA256(client_id) + SHA256(certificate) + "
+                    "SHA256(ca)), each field the UTF-8 of its string (docs/api.md, section 1)")]
 
 
 # -- apCV presentations, prescriptions, sessions ----------------------------------------------

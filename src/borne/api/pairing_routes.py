@@ -3,8 +3,10 @@
 Two steps of SPAKE2 bound to the code shown on the box (see
 :mod:`borne.secure_channel.pairing`): the workstation proves it knows the code
 without sending it, and the box proves the same when it returns the CA and
-the workstation's new certificate, so a machine in the middle without the code
-can neither obtain a certificate nor pass its own CA off as the box's.
+the workstation's new certificate and client id (``answer_mac``), so a machine in
+the middle without the code can neither obtain a certificate nor pass its own CA
+off as the box's, nor change the client id the workstation keeps. The window's
+limits count per source address (:func:`_source`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import ipaddress
 import re
 import secrets
 from typing import Any
@@ -46,6 +49,19 @@ async def _body(request: web.Request, kind: type[msgspec.Struct]) -> Any:
                                          else {"required": fields})) from None
 
 
+def _source(request: web.Request) -> str:
+    """Where an exchange comes from, for the pairing window's per-address limits: the peer's
+    address (an IPv4-mapped one as IPv4). Never an IPv6 prefix: the workstation shares the
+    LAN's /64 with any attacker on it."""
+    try:
+        address = ipaddress.ip_address((request.remote or "").split("%")[0])
+    except ValueError:
+        return request.remote or "unknown"
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
 def _b64(value: str, field: str) -> bytes:
     try:
         return base64.b64decode(value, validate=True)
@@ -65,7 +81,7 @@ async def pairing_start(request: web.Request) -> web.Response:
     # SPAKE2 is pure-Python arithmetic (tens of ms on a Pi): keep it off the event loop.
     # Its refusals (pairing_*) reach the guard, which answers each code with its status.
     session, server_msg = await asyncio.to_thread(
-        pairing.start, _b64(body.client_msg, "client_msg"))
+        pairing.start, _b64(body.client_msg, "client_msg"), _source(request))
     return json_body(PairingStarted(session, base64.b64encode(server_msg).decode()))
 
 
@@ -94,10 +110,11 @@ async def pairing_complete(request: web.Request) -> web.Response:
         context.clients.add_certificate(certificate, client_id=client_id, name=workstation)
         return certificate.public_bytes(Encoding.PEM), context.ca.cert_pem
 
-    cert_pem, ca_pem, box_mac = await asyncio.to_thread(
+    done = await asyncio.to_thread(
         context.pairing.complete, body.session, body.csr.encode(), name,
-        _b64(body.mac, "mac"), issue)
+        _b64(body.mac, "mac"), issue, client_id=client_id)
     context.pairing_admin = False
     context.bus.publish(events.PairingCompleted(client_id=client_id))
-    return json_body(PairingCompleted(client_id, cert_pem.decode(), ca_pem.decode(),
-                                      base64.b64encode(box_mac).decode()), status=201)
+    return json_body(PairingCompleted(client_id, done.cert_pem.decode(), done.ca_pem.decode(),
+                                      base64.b64encode(done.box_mac).decode(),
+                                      base64.b64encode(done.answer_mac).decode()), status=201)

@@ -3,9 +3,11 @@
 1. Make a key pair and a CSR here (the private key never leaves this machine).
 2. SPAKE2 with the code shown on the box (``POST /v1/pairing/start``).
 3. Send the CSR with a proof of the code (``POST /v1/pairing/complete``).
-4. Check the box's proof over the returned CA and certificate: only the box
-   that showed the code can make it, so a machine in the middle cannot pass
-   its own CA off as the box's. Then pin that CA.
+4. Check the box's proof over the returned client id, certificate and CA
+   (``answer_mac``): only the box that showed the code can make it, so a machine
+   in the middle can neither pass its own CA off as the box's nor change the
+   client id (the journal's records are sealed for it). Check that the
+   certificate is for this key and this client id, signed by that CA. Then pin it.
 
 Steps 2 and 3 run over TLS without checking the box's certificate (we do not
 know its CA yet); the SPAKE2 binding is what makes them safe.
@@ -71,6 +73,32 @@ def _authenticating(step: Any, *args: Any, language: str) -> None:
         raise BoxError(0, error.code, error.message(language)) from None
 
 
+def _check_certificate(certificate: bytes, ca: bytes, key_pem: bytes, client_id: str,
+                       box: str, language: str) -> None:
+    """The box proved it sent these: still, they must be a certificate of our key and
+    ``client_id``, signed by ``ca`` (``box_answer_invalid`` otherwise: a box's fault)."""
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.x509.oid import NameOID
+
+    def public(key: object) -> bytes:
+        return key.public_bytes(serialization.Encoding.DER,  # type: ignore[attr-defined]
+                                serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    try:
+        cert = x509.load_pem_x509_certificate(certificate)
+        cert.verify_directly_issued_by(x509.load_pem_x509_certificate(ca))
+        ours = serialization.load_pem_private_key(key_pem, password=None).public_key()
+        ids = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.USER_ID)]
+    except (ValueError, TypeError, InvalidSignature) as error:  # unreadable, or not the CA's
+        raise box_failure("box_answer_invalid", box, language,
+                          reason=f"certificate: {type(error).__name__}") from None
+    if public(cert.public_key()) != public(ours) or ids != [client_id]:
+        raise box_failure("box_answer_invalid", box, language,
+                          reason="the certificate is not for this key and client id")
+
+
 async def pair(url: str, *, code: str, name: str, directory: str | Path,
                timeout: float = 15.0, language: str = "fr",
                deadline_s: float = DEADLINE_S) -> PairedBox:
@@ -124,10 +152,12 @@ async def pair(url: str, *, code: str, name: str, directory: str | Path,
     certificate, ca = text(body, "certificate").encode(), text(body, "ca").encode()
     client_id = text(body, "client_id")
     try:
-        box_mac = base64.b64decode(text(body, "mac"), validate=True)
+        proof = base64.b64decode(text(body, "answer_mac"), validate=True)
     except ValueError:
-        raise box_failure("box_answer_invalid", base, language, reason="mac not base64") from None
-    _authenticating(spake.verify_response, certificate, ca, box_mac, language=language)
+        raise box_failure("box_answer_invalid", base, language,
+                          reason="answer_mac not base64") from None
+    _authenticating(spake.verify_answer, client_id, certificate, ca, proof, language=language)
+    _check_certificate(certificate, ca, key_pem, client_id, base, language)
     try:
         files.write_key(key_pem)
         files.write_pairing(certificate=certificate, ca=ca, url=base, client_id=client_id)

@@ -133,8 +133,15 @@ def _prescription(view: PrescriptionView, lang: str) -> Screen:
 
 
 def _pairing(view: PairingView, lang: str) -> Screen:
-    return Screen((Line(_grouped(view.code), "huge"), Line(text("pairing.hint", lang), "small")),
-                  header=text("pairing.title", lang), header_right=_countdown(view.seconds_left))
+    if view.contested:
+        hint = text("pairing.contested", lang)
+    elif view.wrong_codes:
+        hint = counted("pairing.wrong_codes", view.wrong_codes, lang)
+    else:
+        hint = text("pairing.hint", lang)
+    return Screen((Line(_grouped(view.code), "huge"), Line(hint, "small")),
+                  header=text("pairing.title", lang), header_right=_countdown(view.seconds_left),
+                  alert=view.contested or view.wrong_codes > 0)
 
 
 def _error(view: ErrorView, lang: str) -> Screen:

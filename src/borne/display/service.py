@@ -73,7 +73,8 @@ class DisplayService:
         self._on_pin_confirm = on_pin_confirm
         self._device_state = device_state or (lambda *_: None)
         # Whether the pairing window is still open (it closes early on success or
-        # after too many wrong codes): the code leaves the screen at once.
+        # after too many wrong codes): the code leaves the screen at once. Looked at
+        # each second with the countdown, which also shows another device trying.
         self._pairing_current = pairing_current
         # Reads already waiting in the journal (a box restarted on the road): shown at once.
         self.state = ScreenState(mode=getattr(core, "mode", "counter"), reads_waiting=reads_waiting,
@@ -229,9 +230,12 @@ class DisplayService:
         while True:
             now = self._clock.monotonic()
             seq = self._pending_seq
-            if self.state.pairing is not None and self._pairing_current is not None \
-                    and self._pairing_current() is None:
-                self.state.pairing = None
+            if self.state.pairing is not None and self._pairing_current is not None:
+                window = self._pairing_current()
+                if window is None:
+                    self.state.pairing = None
+                else:  # another device trying, wrong codes: the owner may reopen
+                    self.state.pairing_trouble = (window.contested, window.failures)
             image, contrast, on = self.frame(now)
             try:
                 opened = await asyncio.to_thread(self._push, image, contrast, on)

@@ -122,6 +122,8 @@ EXAMPLES: dict[str, Example] = {
     "prescription": Example(PrescriptionView()),
     "pairing": Example(PairingView("482913", 105)),
     "pairing_last_seconds": Example(PairingView("070315", 9)),
+    "pairing_contested": Example(PairingView("482913", 87, contested=True, wrong_codes=1)),
+    "pairing_wrong_codes": Example(PairingView("482913", 64, wrong_codes=2)),
     "error_pcsc_unavailable": Example(ErrorView("pcsc_unavailable")),
     "error_reader_unavailable": Example(ErrorView("reader_unavailable")),
     "error_config_invalid": Example(ErrorView("config_invalid")),

@@ -68,6 +68,8 @@ class ScreenState:
     pairing: tuple[str, float] | None = None
     #: (slot, until): a PIN's last try waits for the button (never in an event).
     pin_request: tuple[str, float] | None = None
+    #: What the open window says of other devices: (contested, wrong codes).
+    pairing_trouble: tuple[bool, int] = (False, 0)
     #: Monotonic time of the last change a person would notice (dims the screen later).
     last_activity: float = 0.0
     #: Battery and reads waiting, for mobile mode (filled by the mobile-mode issue).
@@ -183,6 +185,7 @@ class ScreenState:
     def show_pairing(self, code: str, expires_mono: float, now: float) -> None:
         """The pairing window opened (the code never travels in events)."""
         self.pairing = (code, expires_mono)
+        self.pairing_trouble = (False, 0)
         self.last_activity = now
 
     def ask_pin(self, slot: str, until: float, now: float) -> None:
@@ -219,7 +222,7 @@ class ScreenState:
         if self.pairing is not None:
             code, expires = self.pairing
             if now < expires:
-                return v.PairingView(code, int(expires - now + 0.999))
+                return v.PairingView(code, int(expires - now + 0.999), *self.pairing_trouble)
             self.pairing = None
         if self.pin_request is not None:
             if now < self.pin_request[1]:

@@ -55,6 +55,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     # Pairing
     "pairing.title": ("Code d'appairage", "Pairing code"),
     "pairing.hint": ("À saisir sur le poste", "Enter it on the PC"),
+    # Someone else may be trying (issue 16): the owner reopens the window for a fresh code.
+    "pairing.contested": ("Autre appareil en cours", "Another device trying"),
+    "pairing.wrong_codes.none": ("Aucun code faux", "No wrong code"),
+    "pairing.wrong_codes.one": ("1 code faux saisi", "1 wrong code entered"),
+    "pairing.wrong_codes.many": ("{count} codes faux saisis", "{count} wrong codes entered"),
     # Mobile mode
     "mobile.offline": ("Hors ligne", "Offline"),
     "mobile.waiting.none": ("0 lecture en attente", "0 reads waiting"),

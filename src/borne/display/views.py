@@ -179,10 +179,17 @@ class PrescriptionView(View):
 
 @dataclass(frozen=True, slots=True)
 class PairingView(View):
-    """The pairing window is open: the short code to type on the workstation."""
+    """The pairing window is open: the short code to type on the workstation.
+
+    ``contested``: exchanges came from more than one device; ``wrong_codes``: wrong
+    codes spent in this window. Either tells the owner someone else may be trying
+    (reopening the window starts afresh).
+    """
 
     code: str
     seconds_left: int
+    contested: bool = False
+    wrong_codes: int = 0
 
     def __post_init__(self) -> None:
         # Random digits, too short for a NIR: checked as such, since an 8-digit code

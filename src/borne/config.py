@@ -21,8 +21,8 @@ Each section checks its own values when it is built (``__post_init__``, from a
 file or in code), raising a ``ConfigError`` that names the dotted key as the file
 writes it; :func:`parse_config` converts the document with msgspec and adds the
 file. A section whose checks need a subsystem's knowledge is that subsystem's, in
-its ``settings`` module (``[apcv]``, ``[nfc]``, ``[mdns]``, ``[display]``,
-``[battery]``, ``[journal]``, ``[audit]``), re-exported here; those import nothing of borne but
+its ``settings`` module (``[apcv]``, ``[nfc]``, ``[mdns]``, ``[display]``, ``[battery]``,
+``[journal]``, ``[audit]``, ``[api]``), re-exported here; those import nothing of borne but
 :mod:`borne.errors`, :mod:`borne.registry`, the sections' base :mod:`borne.section`
 and their own pure helpers, and never this module: the configuration is a leaf of the
 import graph.
@@ -49,7 +49,7 @@ from .journal.settings import JournalConfig
 from .mdns.settings import MdnsConfig
 from .readers.nfc.settings import NfcConfig
 from .registry import parse_path
-from .secure_channel.settings import ConnectionLimits
+from .secure_channel.settings import ApiConfig
 from .section import Section
 
 __all__ = [
@@ -228,41 +228,6 @@ class ReadersConfig(Section):
                 parse_path(kind, getattr(self, kind))
             except BackendError as error:  # UnknownBackend
                 raise ConfigError(str(error), key=f"readers.{kind}") from None
-
-
-class ApiConfig(Section):
-    """The mutually authenticated HTTPS API for billing software."""
-
-    enabled: bool = True
-    host: str = "0.0.0.0"
-    #: 0 picks a free port (tests); the box uses 8443.
-    port: int = 8443
-    #: TLS 1.3 only, unless a billing workstation that cannot do 1.3 forces this on.
-    allow_tls12: bool = False
-    #: Names and addresses in the box's server certificate, besides the machine's
-    #: hostname, "localhost" and the loopback addresses.
-    hostnames: list[str] = msgspec.field(default_factory=list)
-    addresses: list[str] = msgspec.field(default_factory=list)
-    #: Seconds between heartbeats on idle event streams.
-    heartbeat_s: float = 15.0
-    #: Events a stream may hold for a slow client before it is cut off.
-    stream_queue: int = 256
-    #: How long the pairing window stays open, and how many wrong codes close it.
-    pairing_window_s: float = 120.0
-    pairing_max_failures: int = 5
-    #: A client must finish its TLS handshake within this time, and an idle
-    #: keep-alive connection is closed after ``keepalive_s``.
-    handshake_timeout_s: float = 10.0
-    keepalive_s: float = 30.0
-    #: ``[api.connections]``: caps on connections and request deadlines (docs/security.md, 2).
-    connections: ConnectionLimits = msgspec.field(default_factory=ConnectionLimits)
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.port <= 65535:
-            raise ConfigError(Message("pas un port TCP", "not a TCP port"), key="api.port")
-        if not 1 <= self.pairing_max_failures <= 100:
-            raise ConfigError(Message("entre 1 et 100", "between 1 and 100"),
-                              key="api.pairing_max_failures")
 
 
 class ApduConfig(Section):

@@ -66,6 +66,13 @@ CHECKS = [
     ({"api": {"port": -1}}, "api.port", "not a TCP port"),
     ({"api": {"pairing_max_failures": 0}}, "api.pairing_max_failures", "between 1 and 100"),
     ({"api": {"pairing_max_failures": 101}}, "api.pairing_max_failures", "between 1 and 100"),
+    ({"api": {"pairing_failures_per_address": 6}}, "api.pairing_failures_per_address",
+     "1 <= pairing_failures_per_address <= pairing_max_failures"),
+    ({"api": {"pairing_failures_per_address": 0}}, "api.pairing_failures_per_address",
+     "1 <= pairing_failures_per_address <= pairing_max_failures"),
+    ({"api": {"pairing_session_s": 0}}, "api.pairing_session_s", "0 < pairing_session_s <= pairing_window_s, pairing_pending_per_address >= 1"),
+    ({"api": {"pairing_session_s": 121}}, "api.pairing_session_s", "0 < pairing_session_s <= pairing_window_s, pairing_pending_per_address >= 1"),
+    ({"api": {"pairing_pending_per_address": 0}}, "api.pairing_session_s", "0 < pairing_session_s <= pairing_window_s, pairing_pending_per_address >= 1"),
     # [mdns]
     ({"mdns": {"name": "Pharmacie Dupont"}}, "mdns.name",
      "letters, digits and '-' only, at most 63 (a DNS label)"),

@@ -49,6 +49,7 @@ from .journal.settings import JournalConfig
 from .mdns.settings import MdnsConfig
 from .readers.nfc.settings import NfcConfig
 from .registry import parse_path
+from .secure_channel.key_source import key_source
 from .secure_channel.settings import ApiConfig
 from .section import Section
 
@@ -80,7 +81,14 @@ class DaemonConfig(Section):
     #: the camera scans only when asked, the screen dims sooner and shows the battery and the
     #: reads waiting). Where the box starts; ``borne mode`` / ``PUT /v1/mode`` switch it.
     mode: Literal["counter", "mobile"] = "counter"
-    keys: str = "file:/etc/borne/board-secret"  # or "rpi-otp": secure_channel/key_source.py
+    #: Where the board secret that wraps the box's private keys comes from: ``rpi-otp`` or
+    #: ``file:PATH`` (docs/config.md, :mod:`borne.secure_channel.key_source`).
+    keys: str = "file:/etc/borne/board-secret"
+
+    def __post_init__(self) -> None:
+        # An unknown scheme, or a secret inside data_dir (copied with the keys it opens), is
+        # the file's fault: said when it is read, not when the API starts.
+        key_source(self.keys, self.data_dir)
 
 
 class ControlConfig(Section):

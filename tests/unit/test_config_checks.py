@@ -66,6 +66,10 @@ CHECKS = [
     ({"api": {"port": -1}}, "api.port", "not a TCP port"),
     ({"api": {"pairing_max_failures": 0}}, "api.pairing_max_failures", "between 1 and 100"),
     ({"api": {"pairing_max_failures": 101}}, "api.pairing_max_failures", "between 1 and 100"),
+    ({"daemon": {"keys": "tpm"}}, "daemon.keys", "'tpm': write \"rpi-otp\" or \"file:PATH\""),
+    ({"daemon": {"data_dir": "/srv/box", "keys": "file:/srv/box/secret"}}, "daemon.keys",
+     "the secret /srv/box/secret is in the data directory: a copy of the card would take it "
+     "along with the keys"),
     ({"api": {"pairing_failures_per_address": 6}}, "api.pairing_failures_per_address",
      "1 <= pairing_failures_per_address <= pairing_max_failures"),
     ({"api": {"pairing_failures_per_address": 0}}, "api.pairing_failures_per_address",

@@ -74,7 +74,7 @@ CONFIG_IMPORTS = sorted([
     "borne.journal", "borne.journal.settings",
     "borne.mdns", "borne.mdns.settings",
     "borne.readers", "borne.readers.nfc", "borne.readers.nfc.settings",
-    "borne.secure_channel", "borne.secure_channel.settings",
+    "borne.secure_channel", "borne.secure_channel.key_source", "borne.secure_channel.settings",
 ])
 
 READ_A_FILE = r"""

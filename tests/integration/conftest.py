@@ -14,13 +14,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 import pytest
-
-if TYPE_CHECKING:
-    from borne.sim.cardslots import CardSlots
-    from borne.sim.pcscd import PrivatePcscd
 
 _VPCD_DRIVER = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
 
@@ -56,35 +50,6 @@ def pytest_configure(config: pytest.Config) -> None:
     from support.sealed_paths import seal_box_paths
 
     seal_box_paths()  # a fresh machine's box paths, whatever this one has there
-
-
-@pytest.fixture(scope="session")
-def sim_pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivatePcscd]:
-    """A private pcscd serving ``DEFAULT_SIM_READERS`` (slots 0, 1 contact; 2 contactless; 3 spare).
-
-    Shared by the session: a test that stops, kills or restarts it with other
-    readers must leave it running with the defaults (``sim_pcscd.restart(DEFAULT_SIM_READERS)``).
-    """
-    from borne.sim.pcscd import DEFAULT_SIM_READERS, PrivatePcscd
-
-    pcscd = PrivatePcscd(tmp_path_factory.mktemp("pcscd"), DEFAULT_SIM_READERS)
-    pcscd.start()
-    yield pcscd
-    pcscd.stop()
-
-
-@pytest.fixture
-def card_slots(sim_pcscd: PrivatePcscd) -> Iterator[CardSlots]:
-    """Virtual cards for ``sim_pcscd``'s slots; every card is removed after the test.
-
-    Teardown waits until pcscd reports those slots empty: otherwise the next
-    test could see the old card (and its ATR) for up to pcscd's 400 ms poll.
-    """
-    from borne.sim.cardslots import CardSlots
-
-    slots = CardSlots(sim_pcscd)
-    yield slots
-    slots.remove_all(wait=True)
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -37,31 +36,11 @@ from support.box import paired, running_box, url
 from support.workstation import Workstation
 
 WRONG = "002000010839393939FFFFFFFF"
-RIGHT = "002000010831323334FFFFFFFF"  # the simulated CPS's PIN (borne.sim.cards.build)
+RIGHT = "002000010831323334FFFFFFFF"  # the simulated CPS's PIN (borne.sim.card_slots.build)
 ASK = "00200001"  # VERIFY without data: the tries left, none spent
 SELECT_MF = "00A40000023F00"
 SCREEN = {"display": {"device": "dummy:128x64", "retry_s": 0.2},
           "panel": {"pins": "mock", "long_press_s": 0.3}}
-
-
-@pytest.fixture(scope="module")
-def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """A private pcscd with the simulator's readers, for this module."""
-    from borne.sim.pcscd import DEFAULT_SIM_READERS, PrivatePcscd
-
-    daemon = PrivatePcscd(tmp_path_factory.mktemp("pcscd"), DEFAULT_SIM_READERS)
-    daemon.start()
-    yield daemon
-    daemon.stop()
-
-
-@pytest.fixture
-def cards(pcscd) -> Iterator[object]:
-    from borne.sim.cardslots import CardSlots
-
-    slots = CardSlots(pcscd)
-    yield slots
-    slots.remove_all(wait=True)
 
 
 async def until(predicate, what: str, timeout: float = 10.0) -> None:
@@ -115,9 +94,9 @@ def screen_shows(box, view) -> bool:
 
 
 async def test_three_wrong_pins_leave_the_last_try_to_the_person_at_the_box(
-        tmp_path, pcscd, cards):
-    cards.insert(0, "cps-pharmacist")
-    slot = slot_id_for(pcscd.slots[0].reader)
+        tmp_path, sim_pcscd, card_slots):
+    card_slots.insert(0, "cps-pharmacist")
+    slot = slot_id_for(sim_pcscd.slots[0].reader)
     async with running_box(tmp_path, **SCREEN) as box:
         await until(lambda: box.core.slots.get(slot) is not None
                     and box.core.slots[slot].state == "decoded", "the CPS read by the box")
@@ -144,9 +123,9 @@ async def test_three_wrong_pins_leave_the_last_try_to_the_person_at_the_box(
 
 
 async def test_a_card_already_at_its_last_try_is_asked_before_a_pin_is_forwarded(
-        tmp_path, pcscd, cards):
-    cards.insert(0, "cps-pharmacist", tries_left=1)  # two wrong PINs spent elsewhere
-    slot = slot_id_for(pcscd.slots[0].reader)
+        tmp_path, sim_pcscd, card_slots):
+    card_slots.insert(0, "cps-pharmacist", tries_left=1)  # two wrong PINs spent elsewhere
+    slot = slot_id_for(sim_pcscd.slots[0].reader)
     async with running_box(tmp_path, **SCREEN) as box:
         await until(lambda: box.core.slots.get(slot) is not None
                     and box.core.slots[slot].state == "decoded", "the CPS read by the box")
@@ -161,13 +140,13 @@ async def test_a_card_already_at_its_last_try_is_asked_before_a_pin_is_forwarded
             await channel.http.close()
 
 
-async def test_through_the_bridge_a_pc_sc_program_cannot_spend_the_last_try(tmp_path, pcscd,
-                                                                             cards):
+async def test_through_the_bridge_a_pc_sc_program_cannot_spend_the_last_try(tmp_path, sim_pcscd,
+                                                                             card_slots):
     """The bridge is a client of the channel: the box's rule holds for PC/SC programs on the
     workstation, which get 6985 (conditions of use not satisfied) for the kept try."""
     from borne.bridge.bridge import Bridge
 
-    cards.insert(0, "cps-pharmacist")
+    card_slots.insert(0, "cps-pharmacist")
     async with running_box(tmp_path, **SCREEN) as box:
         await paired(box, tmp_path / "ws")
         workstation = await asyncio.to_thread(Workstation, tmp_path / "wspcscd", 0xA17B)
@@ -197,9 +176,9 @@ async def test_through_the_bridge_a_pc_sc_program_cannot_spend_the_last_try(tmp_
     "FFC2010600",  # a reader's PIN-pad command
     WRONG,
 ])
-async def test_no_pin_policy_refuses_what_carries_a_pin(tmp_path, pcscd, cards, apdu):
-    cards.insert(0, "cps-pharmacist")
-    slot = slot_id_for(pcscd.slots[0].reader)
+async def test_no_pin_policy_refuses_what_carries_a_pin(tmp_path, sim_pcscd, card_slots, apdu):
+    card_slots.insert(0, "cps-pharmacist")
+    slot = slot_id_for(sim_pcscd.slots[0].reader)
     async with running_box(tmp_path, apdu={"allow_pin_verification": False}) as box:
         await until(lambda: box.core.slots.get(slot) is not None
                     and box.core.slots[slot].state == "decoded", "the CPS read by the box")

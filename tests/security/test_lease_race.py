@@ -8,7 +8,7 @@ driving) and the new holder never heard of the card inserted meanwhile.
 
 Deterministic: the box runs on a clock the test moves (the old lease over at once on the
 box's clock, its timer still 3 s away on the event loop's), through the real HTTPS API, the
-channel's WebSocket and a private pcscd with the simulator's cards.
+channel's WebSocket and a private pcscd with the simulator's card_slots.
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 
 import aiohttp
-import pytest
 
 from borne.client.api import mtls_context
 from borne.client.store import WorkstationFiles
@@ -39,26 +37,6 @@ class Skewed:
 
     def __call__(self) -> float:
         return time.monotonic() + self.skew
-
-
-@pytest.fixture(scope="module")
-def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """A private pcscd with the simulator's readers, for this module."""
-    from borne.sim.pcscd import DEFAULT_SIM_READERS, PrivatePcscd
-
-    daemon = PrivatePcscd(tmp_path_factory.mktemp("pcscd"), DEFAULT_SIM_READERS)
-    daemon.start()
-    yield daemon
-    daemon.stop()
-
-
-@pytest.fixture
-def cards(pcscd) -> Iterator[object]:
-    from borne.sim.cardslots import CardSlots
-
-    slots = CardSlots(pcscd)
-    yield slots
-    slots.remove_all(wait=True)
 
 
 def client(folder) -> aiohttp.ClientSession:
@@ -82,10 +60,10 @@ async def next_push(ws: aiohttp.ClientWebSocketResponse, op: str, timeout: float
     return None
 
 
-async def test_an_old_leases_timer_leaves_the_next_holder_alone(tmp_path, pcscd, cards):
+async def test_an_old_leases_timer_leaves_the_next_holder_alone(tmp_path, sim_pcscd, card_slots):
     monotonic = Skewed()
     clock = Clock(recheck_s=0.0, kernel_synced=lambda: False, monotonic=monotonic)
-    slot = slot_id_for(pcscd.slots[1].reader)
+    slot = slot_id_for(sim_pcscd.slots[1].reader)
     async with running_box(tmp_path, clock=clock) as box:
         await paired(box, tmp_path / "one", "Comptoir 1")
         await paired(box, tmp_path / "two", "Comptoir 2")
@@ -100,7 +78,7 @@ async def test_an_old_leases_timer_leaves_the_next_holder_alone(tmp_path, pcscd,
                 lease = await answer.json()
             ws = await two.ws_connect(f"{url(box)}/v1/leases/{lease['lease_id']}/channel")
             # A card inserted under the new lease is the new holder's news.
-            cards.insert(1, "vitale-single")
+            card_slots.insert(1, "vitale-single")
             assert await next_push(ws, "card_inserted", 5.0) is not None, \
                 "the new holder was not told of the card (the old lease took the news)"
             # The old lease's timer fires now.
@@ -114,8 +92,8 @@ async def test_an_old_leases_timer_leaves_the_next_holder_alone(tmp_path, pcscd,
             # inserted again is not read by the box.
             assert (await send(ws, "power_off"))["op"] == "ok"
             seq = box.bus.last_seq
-            cards.remove(1, wait=True)
-            cards.insert(1, "vitale-single")
+            card_slots.remove(1, wait=True)
+            card_slots.insert(1, "vitale-single")
             assert await next_push(ws, "card_inserted", 5.0) is not None
             await asyncio.sleep(1.5)  # what the box would take to read a carte Vitale
             kinds = [e.type for e in box.bus.history(seq) if getattr(e.data, "slot", None) == slot]

@@ -17,7 +17,11 @@ the attackers' rate is then about one request per connection and second.
 
 The attackers are one child process (asyncio, raw HTTP/1.1 on keep-alive TLS connections:
 no HTTP library's overhead on the attacker's side) and the workstation another (httpx), so
-neither shares the box's interpreter. ``quick`` uses 50 connections and fewer samples (the
+neither shares the box's interpreter. The attackers' connections come from
+:data:`ATTACKER_HOSTS` (ten machines of the LAN, none the workstation's 127.0.0.1), so the
+box's connection caps (``[api.connections]``: 8 per address, 64 in all without a
+certificate) are in play as on a real network: each address's connections past its cap are
+refused at once, and the total cap keeps closing the oldest of the most crowded address. ``quick`` uses 50 connections and fewer samples (the
 line says so). Run as root: ``.venv/bin/python bench/attack_unauthenticated.py [--quick]``.
 """
 
@@ -33,6 +37,9 @@ from pathlib import Path
 
 from _common import percentile
 
+#: Where the attack comes from: ten addresses of the private loopback (all of 127/8 is local).
+ATTACKER_HOSTS = tuple(f"127.0.2.{n}" for n in range(1, 11))
+
 REQUEST = b"GET /x/" + b"A" * 200 + b" HTTP/1.1\r\nHost: box\r\nX-Junk: " + b"B" * 200 + b"\r\n\r\n"
 
 
@@ -47,10 +54,11 @@ def _attack(port: int, connections: int, stop, done, ready) -> None:
     context.verify_mode = ssl.CERT_NONE
     length_re = re.compile(rb"(?i)content-length: *(\d+)")
 
-    async def one(counts: list[int]) -> None:
+    async def one(counts: list[int], source: str) -> None:
         while not stop.is_set():
             try:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context)
+                reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context,
+                                                               local_addr=(source, 0))
             except OSError:
                 await asyncio.sleep(0.2)
                 continue
@@ -68,7 +76,8 @@ def _attack(port: int, connections: int, stop, done, ready) -> None:
 
     async def main() -> None:
         counts = [0]
-        tasks = [asyncio.create_task(one(counts)) for _ in range(connections)]
+        tasks = [asyncio.create_task(one(counts, ATTACKER_HOSTS[n % len(ATTACKER_HOSTS)]))
+                 for n in range(connections)]
         ready.set()
         while not stop.is_set():
             await asyncio.sleep(0.2)
@@ -165,7 +174,8 @@ async def _measure(quick: bool) -> list[str]:
     fast = " (quick: the slow-down off)" if quick else ""
     per_10k = growth * 10_000 / max(refused, 1)
     return [
-        f"status under {connections} unauthenticated loops{mode}: p50={l50:.1f} ms "
+        f"status under {connections} unauthenticated loops from {len(ATTACKER_HOSTS)} "
+        f"addresses{mode}: p50={l50:.1f} ms "
         f"p99={l99:.1f} ms (quiet p50={q50:.1f} ms p99={q99:.1f} ms, x{l99 / q99:.1f}; "
         f"goal p99 < 5x quiet)",
         f"data directory growth per 10,000 refused requests{fast}: {per_10k / 1024:.1f} KB "

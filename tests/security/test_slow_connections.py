@@ -160,3 +160,29 @@ async def test_the_deadline_bounds_receiving_a_request_never_an_event_stream(tmp
         dripping.cancel()
         writer.close()
         assert took <= 3.0, took
+
+
+async def _tcp_from(box, source: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A plain TCP connection to the API from ``source`` (no TLS: a handshake never begun)."""
+    return await asyncio.open_connection("127.0.0.1", box.api.port, local_addr=(source, 0))
+
+
+async def test_an_address_over_its_cap_is_refused_at_once_without_costing_a_handshake(box):
+    cap = box.config.api.connections.max_unauthenticated_per_address
+    held = [await _tcp_from(box, "127.0.3.1") for _ in range(cap)]
+    try:
+        # One more from the same address: closed at once, before the box reads a ClientHello
+        # (reconnecting floods cost the box an accept and a close, never a TLS handshake).
+        reader, writer = await _tcp_from(box, "127.0.3.1")
+        assert await _until_closed(reader, 5.0) < 1.0
+        writer.close()
+        # The connections it holds are kept (closing the oldest would make each reconnection
+        # cost a handshake), and another address is not affected.
+        other_reader, other_writer = await _tcp_from(box, "127.0.3.2")
+        assert await _until_closed(other_reader, 1.0) >= 1.0  # still open after 1 s
+        other_writer.close()
+        for reader, _ in held:
+            assert not reader.at_eof()
+    finally:
+        for _, writer in held:
+            writer.close()

@@ -6,11 +6,19 @@
 
 - a new connection is *unauthenticated*: its handshake is under way, and without a client
   certificate it stays so (the pairing exchange). When that budget is full for the
-  connection's source address, that address's **oldest** is closed to make room; when it
-  is full in total, the oldest of the address holding the **most**, sparing the addresses
-  a paired client came from (the last :data:`KNOWN_ADDRESSES`). A flood of slow handshakes
-  or dripped requests then only pushes out its own connections: a paired workstation has
-  one handshake under way, a few milliseconds long, from an address the box knows;
+  connection's source address, the **newcomer** is closed at once, before any TLS work,
+  unless a paired client came from that address lately (the last :data:`KNOWN_ADDRESSES`):
+  then that address's **oldest** is closed to make room, so a workstation sharing its
+  address (the same host, a NAT) still gets its handshake in. Refusing the newcomer is
+  what keeps a reconnecting flood cheap: closing the oldest instead made every new
+  connection of the flood cost the box a full TLS handshake (a paired client's p99 went to
+  44x its quiet value under 300 looping connections, ``bench/attack_unauthenticated.py``).
+  When the budget is full in total, the oldest of the address holding the **most** is
+  closed, sparing the known addresses, if that gives the newcomer's address a fairer share
+  (it holds at least two fewer); otherwise the newcomer is refused at once. A flood of
+  slow handshakes or dripped requests then only ever closes its own connections: a paired
+  workstation has one handshake under way, a few milliseconds long, from an address the
+  box knows;
 - once the handshake shows a certificate OpenSSL verified against the box's CA, the
   connection moves to the *clients'* budget, which unauthenticated ones never use. When
   that is full (in total or for the address) the new connection is closed.
@@ -110,13 +118,16 @@ class Admission:
         """Connections held now, by budget."""
         return {"unauthenticated": len(self._unauthenticated), "clients": len(self._clients)}
 
-    def arrive(self, host: str, transport: asyncio.BaseTransport) -> Ticket:
-        """A connection was accepted from ``host``: its ticket, after making room for it."""
+    def arrive(self, host: str, transport: asyncio.BaseTransport) -> Ticket | None:
+        """A connection was accepted from ``host``: its ticket, after making room for it;
+        None when it was refused (its transport is already aborted)."""
         self._arrivals += 1
         ticket = Ticket(self, address_key(host), transport, self._arrivals)
         mine = self._unauthenticated_by_address.get(ticket.address, {})
         if len(mine) >= self.limits.max_unauthenticated_per_address:
-            self._close(next(iter(mine)), "unauthenticated, per address")
+            if ticket.address not in self._known:
+                return self._refuse(ticket, "unauthenticated, per address")
+            self._close(next(iter(mine)), "unauthenticated, per address (a paired client's)")
         elif len(self._unauthenticated) >= self.limits.max_unauthenticated:
             # The oldest of the address that holds the most: a flood from a few addresses
             # pushes out its own, never a workstation's one handshake under way. From more
@@ -126,6 +137,11 @@ class Admission:
                          if address not in self._known]
             crowded = max(strangers or by_address.values(),
                           key=lambda held: (len(held), -next(iter(held)).number))
+            if ticket.address not in self._known and len(mine) + 2 > len(crowded):
+                # Letting it in would only swap places between two addresses holding as
+                # many: refused at once, so a flood from many addresses settles on a fair
+                # share instead of making the box run a TLS handshake per reconnection.
+                return self._refuse(ticket, "unauthenticated, in total")
             self._close(next(iter(crowded)), "unauthenticated, in total")
         self._unauthenticated[ticket] = None
         self._unauthenticated_by_address.setdefault(ticket.address, {})[ticket] = None
@@ -167,6 +183,14 @@ class Admission:
             del mine[ticket]
             if not mine:
                 del self._unauthenticated_by_address[ticket.address]
+
+    def _refuse(self, ticket: Ticket, why: str) -> None:
+        """Close a newcomer before any TLS work; never counted in a budget."""
+        ticket.evicted = True
+        transport, ticket.transport = ticket.transport, None
+        if transport is not None:
+            transport.abort()
+        self._count(why)
 
     def _close(self, ticket: Ticket, why: str) -> None:
         ticket.evicted = True

@@ -120,6 +120,8 @@ class TlsGate(asyncio.Protocol):
         if self._admission is not None:
             peer = transport.get_extra_info("peername")
             self._ticket = self._admission.arrive(peer[0] if peer else "?", transport)
+            if self._ticket is None:  # refused at once (over its address's cap): no TLS work
+                return
         self._task = asyncio.get_running_loop().create_task(self._handshake(transport))
 
     def connection_lost(self, exc: Exception | None) -> None:

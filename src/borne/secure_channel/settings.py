@@ -10,8 +10,9 @@ a certificate of the box's CA (:mod:`borne.api.admission` applies them):
   ``max_clients_per_address`` from one source address. Beyond, the new connection is closed.
 - **the others'** (no certificate yet: handshakes under way, pairing): ``max_unauthenticated``
   in total and ``max_unauthenticated_per_address`` from one address (an IPv6 address counts
-  by its /64). Beyond, the oldest of them is closed (of that address first), never a
-  paired client's: a flood only ever pushes out its own connections.
+  by its /64). Beyond, a newcomer is refused before any TLS work, or one of the crowded
+  address's closed (the rules: :mod:`borne.api.admission`), never a paired client's: a
+  flood only ever pushes out its own connections.
 
 A request's head and body must arrive within ``request_timeout_s`` (no certificate) or
 ``client_request_timeout_s`` (a paired client), from its first byte. The answer is not

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from support.sim_cli import pair_workstation, start_sim
+from support.sim_cli import insert_and_read, pair_workstation, start_sim
 
 #: The vendor's side: pairs, then runs one scenario given on the command line and prints
 #: what the box answered as JSON lines.
@@ -88,9 +88,8 @@ def test_done_when_qr_pharmacist_then_doctor_then_prescription(tmp_path):
     sim, cli = start_sim(tmp_path, readers=every_twin(tmp_path))
     try:
         workstation = pair_workstation(sim, cli, tmp_path / "ws")
-        subprocess.run(cli + ["sim", "insert", "1", "cps-pharmacist"], check=True,
-                       capture_output=True)
-        time.sleep(1.0)  # the CPS is read (its card.decoded is not what this test is about)
+        insert_and_read(cli, workstation, tmp_path / "ws", 1, "cps-pharmacist",
+                        profession="pharmacist")
         said = vendor(workstation, tmp_path / "ws", cli, ["sim", "apcv", "--qr"], claims=3)
         assert said[0] == {"event": "apcv.presented", "channel": "qr_camera"}
         assert said[1]["second_fetch"] == "presentation_already_fetched"
@@ -98,8 +97,7 @@ def test_done_when_qr_pharmacist_then_doctor_then_prescription(tmp_path):
         assert said[2] == {"session": True}
         assert said[3] == {"claims": [201, 201, 409]}
 
-        subprocess.run(cli + ["sim", "insert", "1", "cps-doctor"], check=True, capture_output=True)
-        time.sleep(1.0)
+        insert_and_read(cli, workstation, tmp_path / "ws", 1, "cps-doctor", profession="doctor")
         said = vendor(workstation, tmp_path / "ws", cli, ["sim", "apcv", "--nfc"], claims=2)
         assert said[0] == {"event": "apcv.presented", "channel": "nfc"}
         assert said[3] == {"claims": [201, 409]}
@@ -119,9 +117,8 @@ def test_done_when_session_seconds_2_claim_after_3_s_is_410(tmp_path):
     sim, cli = start_sim(tmp_path, readers=every_twin(tmp_path), apcv={"session_seconds": 2})
     try:
         workstation = pair_workstation(sim, cli, tmp_path / "ws")
-        subprocess.run(cli + ["sim", "insert", "1", "cps-pharmacist"], check=True,
-                       capture_output=True)
-        time.sleep(1.0)
+        insert_and_read(cli, workstation, tmp_path / "ws", 1, "cps-pharmacist",
+                        profession="pharmacist")
         said = vendor(workstation, tmp_path / "ws", cli, ["sim", "apcv", "--scanner"], claims=1,
                       delay=3.0)
         assert said[0] == {"event": "apcv.presented", "channel": "qr_scanner"}

@@ -16,7 +16,7 @@ import pytest
 from support.fresh_defaults import FRESH_DEFAULTS
 from support.sections import merged, simulated_box, toml_text
 
-__all__ = ["BORNE", "pair_workstation", "sim_config", "start_sim"]
+__all__ = ["BORNE", "insert_and_read", "pair_workstation", "sim_config", "start_sim"]
 
 #: The ``borne`` command, as installed (run with this interpreter).
 BORNE = [sys.executable, "-m", "borne.cli.main"]
@@ -99,3 +99,40 @@ def pair_workstation(sim, cli, folder, name: str = "LGO") -> list[str]:
                                           "--code", code, "--name", name, "--dir", str(folder)],
                    check=True, capture_output=True, timeout=60)
     return workstation
+
+
+#: Run on the workstation: waits until the box has read, in one of its slots, a card of type
+#: argv[3] and profession argv[2] ("-": any).
+_READ = r"""
+import asyncio, sys, time
+from borne.client import BoxClient
+
+async def main(directory, profession, kind):
+    async with BoxClient.from_directory(directory) as box:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            for slot in await box.readers():
+                if slot["state"] == "decoded":
+                    card = await box.card(slot["id"])
+                    if card["type"] == kind and profession in ("-", card.get("profession")):
+                        return
+            await asyncio.sleep(0.05)
+        raise SystemExit(f"no {kind} ({profession}) read within 30 s")
+
+asyncio.run(main(*sys.argv[1:4]))
+"""
+
+
+def insert_and_read(cli: Sequence[str], workstation: Sequence[str], folder: Path, slot: int,
+                    card: str, *, kind: str = "cps", profession: str = "-") -> None:
+    """``borne sim insert SLOT CARD``, then wait until the box has read that card.
+
+    ``sim insert`` returns once the card is in the reader, not once the box has read it: a
+    test that goes on at once races the read (an apCV session opened before the CPS is read
+    answers ``no_cps``; one opened while the previous CPS is still the box's has its quota).
+    """
+    subprocess.run([*cli, "sim", "insert", str(slot), card], check=True, capture_output=True,
+                   timeout=30)
+    read = subprocess.run([*workstation, sys.executable, "-c", _READ, str(folder), profession,
+                           kind], capture_output=True, text=True, timeout=60)
+    assert read.returncode == 0, read.stderr

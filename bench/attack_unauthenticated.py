@@ -21,8 +21,9 @@ neither shares the box's interpreter. The attackers' connections come from
 :data:`ATTACKER_HOSTS` (ten machines of the LAN, none the workstation's 127.0.0.1), so the
 box's connection caps (``[api.connections]``: 8 per address, 64 in all without a
 certificate) are in play as on a real network: each address's connections past its cap are
-refused at once, and the total cap keeps closing the oldest of the most crowded address. ``quick`` uses 50 connections and fewer samples (the
-line says so). Run as root: ``.venv/bin/python bench/attack_unauthenticated.py [--quick]``.
+refused at once, and past the total the addresses settle on a fair share
+(:mod:`borne.api.admission`). ``quick`` uses 50 connections and fewer samples (the line says
+so). Run as root: ``.venv/bin/python bench/attack_unauthenticated.py [--quick]``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from borne.api.admission import Admission, address_key
+from borne.api.admission import Admission, address_key, peer_address
 from borne.errors import ConfigError
 from borne.secure_channel.settings import ConnectionLimits
 
@@ -97,6 +97,17 @@ def test_without_a_certificate_a_connection_stays_in_the_unauthenticated_budget(
 ])
 def test_an_ipv6_host_counts_by_its_64(host, key):
     assert address_key(host) == key
+
+
+@pytest.mark.parametrize("host, exact", [
+    ("192.0.2.1", "192.0.2.1"),
+    ("::ffff:192.0.2.1", "192.0.2.1"),
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2:aaaa::1"),  # never its /64 (pairing's limits)
+    ("fe80::1%eth0", "fe80::1"),
+    ("?", "?"),
+])
+def test_a_peer_address_is_exact(host, exact):
+    assert peer_address(host) == exact
 
 
 def test_caps_must_be_positive():

@@ -39,7 +39,8 @@ from collections.abc import Callable
 
 from ..secure_channel.settings import ConnectionLimits
 
-__all__ = ["KNOWN_ADDRESSES", "SUMMARY_EVERY_S", "Admission", "Ticket", "address_key"]
+__all__ = ["KNOWN_ADDRESSES", "SUMMARY_EVERY_S", "Admission", "Ticket", "address_key",
+           "peer_address"]
 
 log = logging.getLogger("borne.api")
 
@@ -49,16 +50,30 @@ SUMMARY_EVERY_S = 60.0
 KNOWN_ADDRESSES = 256
 
 
-def address_key(host: str) -> str:
-    """What one source counts as: an IPv4 address, or an IPv6 address's /64 (a LAN host
-    picks any address of its /64 at will)."""
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``host`` as an address (its zone id dropped, an IPv4-mapped one as IPv4), or None."""
     try:
         address = ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def peer_address(host: str) -> str:
+    """A peer's exact address as text (``host`` itself when it is not an address)."""
+    address = _address(host)
+    return host if address is None else str(address)
+
+
+def address_key(host: str) -> str:
+    """What one source counts as: an IPv4 address, or an IPv6 address's /64 (a LAN host
+    picks any address of its /64 at will)."""
+    address = _address(host)
+    if address is None:
         return host
     if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
         return str(ipaddress.IPv6Network((address, 64), strict=False))
     return str(address)
 

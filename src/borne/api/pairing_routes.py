@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import ipaddress
 import re
 import secrets
 from typing import Any
@@ -23,6 +22,7 @@ import msgspec
 from aiohttp import web
 
 from .. import events
+from .admission import peer_address
 from .bodies import json_body
 from .context import CONTEXT
 from .errors import ApiError
@@ -51,15 +51,9 @@ async def _body(request: web.Request, kind: type[msgspec.Struct]) -> Any:
 
 def _source(request: web.Request) -> str:
     """Where an exchange comes from, for the pairing window's per-address limits: the peer's
-    address (an IPv4-mapped one as IPv4). Never an IPv6 prefix: the workstation shares the
-    LAN's /64 with any attacker on it."""
-    try:
-        address = ipaddress.ip_address((request.remote or "").split("%")[0])
-    except ValueError:
-        return request.remote or "unknown"
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)
-    return str(address)
+    exact address. Never an IPv6 prefix (:func:`~borne.api.admission.address_key`): the
+    workstation shares the LAN's /64 with any attacker on it."""
+    return peer_address(request.remote or "unknown")
 
 
 def _b64(value: str, field: str) -> bytes:

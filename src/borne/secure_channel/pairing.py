@@ -35,9 +35,10 @@ until then) and may try to keep the real workstation out of it. So a pending
 session expires after ``session_s`` (a workstation completes within a second);
 one source address holds at most ``pending_per_address`` sessions, and when
 ``max_pending`` are pending the oldest session of the address that started the
-most exchanges makes room; an address that spends ``failures_per_address`` wrong codes is shut out of
-the window, which closes for everyone only at ``max_failures``. The screen learns from :meth:`PairingService.current`
-that another device is trying, and the owner reopens a fresh window (:meth:`open`).
+most exchanges makes room; an address that spends ``failures_per_address`` wrong
+codes is shut out of the window, which closes for everyone only at
+``max_failures``. The screen learns from :meth:`PairingService.current` that
+another device is trying, and the owner reopens a fresh window (:meth:`open`).
 
 The code is never logged, never in a ``repr`` and never in :meth:`PairingService.status`.
 """
@@ -150,9 +151,9 @@ class PairingService:
     Thread-safe (one lock): the API may run :meth:`start` in a worker thread, as
     SPAKE2 in pure Python costs milliseconds (more on a Pi Zero). Holding the lock
     through :meth:`complete`, ``issue`` included, makes sure a code pairs once.
-    ``address`` is where an exchange comes from (the API passes the peer's address,
-    an IPv6 one as its /64): the limits that keep one attacker from taking the
-    window count per address.
+    ``address`` is where an exchange comes from (the API passes the peer's exact
+    address, never an IPv6 /64, which the workstation shares with any attacker on its
+    LAN): the limits that keep one attacker from taking the window count per address.
     """
 
     def __init__(self, clock: _Monotonic, *, window_s: float = 120.0, max_failures: int = 5,

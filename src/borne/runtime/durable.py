@@ -1,11 +1,11 @@
-"""Making a file's name, not only its bytes, survive a power cut."""
+"""Files that survive a power cut: their bytes, their mode from the first byte, their name."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-__all__ = ["fsync_dir"]
+__all__ = ["fsync_dir", "write_new"]
 
 
 def fsync_dir(path: Path) -> None:
@@ -19,3 +19,14 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_new(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Write a file that must not exist yet (``FileExistsError`` otherwise), with ``mode``
+    from its first byte (no chmod race: a key is never readable by others, even briefly),
+    and its bytes synced before this returns. Sync its directory too to keep its name."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ..runtime.durable import fsync_dir
+from ..runtime.durable import fsync_dir, write_new
 from ..errors import BorneError
 from .key_source import KeySource
 from .wrapped_keys import KeyFiles
@@ -61,17 +61,8 @@ def _new_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def _write_new(path: Path, data: bytes, mode: int) -> None:
-    """Write a file that must not exist yet, with ``mode`` from its first byte (no chmod race)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-
-
 def _write_public(path: Path, data: bytes) -> None:
-    _write_new(path, data, 0o644)
+    write_new(path, data, 0o644)
 
 
 def _same_key(a: object, b: object) -> bool:

@@ -73,14 +73,13 @@ class FileKeySource(KeySource):
         except FileNotFoundError:
             if not create:
                 raise _unavailable(f"{self.path} is missing") from None
+            # Imported here: the configuration reads this module and must stay a leaf.
+            from ..runtime.durable import write_new
+
             data = os.urandom(SECRET_BYTES)
             try:
                 self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-                with os.fdopen(fd, "wb") as out:
-                    out.write(data)
-                    out.flush()
-                    os.fsync(out.fileno())
+                write_new(self.path, data)
             except OSError as error:
                 raise _unavailable(f"{self.path} cannot be created ({error.strerror})") from None
         except OSError as error:

@@ -25,7 +25,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 
 from ..errors import BorneError
-from ..runtime.durable import fsync_dir
+from ..runtime.durable import fsync_dir, write_new
 from .key_source import KeySource, wrapping_password
 
 __all__ = ["KeyFiles", "is_wrapped"]
@@ -36,14 +36,6 @@ _WRAPPED = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
 def is_wrapped(data: bytes) -> bool:
     """Whether a PEM key file is encrypted (PKCS#8 ``ENCRYPTED PRIVATE KEY``)."""
     return data.lstrip().startswith(_WRAPPED)
-
-
-def _write_new(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
 
 
 class KeyFiles:
@@ -104,14 +96,14 @@ class KeyFiles:
 
     def write_new(self, path: Path, key: Any) -> None:
         """Write ``key`` to ``path``, which must not exist yet (0600 from its first byte)."""
-        _write_new(path, self.encode(path.name.removesuffix(".new"), key))
+        write_new(path, self.encode(path.name.removesuffix(".new"), key))
 
     def wrap_in_place(self, name: str, key: Any) -> None:
         """Replace the clear key file ``name`` by the same key wrapped (module docstring)."""
         path = self.directory / name
         tmp = path.with_name(name + ".new")
         tmp.unlink(missing_ok=True)
-        _write_new(tmp, self.encode(name, key))
+        write_new(tmp, self.encode(name, key))
         os.replace(tmp, path)
         fsync_dir(self.directory)
 

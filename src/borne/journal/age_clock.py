@@ -24,11 +24,10 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ..runtime.durable import fsync_dir
+from ..runtime.durable import replace_text
 
 __all__ = ["FILE_NAME", "AgeClock"]
 
@@ -97,15 +96,10 @@ class AgeClock:
         """Write the total and the bases (atomically, synced); False when the write failed
         (logged: the running time since the last write is then not counted)."""
         text = json.dumps({"age_s": self.now(), "boots": self._bases}, sort_keys=True)
-        temporary = self._path.with_suffix(".tmp")
         try:
-            with open(temporary, "w") as file:
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, self._path)
-            if self._saved_at is None:  # the name must survive; later renames lost to a power cut
-                fsync_dir(self._path.parent)  # only leave an older (lower) total: safe
+            # The first write's name must survive; a later rename lost to a power cut only
+            # leaves an older (lower) total: safe, so the directory is synced once.
+            replace_text(self._path, text, sync_dir=self._saved_at is None)
         except OSError as error:
             log.warning("cannot keep the box's running time in %s: %s", self._path,
                         error.strerror)

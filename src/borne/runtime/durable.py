@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["fsync_dir", "write_new"]
+__all__ = ["fsync_dir", "replace_text", "write_new"]
 
 
 def fsync_dir(path: Path) -> None:
@@ -30,3 +30,20 @@ def write_new(path: Path, data: bytes, mode: int = 0o600) -> None:
         out.write(data)
         out.flush()
         os.fsync(out.fileno())
+
+
+def replace_text(path: Path, text: str, *, sync_dir: bool = True) -> None:
+    """Replace the file ``path`` by ``text`` atomically: written to ``path.tmp``, synced, then
+    renamed over ``path`` (a power cut leaves the old file or the new, never half of one).
+
+    ``sync_dir`` also syncs the directory, so the rename itself survives; without it a power
+    cut may bring the old file back. Raises OSError (the caller says what was not kept).
+    """
+    temporary = path.with_suffix(".tmp")
+    with open(temporary, "w") as file:
+        file.write(text)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+    if sync_dir:
+        fsync_dir(path.parent)

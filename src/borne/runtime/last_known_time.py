@@ -32,11 +32,10 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .durable import fsync_dir
+from .durable import replace_text
 
 __all__ = ["FILE_NAME", "LastKnownTime"]
 
@@ -124,15 +123,9 @@ class LastKnownTime:
         write failed (logged: the box works on, its floor is only lower after a reboot)."""
         if self._epoch is None or self._epoch == self._saved:
             return False
-        temporary = self._path.with_suffix(".tmp")
         try:
-            with open(temporary, "w") as file:
-                json.dump({"wall": self.iso(), "epoch": self._epoch, "source": self._source},
-                          file)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, self._path)
-            fsync_dir(self._path.parent)
+            replace_text(self._path, json.dumps({"wall": self.iso(), "epoch": self._epoch,
+                                                 "source": self._source}))
         except OSError as error:
             log.warning("cannot keep the last known time in %s: %s", self._path, error.strerror)
             return False

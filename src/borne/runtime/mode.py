@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Literal
+
+from .durable import replace_text
 
 __all__ = ["MODES", "Mode", "ModeStore"]
 
@@ -51,13 +52,9 @@ class ModeStore:
 
     def save(self, mode: str) -> None:
         """Keep ``mode`` for the next start (atomically: a power cut leaves the old or the new)."""
-        temporary = self._path.with_suffix(".tmp")
         try:
-            with open(temporary, "w") as file:
-                json.dump({"mode": mode, "configured": self._configured}, file)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, self._path)
+            replace_text(self._path, json.dumps({"mode": mode, "configured": self._configured}),
+                         sync_dir=False)
         except OSError as error:
             # The switch still applies now; it is only not remembered.
             log.warning("cannot keep the mode in %s: %s", self._path, error.strerror)

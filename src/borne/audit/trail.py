@@ -332,8 +332,8 @@ class AuditTrail:
             row["hash"] = entry_hash(row)
             self._db.execute(f"INSERT INTO audit ({', '.join(COLUMNS)}) VALUES "
                              f"({', '.join('?' * len(COLUMNS))})", [row[n] for n in COLUMNS])
-            if self._max_bytes is not None and self._used_bytes() > self._max_bytes:
-                self._prune(row["wall"])
+            if self._max_bytes is not None and (used := self._used_bytes()) > self._max_bytes:
+                self._prune(row["wall"], used)
             self._db.execute("COMMIT")
         except BaseException:
             if self._db.in_transaction:
@@ -345,12 +345,12 @@ class AuditTrail:
         free = self._db.execute("PRAGMA freelist_count").fetchone()[0]
         return (pages - free) * self._page_size
 
-    def _prune(self, wall: str) -> None:
-        """Delete the oldest entries down to :data:`PRUNE_TO` of the cap; keep the anchor.
+    def _prune(self, wall: str, used: int) -> None:
+        """Delete the oldest entries down to :data:`PRUNE_TO` of the cap, ``used`` bytes being
+        in use now; keep the anchor.
 
         Inside the append's transaction: the entry and the pruning are one commit."""
         assert self._max_bytes is not None
-        used = self._used_bytes()
         kept = self._db.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
         # Entries are about the same size: drop the share of them that is over the target.
         drop = min(kept - 1, -(-kept * (used - int(self._max_bytes * PRUNE_TO)) // used))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CI check of the image's install stage, on a fresh Debian 12 root (as root):
 #
-#   image/check-chroot.sh [--keep] [--no-boot]
+#   image/check-chroot.sh [--keep] [--no-boot] [--no-update]
 #
 #  1. builds wheels of the repo and its dependencies on this machine (from PyPI);
 #  2. debootstraps a minimal Debian 12 (bookworm) from this machine's own mirror;
@@ -15,7 +15,9 @@
 #     daemon there: READY=1, the watchdog, SIGKILL, pcscd restarted, the journal, a
 #     broken config, the exposure score, the saved clock (image/check-boot.sh).
 # Prints one line per check, then the time of each step, the measured figures and
-# "check-chroot: N passed, M failed". --no-boot skips step 5. --keep leaves the
+#  6. updates: RAUC installs bundles into A/B slots on loop devices, the emulated Pi
+#     firmware boots the slot autoboot.txt names; every case of image/check-update.sh.
+# "check-chroot: N passed, M failed". --no-boot skips steps 5 and 6, --no-update step 6. --keep leaves the
 # root (and the data directory the boot used) in place, its path printed, for
 # `systemd-nspawn -b -D ROOT` (see image/README.md); the default removes them.
 # Nothing is cached between runs: pip runs with --no-cache-dir.
@@ -25,22 +27,27 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 KEEP=0
 BOOT=1
+UPDATE=1
 for arg in "$@"; do
   case $arg in
     --keep) KEEP=1 ;;
     --no-boot) BOOT=0 ;;
+    --no-update) UPDATE=0 ;;
     *) sed -n '2,24p' "$0" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "check-chroot: run as root" >&2; exit 1; }
 TOOLS=(debootstrap losetup sfdisk systemd-analyze)
 [ "$BOOT" -eq 1 ] && TOOLS+=(systemd-nspawn nsenter /usr/lib/pcsc/drivers/serial/libifdvpcd.so)
+[ "$BOOT" -eq 1 ] && [ "$UPDATE" -eq 1 ] && TOOLS+=(rauc mcopy mtype mkfs.vfat mksquashfs openssl curl)
 for tool in "${TOOLS[@]}"; do
   command -v "$tool" >/dev/null || [ -e "$tool" ] \
     || { echo "check-chroot: $tool missing (./dev.sh setup)" >&2; exit 1; }
 done
 # shellcheck source=check-boot.sh source-path=SCRIPTDIR
 . "$HERE/check-boot.sh"
+# shellcheck source=check-update.sh source-path=SCRIPTDIR
+. "$HERE/check-update.sh"
 
 T0=$(date +%s)
 STEP_T=$T0
@@ -62,6 +69,7 @@ unbind_all() {
 }
 cleanup() {
   stop_box   # the container first: its root and data directory go next
+  update_cleanup
   [ -n "$LOOP" ] && losetup -d "$LOOP" 2>/dev/null || true
   unbind_all
   if [ "$KEEP" -eq 1 ]; then
@@ -270,6 +278,8 @@ step "first-boot partitioning"
 if [ "$BOOT" -eq 1 ]; then
   unbind_all   # systemd-nspawn mounts the container's own /proc, /sys, /dev and /run
   boot_checks
+  # --- 6. updates (image/check-update.sh) ---------------------------------------------
+  if [ "$UPDATE" -eq 1 ]; then update_checks; fi
 fi
 
 echo

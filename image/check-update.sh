@@ -27,6 +27,7 @@
 # Uses check-chroot.sh's ROOT, WORK, PY, HERE, check, equals, step and check-boot.sh's
 # box, borne_cli, start_box, stop_box, wait_until, now_ms, seconds, figure, json_get.
 
+export MTOOLS_SKIP_CHECK=1   # mtools: image files and loop devices have no disk geometry
 UPD=             # $WORK/update: the SD card's partition files, bundles, firmware state
 declare -A PART  # partition number -> its loop device
 BUNDLE_LOOPS=()  # free loop devices bound into the box, for RAUC's bundle mount
@@ -36,6 +37,7 @@ BOOTED_TRY=      # 1 when that boot was a tryboot
 UPD_CLIENT=      # the paired workstation's files (bound into the box)
 N_VERSION=       # the image's version, and the bundles' after it
 STICK_LOOP=
+BUNDLES_LOOP=
 
 # --- the SD card -------------------------------------------------------------------
 # Sizes: a root slot holds the check's root (about 0.6 GB) with room to grow.
@@ -46,17 +48,31 @@ make_sd_card() {
   local files=$UPD/sd
   mkdir -p "$files"
   mkfs.vfat -n AUTOBOOT -C "$files/p1.img" 8192 > /dev/null
-  mcopy -i "$files/p1.img" "$ROOT/usr/lib/borne/rauc/autoboot.txt" ::autoboot.txt
+  mcopy -i "$files/p1.img" "$HERE/files/rauc/autoboot.txt" ::autoboot.txt
   local part slot root
   for part in 2 3; do
     mkfs.vfat -n "BOOT$part" -C "$files/p$part.img" $((BOOT_SLOT_MB * 1024)) > /dev/null
   done
   # Slot A is the image as flashed: its boot partition's cmdline.txt names its root.
-  printf 'console=tty1 root=/dev/mmcblk0p5 rootfstype=ext4 ro rootwait rauc.slot=A\n' > "$UPD/cmdline.txt"
-  mcopy -i "$files/p2.img" "$UPD/cmdline.txt" ::cmdline.txt
+  mcopy -i "$files/p2.img" "$UPD/boot/cmdline.txt" "$UPD/boot/config.txt" ::
   for part in 5 6; do truncate -s "${ROOT_SLOT_MB}M" "$files/p$part.img"; done
   mkfs.ext4 -q -F -L rootfs-a -d "$ROOT" "$files/p5.img"
-  for part in 1 2 3 5 6; do PART[$part]=$(losetup --find --show "$files/p$part.img"); done
+  # p7, the data partition: the boot phase's data directory, as an ext4 file system.
+  truncate -s 1G "$files/p7.img"
+  mkfs.ext4 -q -F -L borne-data -d "$WORK/data" "$files/p7.img"
+  # The bundles the check installs "from a file", on a disk of their own.
+  local size; size=$(du -sm "$UPD/bundles" | cut -f1)
+  truncate -s $((size + size / 5 + 64))M "$files/bundles.img"
+  mkfs.ext4 -q -F -L bundles -d "$UPD/bundles" "$files/bundles.img"
+  for part in 1 2 3 5 6 7; do PART[$part]=$(losetup --find --show "$files/p$part.img"); done
+  BUNDLES_LOOP=$(losetup --find --show --read-only "$files/bundles.img")
+  # RAUC installs a plain bundle only from a file system whose device it can see (it
+  # checks that nobody else can change the file while it reads it): the data partition
+  # and the bundles' disk are mounted here from loop devices that are bound into the box
+  # under their own names, as its /proc/self/mountinfo gives them.
+  mount "${PART[7]}" "$WORK/data"
+  chown "$(in_root id -u borne):$(in_root id -g borne)" "$WORK/data"; chmod 700 "$WORK/data"
+  mkdir -p "$UPD/bundles-disk"; mount -o ro "$BUNDLES_LOOP" "$UPD/bundles-disk"
   # RAUC mounts each bundle on a loop device it asks the kernel for (LOOP_CTL_GET_FREE,
   # the lowest free one): the next few free ones are bound into the box.
   for slot in 1 2 3 4; do
@@ -73,7 +89,7 @@ make_sd_card() {
 # or the [tryboot] section's when the one-shot tryboot flag is set (`reboot '0 tryboot'`);
 # the flag is cleared before the boot, so any later reset boots [all] again.
 autoboot_value() {  # autoboot_value SECTION KEY: from p1's autoboot.txt
-  mtype -i "${PART[1]}" ::autoboot.txt | tr -d '\r' | awk -v want="[$1]" -v key="$2" '
+  mtype -i "$UPD/sd/p1.img" ::autoboot.txt | tr -d '\r' | awk -v want="[$1]" -v key="$2" '
     /^\[.*\]$/ { section = $0; next }
     section == want && index($0, key "=") == 1 { value = substr($0, length(key) + 2) }
     END { print value }'
@@ -91,7 +107,7 @@ firmware_choose() {  # sets BOOT_PART, BOOTED_TRY; clears the one-shot flag
 firmware_boot() {  # boots what the firmware would: prints nothing, sets BOOTED_SLOT
   firmware_choose
   local cmdline root_part
-  cmdline=$(mtype -i "${PART[$BOOT_PART]}" ::cmdline.txt | tr -d '\r')
+  cmdline=$(mtype -i "$UPD/sd/p$BOOT_PART.img" ::cmdline.txt | tr -d '\r')
   root_part=$(sed -n 's|.*root=/dev/mmcblk0p\([0-9]*\).*|\1|p' <<< "$cmdline")
   BOOTED_SLOT=$(sed -n 's|.*rauc\.slot=\([A-Z]\).*|\1|p' <<< "$cmdline")
   [ -n "$root_part" ] && [ -n "${PART[$root_part]:-}" ] && [ -n "$BOOTED_SLOT" ] \
@@ -99,14 +115,22 @@ firmware_boot() {  # boots what the firmware would: prints nothing, sets BOOTED_
   SLOT_MNT=$UPD/slot-root
   mkdir -p "$SLOT_MNT"
   mount -o ro,noload "${PART[$root_part]}" "$SLOT_MNT"
-  # What the kernel and the firmware tell a booted Pi, told to the container instead:
-  # the tryboot flag (/proc/device-tree/chosen/bootloader/tryboot, a big-endian u32) and
-  # the booted slot (rauc.slot= on /proc/cmdline, which a container shares with the host).
-  mkdir -p "$UPD/firmware/run" "$UPD/units/rauc.service.d" "$UPD/units/multi-user.target.wants"
+  # What the kernel and the firmware tell a booted Pi, told to the container instead, to
+  # every unit (system.conf.d's DefaultEnvironment; tryboot-backend reads these
+  # variables): the tryboot flag (/proc/device-tree/chosen/bootloader/tryboot, a
+  # big-endian u32), the kernel command line (rauc.slot=; a container shares the
+  # host's /proc/cmdline) and a boot id (a container shares the host's too).
+  mkdir -p "$UPD/firmware/run" "$UPD/sysconf" "$UPD/units/rauc.service.d" "$UPD/units/multi-user.target.wants"
   printf "\\x00\\x00\\x00\\x0$BOOTED_TRY" > "$UPD/firmware/run/tryboot"
+  echo "$cmdline" > "$UPD/firmware/run/cmdline"
+  cat /proc/sys/kernel/random/uuid > "$UPD/firmware/run/boot_id"
+  cat > "$UPD/sysconf/emulated-firmware.conf" <<EOF
+[Manager]
+DefaultEnvironment=BORNE_TRYBOOT_FLAG=/run/borne-firmware/tryboot BORNE_CMDLINE=/run/borne-firmware/cmdline BORNE_BOOT_ID=/run/borne-firmware/boot_id
+EOF
+  # RAUC itself reads rauc.slot= from /proc/cmdline: told with its debugging option.
   cat > "$UPD/units/rauc.service.d/emulated-firmware.conf" <<EOF
 [Service]
-Environment=BORNE_TRYBOOT_FLAG=/run/borne-firmware/tryboot
 ExecStart=
 ExecStart=/usr/bin/rauc --mount=/run/rauc service --override-boot-slot=$BOOTED_SLOT
 EOF
@@ -126,15 +150,17 @@ EOF
   ln -sf ../borne-emulated-firmware.service "$UPD/units/multi-user.target.wants/"
   local binds=() part loop
   for part in 1 2 3 5 6; do binds+=(--bind="${PART[$part]}:/dev/mmcblk0p$part"); done
+  binds+=(--bind="${PART[7]}" --bind="$BUNDLES_LOOP")
   binds+=(--bind=/dev/loop-control)
   for loop in "${BUNDLE_LOOPS[@]}"; do binds+=(--bind="$loop"); done
   [ -n "$STICK_LOOP" ] && binds+=(--bind="$STICK_LOOP:/dev/sda1")
   BOX_ROOT=$SLOT_MNT
   BOX_EXTRA=("${binds[@]}"
     --bind-ro="$UPD/firmware/run:/run/borne-firmware"
+    --bind-ro="$UPD/sysconf:/run/systemd/system.conf.d"
     --bind="$UPD/firmware:/run/borne-firmware-out"
     --bind-ro="$UPD/units:/run/systemd/system"
-    --bind-ro="$UPD/bundles:/srv"
+    --bind-ro="$UPD/bundles-disk:/srv"
     --bind="$UPD/client:/run/borne-check-client"
     --bind="$UPD/scanner:/run/borne-check-scanner")
   start_box
@@ -153,10 +179,18 @@ power_cut() {  # SIGKILL to systemd-nspawn: the box loses power, nothing is shut
 
 # --- bundles -------------------------------------------------------------------------
 next_version() { awk -F. -v OFS=. '{ $NF = $NF + 1; print }' <<< "$1"; }
+# The boot partition's files: this root has no Raspberry Pi kernel or firmware, so a
+# config.txt and a cmdline.txt stand for them (RAUC's post-install handler points the
+# cmdline.txt at the slot's own root, and the emulated firmware reads it).
+boot_files() {
+  mkdir -p "$UPD/boot"
+  printf '# the check'"'"'s stand-in for the Pi firmware'"'"'s config.txt\narm_64bit=1\n' > "$UPD/boot/config.txt"
+  printf 'console=tty1 root=/dev/mmcblk0p5 rootfstype=ext4 ro rootwait rauc.slot=A\n' > "$UPD/boot/cmdline.txt"
+}
 make_bundle() {  # make_bundle VERSION FILE [bundle.sh options...]: from the check's root
   local version=$1 out=$2; shift 2
-  "$HERE/bundle.sh" --root "$ROOT" --version "$version" --format plain --comp lz4 \
-    --output "$UPD/bundles/$out" "$@" > "$UPD/bundle-$out.log" 2>&1 \
+  "$HERE/bundle.sh" --version "$version" --format plain --compression lz4 --boot "$UPD/boot" "$@" \
+    "$ROOT" "$UPD/bundles/$out" > "$UPD/bundle-$out.log" 2>&1 \
     || { tail -n 20 "$UPD/bundle-$out.log" >&2; return 1; }
 }
 
@@ -297,6 +331,9 @@ update_cleanup() {
   [ -n "$UPD" ] || return 0
   [ -n "$SLOT_MNT" ] && umount -l "$SLOT_MNT" 2>/dev/null || true
   unplug_stick
+  umount "$UPD/bundles-disk" 2>/dev/null || true
+  umount "$WORK/data" 2>/dev/null || true
+  [ -n "$BUNDLES_LOOP" ] && losetup -d "$BUNDLES_LOOP" 2>/dev/null || true
   local part; for part in "${!PART[@]}"; do losetup -d "${PART[$part]}" 2>/dev/null || true; done
   PART=()
 }
@@ -321,6 +358,7 @@ update_checks() {
   n1=$(next_version "$N_VERSION"); n2=$(next_version "$n1"); n3=$(next_version "$n2")
   n4=$(next_version "$n3"); n5=$(next_version "$n4")
 
+  boot_files
   begun=$(now_ms)
   check "bundle: $n1 (format=plain, lz4) from the check's root" make_bundle "$n1" n1.raucb
   figure "update: bundle $n1 built in $(seconds $(($(now_ms) - begun))) s: $(($(stat -c %s "$UPD/bundles/n1.raucb") / 1048576)) MiB (plain, lz4; the image ships verity, see docs/updates.md)"
@@ -459,7 +497,7 @@ make_refused_bundles() {  # a tiny root (RAUC needs a squashfs over 4 KiB): refu
 }
 make_tiny() {  # make_tiny VERSION FILE [bundle.sh options...]
   local version=$1 out=$2; shift 2
-  "$HERE/bundle.sh" --root "$UPD/tiny-root" --version "$version" --format plain --comp lz4 \
-    --output "$UPD/bundles/$out" "$@" > "$UPD/bundle-$out.log" 2>&1 \
+  "$HERE/bundle.sh" --version "$version" --format plain --compression lz4 "$@" \
+    "$UPD/tiny-root" "$UPD/bundles/$out" > "$UPD/bundle-$out.log" 2>&1 \
     || { tail -n 20 "$UPD/bundle-$out.log" >&2; return 1; }
 }

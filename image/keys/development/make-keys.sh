@@ -25,6 +25,7 @@ openssl req -new -key "$work/signing.key" \
   -subj "/O=borne DEVELOPMENT/CN=borne DEVELOPMENT bundle signing - NOT FOR A REAL BOX" \
   -out "$work/signing.csr"
 printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+  "extendedKeyUsage=critical,codeSigning" \
   "subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid" > "$work/signing.ext"
 openssl x509 -req -in "$work/signing.csr" -CA "$work/ca.cert.pem" -CAkey "$work/ca.key" \
   -CAcreateserial -days "$days" -sha256 -extfile "$work/signing.ext" -out "$work/signing.cert.pem"

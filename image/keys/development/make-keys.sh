@@ -21,11 +21,14 @@ openssl req -x509 -new -key "$work/ca.key" -days "$days" -sha256 \
   -addext "keyUsage=critical,keyCertSign,cRLSign" \
   -out "$work/ca.cert.pem"
 openssl ecparam -name prime256v1 -genkey -noout -out "$work/signing.key"
+# extendedKeyUsage: codeSigning for RAUC's "codesign" purpose (system.conf check-purpose),
+# emailProtection for OpenSSL's default S/MIME purpose (`rauc info --keyring` without a
+# system.conf): the certificate verifies both ways.
 openssl req -new -key "$work/signing.key" \
   -subj "/O=borne DEVELOPMENT/CN=borne DEVELOPMENT bundle signing - NOT FOR A REAL BOX" \
   -out "$work/signing.csr"
 printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
-  "extendedKeyUsage=critical,codeSigning" \
+  "extendedKeyUsage=critical,codeSigning,emailProtection" \
   "subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid" > "$work/signing.ext"
 openssl x509 -req -in "$work/signing.csr" -CA "$work/ca.cert.pem" -CAkey "$work/ca.key" \
   -CAcreateserial -days "$days" -sha256 -extfile "$work/signing.ext" -out "$work/signing.cert.pem"

@@ -104,7 +104,7 @@ def test_a_fresh_card_boots_a_and_b_was_never_installed(box: Box) -> None:
     assert box.out("get-state", "A") == "good" and box.out("get-state", "B") == "bad"
     # [tryboot] points at B from the start, but no trial is pending: the reboot unit
     # makes a plain reboot, and a stray '0 tryboot' would not be the update's.
-    assert not box.pending()
+    assert not box.pending() and box.run("trial", check=False).returncode != 0
 
 
 def test_an_install_sets_up_a_trial_and_leaves_all_on_the_running_slot(box: Box) -> None:
@@ -120,7 +120,9 @@ def test_the_tried_boot_committed_by_mark_good(box: Box) -> None:
     box.boot("B", tryboot=True, boot_id="boot-2")
     assert box.out("get-current") == "B" and box.out("get-state", "B") == "good"
     assert not box.pending()  # the trial is running, not waiting
+    assert box.run("trial", check=False).returncode == 0  # borne-update-commit.service runs
     box.run("set-state", "B", "good")  # rauc status mark-good
+    assert box.run("trial", check=False).returncode != 0  # committed: no longer a trial
     assert box.sections() == ("3", "3")
     assert box.out("get-primary") == "B" and box.out("get-state", "A") == "good"
     # The copy of the file as it was, on the data partition.
@@ -151,6 +153,7 @@ def test_mark_bad_on_the_tried_boot_never_changes_all_and_is_remembered(box: Box
     assert (box.state / "B").read_text().strip() == "bad"
     assert box.out("get-state", "B") == "bad" and not box.pending()
     box.boot("A", tryboot=False, boot_id="boot-3")  # the plain reboot: back on A
+    assert box.run("trial", check=False).returncode != 0
     assert box.out("get-primary") == "A" and box.out("get-state", "B") == "bad"
 
 

@@ -131,16 +131,18 @@ equals() { [ "$1" = "$2" ] || { echo "expected: $2"; echo "got:      $1"; return
 absent() { ! [ -e "$1" ] && ! [ -L "$1" ] || { echo "$1 exists"; return 1; }; }
 
 UNITS=(borne.service borne-poweroff.path borne-data-partition.service
-       borne-commit-machine-id.service borne-service-ssh.service borne-timesync-state.service)
+       borne-commit-machine-id.service borne-service-ssh.service borne-timesync-state.service
+       borne-update-commit.service borne-update-reboot.path borne-rauc-state.service)
 verify_units() {
   local out
   # --man=no: the image has no man pages to resolve Documentation=man:... against.
-  out=$(cd / && in_root systemd-analyze verify --man=no "${UNITS[@]/#//etc/systemd/system/}" /etc/systemd/system/borne-poweroff.service 2>&1) \
+  out=$(cd / && in_root systemd-analyze verify --man=no "${UNITS[@]/#//etc/systemd/system/}" /etc/systemd/system/borne-poweroff.service \
+    /etc/systemd/system/borne-update-reboot.service borne-usb-mount@sda1.service 2>&1) \
     || { echo "$out"; return 1; }
   # verify exits 0 on some warnings: any line about our units is a failure.
   if printf '%s\n' "$out" | grep -i borne; then return 1; fi
 }
-check "systemd-analyze verify: ${UNITS[*]} borne-poweroff.service" verify_units
+check "systemd-analyze verify: ${UNITS[*]} borne-poweroff.service borne-update-reboot.service borne-usb-mount@sda1.service" verify_units
 check "borne.service is the repo's systemd/borne.service" \
   cmp "$REPO/systemd/borne.service" "$ROOT/etc/systemd/system/borne.service"
 for unit in "${UNITS[@]}"; do
@@ -203,6 +205,36 @@ timesync_on_data_partition() {  # the saved clock survives reboots: not in the t
 }
 check "timesyncd's clock bound from the data partition before systemd-timesyncd starts" \
   timesync_on_data_partition
+
+# --- updates (RAUC) ---
+check "rauc, rauc-service, squashfs-tools, mtools, dosfstools installed" \
+  in_root dpkg-query -W rauc rauc-service squashfs-tools mtools dosfstools
+rauc_accepts_a_bundle() {  # the image's RAUC, config and keyring verify a bundle.sh bundle
+  local tiny=$WORK/tiny-root out
+  mkdir -p "$tiny/etc" && head -c 65536 /dev/urandom > "$tiny/etc/noise"
+  "$HERE/bundle.sh" --version 9.9.9 --format plain --compression lz4 --root-size 8 \
+    "$tiny" "$ROOT/tmp/check.raucb" 2>/dev/null || return 1
+  out=$(in_root rauc --conf=/etc/rauc/system.conf info /tmp/check.raucb 2>&1)
+  rm -f "$ROOT/tmp/check.raucb"
+  grep -q "Verified .* signature by .*DEVELOPMENT" <<<"$out" && grep -q "Version: .*9.9.9" <<<"$out" \
+    || { echo "$out" | tail -n 5; return 1; }
+}
+check "/etc/rauc/system.conf is the repo's" cmp "$HERE/files/rauc/system.conf" "$ROOT/etc/rauc/system.conf"
+check "the image's RAUC verifies a development-signed bundle (system.conf, keyring)" rauc_accepts_a_bundle
+check "/etc/rauc/keyring.pem: the development keyring (CI)" \
+  cmp "$HERE/keys/development/keyring.pem" "$ROOT/etc/rauc/keyring.pem"
+check "no signing key in the image" \
+  equals "$(grep -rlE 'PRIVATE KEY' "$ROOT/etc" "$ROOT/usr/lib/rauc" "$ROOT/opt/borne/libexec" 2>/dev/null || true)" ""
+check "the backend and the post-install handler, executable" \
+  test -x "$ROOT/usr/lib/rauc/tryboot-backend" -a -x "$ROOT/usr/lib/rauc/post-install"
+check "RAUC's D-Bus policy: only root and group borne" \
+  cmp "$HERE/files/borne-rauc.conf" "$ROOT/etc/dbus-1/system.d/borne-rauc.conf"
+check "/etc/borne-release: VERSION and COMPATIBLE (system.conf's)" \
+  equals "$(sed 's/=.*//' "$ROOT/etc/borne-release" | tr '\n' ' ')|$(sed -n 's/^COMPATIBLE=//p' "$ROOT/etc/borne-release")" \
+  "VERSION COMPATIBLE |$(sed -n 's/^compatible=//p' "$ROOT/etc/rauc/system.conf")"
+check "fstab: / and /boot/firmware are the running slot's (61-borne-slot.rules)" \
+  equals "$(fstab / | cut -d' ' -f1) $(fstab /boot/firmware | cut -d' ' -f1) $(ls "$ROOT/etc/udev/rules.d/61-borne-slot.rules" "$ROOT/etc/udev/rules.d/80-borne-usb-stick.rules" | wc -l)" \
+  "/dev/borne/rootfs /dev/borne/bootfs 2"
 
 check "/var/lib/borne is empty" equals "$(find "$ROOT/var/lib/borne" -mindepth 1 | head -n3)" ""
 check "/var/lib/borne: owner borne, mode 700" \

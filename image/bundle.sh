@@ -20,6 +20,8 @@
 #   --compression C      mksquashfs compressor: xz (default: smallest), zstd, gzip, lz4,
 #                        lzo (quickest; what CI uses)
 #   --root-size MIB      the rootfs image's size (default: the content plus a margin)
+#   --adaptive           adds RAUC's adaptive block-hash-index to the rootfs image (needs
+#                        verity; pays off only with HTTP streaming: docs/updates.md)
 #
 # Run as root (the root's files are read with their owners; mkfs.ext4 -d keeps them).
 # ROOT_DIR is never modified: /etc/borne-release (VERSION=, COMPATIBLE=) is written into
@@ -29,11 +31,11 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 DEV_KEYS=$HERE/keys/development
 
-usage() { sed -n '2,25p' "$0" >&2; exit 2; }
+usage() { sed -n '2,27p' "$0" >&2; exit 2; }
 die() { echo "bundle: $*" >&2; exit 1; }
 
 version="" compatible=borne-rpi boot="" cert="" key="" keyring="" format=verity
-compression=xz root_size=""
+compression=xz root_size="" adaptive=""
 while [ $# -gt 0 ]; do
   case $1 in
     --version) version=$2; shift 2 ;;
@@ -45,6 +47,7 @@ while [ $# -gt 0 ]; do
     --format) format=$2; shift 2 ;;
     --compression) compression=$2; shift 2 ;;
     --root-size) root_size=$2; shift 2 ;;
+    --adaptive) adaptive="adaptive=block-hash-index"; shift ;;
     -h|--help) usage ;;
     --*) die "unknown option $1" ;;
     *) break ;;
@@ -57,6 +60,7 @@ root=$1 output=$2
 [[ $compatible =~ ^[A-Za-z0-9._-]+$ ]] || die "--compatible: letters, digits, . _ - only"
 [[ $format == plain || $format == verity ]] || die "--format is plain or verity"
 [[ $compression =~ ^(xz|zstd|gzip|lz4|lzo)$ ]] || die "--compression: xz, zstd, gzip, lz4 or lzo"
+[[ -z $adaptive || $format == verity ]] || die "--adaptive needs --format verity"
 [[ $output == *.raucb ]] || die "$output: RAUC wants a .raucb name"
 [ -z "$boot" ] || [ -d "$boot" ] || die "--boot $boot is not a directory"
 if [ -z "$cert$key" ]; then
@@ -99,6 +103,7 @@ e2fsck -fn "$work/content/rootfs.ext4" >/dev/null 2>&1 || die "the rootfs image 
 # --- bootfs.vfat: the boot partition's files ---------------------------------------
 images="[image.rootfs]
 filename=rootfs.ext4
+$adaptive
 "
 if [ -n "$boot" ]; then
   boot_kib=$(du -sk --apparent-size "$boot" | cut -f1)

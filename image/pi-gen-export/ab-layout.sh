@@ -26,15 +26,14 @@ MIB=$((1024 * 1024))
 loops=()
 cleanup() { local l; for l in "${loops[@]}"; do losetup -d "$l" 2>/dev/null || true; done; }
 trap cleanup EXIT
-attach() {  # attach FILE: a loop device with its partitions shown
-  local loop
+attach() {  # attach FILE: a loop device with its partitions shown, in $loop
+  # (not echoed: in a $(...) subshell the cleanup list would not learn of it)
   loop=$(losetup --find --show --partscan "$1")
-  partx --add "$loop" 2>/dev/null || true   # some kernels scan nothing for --partscan
   loops+=("$loop")
-  echo "$loop"
+  partx --add "$loop" 2>/dev/null || true   # some kernels scan nothing for --partscan
 }
 
-src=$(attach "$in")
+attach "$in"; src=$loop
 [ -b "${src}p1" ] && [ -b "${src}p2" ] || { echo "ab-layout: $in has no partitions 1 and 2" >&2; exit 1; }
 boot_bytes=$(blockdev --getsize64 "${src}p1")
 e2fsck -fy "${src}p2" >/dev/null 2>&1 || [ $? -le 1 ]
@@ -64,7 +63,7 @@ size=$((2 * (slot_mib + 1) + 1))MiB, type=5
 size=${slot_mib}MiB, type=83
 size=${slot_mib}MiB, type=83
 EOF
-dst=$(attach "$out")
+attach "$out"; dst=$loop
 
 # 1: autoboot.txt alone (FAT16: the firmware reads FAT16 and FAT32).
 mkfs.vfat -F 16 -n AUTOBOOT "${dst}p1" >/dev/null 2>&1

@@ -61,7 +61,8 @@ class Card:
                 "BORNE_TRYBOOT_STATE_DIR": str(self.root / "rauc-data" / "tryboot"),
                 "BORNE_CMDLINE": str(self.root / "cmdline"),
                 "BORNE_BOOT_ID": str(self.root / "boot_id"),
-                "BORNE_TRYBOOT_BACKEND": str(RAUC_FILES / "tryboot-backend")}
+                "BORNE_TRYBOOT_BACKEND": str(RAUC_FILES / "tryboot-backend"),
+                "BORNE_TRYBOOT_DEFAULTS": str(self.root / "no-defaults")}
 
     def boot(self, slot: str, *, tryboot: bool, boot_id: str) -> None:
         """The firmware started SLOT (with its flag or not); RAUC starts on it."""

@@ -45,7 +45,9 @@ class Box:
         return {"PATH": path, "LANG": "C.UTF-8",
                 "BORNE_AUTOBOOT_DEV": str(self.fat), "BORNE_TRYBOOT_FLAG": str(self.root / "tryboot"),
                 "BORNE_TRYBOOT_STATE_DIR": str(self.state), "BORNE_CMDLINE": str(self.root / "cmdline"),
-                "BORNE_BOOT_ID": str(self.root / "boot_id")}
+                "BORNE_BOOT_ID": str(self.root / "boot_id"),
+                # Never this machine's /etc/default/borne-tryboot.
+                "BORNE_TRYBOOT_DEFAULTS": str(self.root / "no-defaults")}
 
     def boot(self, slot: str, *, tryboot: bool, boot_id: str) -> None:
         """A new boot: the firmware started SLOT, with the tryboot flag or not."""
@@ -221,3 +223,17 @@ def test_wrong_calls_fail_and_write_nothing(box: Box, args: tuple[str, ...]) -> 
     assert box.run(*args, check=False).returncode != 0
     assert box.fat.read_bytes() == before and not box.state.exists()
 
+
+
+def test_an_emulator_points_the_backend_elsewhere_through_a_defaults_file(box: Box) -> None:
+    # RAUC's service and the units do not pass the environment on: in a container the
+    # paths come from /etc/default/borne-tryboot (here named by BORNE_TRYBOOT_DEFAULTS).
+    defaults = box.root / "borne-tryboot"
+    defaults.write_text("".join(f"{key}={value}\n" for key, value in box.env().items()
+                                if key.startswith("BORNE_") and key != "BORNE_TRYBOOT_DEFAULTS"))
+    env = {"PATH": box.env()["PATH"], "BORNE_TRYBOOT_DEFAULTS": str(defaults)}
+    done = subprocess.run([str(BACKEND), "get-current"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "A", done.stderr
+    missing = subprocess.run([str(BACKEND), "get-current"], capture_output=True, text=True,
+                             env={"PATH": env["PATH"], "BORNE_TRYBOOT_DEFAULTS": str(box.root / "none")})
+    assert missing.returncode != 0  # the box's /proc/cmdline here has no rauc.slot=

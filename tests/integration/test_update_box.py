@@ -230,4 +230,9 @@ async def test_borne_update_commit_judges_the_running_box_with_the_doctors_check
         code = await asyncio.to_thread(main, ["update", "commit", "--config", str(config)])
         assert code == 0
         await until(lambda: box.updates.snapshot().state == "committed", timeout=10)
+        from borne.cli.doctor import run_checks
+
+        (line,) = [c for c in await asyncio.to_thread(run_checks, str(config))
+                   if c.name == "update"]
+        assert line.detail("en") == "system 1.1.0, slot B; update: committed"
     assert rauc_box.boot_state()["state_B"] == "good"

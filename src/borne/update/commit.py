@@ -41,7 +41,7 @@ BLOCKING = frozenset({"config", "daemon", "api", "storage", "data_dir", "keys", 
                       "journal"})
 #: Checks that judge the counter, not the system: never a reason to roll back.
 NOT_BLOCKING = frozenset({"pcscd", "readers", "camera", "scanner", "nfc", "display", "panel",
-                          "mdns", "battery", "clock", "group", "clients", "disk"})
+                          "mdns", "battery", "clock", "group", "clients", "disk", "update"})
 
 #: Seconds between two looks while waiting.
 POLL_S = 1.0

@@ -69,7 +69,7 @@ async def test_a_newer_bundle_is_installed_then_committed_after_its_boot(rauc_bo
     progress = [d["percent"] for t, d in seen if t == "update.progress" and d["step"] == "installing"]
     assert progress[0] == 0 and progress[-1] == 100 and progress == sorted(progress)
     assert seen[-1] == ("update.progress", {"percent": 100, "step": "rebooting"})
-    assert rauc_box.boot_state()["primary"] == "B"
+    assert rauc_box.boot_state()["pending"] == "1" and rauc_box.boot_state()["try"] == "B"
     await updates.stop()
 
     # The box boots B: on trial until `borne update commit` marks it good.

@@ -4,9 +4,11 @@
 bus only), and ``rauc service`` on it (``DBUS_SYSTEM_BUS_ADDRESS``) with a
 ``system.conf`` of two root slots A and B, each a loop device over a sparse file,
 ``bootloader=custom`` with :file:`tests/support/rauc_boot_backend.sh` (its state in a
-text file: ``primary=``, ``state_A=``...) and ``--override-boot-slot`` for the slot
-"booted". :meth:`RaucBox.reboot` restarts RAUC as if the box booted a slot, and
-writes that slot's ``/etc/borne-release`` where the daemon reads it.
+text file, with the Raspberry Pi tryboot backend's meaning: a committed slot, a slot to
+try once) and ``--override-boot-slot`` for the slot "booted". :meth:`RaucBox.reboot`
+plays the firmware (the trial slot once if its trial is pending), restarts RAUC as if the
+box booted that slot, and writes that slot's ``/etc/borne-release`` where the daemon
+reads it.
 
 Bundles are built here for real (``rauc bundle``, ``format=plain``: this kernel has no
 device-mapper for ``verity``) from a tiny root (a release file and 20 KB of random
@@ -120,7 +122,7 @@ class RaucBox:
             self.loops[name] = subprocess.run(["losetup", "-f", "--show", str(image)], check=True,
                                               capture_output=True, text=True).stdout.strip()
         self.release_file.write_text(f"VERSION={self.version}\nCOMPATIBLE={COMPATIBLE}\n")
-        (self.root / "boot-state").write_text("primary=A\nstate_A=good\nstate_B=good\n")
+        (self.root / "boot-state").write_text("all=A\ntry=A\npending=0\nbooted=A\ntryboot=0\n")
         (self.root / "mnt").mkdir(exist_ok=True)
         (self.root / "system.conf").write_text(self._system_conf())
         (self.root / "bus.conf").write_text(_BUS_CONFIG.format(socket=self.root / "bus.sock"))
@@ -165,9 +167,15 @@ class RaucBox:
             self._rauc = None
 
     def reboot(self, into: str) -> str | None:
-        """RAUC restarted as after a boot of slot ``into``; the release file becomes that
-        slot's. Returns the slot's version (None: nothing installed there)."""
+        """RAUC restarted as after a boot of slot ``into`` (on trial if its trial was
+        pending); the release file becomes that slot's. Returns the slot's version (None:
+        nothing installed there)."""
         self.kill_rauc()
+        # The firmware: the tryboot flag was set if the trial of ``into`` was pending.
+        state = self.boot_state()
+        trial = state.get("pending") == "1" and state.get("try") == into
+        for key, value in (("pending", "0"), ("booted", into), ("tryboot", "1" if trial else "0")):
+            self._put_state(key, value)
         release = self.slot_release(into)
         if release is not None:
             self.release_file.write_text(release)
@@ -197,8 +205,13 @@ class RaucBox:
                                  "etc/borne-release"], capture_output=True, text=True)
         return answer.stdout if answer.returncode == 0 and answer.stdout else None
 
+    def _put_state(self, key: str, value: str) -> None:
+        state = {**self.boot_state(), key: value}
+        (self.root / "boot-state").write_text("".join(f"{k}={v}\n" for k, v in state.items()))
+
     def boot_state(self) -> dict[str, str]:
-        """The test bootloader's state: ``primary``, ``state_A``, ``state_B``."""
+        """The test bootloader's state: ``all`` (the committed slot), ``try``, ``pending``,
+        ``booted``, ``tryboot``, ``mark_A``, ``mark_B``."""
         lines = (self.root / "boot-state").read_text().splitlines()
         return dict(line.split("=", 1) for line in lines if "=" in line)
 

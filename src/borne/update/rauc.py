@@ -26,7 +26,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["BUS_NAME", "INTERFACE", "RaucClient", "RaucError", "rauc_present"]
+__all__ = ["BUS_NAME", "INTERFACE", "RaucClient", "RaucError", "booted_bootname",
+           "primary_bootname", "rauc_present"]
 
 BUS_NAME = "de.pengutronix.rauc"
 INTERFACE = "de.pengutronix.rauc.Installer"
@@ -180,6 +181,20 @@ def _plain(value: Any) -> Any:
     if isinstance(inner, list):
         return [_plain(item) for item in inner]
     return inner
+
+
+async def primary_bootname(rauc: RaucClient) -> str | None:
+    """The boot name (A, B) of the slot the next boot starts."""
+    primary = await rauc.primary()
+    return str((await rauc.slots()).get(primary, {}).get("bootname") or "") or None
+
+
+def booted_bootname(slots: dict[str, dict[str, Any]]) -> tuple[str, str] | tuple[None, None]:
+    """``(slot name, boot name)`` of the booted slot in ``slots`` (``GetSlotStatus``)."""
+    for name, status in slots.items():
+        if status.get("state") == "booted":
+            return name, str(status.get("bootname") or "")
+    return None, None
 
 
 async def rauc_present(address: str, *, connect: Callable[[str], RaucClient] = RaucClient) -> bool:

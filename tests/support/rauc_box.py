@@ -10,11 +10,13 @@ plays the firmware (the trial slot once if its trial is pending), restarts RAUC 
 box booted that slot, and writes that slot's ``/etc/borne-release`` where the daemon
 reads it.
 
-Bundles are built here for real (``rauc bundle``, ``format=plain``: this kernel has no
-device-mapper for ``verity``) from a tiny root (a release file and 20 KB of random
-bytes: a squashfs over 4 KiB), signed by a throwaway CA made with ``cryptography``
-(:func:`make_signer`). Needs root (loop devices, mounts), ``rauc``, ``dbus-daemon``,
-``mksquashfs``/``unsquashfs``.
+Bundles are built for real, ``format=plain`` (this kernel has no device-mapper for
+``verity``), from a tiny root (20 KB of random bytes): by ``image/bundle.sh`` signed with
+``image/keys/development`` (the keyring is its ``keyring.pem``, as in the image) when the
+tree has them; otherwise (a branch without the image's part) the same steps here
+(``mksquashfs``, ``rauc bundle``) signed by a throwaway CA. "Another key" is always a
+throwaway CA made with ``cryptography`` (:func:`make_signer`). Needs root (loop devices,
+mounts), ``rauc``, ``dbus-daemon``, ``mksquashfs``/``unsquashfs``, ``debugfs``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ __all__ = ["COMPATIBLE", "RaucBox", "Signer", "make_signer", "missing_tools"]
 #: The compatible of the test box's system.conf and of its bundles.
 COMPATIBLE = "borne-test"
 _BACKEND = Path(__file__).with_name("rauc_boot_backend.sh")
+_IMAGE = Path(__file__).resolve().parents[2] / "image"
+_BUNDLE_SH = _IMAGE / "bundle.sh"
+_DEV_KEYS = _IMAGE / "keys" / "development"
 _SLOT_BYTES = 8 * 1024 * 1024
 
 _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -54,8 +59,8 @@ _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Confi
 
 def missing_tools() -> list[str]:
     """The programs this harness needs and does not find."""
-    return [tool for tool in ("rauc", "dbus-daemon", "mksquashfs", "unsquashfs", "losetup")
-            if shutil.which(tool) is None]
+    return [tool for tool in ("rauc", "dbus-daemon", "mksquashfs", "unsquashfs", "losetup",
+                              "debugfs") if shutil.which(tool) is None]
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,9 @@ class RaucBox:
     version: str = "1.0.0"
     address: str = field(init=False)
     release_file: Path = field(init=False)
+    #: What signs the box's own bundles, and the keyring RAUC checks them against.
     signer: Signer = field(init=False)
+    keyring: Path = field(init=False)
     loops: dict[str, str] = field(default_factory=dict)
     _bus: subprocess.Popen | None = None
     _rauc: subprocess.Popen | None = None
@@ -109,7 +116,12 @@ class RaucBox:
         self.root.mkdir(parents=True, exist_ok=True)
         self.address = f"unix:path={self.root / 'bus.sock'}"
         self.release_file = self.root / "borne-release"
-        self.signer = make_signer(self.root / "keys", "development")
+        if _uses_bundle_sh():
+            self.signer = Signer(_DEV_KEYS / "signing.cert.pem", _DEV_KEYS / "signing.key")
+            self.keyring = _DEV_KEYS / "keyring.pem"
+        else:
+            self.signer = make_signer(self.root / "keys", "development")
+            self.keyring = self.signer.cert
 
     # -- the machine ----------------------------------------------------------------------------
 
@@ -139,7 +151,7 @@ class RaucBox:
         return (f"[system]\ncompatible={COMPATIBLE}\nbootloader=custom\n"
                 f"mountprefix={self.root / 'mnt'}\ndata-directory={self.root / 'rauc-data'}\n\n"
                 f"[handlers]\nbootloader-custom-backend={self.root / 'backend.sh'}\n\n"
-                f"[keyring]\npath={self.signer.cert}\n{slots}")
+                f"[keyring]\npath={self.keyring}\n{slots}")
 
     def _start_rauc(self, boot_slot: str) -> None:
         backend = self.root / "backend.sh"
@@ -200,10 +212,15 @@ class RaucBox:
         return hashlib.sha256((self.root / f"slot{name}.img").read_bytes()).hexdigest()
 
     def slot_release(self, name: str) -> str | None:
-        """The ``/etc/borne-release`` inside slot ``name``'s squashfs (None: not a root)."""
-        answer = subprocess.run(["unsquashfs", "-cat", str(self.root / f"slot{name}.img"),
-                                 "etc/borne-release"], capture_output=True, text=True)
-        return answer.stdout if answer.returncode == 0 and answer.stdout else None
+        """The ``/etc/borne-release`` inside slot ``name``'s root image (squashfs or ext4;
+        None: not a root)."""
+        image = str(self.root / f"slot{name}.img")
+        for command in (["unsquashfs", "-cat", image, "etc/borne-release"],
+                        ["debugfs", "-R", "cat /etc/borne-release", image]):
+            answer = subprocess.run(command, capture_output=True, text=True)
+            if answer.returncode == 0 and "VERSION=" in answer.stdout:
+                return answer.stdout
+        return None
 
     def _put_state(self, key: str, value: str) -> None:
         state = {**self.boot_state(), key: value}
@@ -222,10 +239,20 @@ class RaucBox:
         """A ``format=plain`` bundle of a tiny root whose release says ``version``."""
         work = self.root / "build" / (name or version)
         rootfs = work / "rootfs"
-        (rootfs / "etc").mkdir(parents=True, exist_ok=True)
+        (rootfs / "etc").mkdir(parents=True, exist_ok=True)  # a root has one
+        (rootfs / "payload").write_bytes(os.urandom(20000))  # incompressible: over 4 KiB
+        out = self.root / f"{name or version}.raucb"
+        out.unlink(missing_ok=True)
+        signer = signer or self.signer
+        if _uses_bundle_sh():
+            subprocess.run(["bash", str(_BUNDLE_SH), "--version", version, "--compatible",
+                            compatible, "--format", "plain", "--compression", "lzo",
+                            "--root-size", "4", "--cert", str(signer.cert), "--key",
+                            str(signer.key), str(rootfs), str(out)],
+                           check=True, capture_output=True)
+            return out
         (rootfs / "etc" / "borne-release").write_text(
             f"VERSION={version}\nCOMPATIBLE={compatible}\n")
-        (rootfs / "payload").write_bytes(os.urandom(20000))  # incompressible: over 4 KiB
         content = work / "content"
         content.mkdir(exist_ok=True)
         subprocess.run(["mksquashfs", str(rootfs), str(content / "rootfs.img"), "-quiet",
@@ -233,12 +260,14 @@ class RaucBox:
         (content / "manifest.raucm").write_text(
             f"[update]\ncompatible={compatible}\nversion={version}\n\n[bundle]\nformat=plain\n\n"
             "[image.rootfs]\nfilename=rootfs.img\n")
-        out = self.root / f"{name or version}.raucb"
-        out.unlink(missing_ok=True)
-        signer = signer or self.signer
         subprocess.run(["rauc", "bundle", f"--cert={signer.cert}", f"--key={signer.key}",
                         str(content), str(out)], check=True, capture_output=True)
         return out
+
+
+def _uses_bundle_sh() -> bool:
+    """Whether the tree has the image's bundle script and development keys."""
+    return _BUNDLE_SH.is_file() and (_DEV_KEYS / "signing.key").is_file()
 
 
 def _value(release: str, key: str) -> str | None:

@@ -188,3 +188,36 @@ async def test_without_rauc_the_service_says_unavailable(tmp_path):
         await updates.install(tmp_path / "x.raucb", origin="file", actor="box")
     assert refused.value.code == "update_unavailable"
     await updates.stop()
+
+
+async def test_a_power_cut_during_the_install_leaves_the_old_system_and_a_new_install_works(
+        rauc_box, tmp_path):
+    bus = EventBus(Clock())
+    updates = service(rauc_box, tmp_path, bus)
+    await updates.start()
+    bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
+    rauc_box.slow_bootloader()
+    await updates.install(bundle, origin="file", actor="box")
+    deadline = asyncio.get_running_loop().time() + 20
+    while not rauc_box.bootloader_waiting():  # RAUC is marking B non-bootable: mid-install
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.05)
+    assert updates.snapshot().state == "installing"
+    rauc_box.slow_bootloader(False)
+    # The power goes: RAUC dies mid-install; the box comes back on A, its committed slot.
+    assert await asyncio.to_thread(rauc_box.reboot, "A") is None
+    await wait_state(updates, "failed")
+    assert updates.snapshot().last_error == "update_failed"
+    assert types(bus)[-1] == ("update.refused", {"code": "update_failed", "origin": "file",
+                                                 "version": "1.1.0"})
+    assert not (tmp_path / "run" / REBOOT_REQUEST).exists()
+    assert rauc_box.boot_state()["all"] == "A" and rauc_box.boot_state().get("pending") == "0"
+    await updates.stop()
+
+    updates = service(rauc_box, tmp_path, EventBus(Clock()), boot="boot-2")
+    await updates.start()
+    assert updates.snapshot().state == "idle"
+    await updates.install(bundle, origin="file", actor="box")
+    await wait_state(updates, "rebooting")
+    assert rauc_box.slot_release("B").startswith("VERSION=1.1.0")
+    await updates.stop()

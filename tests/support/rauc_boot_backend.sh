@@ -19,6 +19,12 @@ put() {
   echo "$1=$2" >> "$state.tmp"
   mv "$state.tmp" "$state"
 }
+# A slow bootloader, for a power cut in the middle of an install: with STATE_FILE.slow
+# present, set-state waits (its pid in STATE_FILE.slow.pid, for the test to end it).
+if [ "$1" = set-state ] && [ -e "$state.slow" ]; then
+  echo $$ > "$state.slow.pid"
+  sleep 60
+fi
 on_trial() { [ "$(get tryboot)" = 1 ] && [ "$(get booted)" = "$1" ]; }
 case "$1" in
   get-primary)

@@ -172,11 +172,32 @@ class RaucBox:
         return answer.returncode == 0
 
     def kill_rauc(self) -> None:
-        """Stop RAUC at once (SIGKILL: a power cut, as far as RAUC knows)."""
+        """Stop RAUC at once (SIGKILL: a power cut, as far as RAUC knows), and a slow
+        backend it left waiting."""
         if self._rauc is not None:
             self._rauc.send_signal(signal.SIGKILL)
             self._rauc.wait(10)
             self._rauc = None
+        waiting = self.root / "boot-state.slow.pid"
+        if waiting.exists():
+            try:
+                os.kill(int(waiting.read_text()), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+            waiting.unlink()
+
+    def slow_bootloader(self, on: bool = True) -> None:
+        """Make the bootloader's ``set-state`` wait (RAUC calls it before writing a slot):
+        an install then stays under way until :meth:`kill_rauc`."""
+        flag = self.root / "boot-state.slow"
+        if on:
+            flag.touch()
+        else:
+            flag.unlink(missing_ok=True)
+
+    def bootloader_waiting(self) -> bool:
+        """Whether a slow ``set-state`` is waiting now."""
+        return (self.root / "boot-state.slow.pid").exists()
 
     def reboot(self, into: str) -> str | None:
         """RAUC restarted as after a boot of slot ``into`` (on trial if its trial was

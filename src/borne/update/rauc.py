@@ -121,6 +121,21 @@ class RaucClient:
         (names,) = await self._call("ListActivatableNames", **dbus)
         return BUS_NAME in names
 
+    async def owner(self) -> str | None:
+        """The unique bus name of the RAUC process answering now (None: none). A new one
+        mid-install means RAUC died (a power cut, as far as it knows) and was started
+        again: that install is gone."""
+        try:
+            (name,) = await self._call("GetNameOwner", "s", [BUS_NAME],
+                                       destination="org.freedesktop.DBus",
+                                       path="/org/freedesktop/DBus",
+                                       interface="org.freedesktop.DBus")
+        except RaucError as error:
+            if error.name.endswith("NameHasNoOwner"):
+                return None
+            raise
+        return str(name)
+
     async def info(self, bundle: str) -> tuple[str, str]:
         """``(compatible, version)`` of a bundle whose signature RAUC verified."""
         compatible, version = await self._call("Info", "s", [bundle])

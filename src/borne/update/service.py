@@ -210,10 +210,15 @@ class UpdateService:
         rauc = self._rauc
         try:
             done = rauc.expect_completed()
+            installer = await rauc.owner()
             await rauc.install(str(bundle))
             self._publish_progress(0)
             while not done.done():
                 await asyncio.wait([done], timeout=POLL_S)
+                if done.done():
+                    break
+                if await rauc.owner() != installer:  # RAUC died mid-install
+                    raise RaucError("restarted", "RAUC stopped during the install")
                 percent, _message = await rauc.progress()
                 self._publish_progress(percent)
             result = done.result()

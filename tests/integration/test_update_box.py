@@ -238,3 +238,35 @@ async def test_borne_update_commit_judges_the_running_box_with_the_doctors_check
                    if c.name == "update"]
         assert line.detail("en") == "system 1.1.0, slot B; update: committed"
     assert rauc_box.boot_state()["all"] == "B"  # every boot starts B now
+
+
+async def test_the_box_commands_status_install_reboot(rauc_box, tmp_path, capsys):
+    """`borne update status|install|reboot` as the person at the box types them."""
+    from borne.cli.main import main
+
+    from support.sections import merged, simulated_box, toml_text
+
+    bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
+    older = await asyncio.to_thread(rauc_box.bundle, "0.9.0")
+    config = tmp_path / "borne.toml"
+    config.write_text(toml_text(merged(simulated_box(tmp_path), {
+        "api": {"enabled": False}, "update": updates_of(rauc_box)})))
+
+    def borne(*args: str) -> tuple[int, str, str]:
+        code = main([*args, "--config", str(config), "--lang", "en"])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    async with running_box(tmp_path, api={"enabled": False}, update=updates_of(rauc_box)) as box:
+        code, out, _ = await asyncio.to_thread(borne, "update", "status")
+        assert (code, out) == (0, "System 1.0.0 (slot A); update: idle\n")
+        code, _, err = await asyncio.to_thread(borne, "update", "install", str(older))
+        assert code == 2 and err.strip().endswith("[update_downgrade_refused]")
+        code, out, _ = await asyncio.to_thread(borne, "update", "install", str(bundle))
+        assert code == 0 and out.startswith("Bundle 1.1.0 verified")
+        await until(lambda: box.updates.snapshot().state == "rebooting", what="rebooting")
+        code, out, _ = await asyncio.to_thread(borne, "update", "status")
+        assert out.splitlines() == ["System 1.0.0 (slot A); update: rebooting",
+                                    "Pending version: 1.1.0 (100%)"]
+        code, out, _ = await asyncio.to_thread(borne, "update", "reboot", "--force")
+        assert code == 0 and out.startswith("Reboot asked for.")

@@ -24,7 +24,7 @@ _WORDS = {
            "accepted": "Paquet {version} vérifié : installation en cours (borne update status)",
            "reboot": "Redémarrage demandé."},
     "en": {"status": "System {system_version} (slot {booted_slot}); update: {state}",
-           "pending": "Pending version: {pending_version} ({progress} %)",
+           "pending": "Pending version: {pending_version} ({progress}%)",
            "held": "Reboot held by: {held}",
            "error": "Last error: {last_error}",
            "accepted": "Bundle {version} verified: installing (borne update status)",

@@ -32,6 +32,10 @@ __all__ = ["BUS_NAME", "INTERFACE", "RaucClient", "RaucError", "booted_bootname"
 BUS_NAME = "de.pengutronix.rauc"
 INTERFACE = "de.pengutronix.rauc.Installer"
 _PATH = "/"
+#: Seconds a quick call (a property, the slots) may take; ``Info`` of a large bundle reads it
+#: whole to check its signature, so it gets longer.
+QUICK_S = 10.0
+INFO_S = 300.0
 
 
 class RaucError(Exception):
@@ -93,7 +97,7 @@ class RaucClient:
 
     async def _call(self, member: str, signature: str = "", body: list[Any] | None = None, *,
                     destination: str = BUS_NAME, path: str = _PATH,
-                    interface: str = INTERFACE, timeout: float = 120.0) -> list[Any]:
+                    interface: str = INTERFACE, timeout: float = QUICK_S) -> list[Any]:
         from dbus_fast import Message, MessageType
 
         if self._bus is None:
@@ -138,7 +142,7 @@ class RaucClient:
 
     async def info(self, bundle: str) -> tuple[str, str]:
         """``(compatible, version)`` of a bundle whose signature RAUC verified."""
-        compatible, version = await self._call("Info", "s", [bundle])
+        compatible, version = await self._call("Info", "s", [bundle], timeout=INFO_S)
         return str(compatible), str(version)
 
     async def install(self, bundle: str) -> None:

@@ -221,3 +221,35 @@ async def test_a_power_cut_during_the_install_leaves_the_old_system_and_a_new_in
     await wait_state(updates, "rebooting")
     assert rauc_box.slot_release("B").startswith("VERSION=1.1.0")
     await updates.stop()
+
+
+async def test_a_bundle_larger_than_the_slot_fails_with_no_space(rauc_box, tmp_path):
+    bus = EventBus(Clock())
+    updates = service(rauc_box, tmp_path, bus)
+    await updates.start()
+    bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0", root_mb=16)  # slots hold 8
+    await updates.install(bundle, origin="api", actor="admin-1")
+    await wait_state(updates, "failed")
+    assert updates.snapshot().last_error == "update_no_space"
+    assert types(bus)[-1] == ("update.refused", {"code": "update_no_space", "origin": "api",
+                                                 "version": "1.1.0"})
+    assert not (tmp_path / "run" / REBOOT_REQUEST).exists()
+    assert rauc_box.boot_state().get("pending") == "0"  # B is never tried
+    await updates.stop()
+
+
+async def test_an_install_on_a_low_battery_is_refused_before_anything_is_written(
+        rauc_box, tmp_path):
+    gate = OpenGate()
+    gate.held = ["battery_low"]
+    bus = EventBus(Clock())
+    updates = service(rauc_box, tmp_path, bus, gate=gate)
+    await updates.start()
+    bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
+    before = rauc_box.slot_digest("B")
+    with pytest.raises(UpdateRefused) as refused:
+        await updates.install(bundle, origin="usb", actor="usb")
+    assert refused.value.code == "update_battery_low"
+    assert rauc_box.slot_digest("B") == before
+    assert types(bus) == [("update.refused", {"code": "update_battery_low", "origin": "usb"})]
+    await updates.stop()

@@ -256,8 +256,9 @@ class RaucBox:
     # -- bundles --------------------------------------------------------------------------------
 
     def bundle(self, version: str, *, name: str | None = None, compatible: str = COMPATIBLE,
-               signer: Signer | None = None) -> Path:
-        """A ``format=plain`` bundle of a tiny root whose release says ``version``."""
+               signer: Signer | None = None, root_mb: int = 4) -> Path:
+        """A ``format=plain`` bundle of a tiny root whose release says ``version``, in a
+        ``root_mb`` MiB image (the slots hold 8)."""
         work = self.root / "build" / (name or version)
         rootfs = work / "rootfs"
         (rootfs / "etc").mkdir(parents=True, exist_ok=True)  # a root has one
@@ -268,12 +269,14 @@ class RaucBox:
         if _uses_bundle_sh():
             subprocess.run(["bash", str(_BUNDLE_SH), "--version", version, "--compatible",
                             compatible, "--format", "plain", "--compression", "lzo",
-                            "--root-size", "4", "--cert", str(signer.cert), "--key",
+                            "--root-size", str(root_mb), "--cert", str(signer.cert), "--key",
                             str(signer.key), str(rootfs), str(out)],
                            check=True, capture_output=True)
             return out
         (rootfs / "etc" / "borne-release").write_text(
             f"VERSION={version}\nCOMPATIBLE={compatible}\n")
+        if root_mb > 4:  # a squashfs is as large as its content: make it that large
+            (rootfs / "filler").write_bytes(os.urandom(root_mb * 1024 * 1024))
         content = work / "content"
         content.mkdir(exist_ok=True)
         subprocess.run(["mksquashfs", str(rootfs), str(content / "rootfs.img"), "-quiet",

@@ -58,7 +58,7 @@ class UpdateService:
         self.config = config
         self._bus = bus
         self._runtime_dir = runtime_dir
-        self._directory = Path(config.incoming_dir or data_dir / "update")
+        self._directory = data_dir / "update"  # the pending record's (the contract's)
         self._gate = gate
         self._connect = connect
         self._this_boot = this_boot or (lambda: boot_id())
@@ -76,7 +76,7 @@ class UpdateService:
 
     @property
     def directory(self) -> Path:
-        """Where the pending record (and the API's incoming bundles) live."""
+        """Where the pending record lives: ``<data_dir>/update``."""
         return self._directory
 
     # -- start and stop -----------------------------------------------------------------------

@@ -270,3 +270,12 @@ async def test_the_box_commands_status_install_reboot(rauc_box, tmp_path, capsys
                                     "Pending version: 1.1.0 (100%)"]
         code, out, _ = await asyncio.to_thread(borne, "update", "reboot", "--force")
         assert code == 0 and out.startswith("Reboot asked for.")
+
+
+async def test_the_simulated_box_says_updates_are_unavailable(tmp_path):
+    async with running_box(tmp_path) as box:  # no RAUC here: [update] is off in simulation
+        await paired(box, tmp_path / "ws")
+        async with BoxClient.from_directory(tmp_path / "ws") as client:
+            status = (await client.status())["update"]
+    assert (status["state"], status["last_error"]) == ("unavailable", "update_unavailable")
+    assert update_events(box) == []

@@ -253,3 +253,26 @@ async def test_an_install_on_a_low_battery_is_refused_before_anything_is_written
     assert rauc_box.slot_digest("B") == before
     assert types(bus) == [("update.refused", {"code": "update_battery_low", "origin": "usb"})]
     await updates.stop()
+
+
+async def test_a_daemon_restarted_before_the_reboot_asks_for_it_again(rauc_box, tmp_path):
+    updates = service(rauc_box, tmp_path, EventBus(Clock()))
+    await updates.start()
+    await updates.install(await asyncio.to_thread(rauc_box.bundle, "1.1.0"), origin="file",
+                          actor="box")
+    await wait_state(updates, "rebooting")
+    await updates.stop()
+    request = tmp_path / "run" / REBOOT_REQUEST
+    request.unlink()  # the daemon restarted (systemd), the box did not reboot: same boot id
+    gate = OpenGate()
+    gate.held = ["apcv_session"]
+    bus = EventBus(Clock())
+    updates = service(rauc_box, tmp_path, bus, gate=gate)
+    await updates.start()
+    status = updates.snapshot()
+    assert (status.state, status.pending_version, status.reboot_held_by) == \
+        ("installed", "1.1.0", ["apcv_session"])
+    gate.held = []
+    await wait_state(updates, "rebooting")
+    assert request.exists() and [t for t, _ in types(bus)] == ["update.progress"]
+    await updates.stop()

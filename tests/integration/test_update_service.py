@@ -208,6 +208,10 @@ async def test_a_power_cut_during_the_install_leaves_the_old_system_and_a_new_in
         assert asyncio.get_running_loop().time() < deadline
         await asyncio.sleep(0.05)
     assert updates.snapshot().state == "installing"
+    with pytest.raises(UpdateRefused) as refused:  # not even forced: it would waste the install
+        await updates.request_reboot(actor="admin-1", force=True)
+    assert refused.value.code == "update_busy"
+    assert not (tmp_path / "run" / REBOOT_REQUEST).exists()
     rauc_box.slow_bootloader(False)
     # The power goes: RAUC dies mid-install; the box comes back on A, its committed slot.
     assert await asyncio.to_thread(rauc_box.reboot, "A") is None

@@ -266,9 +266,12 @@ class UpdateService:
 
     async def request_reboot(self, *, actor: str, force: bool = False) -> UpdateStatus:
         """Reboot into the installed system once nothing holds it (at once with ``force``,
-        an admin's choice). Returns the status: ``reboot_held_by`` says what waits."""
+        an admin's choice). Returns the status: ``reboot_held_by`` says what waits.
+        Raises :class:`UpdateRefused` ``update_busy`` while an install is under way."""
         if self._rauc is None:
             raise UpdateRefused("update_unavailable")
+        if self._state == "installing":  # a reboot now would only throw the install away
+            raise UpdateRefused("update_busy", "an install is under way")
         log.info("update: reboot asked by %s%s", actor, " (forced)" if force else "")
         if force:
             self._reboot_now(f"forced by {actor}")

@@ -73,7 +73,8 @@ async def test_an_update_from_a_file_is_installed_and_the_reboot_asked_for(
         assert events[-1] == ("update.progress", {"percent": 100, "step": "rebooting"})
         assert request.read_text().startswith("update:")
     assert rauc_box.slot_release("B").startswith("VERSION=1.1.0")
-    assert rauc_box.boot_state()["primary"] == "B"
+    assert {k: rauc_box.boot_state()[k] for k in ("all", "try", "pending")} == \
+        {"all": "A", "try": "B", "pending": "1"}  # B is tried at the next boot, once
 
 
 async def test_the_reboot_waits_for_the_open_apcv_session_then_goes(
@@ -140,6 +141,7 @@ async def installed_then_stopped(rauc_box, tmp_path, monkeypatch) -> Path:
     pending = tmp_path / "data" / "update" / "pending.json"
     assert pending.exists()
     monkeypatch.setattr("borne.update.service.boot_id", lambda: "boot-2")  # the reboot
+    (tmp_path / "run" / REBOOT_REQUEST).unlink()  # /run is a tmpfs: gone with the reboot
     return pending
 
 
@@ -162,7 +164,7 @@ async def test_the_tried_system_is_committed_by_borne_update_commit(
         await until(lambda: box.updates.snapshot().state == "committed", timeout=10)
         assert update_events(box) == [("update.committed", {"version": "1.1.0"})]
     assert not pending.exists()
-    assert rauc_box.boot_state()["state_B"] == "good"
+    assert rauc_box.boot_state()["all"] == "B"  # every boot starts B now
     async with running_box(tmp_path, update=updates_of(rauc_box)) as box:  # said once
         assert box.updates.snapshot().state == "idle" and update_events(box) == []
 
@@ -194,7 +196,8 @@ async def test_a_system_that_never_gets_ready_is_marked_bad_and_rebooted(rauc_bo
         reboot=lambda: reboots.append("reboot"), say=lambda _: None)
     assert (result.outcome, result.slot) == ("rolled_back", "rootfs.1")
     assert result.reasons == ("daemon: not ready (READY=1 never sent)",)
-    assert reboots == ["reboot"] and rauc_box.boot_state()["state_B"] == "bad"
+    assert reboots == ["reboot"]
+    assert rauc_box.boot_state()["mark_B"] == "bad" and rauc_box.boot_state()["all"] == "A"
 
 
 async def test_a_system_whose_api_fails_is_not_committed(rauc_box, tmp_path, monkeypatch):
@@ -223,11 +226,87 @@ async def test_borne_update_commit_judges_the_running_box_with_the_doctors_check
         "api": {"host": "127.0.0.1", "port": 0}, "update": updates_of(rauc_box)})
     config = tmp_path / "borne.toml"
     config.write_text(toml_text(sections))
-    monkeypatch.setattr("borne.update.commit.systemd_reboot",
-                        lambda: pytest.fail("a healthy system is never rebooted"))
     async with running_box(tmp_path, update=updates_of(rauc_box)) as box:
         assert box.updates.snapshot().state == "trial"
         code = await asyncio.to_thread(main, ["update", "commit", "--config", str(config)])
         assert code == 0
+        assert not (tmp_path / "run" / "reboot-request").exists()  # healthy: no reboot
         await until(lambda: box.updates.snapshot().state == "committed", timeout=10)
-    assert rauc_box.boot_state()["state_B"] == "good"
+        from borne.cli.doctor import run_checks
+
+        (line,) = [c for c in await asyncio.to_thread(run_checks, str(config))
+                   if c.name == "update"]
+        assert line.detail("en") == "system 1.1.0, slot B; update: committed"
+    assert rauc_box.boot_state()["all"] == "B"  # every boot starts B now
+
+
+async def test_the_box_commands_status_install_reboot(rauc_box, tmp_path, capsys):
+    """`borne update status|install|reboot` as the person at the box types them."""
+    from borne.cli.main import main
+
+    from support.sections import merged, simulated_box, toml_text
+
+    bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
+    older = await asyncio.to_thread(rauc_box.bundle, "0.9.0")
+    config = tmp_path / "borne.toml"
+    config.write_text(toml_text(merged(simulated_box(tmp_path), {
+        "api": {"enabled": False}, "update": updates_of(rauc_box)})))
+
+    def borne(*args: str) -> tuple[int, str, str]:
+        code = main([*args, "--config", str(config), "--lang", "en"])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    async with running_box(tmp_path, api={"enabled": False}, update=updates_of(rauc_box)) as box:
+        code, out, _ = await asyncio.to_thread(borne, "update", "status")
+        assert (code, out) == (0, "System 1.0.0 (slot A); update: idle\n")
+        code, _, err = await asyncio.to_thread(borne, "update", "install", str(older))
+        assert code == 2 and err.strip().endswith("[update_downgrade_refused]")
+        code, out, _ = await asyncio.to_thread(borne, "update", "install", str(bundle))
+        assert code == 0 and out.startswith("Bundle 1.1.0 verified")
+        await until(lambda: box.updates.snapshot().state == "rebooting", what="rebooting")
+        code, out, _ = await asyncio.to_thread(borne, "update", "status")
+        assert out.splitlines() == ["System 1.0.0 (slot A); update: rebooting",
+                                    "Pending version: 1.1.0 (100%)"]
+        code, out, _ = await asyncio.to_thread(borne, "update", "reboot", "--force")
+        assert code == 0 and out.startswith("Reboot asked for.")
+
+
+async def test_the_simulated_box_says_updates_are_unavailable(tmp_path):
+    async with running_box(tmp_path) as box:  # no RAUC here: [update] is off in simulation
+        await paired(box, tmp_path / "ws")
+        async with BoxClient.from_directory(tmp_path / "ws") as client:
+            status = (await client.status())["update"]
+    assert (status["state"], status["last_error"]) == ("unavailable", "update_unavailable")
+    assert update_events(box) == []
+
+
+async def test_the_screen_shows_the_restart_then_the_new_version(rauc_box, tmp_path, sim_pcscd,
+                                                                  monkeypatch):
+    """luma's dummy panel: "Redémarrage" once the reboot is asked for, then after the boot
+    "Version 1.1.0 / Mise à jour réussie", drawn as the service draws them."""
+    from borne.display import views as v
+    from borne.display.render import render
+
+    def shows(box, view) -> bool:
+        shown = box.display.last_image
+        expected = render(view, width=128, height=64, mode="1",
+                          status=v.StatusStrip(clock_synced=box.clock.wall().synchronised))
+        return shown is not None and shown.tobytes() == expected.tobytes()
+
+    screen = {"display": {"device": "dummy:128x64", "retry_s": 0.2}}
+    bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
+    monkeypatch.setattr("borne.update.service.boot_id", lambda: "boot-1")
+    async with running_box(tmp_path, update=updates_of(rauc_box), **screen) as box:
+        await control(box, "update_install", {"path": str(bundle)})
+        await until(lambda: shows(box, v.UpdateView("rebooting", 100, "1.1.0")),
+                    what="Redémarrage on the panel")
+    monkeypatch.setattr("borne.update.service.boot_id", lambda: "boot-2")
+    await asyncio.to_thread(rauc_box.reboot, "B")
+    async with running_box(tmp_path, update=updates_of(rauc_box), **screen) as box:
+        result = await commit_after_boot(
+            address=rauc_box.address, deadline_s=10, poll_s=0.2, ready=lambda: True,
+            checks=lambda: [], reboot=lambda: None, say=lambda _: None)
+        assert result.outcome == "committed"
+        await until(lambda: shows(box, v.UpdateView("committed", 100, "1.1.0")),
+                    what="the new version on the panel")

@@ -113,3 +113,22 @@ def test_the_update_section_refuses_what_cannot_work():
         with pytest.raises(ConfigError) as refused:
             parse_config({"update": {key: value}})
         assert "update." in str(refused.value)
+
+
+def test_the_doctors_update_line():
+    from borne.health import check_update
+
+    assert check_update(None) is None
+    assert check_update({"state": "unavailable"}).code == "not_configured"
+    base = {"system_version": "1.4.0", "booted_slot": "B", "pending_version": None,
+            "progress": 0, "reboot_held_by": [], "last_error": None}
+    idle = check_update({**base, "state": "idle"})
+    assert (idle.status, idle.detail("en")) == ("ok", "system 1.4.0, slot B; update: idle")
+    assert idle.detail("fr") == "système 1.4.0, emplacement B ; mise à jour : idle"
+    held = check_update({**base, "state": "installed", "pending_version": "1.5.0",
+                         "reboot_held_by": ["apcv_session"]})
+    assert "reboot held by: apcv_session" in held.detail("en")
+    for state, code in (("trial", "update_trial"), ("rolled_back", "update_rolled_back"),
+                        ("failed", "update_error")):
+        check = check_update({**base, "state": state})
+        assert (check.status, check.code) == ("warn", code)

@@ -110,6 +110,12 @@ EXAMPLES: dict[str, Any] = {
         "csr": "-----BEGIN CERTIFICATE REQUEST-----\nMIHeMIGFAgEAMCMxITAf...\n"
                "-----END CERTIFICATE REQUEST-----\n",
         "name": "Comptoir 1", "mac": "ZXhhbXBsZSBITUFDLVNIQTI1NiBvZiB0aGUgY29kZSE="},
+    "Bundle": "(the bytes of a RAUC bundle, e.g. borne-1.3.0.raucb)",
+    "UpdateAccepted": {"version": "1.3.0", "compatible": "borne-rpi"},
+    "UpdateState": {"state": "installed", "system_version": "1.2.7", "booted_slot": "A",
+                    "pending_version": "1.3.0", "progress": 100,
+                    "reboot_held_by": ["apcv_session"], "last_error": None},
+    "RebootRequest": {"force": False},
     "PairingCompleted": {"client_id": "ws-3f2a9c1b7d4e",
                          "certificate": _CA.replace("MIIBkTCB+wIJ", "MIIBxDCCAW"), "ca": _CA,
                          "mac": "dGhlIGJveCBwcm9vZjogSE1BQy1TSEEyNTYgMzIgQiE=",

@@ -83,7 +83,8 @@ class Operation:
     box's rules add to every operation (401, 403, 405, 413, 431, 500, 507) the document adds
     itself (:func:`borne.api.openapi._error_statuses`). ``public``: reachable without a client
     certificate. ``request`` is the body it reads (a struct or a :class:`OneOf`),
-    ``request_required`` whether it must be there. ``query`` declares its parameters
+    ``request_required`` whether it must be there, ``request_media`` its media type (``bytes``
+    as ``application/octet-stream``: a file, e.g. an update bundle). ``query`` declares its parameters
     (:class:`Query`: of the query string, the path or the headers).
     """
 
@@ -94,6 +95,7 @@ class Operation:
     errors: tuple[int, ...] = ()
     request: Any = None
     request_required: bool = True
+    request_media: str = "application/json"
     query: tuple[Query, ...] = ()
     description: str | None = None
     public: bool = False

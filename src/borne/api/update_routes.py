@@ -1,0 +1,149 @@
+"""The update routes: upload a signed bundle (admin), read where an update stands, reboot into it.
+
+- ``PUT /v1/update``: an admin workstation streams a RAUC bundle
+  (:mod:`borne.api.bundle_upload`); the update service vets it (signature, compatible,
+  version: a downgrade only with ``?allow_downgrade=true``) before anything is written to a
+  slot, answers 202 with its version, and installs it in the background. The uploaded file is
+  removed once the install ends, or at once when it is refused.
+- ``GET /v1/update``: any paired workstation. What it says (the system's version, the booted
+  slot, an install's state and progress, what holds the reboot) is no secret, ``/v1/status``
+  shows most of it already, and billing software can warn the pharmacist that the box will
+  restart, or why it does not.
+- ``POST /v1/update/reboot``: an admin asks for the reboot into the installed slot; it waits
+  for the gate (no card being read, no lease, no apCV session, battery not low) unless
+  ``force``.
+
+Every request is journaled by the guard with the client's id; an upload adds its size, the
+bundle's version and the refusal's code (``AUDIT_DETAIL``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from ..errors import BorneError
+from .bodies import json_body
+from .bundle_upload import BundleInbox, receive_bundle
+from .context import AUDIT_DETAIL, CONTEXT
+from .errors import ApiError
+from .guard import require_admin
+from .json_input import read_json
+from .operation import Answer, Query
+from .request_deadline import streams_body
+from .routes import operations
+from .update_bodies import RebootRequest, UpdateAccepted, UpdateState
+
+__all__ = ["ALLOW_DOWNGRADE"]
+
+#: ``?allow_downgrade=true``: install an older version than the running one (admin's choice).
+ALLOW_DOWNGRADE = Query("allow_downgrade", bool, default=False,
+                        description="install a version older than the running one")
+#: How often the end of an install is looked for, to remove its uploaded bundle.
+_INSTALL_POLL_S = 1.0
+#: Uploads waiting for their install's end (a task must be kept referenced while it runs).
+_CLEANUPS: set[asyncio.Task[None]] = set()
+
+
+def _service(request: web.Request) -> Any:
+    service = request.app[CONTEXT].updates
+    if service is None:
+        raise ApiError("update_unavailable")
+    return service
+
+
+def _flag(request: web.Request, query: Query) -> bool:
+    """A boolean of the query string: ``true`` or ``false`` (400 for anything else)."""
+    text = request.query.get(query.name)
+    if text is None:
+        return bool(query.default)
+    if text not in ("true", "false"):
+        raise ApiError("bad_request", parameter=query.name, allowed=["true", "false"])
+    return text == "true"
+
+
+def _state(service: Any) -> UpdateState:
+    return msgspec.convert(msgspec.to_builtins(service.snapshot()), UpdateState)
+
+
+async def _remove_after_install(path: Path, service: Any) -> None:
+    """Remove ``path`` once the install that reads it has ended (RAUC holds it until then)."""
+    try:
+        while service.snapshot().state == "installing":
+            await asyncio.sleep(_INSTALL_POLL_S)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+@operations.put(
+    "/v1/update",
+    "Upload a signed update bundle and install it (admin only): vetted before anything is "
+    "written, then installed in the background; `update.progress` events follow",
+    Answer(202, UpdateAccepted, "Vetted; installing"), errors=(400, 409, 413, 422, 507),
+    request=bytes, request_media="application/octet-stream", query=(ALLOW_DOWNGRADE,),
+    description="The body is the RAUC bundle (`application/octet-stream`), with its "
+                "`Content-Length`; refused before it is read when it is over `[update] "
+                "max_bundle_mb` (413), when the box has not the room (507 `update_no_space`) or "
+                "while another upload or install runs (409 `update_busy`). Then "
+                "`update_bad_signature`, `update_invalid_bundle`, `update_wrong_compatible` "
+                "(422), `update_downgrade_refused`, `update_battery_low` (409). The reboot into "
+                "the new system waits for `POST /v1/update/reboot`.")
+@streams_body
+async def upload(request: web.Request) -> web.Response:
+    """Receive a bundle (admin), have it vetted and installed; 202 with its version."""
+    identity = require_admin(request)  # before a byte of the body is read
+    allow_downgrade = _flag(request, ALLOW_DOWNGRADE)
+    context = request.app[CONTEXT]
+    service = _service(request)
+    inbox: BundleInbox = context.inbox
+    detail = request[AUDIT_DETAIL] = {"bytes": request.content_length,
+                                      "allow_downgrade": allow_downgrade}
+    try:
+        path = await receive_bundle(request, inbox)
+        try:
+            info = await service.install(path, origin="api", actor=identity.client_id,
+                                         allow_downgrade=allow_downgrade)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+    except BorneError as refused:
+        detail["refused"] = refused.code
+        raise
+    task = asyncio.create_task(_remove_after_install(path, service))
+    _CLEANUPS.add(task)
+    task.add_done_callback(_CLEANUPS.discard)
+    detail["version"] = info.version
+    return json_body(UpdateAccepted(version=info.version, compatible=info.compatible),
+                     status=202)
+
+
+@operations.get("/v1/update",
+                "The system's version, booted slot, and where an update stands (any paired "
+                "workstation)", Answer(200, UpdateState, "Update state"))
+async def update_state(request: web.Request) -> web.Response:
+    """Where an update stands: version, slot, state, progress, what holds the reboot."""
+    return json_body(_state(_service(request)))
+
+
+@operations.post("/v1/update/reboot",
+                 "Reboot into the installed system (admin only): once nothing holds it "
+                 "(a card being read, a lease, an apCV session, a low battery), or at once "
+                 "with `force`", Answer(202, UpdateState, "Reboot asked for"),
+                 request=RebootRequest, errors=(400, 409))
+async def reboot(request: web.Request) -> web.Response:
+    """Ask for the reboot into the installed slot; the state after asking."""
+    identity = require_admin(request)
+    body = await read_json(request)
+    try:
+        wanted = msgspec.convert(body if body is not None else {}, RebootRequest)
+    except msgspec.ValidationError as error:
+        raise ApiError("bad_request", reason=str(error)[:200]) from None
+    service = _service(request)
+    request[AUDIT_DETAIL] = {"force": wanted.force}
+    status = await service.request_reboot(actor=identity.client_id, force=wanted.force)
+    return json_body(msgspec.convert(msgspec.to_builtins(status), UpdateState), status=202)
+

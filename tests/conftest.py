@@ -5,7 +5,7 @@ their own ``conftest.py``; the hardware-in-the-loop tests use the box's own (``t
 The private pcscd and its virtual cards (``sim_pcscd``, ``card_slots``) are here so that both
 directories share one per session: a process has one ``/run/pcscd``, so a second private
 pcscd in the same run would find the first. Only a test that asks for them starts them
-(unit tests never do).
+(unit tests never do). So is ``rauc_box``, a real RAUC on loop devices for the update tests.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ import pytest
 from support.waiting import wait_for
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from support.rauc_box import RaucBox
     from borne.sim.cardslots import CardSlots
     from borne.sim.pcscd import PrivatePcscd
 
@@ -55,3 +58,20 @@ def card_slots(sim_pcscd: PrivatePcscd) -> Iterator[CardSlots]:
     slots = CardSlots(sim_pcscd)
     yield slots
     slots.remove_all(wait=True)
+
+
+@pytest.fixture
+def rauc_box(tmp_path: Path) -> Iterator[RaucBox]:
+    """A real ``rauc service`` on a private D-Bus with loop-device slots A and B, booted on A
+    at version 1.0.0 (:mod:`support.rauc_box`); stopped and detached after the test."""
+    from support.rauc_box import RaucBox, missing_tools
+
+    missing = missing_tools()
+    if missing:
+        pytest.fail("the update tests need " + ", ".join(missing)
+                    + " (Debian: rauc rauc-service dbus squashfs-tools)")
+    box = RaucBox(tmp_path / "rauc")
+    try:
+        yield box.start()
+    finally:
+        box.stop()

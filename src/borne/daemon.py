@@ -15,7 +15,8 @@ construction. The order, and why:
 4. the API server, then the APDU channel's leases (they end before the server closes);
 5. the mDNS announcement (its goodbyes go out while the API still answers) and the clock
    watch;
-6. the screen and the battery, last up and first down.
+6. the screen and the battery, then the updates (RAUC): the screen is up to show what
+   the last update's boot came to, and a reboot waits for the gate, whatever is running.
 
 A part that fails degrades its device (``device.state``), never the daemon.
 """
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     from .readers.base import SmartcardBackend
     from .readers.capture import InputBackend
     from .secure_channel.pairing import PairingWindow
+    from .update.service import UpdateService
 
 __all__ = ["Daemon"]
 
@@ -100,6 +102,8 @@ class Daemon:
         self.clock_watch = ClockWatch(self.clock, self.bus, last_known=self.last_known)
         #: The offline journal, when enabled.
         self.journal: JournalService | None = None
+        #: Signed updates through RAUC (``unavailable`` without it: the simulator).
+        self.updates: UpdateService = self._build_updates()
         self.control = ControlServer(config.control_socket, daemon_commands(self),
                                      group=config.control.group, language=config.daemon.language)
         #: Whether the data partition still takes writes; the API refuses reads when not.
@@ -108,6 +112,16 @@ class Daemon:
         self._stop = asyncio.Event()
         self.ready = asyncio.Event()
         self.ready_after_s: float | None = None
+
+    def _build_updates(self) -> UpdateService:
+        from .update.reboot_gate import RebootGate
+        from .update.service import UpdateService
+
+        gate = RebootGate(self.core, apcv=lambda: self.apcv,
+                          apdu=lambda: self.api_context.apdu if self.api_context else None)
+        return UpdateService(self.config.update, bus=self.bus,
+                             data_dir=Path(self.config.daemon.data_dir),
+                             runtime_dir=Path(self.config.daemon.runtime_dir), gate=gate)
 
     def report_config_problem(self, problem: BorneError) -> None:
         """The config file was refused and the daemon runs on defaults: say so everywhere.
@@ -143,6 +157,7 @@ class Daemon:
             await enter(stack, self.clock_watch)
             await self._start_display(stack)
             await self._start_battery(stack)
+            await enter(stack, self.updates)  # never fails: without RAUC, "unavailable"
         except BaseException:
             self._stack = None
             await stack.aclose()
@@ -217,6 +232,7 @@ class Daemon:
             self._api_failed(error)
             return
         self.api_context.last_known = self.last_known
+        self.api_context.updates = self.updates
 
     async def _start_api_server(self, stack: AsyncExitStack) -> None:
         """Listen (a busy port degrades ``api``, never the readers); leases end before it closes."""

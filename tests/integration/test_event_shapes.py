@@ -28,7 +28,8 @@ import pytest
 from borne.client import BoxClient, pair
 from borne.control.client import call
 from borne.daemon import Daemon
-from borne.events import EVENT_TYPES
+from borne.events import (EVENT_TYPES, UpdateAvailable, UpdateCommitted, UpdateInstalled,
+                          UpdateProgress, UpdateRefusedEvent, UpdateRolledBack)
 from borne.runtime.clock import Clock
 from borne.sim.pcscd import DEFAULT_SIM_READERS, SimReader
 
@@ -64,6 +65,9 @@ STABLE = {
     "journal.stored": ("kind",),
     "journal.collected": ("acked", "waiting"),
     "journal.purged": ("waiting",),
+    "update.available": ("origin",),
+    "update.progress": ("step",),
+    "update.refused": ("code", "origin"),
 }
 
 
@@ -261,6 +265,18 @@ async def test_every_event_type_keeps_its_recorded_json_shape(tmp_path, sim_pcsc
             await seen(box, "journal.collected")
             assert box.api_context.revoke(other.client_id) == 0            # client.revoked
             await seen(box, "journal.purged")                              # its records go
+
+            # update.*: what the update service publishes (it runs against a real RAUC in
+            # test_update_service.py and test_update_box.py), once each for its JSON shape.
+            for event in (UpdateAvailable(version="1.1.0", origin="file"),
+                          UpdateProgress(percent=40, step="installing"),
+                          UpdateInstalled(version="1.1.0"),
+                          UpdateProgress(percent=100, step="rebooting"),
+                          UpdateCommitted(version="1.1.0"),
+                          UpdateRolledBack(version="1.2.0", back_to="1.1.0"),
+                          UpdateRefusedEvent(code="update_downgrade_refused", origin="api",
+                                             version="0.9.0")):
+                box.bus.publish(event)
 
             last = mark()
             frames = await read_stream(client, last)

@@ -19,7 +19,10 @@ def simulated_box(tmp_path: Path) -> dict:
     return {"daemon": {"runtime_dir": str(tmp_path / "run"), "data_dir": str(tmp_path / "data"),
                        # The board secret's twin, off the data directory as on a real box.
                        "keys": f"file:{tmp_path / 'board-secret.twin'}"},
-            "readers": {"smartcard": "sim"}}
+            "readers": {"smartcard": "sim"},
+            # The machine's system bus (if any) is never asked for RAUC: the update tests
+            # give their private bus (support.rauc_box).
+            "update": {"enabled": "off"}}
 
 
 #: ``base`` with ``over`` merged in: tables key by key, any other value replaced. The

@@ -72,6 +72,9 @@ def test_the_status():
         Check("disk", "warn", "disque presque plein", "disk almost full", "faites de la place",
               "free some space", code="disk_low").to_dict()]
     snapshot["client"] = {"client_id": "ws-1", "name": "Comptoir", "admin": False}
+    snapshot["update"] = {"state": "installed", "system_version": "1.0.0", "booted_slot": "A",
+                          "pending_version": "1.1.0", "progress": 100,
+                          "reboot_held_by": ["apcv_session"], "last_error": None}
     exact(snapshot, Status)
     core.battery = None
     exact({**snapshot, "battery": None}, Status)

@@ -18,6 +18,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from ..error_catalogue import Surface, codes
 from ..health import CODES as HEALTH_CODES
+from ..update.state import UpdateStatus
 from .schema_forms import UNDOCUMENTED
 
 __all__ = [
@@ -128,6 +129,8 @@ class Status(Struct):
     health: Annotated[list[HealthCheck], Meta(
         description="the box's health checks, the same as `borne doctor`'s")]
     client: ClientIdentity
+    update: Annotated[UpdateStatus, Meta(
+        description="the system's version, the booted slot and the update's state")]
 
 
 # -- slots and what they hold -----------------------------------------------------------------

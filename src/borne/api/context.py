@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..secure_channel.clients import ClientRegistry
     from ..secure_channel.pairing import PairingService
     from ..secure_channel.tls import ClientIdentity
+    from ..update.service import UpdateService
 
 __all__ = ["AUDIT_DETAIL", "CLIENT", "CONTEXT", "ApiContext"]
 
@@ -59,6 +60,8 @@ class ApiContext:
     #: Refusals of callers without an authorised certificate: counted, journaled as a summary
     #: (:mod:`borne.api.refusals`; None: journaled one by one).
     refusals: RefusalTally | None = None
+    #: Signed updates (RAUC): install, status, reboot (None: not built).
+    updates: UpdateService | None = None
     #: Where uploaded update bundles are received (:mod:`borne.api.update_routes`).
     inbox: BundleInbox | None = None
     language: str = "fr"

@@ -47,6 +47,11 @@ _RECORD_HEADER = {"boot_id": "4f3c2b1a-0e9d-4c8b-a7f6-e5d4c3b2a190", "client_id"
                   "created": 1768469412, "kind": "vitale", "mono_ns": 81234567890, "read_id": 77,
                   "seq": 312, "v": 1, "wall": _WALL, "wall_source": "ntp", "wall_synced": True}
 
+#: The update's state as /v1/status shows it: an update installed, its reboot held.
+_UPDATE = {"state": "installed", "system_version": "1.4.0", "booted_slot": "A",
+           "pending_version": "1.5.0", "progress": 100, "reboot_held_by": ["apcv_session"],
+           "last_error": None}
+
 #: Each body's example, by its name in the document.
 EXAMPLES: dict[str, Any] = {
     "Status": {
@@ -54,7 +59,7 @@ EXAMPLES: dict[str, Any] = {
         "devices": {"pcsc": {"state": "available"}, "api": {"state": "available"},
                     "camera": {"state": "unavailable", "detail": "no camera configured"}},
         "battery": None, "last_event_seq": 1290, "readers": 2, "health": [_HEALTH],
-        "client": _CLIENT},
+        "client": _CLIENT, "update": _UPDATE},
     "ModeChange": {"mode": "mobile"},
     "Readers": {"readers": [_SLOT_VIEW, {**_SLOT_VIEW, "id": "acs-acr39u-icc-reader-01-00",
                                          "name": "ACS ACR39U ICC Reader 01 00", "state": "empty",

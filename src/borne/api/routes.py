@@ -14,6 +14,7 @@ import msgspec
 from aiohttp import web
 from msgspec import Meta
 
+from ..update.service import update_status
 from .bodies import Audit, Client, Clients, Mode, ModeChange, Readers, Slot, Status, json_body
 from .context import CLIENT, CONTEXT
 from .errors import ApiError
@@ -65,6 +66,7 @@ async def status(request: web.Request) -> web.Response:
     identity = request[CLIENT]
     snapshot["client"] = {"client_id": identity.client_id, "name": identity.name,
                           "admin": identity.admin}
+    snapshot["update"] = msgspec.to_builtins(update_status(context.updates))
     return json_body(msgspec.convert(snapshot, Status))
 
 

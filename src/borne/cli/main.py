@@ -80,6 +80,10 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true",
                       help="a JSON list (how many more: on stderr)")
 
+    from .update import add_parser as add_update_parser
+
+    add_update_parser(commands)
+
     from .workstation import add_parser as add_client_parser
 
     add_client_parser(commands)
@@ -168,6 +172,10 @@ def _run(args: argparse.Namespace, language: str) -> int:
         from .box_admin import box_admin
 
         return box_admin(args, language=language)
+    if args.command == "update":
+        from .update import update_command
+
+        return update_command(args, language=language)
     if args.command == "client":
         from .workstation import client_command
 

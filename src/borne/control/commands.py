@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from ..errors import BorneError, Message
 from .server import Handler, Peer
 
@@ -32,10 +34,13 @@ def daemon_commands(daemon: Daemon) -> dict[str, Handler]:
         # "refused": what callers without an authorised certificate were refused (counts).
         tally = daemon.api_context.refusals if daemon.api_context is not None else None
         return {**daemon.core.snapshot(identity=True), "apcv": daemon.apcv.describe(),
+                "update": msgspec.to_builtins(daemon.updates.snapshot()),
                 **({"refused": tally.describe()} if tally is not None else {})}
 
     async def ping(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
-        return {"pong": True, "last_event_seq": daemon.bus.last_seq}
+        # "ready": started (what READY=1 tells systemd; `borne update commit` without systemd).
+        return {"pong": True, "last_event_seq": daemon.bus.last_seq,
+                "ready": daemon.ready.is_set()}
 
     async def paths(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         # Where this daemon keeps its data: the operator's tools read its files there
@@ -82,6 +87,8 @@ def daemon_commands(daemon: Daemon) -> dict[str, Handler]:
             daemon.set_mode(str(args["mode"]))
         return {"mode": daemon.core.mode}
 
+    from ..update.commands import update_commands
+
     return {"status": status, "ping": ping, "paths": paths, "events": events, "pair_open": pair_open,
             "pair_close": pair_close, "clients": clients, "revoke": revoke, "scan": scan,
-            "mode": mode}
+            "mode": mode, **update_commands(daemon.updates)}

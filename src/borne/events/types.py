@@ -30,7 +30,8 @@ __all__ = [
     "JournalCollected", "JournalPurged", "JournalRecovered", "JournalRetentionWarning",
     "JournalStored", "ModeChanged", "PairingCompleted", "PairingOpened", "PrescriptionScanned",
     "PresentationExpired", "ReaderAttached", "ReaderDetached", "SessionExhausted",
-    "SessionExpired", "SessionOpened",
+    "SessionExpired", "SessionOpened", "UpdateAvailable", "UpdateCommitted", "UpdateInstalled",
+    "UpdateProgress", "UpdateRefusedEvent", "UpdateRolledBack",
 ]
 
 
@@ -343,6 +344,60 @@ class JournalRecovered(EventData, frozen=True, kw_only=True):
     set_aside: str
 
 
+# -- updates (RAUC) ---------------------------------------------------------------------------
+
+class UpdateAvailable(EventData, frozen=True, kw_only=True):
+    """A signed bundle passed its checks and is being installed."""
+
+    TYPE = "update.available"
+    version: str
+    #: Where it came from: ``api``, ``usb`` or ``file``.
+    origin: str
+
+
+class UpdateProgress(EventData, frozen=True, kw_only=True):
+    """An update moved on: its install's percent, or the reboot into it (``rebooting``)."""
+
+    TYPE = "update.progress"
+    percent: int
+    #: ``installing`` or ``rebooting``.
+    step: str
+
+
+class UpdateInstalled(EventData, frozen=True, kw_only=True):
+    """An update was written to the other slot; it runs after the next reboot."""
+
+    TYPE = "update.installed"
+    version: str
+
+
+class UpdateCommitted(EventData, frozen=True, kw_only=True):
+    """The new system booted healthy and was marked good: it is the box's system now."""
+
+    TYPE = "update.committed"
+    version: str
+
+
+class UpdateRolledBack(EventData, frozen=True, kw_only=True):
+    """The new system was not healthy in time: the box went back to its previous one."""
+
+    TYPE = "update.rolled_back"
+    #: The version that failed, and the one running again.
+    version: str
+    back_to: str | None
+
+
+class UpdateRefusedEvent(EventData, frozen=True, kw_only=True):
+    """An update was refused before anything was written, or its install failed."""
+
+    TYPE = "update.refused"
+    #: The stable code (``update_bad_signature``, ``update_downgrade_refused``...).
+    code: str
+    origin: str
+    #: The bundle's version when RAUC could read it.
+    version: str | UnsetType = UNSET
+
+
 #: Every event's data: the union of the structs, tagged by their ``TYPE``.
 AnyEventData = Union[
     DaemonStarted, DaemonStopping, DeviceState, ReaderAttached, ReaderDetached, CardInserted,
@@ -350,7 +405,8 @@ AnyEventData = Union[
     ApcvPresented, PrescriptionScanned, PresentationExpired, CaptureFailed, SessionOpened,
     InvoiceClaimed, SessionExhausted, SessionExpired, ClockSet, ModeChanged, BatteryState,
     JournalStored, JournalCollected, JournalRetentionWarning, JournalPurged, JournalRecovered,
-    InvoiceReleased,
+    InvoiceReleased, UpdateAvailable, UpdateProgress, UpdateInstalled, UpdateCommitted,
+    UpdateRolledBack, UpdateRefusedEvent,
 ]
 
 #: Event name -> its struct. New types are added, never renamed.

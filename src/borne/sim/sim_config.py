@@ -61,6 +61,8 @@ def simulator_defaults(file_data: Mapping[str, Any]) -> dict[str, Any]:
         # the data would carry it), named for what it is.
         "daemon": {"data_dir": SIM_DATA_DIR, "keys": f"file:{data}-board-secret.twin"},
         "api": {"host": SIM_API_HOST},
+        # No RAUC in the simulator: its status says "unavailable", nothing else changes.
+        "update": {"enabled": "off"},
     }
     if daemon.get("mode") == "mobile":
         defaults["battery"] = {"device": "sim"}

@@ -1,0 +1,243 @@
+"""A real RAUC on loop-device slots, on a private D-Bus: the box's update controller in tests.
+
+:class:`RaucBox` starts a private ``dbus-daemon`` (a config allowing everything on that
+bus only), and ``rauc service`` on it (``DBUS_SYSTEM_BUS_ADDRESS``) with a
+``system.conf`` of two root slots A and B, each a loop device over a sparse file,
+``bootloader=custom`` with :file:`tests/support/rauc_boot_backend.sh` (its state in a
+text file: ``primary=``, ``state_A=``...) and ``--override-boot-slot`` for the slot
+"booted". :meth:`RaucBox.reboot` restarts RAUC as if the box booted a slot, and
+writes that slot's ``/etc/borne-release`` where the daemon reads it.
+
+Bundles are built here for real (``rauc bundle``, ``format=plain``: this kernel has no
+device-mapper for ``verity``) from a tiny root (a release file and 20 KB of random
+bytes: a squashfs over 4 KiB), signed by a throwaway CA made with ``cryptography``
+(:func:`make_signer`). Needs root (loop devices, mounts), ``rauc``, ``dbus-daemon``,
+``mksquashfs``/``unsquashfs``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["COMPATIBLE", "RaucBox", "Signer", "make_signer", "missing_tools"]
+
+#: The compatible of the test box's system.conf and of its bundles.
+COMPATIBLE = "borne-test"
+_BACKEND = Path(__file__).with_name("rauc_boot_backend.sh")
+_SLOT_BYTES = 8 * 1024 * 1024
+
+_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+"""
+
+
+def missing_tools() -> list[str]:
+    """The programs this harness needs and does not find."""
+    return [tool for tool in ("rauc", "dbus-daemon", "mksquashfs", "unsquashfs", "losetup")
+            if shutil.which(tool) is None]
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A certificate and its key (PEM files)."""
+
+    cert: Path
+    key: Path
+
+
+def make_signer(directory: Path, name: str) -> Signer:
+    """A self-signed signing certificate and key (a throwaway CA: RAUC's keyring is the cert)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    directory.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"borne test {name}")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    signer = Signer(directory / f"{name}.cert.pem", directory / f"{name}.key.pem")
+    signer.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    signer.key.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                             serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption()))
+    return signer
+
+
+@dataclass
+class RaucBox:
+    """The slots, the bus and RAUC of a test box, under ``root``."""
+
+    root: Path
+    #: The version of the system "booted" from slot A at the start.
+    version: str = "1.0.0"
+    address: str = field(init=False)
+    release_file: Path = field(init=False)
+    signer: Signer = field(init=False)
+    loops: dict[str, str] = field(default_factory=dict)
+    _bus: subprocess.Popen | None = None
+    _rauc: subprocess.Popen | None = None
+
+    def __post_init__(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.address = f"unix:path={self.root / 'bus.sock'}"
+        self.release_file = self.root / "borne-release"
+        self.signer = make_signer(self.root / "keys", "development")
+
+    # -- the machine ----------------------------------------------------------------------------
+
+    def start(self, boot_slot: str = "A") -> RaucBox:
+        """Slots, bus, RAUC booted on ``boot_slot``; the release file says ``version``."""
+        for name in ("A", "B"):
+            image = self.root / f"slot{name}.img"
+            with open(image, "wb") as file:
+                file.truncate(_SLOT_BYTES)  # sparse
+            self.loops[name] = subprocess.run(["losetup", "-f", "--show", str(image)], check=True,
+                                              capture_output=True, text=True).stdout.strip()
+        self.release_file.write_text(f"VERSION={self.version}\nCOMPATIBLE={COMPATIBLE}\n")
+        (self.root / "boot-state").write_text("primary=A\nstate_A=good\nstate_B=good\n")
+        (self.root / "mnt").mkdir(exist_ok=True)
+        (self.root / "system.conf").write_text(self._system_conf())
+        (self.root / "bus.conf").write_text(_BUS_CONFIG.format(socket=self.root / "bus.sock"))
+        self._bus = subprocess.Popen(["dbus-daemon", "--nofork", "--nopidfile",
+                                      f"--config-file={self.root / 'bus.conf'}"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_for(lambda: (self.root / "bus.sock").exists(), "the private D-Bus")
+        self._start_rauc(boot_slot)
+        return self
+
+    def _system_conf(self) -> str:
+        slots = "".join(f"\n[slot.rootfs.{i}]\ndevice={self.loops[name]}\ntype=raw\n"
+                        f"bootname={name}\n" for i, name in enumerate(("A", "B")))
+        return (f"[system]\ncompatible={COMPATIBLE}\nbootloader=custom\n"
+                f"mountprefix={self.root / 'mnt'}\ndata-directory={self.root / 'rauc-data'}\n\n"
+                f"[handlers]\nbootloader-custom-backend={self.root / 'backend.sh'}\n\n"
+                f"[keyring]\npath={self.signer.cert}\n{slots}")
+
+    def _start_rauc(self, boot_slot: str) -> None:
+        backend = self.root / "backend.sh"
+        backend.write_text(f"#!/bin/sh\nexec {_BACKEND} {self.root / 'boot-state'} \"$@\"\n")
+        backend.chmod(0o755)
+        log = open(self.root / "rauc.log", "ab")
+        self._rauc = subprocess.Popen(
+            ["rauc", "service", f"--conf={self.root / 'system.conf'}",
+             f"--override-boot-slot={boot_slot}"],
+            env={**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": self.address},
+            stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        _wait_for(self._rauc_on_bus, "rauc service on the private bus")
+
+    def _rauc_on_bus(self) -> bool:
+        answer = subprocess.run(["busctl", f"--address={self.address}", "status",
+                                 "de.pengutronix.rauc"], capture_output=True)
+        return answer.returncode == 0
+
+    def kill_rauc(self) -> None:
+        """Stop RAUC at once (SIGKILL: a power cut, as far as RAUC knows)."""
+        if self._rauc is not None:
+            self._rauc.send_signal(signal.SIGKILL)
+            self._rauc.wait(10)
+            self._rauc = None
+
+    def reboot(self, into: str) -> str | None:
+        """RAUC restarted as after a boot of slot ``into``; the release file becomes that
+        slot's. Returns the slot's version (None: nothing installed there)."""
+        self.kill_rauc()
+        release = self.slot_release(into)
+        if release is not None:
+            self.release_file.write_text(release)
+        self._start_rauc(into)
+        return _value(release, "VERSION") if release else None
+
+    def stop(self) -> None:
+        """Stop RAUC and the bus, detach the loop devices (idempotent)."""
+        self.kill_rauc()
+        if self._bus is not None:
+            self._bus.terminate()
+            self._bus.wait(10)
+            self._bus = None
+        for loop in self.loops.values():
+            subprocess.run(["losetup", "-d", loop], capture_output=True)
+        self.loops.clear()
+
+    # -- looking at it --------------------------------------------------------------------------
+
+    def slot_digest(self, name: str) -> str:
+        """SHA-256 of slot ``name``'s bytes (nothing written = the same digest)."""
+        return hashlib.sha256((self.root / f"slot{name}.img").read_bytes()).hexdigest()
+
+    def slot_release(self, name: str) -> str | None:
+        """The ``/etc/borne-release`` inside slot ``name``'s squashfs (None: not a root)."""
+        answer = subprocess.run(["unsquashfs", "-cat", str(self.root / f"slot{name}.img"),
+                                 "etc/borne-release"], capture_output=True, text=True)
+        return answer.stdout if answer.returncode == 0 and answer.stdout else None
+
+    def boot_state(self) -> dict[str, str]:
+        """The test bootloader's state: ``primary``, ``state_A``, ``state_B``."""
+        lines = (self.root / "boot-state").read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines if "=" in line)
+
+    # -- bundles --------------------------------------------------------------------------------
+
+    def bundle(self, version: str, *, name: str | None = None, compatible: str = COMPATIBLE,
+               signer: Signer | None = None) -> Path:
+        """A ``format=plain`` bundle of a tiny root whose release says ``version``."""
+        work = self.root / "build" / (name or version)
+        rootfs = work / "rootfs"
+        (rootfs / "etc").mkdir(parents=True, exist_ok=True)
+        (rootfs / "etc" / "borne-release").write_text(
+            f"VERSION={version}\nCOMPATIBLE={compatible}\n")
+        (rootfs / "payload").write_bytes(os.urandom(20000))  # incompressible: over 4 KiB
+        content = work / "content"
+        content.mkdir(exist_ok=True)
+        subprocess.run(["mksquashfs", str(rootfs), str(content / "rootfs.img"), "-quiet",
+                        "-noappend", "-all-root"], check=True, capture_output=True)
+        (content / "manifest.raucm").write_text(
+            f"[update]\ncompatible={compatible}\nversion={version}\n\n[bundle]\nformat=plain\n\n"
+            "[image.rootfs]\nfilename=rootfs.img\n")
+        out = self.root / f"{name or version}.raucb"
+        out.unlink(missing_ok=True)
+        signer = signer or self.signer
+        subprocess.run(["rauc", "bundle", f"--cert={signer.cert}", f"--key={signer.key}",
+                        str(content), str(out)], check=True, capture_output=True)
+        return out
+
+
+def _value(release: str, key: str) -> str | None:
+    for line in release.splitlines():
+        if line.startswith(f"{key}="):
+            return line.partition("=")[2].strip()
+    return None
+
+
+def _wait_for(ready, what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not come up in {timeout:.0f} s")
+        time.sleep(0.05)

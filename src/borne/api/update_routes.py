@@ -36,7 +36,8 @@ from .json_input import read_json
 from .operation import Answer, Query
 from .request_deadline import streams_body
 from .routes import operations
-from .update_bodies import RebootRequest, UpdateAccepted, UpdateState
+from ..update.state import UpdateStatus
+from .update_bodies import RebootRequest, UpdateAccepted
 
 __all__ = ["ALLOW_DOWNGRADE"]
 
@@ -50,10 +51,19 @@ _CLEANUPS: set[asyncio.Task[None]] = set()
 
 
 def _service(request: web.Request) -> Any:
+    from ..update.service import update_status
+
     service = request.app[CONTEXT].updates
-    if service is None:
+    if update_status(service).state == "unavailable":
         raise ApiError("update_unavailable")
     return service
+
+
+def _ready_for_a_bundle(service: Any) -> None:
+    """Refuse before the body is read what the service would refuse after: an install or a
+    reboot under way (the upload would be for nothing)."""
+    if service.snapshot().state in ("installing", "rebooting"):
+        raise ApiError("update_busy")
 
 
 def _flag(request: web.Request, query: Query) -> bool:
@@ -66,10 +76,6 @@ def _flag(request: web.Request, query: Query) -> bool:
     return text == "true"
 
 
-def _state(service: Any) -> UpdateState:
-    return msgspec.convert(msgspec.to_builtins(service.snapshot()), UpdateState)
-
-
 async def _remove_after_install(path: Path, service: Any) -> None:
     """Remove ``path`` once the install that reads it has ended (RAUC holds it until then)."""
     try:
@@ -77,6 +83,19 @@ async def _remove_after_install(path: Path, service: Any) -> None:
             await asyncio.sleep(_INSTALL_POLL_S)
     finally:
         path.unlink(missing_ok=True)
+
+
+async def _received(request: web.Request, inbox: BundleInbox) -> Path:
+    """:func:`receive_bundle`; a refusal of its own (no room, busy) is an ``update.refused``
+    event too, as the service's are (the screen and the event stream show them)."""
+    from ..events import UpdateRefusedEvent
+
+    try:
+        return await receive_bundle(request, inbox)
+    except ApiError as refused:
+        if refused.code.startswith("update_"):
+            request.app[CONTEXT].bus.publish(UpdateRefusedEvent(code=refused.code, origin="api"))
+        raise
 
 
 @operations.put(
@@ -103,7 +122,8 @@ async def upload(request: web.Request) -> web.Response:
     detail = request[AUDIT_DETAIL] = {"bytes": request.content_length,
                                       "allow_downgrade": allow_downgrade}
     try:
-        path = await receive_bundle(request, inbox)
+        _ready_for_a_bundle(service)
+        path = await _received(request, inbox)
         try:
             info = await service.install(path, origin="api", actor=identity.client_id,
                                          allow_downgrade=allow_downgrade)
@@ -123,16 +143,18 @@ async def upload(request: web.Request) -> web.Response:
 
 @operations.get("/v1/update",
                 "The system's version, booted slot, and where an update stands (any paired "
-                "workstation)", Answer(200, UpdateState, "Update state"))
+                "workstation)", Answer(200, UpdateStatus, "Update state"))
 async def update_state(request: web.Request) -> web.Response:
     """Where an update stands: version, slot, state, progress, what holds the reboot."""
-    return json_body(_state(_service(request)))
+    from ..update.service import update_status
+
+    return json_body(update_status(request.app[CONTEXT].updates))
 
 
 @operations.post("/v1/update/reboot",
                  "Reboot into the installed system (admin only): once nothing holds it "
                  "(a card being read, a lease, an apCV session, a low battery), or at once "
-                 "with `force`", Answer(202, UpdateState, "Reboot asked for"),
+                 "with `force`", Answer(202, UpdateStatus, "Reboot asked for"),
                  request=RebootRequest, errors=(400, 409))
 async def reboot(request: web.Request) -> web.Response:
     """Ask for the reboot into the installed slot; the state after asking."""
@@ -145,5 +167,5 @@ async def reboot(request: web.Request) -> web.Response:
     service = _service(request)
     request[AUDIT_DETAIL] = {"force": wanted.force}
     status = await service.request_reboot(actor=identity.client_id, force=wanted.force)
-    return json_body(msgspec.convert(msgspec.to_builtins(status), UpdateState), status=202)
+    return json_body(status, status=202)
 

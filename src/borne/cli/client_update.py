@@ -4,7 +4,8 @@ Streams the bundle (``PUT /v1/update``), shows what is sent, then the install's 
 from ``GET /v1/update`` every half second: it works through any proxy and needs no stream),
 then asks for the reboot into the new system (``--reboot``): ``when-idle`` (the default: the
 box reboots as soon as no patient is at it), ``now`` (forced, an admin's decision), ``no``
-(``borne client update`` again later, or the box's own ``borne update reboot``).
+(nothing asked; the update service still reboots into an installed system by itself once
+nothing holds it, so ``no`` only declines to force it).
 
 Exit status: 0 installed (and the reboot asked for, if it was), 1 the install failed on the
 box after it had accepted the bundle (``last_error`` says why), 2 refused or not reached
@@ -38,7 +39,8 @@ _WORDS = {
                       "update-state` ou l'écran de la borne",
            "held": "Redémarrage demandé ; il attend : {why}",
            "rebooting": "La borne redémarre sur la nouvelle version.",
-           "no_reboot": "Pas de redémarrage demandé : la nouvelle version démarrera au prochain."},
+           "no_reboot": "Pas de redémarrage demandé ; la borne redémarre d'elle-même sur la "
+                        "nouvelle version dès que rien ne la retient."},
     "en": {"sending": "Sending {name} ({mb:.0f} MB)", "sent": "sent: {pct} %",
            "accepted": "Bundle {version} vetted by the box; installing…",
            "progress": "installing: {pct} % {step}",
@@ -48,7 +50,8 @@ _WORDS = {
                       "update-state` or the box's screen",
            "held": "Reboot asked for; it waits for: {why}",
            "rebooting": "The box reboots into the new version.",
-           "no_reboot": "No reboot asked for: the new version starts at the next one."},
+           "no_reboot": "No reboot asked for; the box reboots into the new version by itself "
+                        "as soon as nothing holds it."},
 }
 
 
@@ -111,13 +114,13 @@ async def update(args: argparse.Namespace, language: str) -> int:
         progress.end()
         print(words["accepted"].format(version=accepted["version"]), file=sys.stderr)
         state = await _wait_installed(box, words, progress)
-        if state["state"] != "installed":
+        if state["state"] not in ("installed", "rebooting"):
             print(words["failed"].format(error=state.get("last_error") or state["state"]),
                   file=sys.stderr)
             return 1
         print(words["installed"].format(version=accepted["version"]))
-        if args.reboot == "no":
-            print(words["no_reboot"])
+        if args.reboot == "no" or state["state"] == "rebooting":
+            print(words["rebooting"] if state["state"] == "rebooting" else words["no_reboot"])
             return 0
         after = await box.reboot(force=args.reboot == "now")
         held = after.get("reboot_held_by") or []

@@ -68,12 +68,12 @@ def bundles_on(stick: Path) -> list[Path]:
 class UsbWatch:
     """Looks in ``usb_dir`` for new sticks and installs the bundle one holds.
 
-    ``service``: the :class:`~borne.update.service.UpdateService`; ``refused(code)``
+    ``service``: the :class:`~borne.update.service.UpdateService`; ``refused(code=...)``
     publishes a refusal that is the watch's own (several bundles) as the service publishes
     its own. A :class:`~borne.runtime.lifecycle.Service`.
     """
 
-    def __init__(self, usb_dir: Path, service: Any, refused: Callable[[str], None], *,
+    def __init__(self, usb_dir: Path, service: Any, refused: Callable[..., None], *,
                  interval_s: float = 2.0) -> None:
         self.usb_dir = usb_dir
         self._service = service
@@ -82,6 +82,14 @@ class UsbWatch:
         self._seen: set[tuple[str, int, int]] = set()
         self._task: asyncio.Task[None] | None = None
         self._installs: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    def for_box(cls, config: Any, service: Any, bus: Any) -> UsbWatch:
+        """The daemon's watch: ``[update] usb_dir``, its refusals published on ``bus``."""
+        from ..events import UpdateRefusedEvent
+
+        return cls(Path(config.usb_dir), service,
+                   lambda *, code: bus.publish(UpdateRefusedEvent(code=code, origin="usb")))
 
     async def start(self) -> None:
         """Look now (a stick plugged in before the box started counts), then every interval."""
@@ -141,7 +149,7 @@ class UsbWatch:
             return
         if len(bundles) > 1:
             log.warning("USB stick %s holds %d bundles: none installed", stick.name, len(bundles))
-            self._refused(SEVERAL_CODE)
+            self._refused(code=SEVERAL_CODE)
             return
         log.info("USB stick %s: installing %s", stick.name, bundles[0].name)
         try:

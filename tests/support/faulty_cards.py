@@ -70,3 +70,24 @@ def cps_without_certificate(card: str = "cps-pharmacist") -> _Unselectable:
     """A CPS whose authentication certificate is not at the simulator's path, as on a real
     CPx card: the box reads its ATR and serial, not its holder nor its profession."""
     return _Unselectable(card, bytes.fromhex("B02EC001"))
+
+
+class _Slow(_Damaged):
+    """Delegates to a test card's chip; its first READ BINARY answers after ``delay_s``."""
+
+    def __init__(self, card: str, delay_s: float) -> None:
+        super().__init__(card, lambda data: data + b"\x90\x00")
+        self._delay_s = delay_s
+
+    def respond(self, apdu: bytes) -> bytes:
+        if self._delay_s and len(apdu) >= 2 and apdu[1] == 0xB0:
+            import time
+
+            time.sleep(self._delay_s)
+            self._delay_s = 0.0
+        return super().respond(apdu)
+
+
+def slow_vitale(card: str = "vitale-single") -> _Slow:
+    """A carte Vitale read slowly (a worn chip): the box is "reading" it for about 3 s."""
+    return _Slow(card, 3.0)

@@ -26,6 +26,7 @@ from ..health import (
     check_config_problem,
     check_data_dir,
     check_disk,
+    check_update,
     configured_devices,
     device_checks,
     probe_pcscd,
@@ -89,6 +90,9 @@ def _ask_daemon(config: Config) -> list[Check]:
                             config.battery.device != "none")
     if battery is not None:
         checks.append(battery)
+    update = check_update(status.get("update"))
+    if update is not None:
+        checks.append(update)
     try:
         clients = call(config.control_socket, "clients", timeout=5.0)
     except BorneError:

@@ -24,6 +24,7 @@ from .views import (
     PrescriptionView,
     ReauthView,
     SessionView,
+    UpdateView,
     StatusStrip,
     View,
     VitaleView,
@@ -163,10 +164,26 @@ def _mobile(view: MobileView, lang: str) -> Screen:
                   marks=StatusStrip(battery_percent=view.battery_percent, charging=view.charging))
 
 
+def _update(view: UpdateView, lang: str) -> Screen:
+    version = text("update.version", lang, version=view.version) if view.version else ""
+    if view.phase == "installing":
+        return Screen((Line(text("update.installing", lang, count=view.percent)),
+                       Line(version, "small")))
+    if view.phase == "ready":
+        return Screen((Line(text("update.ready", lang)), Line(text("update.waiting", lang), "small")),
+                      header=version)
+    if view.phase == "rebooting":
+        return Screen((Line(text("update.rebooting", lang)),
+                       Line(text("update.dont_unplug", lang), "small")), header=version)
+    return Screen((Line(version or text(f"update.{view.phase}", lang)),
+                   Line(text(f"update.{view.phase}", lang), "small")),
+                  alert=view.phase == "rolled_back")
+
+
 _COMPOSERS: dict[type[View], Callable[..., Screen]] = {
     IdleView: _idle, CpsView: _cps, VitaleView: _vitale, ApcvPresentedView: _apcv,
     SessionView: _session, ReauthView: _reauth, PrescriptionView: _prescription,
-    PairingView: _pairing, ErrorView: _error, MobileView: _mobile,
+    PairingView: _pairing, ErrorView: _error, MobileView: _mobile, UpdateView: _update,
 }
 
 

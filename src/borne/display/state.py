@@ -4,7 +4,8 @@
 needs, and :meth:`ScreenState.view` picks the one view that matters at a given
 monotonic time, by priority:
 
-0. "Batterie vide / Arrêt" once the battery is critical (the box is powering off);
+0. "Batterie vide / Arrêt" once the battery is critical (the box is powering off), then
+   "Redémarrage" once an update's reboot was asked for (the box is going down);
 1. the pairing code, while the window is open (the person at the box must read it);
    then a PIN's last try a workstation asked for, until the button allows it
    ("Code CPS : dernier essai", :mod:`borne.apdu.pin_guard`);
@@ -13,7 +14,10 @@ monotonic time, by priority:
    few seconds, or until the OK button dismisses it;
 3. a device that is down (pcscd, a reader, the camera, the NFC chip);
 4. the countdown of the current apCV session ("Session : 14 min", "Facture 1/2");
-5. idle (or the mobile-mode screen).
+5. an update under way ("Mise à jour… 42 %") or ready and waiting for its reboot;
+6. idle (or the mobile-mode screen).
+
+What a new system's boot came to ("Version 1.5.0", "Mise à jour annulée") is a message (2).
 
 Identity data never enters this state: a carte Vitale is a count of
 beneficiaries; only the CPS holder's name (the professional's own card, shown
@@ -34,7 +38,7 @@ __all__ = ["FLASH_SECONDS", "ScreenState"]
 
 #: How long each kind of message stays on screen (seconds).
 FLASH_SECONDS = {"vitale": 10.0, "cps": 5.0, "apcv": 8.0, "prescription": 8.0, "error": 8.0,
-                 "reauth": 15.0}
+                 "reauth": 15.0, "update": 30.0}
 
 #: Devices whose failure is shown, and the error code shown for each.
 _DEVICE_ERRORS = {"pcsc": "pcsc_unavailable", "storage": "storage_unavailable",
@@ -80,6 +84,8 @@ class ScreenState:
     reads_waiting: int = 0
     #: The site's profession key (``[apcv] site_profession``), for a CPS that does not say its own.
     site_profession: str | None = None
+    #: An update under way: installing (its percent), ready, or rebooting (None: none).
+    update: v.UpdateView | None = None
 
     # -- input ------------------------------------------------------------------------------
 
@@ -147,6 +153,9 @@ class ScreenState:
                 # moving by a percent) does not count as activity.
                 if not self._battery(event, now):
                     return True
+            case ev.UpdateAvailable() | ev.UpdateProgress() | ev.UpdateInstalled() \
+                    | ev.UpdateRefusedEvent() | ev.UpdateCommitted() | ev.UpdateRolledBack():
+                self._update(event, now)
             case ev.PairingCompleted():
                 self.pairing = None
                 self.paired_clients += 1
@@ -181,6 +190,28 @@ class ScreenState:
             return True
         # A new state or the charger plugged in wakes the screen; the level alone does not.
         return self.battery_state != previous or self.charging != was_charging
+
+    def _update(self, event: EventData, now: float) -> None:
+        version = self.update.version if self.update is not None else None
+        match event:
+            case ev.UpdateAvailable():
+                self.update = v.UpdateView("installing", 0, event.version)
+            case ev.UpdateProgress() if event.step == "rebooting":
+                self.update = v.UpdateView("rebooting", 100, version)
+            case ev.UpdateProgress():
+                self.update = v.UpdateView("installing", event.percent, version)
+            case ev.UpdateInstalled():
+                self.update = v.UpdateView("ready", 100, event.version)
+            case ev.UpdateRefusedEvent():
+                self.update = None
+                self._flash(v.ErrorView(event.code), now, "error")
+            case ev.UpdateCommitted():
+                self.update = None
+                self._flash(v.UpdateView("committed", 100, event.version), now, "update")
+            case ev.UpdateRolledBack():
+                self.update = None
+                back_to = event.back_to if isinstance(event.back_to, str) else None
+                self._flash(v.UpdateView("rolled_back", 0, back_to), now, "update")
 
     def show_pairing(self, code: str, expires_mono: float, now: float) -> None:
         """The pairing window opened (the code never travels in events)."""
@@ -219,6 +250,8 @@ class ScreenState:
         """The one view to show at ``now``."""
         if self.battery_state == "critical" and not self.charging:
             return v.ErrorView("battery_critical")  # "Batterie vide / Arrêt": powering off
+        if self.update is not None and self.update.phase == "rebooting":
+            return self.update  # the box is going down: nothing else is true for long
         if self.pairing is not None:
             code, expires = self.pairing
             if now < expires:
@@ -242,6 +275,8 @@ class ScreenState:
         if session is not None:
             return v.SessionView(int(session.expires_mono - now + 0.999), session.used,
                                  session.allowed)
+        if self.update is not None:
+            return self.update
         if self.mode == "mobile":
             return v.MobileView(self.battery_percent, self.charging, self.reads_waiting)
         profession = next((p for _h, p in self.cps.values() if p), self.site_profession)

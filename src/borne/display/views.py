@@ -20,6 +20,7 @@ View                   Screen
 ``PairingView``        the pairing code, very large, and its countdown
 ``ErrorView``          one short sentence per error code
 ``MobileView``         "Hors ligne", reads waiting, battery
+``UpdateView``         "Mise à jour… 42 %", "Redémarrage", "Version 1.5.0"
 =====================  ===================================================
 
 :class:`StatusStrip` holds the small marks (clock not synchronised, battery)
@@ -43,6 +44,7 @@ __all__ = [
     "ReauthView",
     "SessionView",
     "StatusStrip",
+    "UpdateView",
     "View",
     "VitaleView",
     "looks_like_identity",
@@ -222,3 +224,22 @@ class MobileView(View):
     def __post_init__(self) -> None:
         View.__post_init__(self)
         _require(self.reads_waiting >= 0, "a count is never negative")
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateView(View):
+    """An update: installing (``percent``), ready and waiting for its reboot, rebooting,
+    then after the boot ``committed`` (the new ``version``) or ``rolled_back`` (the version
+    running again)."""
+
+    phase: Literal["installing", "ready", "rebooting", "committed", "rolled_back"]
+    percent: int = 0
+    version: str | None = None
+
+    def __post_init__(self) -> None:
+        View.__post_init__(self)
+        _require(self.phase in ("installing", "ready", "rebooting", "committed", "rolled_back"),
+                 f"unknown update phase {self.phase!r}")
+        _require(0 <= self.percent <= 100, "a percent is 0 to 100")
+        _require(self.version is None or re.fullmatch(r"[0-9A-Za-z.+~_-]{1,32}", self.version)
+                 is not None, "a version is a short word")

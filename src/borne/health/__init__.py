@@ -25,6 +25,7 @@ module                 checks
 ``disk``               the data directory, free space and inodes on its partition
 ``timesync``           the kernel's clock synchronisation (``adjtimex(2)``)
 ``certificates``       the box's CA and HTTPS certificate, workstations' certificates
+``update``             the system's version, booted slot and update state (doctor)
 ``box``                all of the above as the running daemon sees them
 =====================  ==========================================================
 """
@@ -38,6 +39,7 @@ from .check import CODES, STATUSES, Check, worst
 from .configuration import check_config_file, check_config_problem
 from .devices import configured_devices, device_checks
 from .disk import check_data_dir, check_disk
+from .update import check_update
 from .pcscd import pcscd_checks, probe_pcscd, readers_check
 from .timesync import check_clock
 
@@ -50,6 +52,7 @@ __all__ = [
     "check_battery",
     "check_certificate",
     "check_client_certs",
+    "check_update",
     "check_clock",
     "check_config_file",
     "check_config_problem",

@@ -27,6 +27,8 @@ CODES = (
     "panel_unavailable", "panel_error",
     "api_error", "storage_error", "storage_full", "journal_unavailable", "journal_error", "journal_starting", "device_unavailable", "device_error",
     "mdns_unavailable", "mdns_error",
+    # updates (RAUC): a tried system not committed yet, rolled back, an install failed
+    "update_trial", "update_rolled_back", "update_error",
     # the battery (mobile box)
     "battery_low", "battery_critical", "battery_error",
     # the data partition

@@ -41,7 +41,7 @@ BLOCKING = frozenset({"config", "daemon", "api", "storage", "data_dir", "keys", 
                       "journal"})
 #: Checks that judge the counter, not the system: never a reason to roll back.
 NOT_BLOCKING = frozenset({"pcscd", "readers", "camera", "scanner", "nfc", "display", "panel",
-                          "mdns", "battery", "clock", "group", "clients", "disk"})
+                          "mdns", "battery", "clock", "group", "clients", "disk", "update"})
 
 #: Seconds between two looks while waiting.
 POLL_S = 1.0
@@ -85,21 +85,26 @@ def daemon_ready(control_socket: Path, unit: str = "borne.service") -> bool:
 
 
 def systemd_reboot() -> None:
-    """A plain reboot (not ``tryboot``): the firmware starts the committed slot again."""
+    """A plain reboot (not ``tryboot``): the firmware starts the committed slot again.
+    Only under systemd (a box); elsewhere it says so and does nothing."""
+    if not Path("/run/systemd/system").is_dir():
+        print("update commit: no systemd here: reboot the box to return to the old system")
+        return
     subprocess.run(["systemctl", "reboot"], check=False, timeout=30)
 
 
 async def commit_after_boot(*, address: str, deadline_s: float,
                             ready: Callable[[], bool],
                             checks: Callable[[], list[Check]],
-                            reboot: Callable[[], Any] = systemd_reboot,
+                            reboot: Callable[[], Any] | None = None,
                             connect: Callable[[str], RaucClient] = RaucClient,
                             poll_s: float = POLL_S,
                             say: Callable[[str], Any] = print) -> CommitResult:
     """Commit the tried slot once ready and healthy, or mark it bad and reboot (see above).
 
     ``ready()`` and ``checks()`` are blocking calls (systemctl, the control socket,
-    ``borne doctor``'s checks): they run in a worker thread.
+    ``borne doctor``'s checks): they run in a worker thread. ``reboot`` defaults to
+    :func:`systemd_reboot`.
     """
     rauc = connect(address)
     try:
@@ -124,7 +129,7 @@ async def commit_after_boot(*, address: str, deadline_s: float,
             f"({'; '.join(reasons)}): marked bad, rebooting into the previous system")
     finally:
         await rauc.close()
-    await _call(reboot)
+    await _call(reboot or systemd_reboot)
     return CommitResult("rolled_back", booted, tuple(reasons))
 
 

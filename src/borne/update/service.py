@@ -53,14 +53,14 @@ class UpdateService:
 
     def __init__(self, config: UpdateConfig, *, bus: Any, data_dir: Path, runtime_dir: Path,
                  gate: RebootGate, connect: Callable[[str], RaucClient] = RaucClient,
-                 this_boot: Callable[[], str] = boot_id) -> None:
+                 this_boot: Callable[[], str] | None = None) -> None:
         self.config = config
         self._bus = bus
         self._runtime_dir = runtime_dir
         self._directory = Path(config.incoming_dir or data_dir / "update")
         self._gate = gate
         self._connect = connect
-        self._this_boot = this_boot
+        self._this_boot = this_boot or (lambda: boot_id())
         self._rauc: RaucClient | None = None
         self._state = "unavailable"
         self._version: str | None = None

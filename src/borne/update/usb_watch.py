@@ -3,10 +3,10 @@
 The image's root unit (``borne-usb-mount@.service``) mounts each stick read-only (``ro,nosuid,
 nodev,noexec``) at ``[update] usb_dir``/<kernel name> (``/run/borne-usb/sda1``); the daemon
 (user ``borne``) only reads there. Every ``interval_s`` (2 s: a scan of a directory of one or
-two entries) :class:`UsbWatch` looks for a stick it has not seen yet; a stick is its directory's
-name *and* identity (device, inode), so the empty mount point the unit makes first and the
-stick mounted over it a moment later are two sticks, and a stick pulled and plugged again is
-handled again. On a new stick:
+two entries) :class:`UsbWatch` looks for a stick with a bundle it has not handled yet; a
+stick is its directory's name *and* identity (device, inode): a stick pulled and plugged again
+is handled again, and a stick without a bundle is looked into at each turn (the directory may
+still be the empty mount point the unit makes before it mounts). On a stick:
 
 =================================  ===========================================================
 the stick's top level holds        what happens (the screen shows the events)
@@ -80,6 +80,7 @@ class UsbWatch:
         self._refused = refused
         self._interval_s = interval_s
         self._seen: set[tuple[str, int, int]] = set()
+        self._empty: set[tuple[str, int, int]] = set()
         self._task: asyncio.Task[None] | None = None
         self._installs: set[asyncio.Task[None]] = set()
 
@@ -134,19 +135,25 @@ class UsbWatch:
         return sticks
 
     async def look(self) -> None:
-        """Handle each stick not seen yet; forget those gone (plugged again: handled again)."""
+        """Handle each stick with a bundle not handled yet; forget those gone (plugged again:
+        handled again). A stick without one is looked into again each time (cheap: its top
+        level), as its directory may still be the empty mount point the stick lands on."""
         sticks = self._sticks()
         self._seen &= set(sticks)
+        self._empty &= set(sticks)
         for key, stick in sticks.items():
-            if key not in self._seen:
-                self._seen.add(key)
-                await self._handle(stick)
+            if key in self._seen:
+                continue
+            bundles = await asyncio.to_thread(bundles_on, stick)
+            if not bundles:
+                if key not in self._empty:
+                    self._empty.add(key)
+                    log.info("USB stick %s: no update bundle at its top level", stick.name)
+                continue
+            self._seen.add(key)
+            await self._handle(stick, bundles)
 
-    async def _handle(self, stick: Path) -> None:
-        bundles = await asyncio.to_thread(bundles_on, stick)
-        if not bundles:
-            log.info("USB stick %s: no update bundle at its top level", stick.name)
-            return
+    async def _handle(self, stick: Path, bundles: list[Path]) -> None:
         if len(bundles) > 1:
             log.warning("USB stick %s holds %d bundles: none installed", stick.name, len(bundles))
             self._refused(code=SEVERAL_CODE)

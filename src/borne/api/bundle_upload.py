@@ -29,6 +29,7 @@ import errno
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +65,8 @@ class BundleInbox:
     #: Seconds added to every upload's deadline (the TLS and TCP ramp, a slow start).
     grace_s: float = 60.0
     _uploading: bool = field(default=False, init=False, repr=False)
+    #: Uploads waiting for the end of their install (tasks are kept while they run).
+    _removals: set[asyncio.Task[None]] = field(default_factory=set, init=False, repr=False)
 
     def deadline_s(self, size: int) -> float:
         """Seconds a body of ``size`` bytes may take."""
@@ -76,6 +79,20 @@ class BundleInbox:
         if size + self.reserve_bytes > free:
             raise ApiError("update_no_space", needed_mb=round((size + self.reserve_bytes) / _MIB),
                            free_mb=free // _MIB)
+
+    def remove_after(self, path: Path, installing: Callable[[], bool],
+                     poll_s: float = 1.0) -> None:
+        """Remove ``path`` once ``installing()`` is False: RAUC reads the bundle until its
+        install ends. A daemon stopped before leaves it to :meth:`sweep`."""
+
+        async def remove() -> None:
+            while installing():  # (cancelled at a stop: RAUC may still read it; swept later)
+                await asyncio.sleep(poll_s)
+            path.unlink(missing_ok=True)
+
+        task = asyncio.get_running_loop().create_task(remove())
+        self._removals.add(task)
+        task.add_done_callback(self._removals.discard)
 
     def sweep(self) -> int:
         """Remove uploads a stopped daemon left behind; how many."""

@@ -19,7 +19,6 @@ bundle's version and the refusal's code (``AUDIT_DETAIL``).
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +43,6 @@ __all__ = ["ALLOW_DOWNGRADE"]
 #: ``?allow_downgrade=true``: install an older version than the running one (admin's choice).
 ALLOW_DOWNGRADE = Query("allow_downgrade", bool, default=False,
                         description="install a version older than the running one")
-#: How often the end of an install is looked for, to remove its uploaded bundle.
-_INSTALL_POLL_S = 1.0
-#: Uploads waiting for their install's end (a task must be kept referenced while it runs).
-_CLEANUPS: set[asyncio.Task[None]] = set()
 
 
 def _service(request: web.Request) -> Any:
@@ -74,15 +69,6 @@ def _flag(request: web.Request, query: Query) -> bool:
     if text not in ("true", "false"):
         raise ApiError("bad_request", parameter=query.name, allowed=["true", "false"])
     return text == "true"
-
-
-async def _remove_after_install(path: Path, service: Any) -> None:
-    """Remove ``path`` once the install that reads it has ended (RAUC holds it until then)."""
-    try:
-        while service.snapshot().state == "installing":
-            await asyncio.sleep(_INSTALL_POLL_S)
-    finally:
-        path.unlink(missing_ok=True)
 
 
 async def _received(request: web.Request, inbox: BundleInbox) -> Path:
@@ -133,9 +119,7 @@ async def upload(request: web.Request) -> web.Response:
     except BorneError as refused:
         detail["refused"] = refused.code
         raise
-    task = asyncio.create_task(_remove_after_install(path, service))
-    _CLEANUPS.add(task)
-    task.add_done_callback(_CLEANUPS.discard)
+    inbox.remove_after(path, lambda: service.snapshot().state == "installing")
     detail["version"] = info.version
     return json_body(UpdateAccepted(version=info.version, compatible=info.compatible),
                      status=202)

@@ -27,6 +27,7 @@ import pytest
 from borne.api.bundle_upload import BundleInbox
 from borne.client.api import mtls_context
 from borne.client.store import WorkstationFiles
+from borne.update.state import UpdateStatus
 
 from support.box import paired, raw_tls, running_box, url
 
@@ -44,8 +45,10 @@ class _Service:
         self.installs.append(bundle.read_bytes())
         return SimpleNamespace(version="9.9.9", compatible="borne-sim")
 
-    def snapshot(self) -> SimpleNamespace:
-        return SimpleNamespace(state="idle")
+    def snapshot(self) -> UpdateStatus:
+        return UpdateStatus(state="idle", system_version="1.0.0", booted_slot="A",
+                            pending_version=None, progress=0, reboot_held_by=[],
+                            last_error=None)
 
 
 @pytest.fixture
@@ -235,3 +238,21 @@ async def test_an_admin_upload_is_received_whole_and_removed_after(box, tmp_path
     [entry] = _audit(box, client_id)
     assert entry.status == 202 and entry.detail["version"] == "9.9.9"
     assert entry.detail["bytes"] == len(payload)
+
+
+async def test_the_reboot_is_an_admin_s_and_only_into_an_installed_update(box, tmp_path):
+    counter = await _tls(box, tmp_path / "ws", admin=False)
+    admin = await _tls(box, tmp_path / "admin", admin=True)
+    request = Path(box.config.daemon.runtime_dir) / "reboot-request"
+    async with httpx.AsyncClient(verify=counter, base_url=url(box)) as http:
+        answer = await http.post("/v1/update/reboot", json={"force": True})
+        assert (answer.status_code, answer.json()["error"]) == (403, "forbidden")
+        assert (await http.get("/v1/update")).status_code == 200  # reading is anyone's
+    async with httpx.AsyncClient(verify=admin, base_url=url(box)) as http:
+        # Nothing installed: a forced reboot would be a trial boot of whatever the other slot
+        # holds (an older system, or nothing).
+        answer = await http.post("/v1/update/reboot", json={"force": True})
+        assert (answer.status_code, answer.json()["error"]) == (409, "update_not_installed")
+        answer = await http.post("/v1/update/reboot", json={"force": "yes"})
+        assert (answer.status_code, answer.json()["error"]) == (400, "bad_request")
+    assert not request.exists()

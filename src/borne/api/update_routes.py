@@ -138,7 +138,8 @@ async def update_state(request: web.Request) -> web.Response:
 @operations.post("/v1/update/reboot",
                  "Reboot into the installed system (admin only): once nothing holds it "
                  "(a card being read, a lease, an apCV session, a low battery), or at once "
-                 "with `force`", Answer(202, UpdateStatus, "Reboot asked for"),
+                 "with `force`; 409 `update_not_installed` when no update waits for it",
+                 Answer(202, UpdateStatus, "Reboot asked for"),
                  request=RebootRequest, errors=(400, 409))
 async def reboot(request: web.Request) -> web.Response:
     """Ask for the reboot into the installed slot; the state after asking."""
@@ -150,6 +151,10 @@ async def reboot(request: web.Request) -> web.Response:
         raise ApiError("bad_request", reason=str(error)[:200]) from None
     service = _service(request)
     request[AUDIT_DETAIL] = {"force": wanted.force}
+    if service.snapshot().state not in ("installed", "rebooting"):
+        # The reboot is a tryboot into the other slot: with nothing installed there, it would
+        # try whatever that slot holds (an older system, or nothing).
+        raise ApiError("update_not_installed", state=service.snapshot().state)
     status = await service.request_reboot(actor=identity.client_id, force=wanted.force)
     return json_body(status, status=202)
 

@@ -27,6 +27,9 @@ DEBIAN_PACKAGES=(
   systemd           # systemd-analyze: the unit is verified and its exposure scored
   debootstrap fdisk # image/check-chroot.sh: a Debian 12 root for the install stage; sfdisk
   systemd-container # systemd-nspawn: image/check-chroot.sh boots that root under systemd
+  rauc rauc-service # updates: bundles built, verified and installed for real (tests, image check)
+  mtools dosfstools # the FAT partitions (autoboot.txt, bootfs) edited without mounting them
+  squashfs-tools dbus  # RAUC's bundles; a private system bus for rauc service in the tests
 )
 
 need_root() {

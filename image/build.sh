@@ -58,5 +58,12 @@ trap 'rm -f "$WORK/config"' EXIT
 
 cd "$WORK/pi-gen"
 ./build.sh -c "$WORK/config"
+# pi-gen's image has two partitions (boot, root): lay it out as the A/B card RAUC
+# updates (image/pi-gen-export/ab-layout.sh; image/README.md, "Partitions"), then xz it.
+# image/config asks pi-gen for an uncompressed image for that.
+pigen_img=$(ls -t "$WORK"/pi-gen/deploy/*.img | head -n 1)
+"$HERE/pi-gen-export/ab-layout.sh" "$pigen_img" "${pigen_img%.img}-ab.img"
+rm -f "$pigen_img"
+xz -T0 -f "${pigen_img%.img}-ab.img"
 echo "build.sh: the image:"
 ls -l "$WORK/pi-gen/deploy/"

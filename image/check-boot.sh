@@ -33,6 +33,8 @@ BOX_DATA=         # the directory bound over /var/lib/borne: the data partition
 CARD_JOB=         # the virtual card's background job (a subshell; nsenter, then the card)
 VPCD_PORT=35963   # vpcd's first slot (0x8C7B), inside the container's own network
 CLIENT_DIR=/run/borne-check-client   # the paired workstation's files, inside the box
+BOX_ROOT=         # the root the container boots (default: check-chroot.sh's ROOT)
+BOX_EXTRA=()      # more systemd-nspawn options (the update phase's devices and binds)
 
 # --- helpers -----------------------------------------------------------------------
 box() {  # box COMMAND...: run in the container (all its namespaces), as root
@@ -63,6 +65,7 @@ median_ms() {  # median_ms N...: "median (min to max)" of milliseconds, in secon
 }
 
 # --- the container -----------------------------------------------------------------
+box_toml() { cat; }   # the image's borne.toml on stdin, as the box reads it (the update phase adds to it)
 start_box() {
   BOX_DATA=$WORK/data
   install -d -m 700 -o "$(in_root id -u borne)" -g "$(in_root id -g borne)" "$BOX_DATA"
@@ -76,25 +79,28 @@ start_box() {
   # The board secret: the image says keys = "rpi-otp" (the Pi's OTP key, through the firmware
   # mailbox /dev/vcio), which a container has not. Its twin instead: the image's borne.toml
   # with that one line changed, and a 32-byte secret file the box's user reads.
-  install -d -m 700 -o "$(in_root id -u borne)" -g "$(in_root id -g borne)" "$WORK/keys"
-  head -c 32 /dev/urandom > "$WORK/keys/board-secret"
-  chown "$(in_root id -u borne):$(in_root id -g borne)" "$WORK/keys/board-secret"
-  chmod 600 "$WORK/keys/board-secret"
+  # The same secret at every boot of the check, as a board keeps its OTP key.
+  if ! [ -s "$WORK/keys/board-secret" ]; then
+    install -d -m 700 -o "$(in_root id -u borne)" -g "$(in_root id -g borne)" "$WORK/keys"
+    head -c 32 /dev/urandom > "$WORK/keys/board-secret"
+    chown "$(in_root id -u borne):$(in_root id -g borne)" "$WORK/keys/board-secret"
+    chmod 600 "$WORK/keys/board-secret"
+  fi
   sed 's|^keys = "rpi-otp"|keys = "file:/run/borne-check-keys/board-secret"|' \
-    "$ROOT/etc/borne/borne.toml" > "$WORK/borne.toml"
+    "$ROOT/etc/borne/borne.toml" | box_toml > "$WORK/borne.toml"
   grep -q '^keys = "file:/run/borne-check-keys/board-secret"' "$WORK/borne.toml" \
     || { echo "check-chroot: no keys = \"rpi-otp\" line in the image's borne.toml" >&2; return 1; }
   BOOT_EPOCH=$(date +%s)
   BOOT_T0=$(now_ms)
   # --register=no --keep-unit: this machine does not run systemd (no machined, no
   # system bus). --read-only: the root as the box mounts it.
-  systemd-nspawn --boot --directory="$ROOT" --machine="$BOX_NAME" --register=no --keep-unit \
+  systemd-nspawn --boot --directory="${BOX_ROOT:-$ROOT}" --machine="$BOX_NAME" --register=no --keep-unit \
     --private-network --read-only --console=read-only \
     --bind="$BOX_DATA:/var/lib/borne" \
     --bind-ro="$WORK/vpcd/drivers:/usr/lib/pcsc/drivers/serial" \
     --bind-ro="$WORK/vpcd/reader.conf.d:/etc/reader.conf.d" \
     --bind-ro="$WORK/borne.toml:/etc/borne/borne.toml" \
-    --bind-ro="$WORK/keys:/run/borne-check-keys" \
+    --bind-ro="$WORK/keys:/run/borne-check-keys" "${BOX_EXTRA[@]}" \
     < /dev/null > "$WORK/nspawn.log" 2>&1 &
   BOX_NSPAWN=$!
   local child deadline=$(($(now_ms) + 20000))

@@ -35,13 +35,18 @@ compgen -G "$WHEELHOUSE/borne-*.whl" >/dev/null \
 
 # Run time needs of the daemon. python3-venv brings ensurepip's pip for the venv;
 # fdisk (sfdisk), e2fsprogs and util-linux are the first-boot partitioning tools;
-# openssh-server is there only for the service SSH unit, off unless a key is given.
+# openssh-server is there only for the service SSH unit, off unless a key is given;
+# rauc and rauc-service install updates (D-Bus activated), with squashfs-tools, which
+# RAUC 1.8 runs (unsquashfs) to read a bundle's manifest (rauc info, D-Bus InspectBundle)
+# and which Debian's package only suggests; mtools and dosfstools let its backend and
+# handler edit the FAT partitions without mounting them.
 PACKAGES=(
   pcscd libccid libpcsclite1 libzbar0
   python3 python3-venv
   systemd systemd-sysv udev systemd-timesyncd kmod
   fdisk e2fsprogs util-linux
   openssh-server
+  rauc rauc-service mtools dosfstools squashfs-tools
 )
 # On Raspberry Pi OS only: the camera (picamera2 and its libcamera bindings exist
 # only as Raspberry Pi OS packages, not as wheels) and gpiozero's lgpio pin factory.
@@ -136,6 +141,42 @@ done
 install -m 644 "$HERE/files/borne-sshd_config" "$ROOTFS/etc/borne/sshd_config"
 in_root systemctl enable borne.service borne-poweroff.path borne-data-partition.service \
   borne-commit-machine-id.service borne-service-ssh.service borne-timesync-state.service
+
+# --- updates: RAUC, its backend, the A/B units, the USB stick (docs/updates.md) ------
+log "updates (RAUC)"
+install -d -m 755 "$ROOTFS/etc/rauc" "$ROOTFS/usr/lib/rauc" "$ROOTFS/etc/dbus-1/system.d"
+install -m 644 "$HERE/files/rauc/system.conf" "$ROOTFS/etc/rauc/system.conf"
+for script in tryboot-backend post-install; do
+  install -m 755 "$HERE/files/rauc/$script" "$ROOTFS/usr/lib/rauc/$script"
+done
+# The keyring: the vendor's (BORNE_RAUC_KEYRING=path), or the development one, said loudly.
+keyring=${BORNE_RAUC_KEYRING:-$HERE/keys/development/keyring.pem}
+if [ "$keyring" = "$HERE/keys/development/keyring.pem" ]; then
+  log "WARNING: the DEVELOPMENT update keyring (image/keys/development): never for a real box"
+fi
+install -m 644 "$keyring" "$ROOTFS/etc/rauc/keyring.pem"
+# Only root and group borne may call RAUC (Debian's policy lets anyone: docs/security.md).
+install -m 644 "$HERE/files/borne-rauc.conf" "$ROOTFS/etc/dbus-1/system.d/borne-rauc.conf"
+# RAUC's data-directory: a mount point on the read-only root (borne-rauc-state.service).
+install -d -m 700 "$ROOTFS/var/lib/rauc"
+for unit in borne-update-commit.service borne-update-reboot.path borne-update-reboot.service; do
+  install -m 644 "$REPO/systemd/$unit" "$ROOTFS/etc/systemd/system/$unit"
+done
+for unit in borne-rauc-state.service borne-usb-mount@.service; do
+  install -m 644 "$HERE/files/$unit" "$ROOTFS/etc/systemd/system/$unit"
+done
+install -m 755 "$HERE/files/borne-usb-mount" "$ROOTFS/opt/borne/libexec/borne-usb-mount"
+for rules in 61-borne-slot.rules 80-borne-usb-stick.rules; do
+  install -m 644 "$HERE/files/$rules" "$ROOTFS/etc/udev/rules.d/$rules"
+done
+in_root systemctl enable borne-update-commit.service borne-update-reboot.path \
+  borne-rauc-state.service
+# The system's version (docs/updates.md): image/bundle.sh writes the same file into the
+# roots it bundles. BORNE_VERSION= sets it; by default borne's own version.
+version=${BORNE_VERSION:-$(sed -n 's/^version = "\(.*\)"$/\1/p' "$REPO/pyproject.toml")}
+compatible=$(sed -n 's/^compatible=//p' "$HERE/files/rauc/system.conf")
+printf 'VERSION=%s\nCOMPATIBLE=%s\n' "$version" "$compatible" > "$ROOTFS/etc/borne-release"
+chmod 644 "$ROOTFS/etc/borne-release"
 
 # --- udev rules and the modprobe blacklist (udev/, written with the rules' tests) ---
 shopt -s nullglob

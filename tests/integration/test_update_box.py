@@ -73,7 +73,8 @@ async def test_an_update_from_a_file_is_installed_and_the_reboot_asked_for(
         assert events[-1] == ("update.progress", {"percent": 100, "step": "rebooting"})
         assert request.read_text().startswith("update:")
     assert rauc_box.slot_release("B").startswith("VERSION=1.1.0")
-    assert rauc_box.boot_state()["primary"] == "B"
+    assert {k: rauc_box.boot_state()[k] for k in ("all", "try", "pending")} == \
+        {"all": "A", "try": "B", "pending": "1"}  # B is tried at the next boot, once
 
 
 async def test_the_reboot_waits_for_the_open_apcv_session_then_goes(
@@ -140,6 +141,7 @@ async def installed_then_stopped(rauc_box, tmp_path, monkeypatch) -> Path:
     pending = tmp_path / "data" / "update" / "pending.json"
     assert pending.exists()
     monkeypatch.setattr("borne.update.service.boot_id", lambda: "boot-2")  # the reboot
+    (tmp_path / "run" / REBOOT_REQUEST).unlink()  # /run is a tmpfs: gone with the reboot
     return pending
 
 
@@ -162,7 +164,7 @@ async def test_the_tried_system_is_committed_by_borne_update_commit(
         await until(lambda: box.updates.snapshot().state == "committed", timeout=10)
         assert update_events(box) == [("update.committed", {"version": "1.1.0"})]
     assert not pending.exists()
-    assert rauc_box.boot_state()["state_B"] == "good"
+    assert rauc_box.boot_state()["all"] == "B"  # every boot starts B now
     async with running_box(tmp_path, update=updates_of(rauc_box)) as box:  # said once
         assert box.updates.snapshot().state == "idle" and update_events(box) == []
 
@@ -194,7 +196,8 @@ async def test_a_system_that_never_gets_ready_is_marked_bad_and_rebooted(rauc_bo
         reboot=lambda: reboots.append("reboot"), say=lambda _: None)
     assert (result.outcome, result.slot) == ("rolled_back", "rootfs.1")
     assert result.reasons == ("daemon: not ready (READY=1 never sent)",)
-    assert reboots == ["reboot"] and rauc_box.boot_state()["state_B"] == "bad"
+    assert reboots == ["reboot"]
+    assert rauc_box.boot_state()["mark_B"] == "bad" and rauc_box.boot_state()["all"] == "A"
 
 
 async def test_a_system_whose_api_fails_is_not_committed(rauc_box, tmp_path, monkeypatch):
@@ -223,16 +226,56 @@ async def test_borne_update_commit_judges_the_running_box_with_the_doctors_check
         "api": {"host": "127.0.0.1", "port": 0}, "update": updates_of(rauc_box)})
     config = tmp_path / "borne.toml"
     config.write_text(toml_text(sections))
-    monkeypatch.setattr("borne.update.commit.systemd_reboot",
-                        lambda: pytest.fail("a healthy system is never rebooted"))
     async with running_box(tmp_path, update=updates_of(rauc_box)) as box:
         assert box.updates.snapshot().state == "trial"
         code = await asyncio.to_thread(main, ["update", "commit", "--config", str(config)])
         assert code == 0
+        assert not (tmp_path / "run" / "reboot-request").exists()  # healthy: no reboot
         await until(lambda: box.updates.snapshot().state == "committed", timeout=10)
         from borne.cli.doctor import run_checks
 
         (line,) = [c for c in await asyncio.to_thread(run_checks, str(config))
                    if c.name == "update"]
         assert line.detail("en") == "system 1.1.0, slot B; update: committed"
-    assert rauc_box.boot_state()["state_B"] == "good"
+    assert rauc_box.boot_state()["all"] == "B"  # every boot starts B now
+
+
+async def test_the_box_commands_status_install_reboot(rauc_box, tmp_path, capsys):
+    """`borne update status|install|reboot` as the person at the box types them."""
+    from borne.cli.main import main
+
+    from support.sections import merged, simulated_box, toml_text
+
+    bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
+    older = await asyncio.to_thread(rauc_box.bundle, "0.9.0")
+    config = tmp_path / "borne.toml"
+    config.write_text(toml_text(merged(simulated_box(tmp_path), {
+        "api": {"enabled": False}, "update": updates_of(rauc_box)})))
+
+    def borne(*args: str) -> tuple[int, str, str]:
+        code = main([*args, "--config", str(config), "--lang", "en"])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    async with running_box(tmp_path, api={"enabled": False}, update=updates_of(rauc_box)) as box:
+        code, out, _ = await asyncio.to_thread(borne, "update", "status")
+        assert (code, out) == (0, "System 1.0.0 (slot A); update: idle\n")
+        code, _, err = await asyncio.to_thread(borne, "update", "install", str(older))
+        assert code == 2 and err.strip().endswith("[update_downgrade_refused]")
+        code, out, _ = await asyncio.to_thread(borne, "update", "install", str(bundle))
+        assert code == 0 and out.startswith("Bundle 1.1.0 verified")
+        await until(lambda: box.updates.snapshot().state == "rebooting", what="rebooting")
+        code, out, _ = await asyncio.to_thread(borne, "update", "status")
+        assert out.splitlines() == ["System 1.0.0 (slot A); update: rebooting",
+                                    "Pending version: 1.1.0 (100%)"]
+        code, out, _ = await asyncio.to_thread(borne, "update", "reboot", "--force")
+        assert code == 0 and out.startswith("Reboot asked for.")
+
+
+async def test_the_simulated_box_says_updates_are_unavailable(tmp_path):
+    async with running_box(tmp_path) as box:  # no RAUC here: [update] is off in simulation
+        await paired(box, tmp_path / "ws")
+        async with BoxClient.from_directory(tmp_path / "ws") as client:
+            status = (await client.status())["update"]
+    assert (status["state"], status["last_error"]) == ("unavailable", "update_unavailable")
+    assert update_events(box) == []

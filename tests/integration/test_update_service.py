@@ -69,7 +69,7 @@ async def test_a_newer_bundle_is_installed_then_committed_after_its_boot(rauc_bo
     progress = [d["percent"] for t, d in seen if t == "update.progress" and d["step"] == "installing"]
     assert progress[0] == 0 and progress[-1] == 100 and progress == sorted(progress)
     assert seen[-1] == ("update.progress", {"percent": 100, "step": "rebooting"})
-    assert rauc_box.boot_state()["primary"] == "B"
+    assert rauc_box.boot_state()["pending"] == "1" and rauc_box.boot_state()["try"] == "B"
     await updates.stop()
 
     # The box boots B: on trial until `borne update commit` marks it good.
@@ -187,4 +187,92 @@ async def test_without_rauc_the_service_says_unavailable(tmp_path):
     with pytest.raises(UpdateRefused) as refused:
         await updates.install(tmp_path / "x.raucb", origin="file", actor="box")
     assert refused.value.code == "update_unavailable"
+    await updates.stop()
+
+
+async def test_a_power_cut_during_the_install_leaves_the_old_system_and_a_new_install_works(
+        rauc_box, tmp_path):
+    bus = EventBus(Clock())
+    updates = service(rauc_box, tmp_path, bus)
+    await updates.start()
+    bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
+    rauc_box.slow_bootloader()
+    await updates.install(bundle, origin="file", actor="box")
+    deadline = asyncio.get_running_loop().time() + 20
+    while not rauc_box.bootloader_waiting():  # RAUC is marking B non-bootable: mid-install
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.05)
+    assert updates.snapshot().state == "installing"
+    rauc_box.slow_bootloader(False)
+    # The power goes: RAUC dies mid-install; the box comes back on A, its committed slot.
+    assert await asyncio.to_thread(rauc_box.reboot, "A") is None
+    await wait_state(updates, "failed")
+    assert updates.snapshot().last_error == "update_failed"
+    assert types(bus)[-1] == ("update.refused", {"code": "update_failed", "origin": "file",
+                                                 "version": "1.1.0"})
+    assert not (tmp_path / "run" / REBOOT_REQUEST).exists()
+    assert rauc_box.boot_state()["all"] == "A" and rauc_box.boot_state().get("pending") == "0"
+    await updates.stop()
+
+    updates = service(rauc_box, tmp_path, EventBus(Clock()), boot="boot-2")
+    await updates.start()
+    assert updates.snapshot().state == "idle"
+    await updates.install(bundle, origin="file", actor="box")
+    await wait_state(updates, "rebooting")
+    assert rauc_box.slot_release("B").startswith("VERSION=1.1.0")
+    await updates.stop()
+
+
+async def test_a_bundle_larger_than_the_slot_fails_with_no_space(rauc_box, tmp_path):
+    bus = EventBus(Clock())
+    updates = service(rauc_box, tmp_path, bus)
+    await updates.start()
+    bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0", root_mb=16)  # slots hold 8
+    await updates.install(bundle, origin="api", actor="admin-1")
+    await wait_state(updates, "failed")
+    assert updates.snapshot().last_error == "update_no_space"
+    assert types(bus)[-1] == ("update.refused", {"code": "update_no_space", "origin": "api",
+                                                 "version": "1.1.0"})
+    assert not (tmp_path / "run" / REBOOT_REQUEST).exists()
+    assert rauc_box.boot_state().get("pending") == "0"  # B is never tried
+    await updates.stop()
+
+
+async def test_an_install_on_a_low_battery_is_refused_before_anything_is_written(
+        rauc_box, tmp_path):
+    gate = OpenGate()
+    gate.held = ["battery_low"]
+    bus = EventBus(Clock())
+    updates = service(rauc_box, tmp_path, bus, gate=gate)
+    await updates.start()
+    bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
+    before = rauc_box.slot_digest("B")
+    with pytest.raises(UpdateRefused) as refused:
+        await updates.install(bundle, origin="usb", actor="usb")
+    assert refused.value.code == "update_battery_low"
+    assert rauc_box.slot_digest("B") == before
+    assert types(bus) == [("update.refused", {"code": "update_battery_low", "origin": "usb"})]
+    await updates.stop()
+
+
+async def test_a_daemon_restarted_before_the_reboot_asks_for_it_again(rauc_box, tmp_path):
+    updates = service(rauc_box, tmp_path, EventBus(Clock()))
+    await updates.start()
+    await updates.install(await asyncio.to_thread(rauc_box.bundle, "1.1.0"), origin="file",
+                          actor="box")
+    await wait_state(updates, "rebooting")
+    await updates.stop()
+    request = tmp_path / "run" / REBOOT_REQUEST
+    request.unlink()  # the daemon restarted (systemd), the box did not reboot: same boot id
+    gate = OpenGate()
+    gate.held = ["apcv_session"]
+    bus = EventBus(Clock())
+    updates = service(rauc_box, tmp_path, bus, gate=gate)
+    await updates.start()
+    status = updates.snapshot()
+    assert (status.state, status.pending_version, status.reboot_held_by) == \
+        ("installed", "1.1.0", ["apcv_session"])
+    gate.held = []
+    await wait_state(updates, "rebooting")
+    assert request.exists() and [t for t, _ in types(bus)] == ["update.progress"]
     await updates.stop()

@@ -4,15 +4,19 @@
 bus only), and ``rauc service`` on it (``DBUS_SYSTEM_BUS_ADDRESS``) with a
 ``system.conf`` of two root slots A and B, each a loop device over a sparse file,
 ``bootloader=custom`` with :file:`tests/support/rauc_boot_backend.sh` (its state in a
-text file: ``primary=``, ``state_A=``...) and ``--override-boot-slot`` for the slot
-"booted". :meth:`RaucBox.reboot` restarts RAUC as if the box booted a slot, and
-writes that slot's ``/etc/borne-release`` where the daemon reads it.
+text file, with the Raspberry Pi tryboot backend's meaning: a committed slot, a slot to
+try once) and ``--override-boot-slot`` for the slot "booted". :meth:`RaucBox.reboot`
+plays the firmware (the trial slot once if its trial is pending), restarts RAUC as if the
+box booted that slot, and writes that slot's ``/etc/borne-release`` where the daemon
+reads it.
 
-Bundles are built here for real (``rauc bundle``, ``format=plain``: this kernel has no
-device-mapper for ``verity``) from a tiny root (a release file and 20 KB of random
-bytes: a squashfs over 4 KiB), signed by a throwaway CA made with ``cryptography``
-(:func:`make_signer`). Needs root (loop devices, mounts), ``rauc``, ``dbus-daemon``,
-``mksquashfs``/``unsquashfs``.
+Bundles are built for real, ``format=plain`` (this kernel has no device-mapper for
+``verity``), from a tiny root (20 KB of random bytes): by ``image/bundle.sh`` signed with
+``image/keys/development`` (the keyring is its ``keyring.pem``, as in the image) when the
+tree has them; otherwise (a branch without the image's part) the same steps here
+(``mksquashfs``, ``rauc bundle``) signed by a throwaway CA. "Another key" is always a
+throwaway CA made with ``cryptography`` (:func:`make_signer`). Needs root (loop devices,
+mounts), ``rauc``, ``dbus-daemon``, ``mksquashfs``/``unsquashfs``, ``debugfs``.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ __all__ = ["COMPATIBLE", "RaucBox", "Signer", "make_signer", "missing_tools"]
 #: The compatible of the test box's system.conf and of its bundles.
 COMPATIBLE = "borne-test"
 _BACKEND = Path(__file__).with_name("rauc_boot_backend.sh")
+_IMAGE = Path(__file__).resolve().parents[2] / "image"
+_BUNDLE_SH = _IMAGE / "bundle.sh"
+_DEV_KEYS = _IMAGE / "keys" / "development"
 _SLOT_BYTES = 8 * 1024 * 1024
 
 _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -52,8 +59,8 @@ _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Confi
 
 def missing_tools() -> list[str]:
     """The programs this harness needs and does not find."""
-    return [tool for tool in ("rauc", "dbus-daemon", "mksquashfs", "unsquashfs", "losetup")
-            if shutil.which(tool) is None]
+    return [tool for tool in ("rauc", "dbus-daemon", "mksquashfs", "unsquashfs", "losetup",
+                              "debugfs") if shutil.which(tool) is None]
 
 
 @dataclass(frozen=True)
@@ -98,7 +105,9 @@ class RaucBox:
     version: str = "1.0.0"
     address: str = field(init=False)
     release_file: Path = field(init=False)
+    #: What signs the box's own bundles, and the keyring RAUC checks them against.
     signer: Signer = field(init=False)
+    keyring: Path = field(init=False)
     loops: dict[str, str] = field(default_factory=dict)
     _bus: subprocess.Popen | None = None
     _rauc: subprocess.Popen | None = None
@@ -107,7 +116,12 @@ class RaucBox:
         self.root.mkdir(parents=True, exist_ok=True)
         self.address = f"unix:path={self.root / 'bus.sock'}"
         self.release_file = self.root / "borne-release"
-        self.signer = make_signer(self.root / "keys", "development")
+        if _uses_bundle_sh():
+            self.signer = Signer(_DEV_KEYS / "signing.cert.pem", _DEV_KEYS / "signing.key")
+            self.keyring = _DEV_KEYS / "keyring.pem"
+        else:
+            self.signer = make_signer(self.root / "keys", "development")
+            self.keyring = self.signer.cert
 
     # -- the machine ----------------------------------------------------------------------------
 
@@ -120,7 +134,7 @@ class RaucBox:
             self.loops[name] = subprocess.run(["losetup", "-f", "--show", str(image)], check=True,
                                               capture_output=True, text=True).stdout.strip()
         self.release_file.write_text(f"VERSION={self.version}\nCOMPATIBLE={COMPATIBLE}\n")
-        (self.root / "boot-state").write_text("primary=A\nstate_A=good\nstate_B=good\n")
+        (self.root / "boot-state").write_text("all=A\ntry=A\npending=0\nbooted=A\ntryboot=0\n")
         (self.root / "mnt").mkdir(exist_ok=True)
         (self.root / "system.conf").write_text(self._system_conf())
         (self.root / "bus.conf").write_text(_BUS_CONFIG.format(socket=self.root / "bus.sock"))
@@ -137,7 +151,7 @@ class RaucBox:
         return (f"[system]\ncompatible={COMPATIBLE}\nbootloader=custom\n"
                 f"mountprefix={self.root / 'mnt'}\ndata-directory={self.root / 'rauc-data'}\n\n"
                 f"[handlers]\nbootloader-custom-backend={self.root / 'backend.sh'}\n\n"
-                f"[keyring]\npath={self.signer.cert}\n{slots}")
+                f"[keyring]\npath={self.keyring}\n{slots}")
 
     def _start_rauc(self, boot_slot: str) -> None:
         backend = self.root / "backend.sh"
@@ -158,16 +172,43 @@ class RaucBox:
         return answer.returncode == 0
 
     def kill_rauc(self) -> None:
-        """Stop RAUC at once (SIGKILL: a power cut, as far as RAUC knows)."""
+        """Stop RAUC at once (SIGKILL: a power cut, as far as RAUC knows), and a slow
+        backend it left waiting."""
         if self._rauc is not None:
             self._rauc.send_signal(signal.SIGKILL)
             self._rauc.wait(10)
             self._rauc = None
+        waiting = self.root / "boot-state.slow.pid"
+        if waiting.exists():
+            try:
+                os.kill(int(waiting.read_text()), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+            waiting.unlink()
+
+    def slow_bootloader(self, on: bool = True) -> None:
+        """Make the bootloader's ``set-state`` wait (RAUC calls it before writing a slot):
+        an install then stays under way until :meth:`kill_rauc`."""
+        flag = self.root / "boot-state.slow"
+        if on:
+            flag.touch()
+        else:
+            flag.unlink(missing_ok=True)
+
+    def bootloader_waiting(self) -> bool:
+        """Whether a slow ``set-state`` is waiting now."""
+        return (self.root / "boot-state.slow.pid").exists()
 
     def reboot(self, into: str) -> str | None:
-        """RAUC restarted as after a boot of slot ``into``; the release file becomes that
-        slot's. Returns the slot's version (None: nothing installed there)."""
+        """RAUC restarted as after a boot of slot ``into`` (on trial if its trial was
+        pending); the release file becomes that slot's. Returns the slot's version (None:
+        nothing installed there)."""
         self.kill_rauc()
+        # The firmware: the tryboot flag was set if the trial of ``into`` was pending.
+        state = self.boot_state()
+        trial = state.get("pending") == "1" and state.get("try") == into
+        for key, value in (("pending", "0"), ("booted", into), ("tryboot", "1" if trial else "0")):
+            self._put_state(key, value)
         release = self.slot_release(into)
         if release is not None:
             self.release_file.write_text(release)
@@ -192,27 +233,50 @@ class RaucBox:
         return hashlib.sha256((self.root / f"slot{name}.img").read_bytes()).hexdigest()
 
     def slot_release(self, name: str) -> str | None:
-        """The ``/etc/borne-release`` inside slot ``name``'s squashfs (None: not a root)."""
-        answer = subprocess.run(["unsquashfs", "-cat", str(self.root / f"slot{name}.img"),
-                                 "etc/borne-release"], capture_output=True, text=True)
-        return answer.stdout if answer.returncode == 0 and answer.stdout else None
+        """The ``/etc/borne-release`` inside slot ``name``'s root image (squashfs or ext4;
+        None: not a root)."""
+        image = str(self.root / f"slot{name}.img")
+        for command in (["unsquashfs", "-cat", image, "etc/borne-release"],
+                        ["debugfs", "-R", "cat /etc/borne-release", image]):
+            answer = subprocess.run(command, capture_output=True, text=True)
+            if answer.returncode == 0 and "VERSION=" in answer.stdout:
+                return answer.stdout
+        return None
+
+    def _put_state(self, key: str, value: str) -> None:
+        state = {**self.boot_state(), key: value}
+        (self.root / "boot-state").write_text("".join(f"{k}={v}\n" for k, v in state.items()))
 
     def boot_state(self) -> dict[str, str]:
-        """The test bootloader's state: ``primary``, ``state_A``, ``state_B``."""
+        """The test bootloader's state: ``all`` (the committed slot), ``try``, ``pending``,
+        ``booted``, ``tryboot``, ``mark_A``, ``mark_B``."""
         lines = (self.root / "boot-state").read_text().splitlines()
         return dict(line.split("=", 1) for line in lines if "=" in line)
 
     # -- bundles --------------------------------------------------------------------------------
 
     def bundle(self, version: str, *, name: str | None = None, compatible: str = COMPATIBLE,
-               signer: Signer | None = None) -> Path:
-        """A ``format=plain`` bundle of a tiny root whose release says ``version``."""
+               signer: Signer | None = None, root_mb: int = 4) -> Path:
+        """A ``format=plain`` bundle of a tiny root whose release says ``version``, in a
+        ``root_mb`` MiB image (the slots hold 8)."""
         work = self.root / "build" / (name or version)
         rootfs = work / "rootfs"
-        (rootfs / "etc").mkdir(parents=True, exist_ok=True)
+        (rootfs / "etc").mkdir(parents=True, exist_ok=True)  # a root has one
+        (rootfs / "payload").write_bytes(os.urandom(20000))  # incompressible: over 4 KiB
+        out = self.root / f"{name or version}.raucb"
+        out.unlink(missing_ok=True)
+        signer = signer or self.signer
+        if _uses_bundle_sh():
+            subprocess.run(["bash", str(_BUNDLE_SH), "--version", version, "--compatible",
+                            compatible, "--format", "plain", "--compression", "lzo",
+                            "--root-size", str(root_mb), "--cert", str(signer.cert), "--key",
+                            str(signer.key), str(rootfs), str(out)],
+                           check=True, capture_output=True)
+            return out
         (rootfs / "etc" / "borne-release").write_text(
             f"VERSION={version}\nCOMPATIBLE={compatible}\n")
-        (rootfs / "payload").write_bytes(os.urandom(20000))  # incompressible: over 4 KiB
+        if root_mb > 4:  # a squashfs is as large as its content: make it that large
+            (rootfs / "filler").write_bytes(os.urandom(root_mb * 1024 * 1024))
         content = work / "content"
         content.mkdir(exist_ok=True)
         subprocess.run(["mksquashfs", str(rootfs), str(content / "rootfs.img"), "-quiet",
@@ -220,12 +284,14 @@ class RaucBox:
         (content / "manifest.raucm").write_text(
             f"[update]\ncompatible={compatible}\nversion={version}\n\n[bundle]\nformat=plain\n\n"
             "[image.rootfs]\nfilename=rootfs.img\n")
-        out = self.root / f"{name or version}.raucb"
-        out.unlink(missing_ok=True)
-        signer = signer or self.signer
         subprocess.run(["rauc", "bundle", f"--cert={signer.cert}", f"--key={signer.key}",
                         str(content), str(out)], check=True, capture_output=True)
         return out
+
+
+def _uses_bundle_sh() -> bool:
+    """Whether the tree has the image's bundle script and development keys."""
+    return _BUNDLE_SH.is_file() and (_DEV_KEYS / "signing.key").is_file()
 
 
 def _value(release: str, key: str) -> str | None:

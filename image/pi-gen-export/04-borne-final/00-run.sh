@@ -15,5 +15,5 @@ if [ -n "$(find "${ROOTFS_DIR}/var/lib/borne" -mindepth 1 -print -quit)" ]; then
 	echo "borne: /var/lib/borne is not empty in the image" >&2
 	exit 1
 fi
-grep -Eq '^(ROOTDEV|PARTUUID=[^[:space:]]+)[[:space:]]+/[[:space:]]+ext4[[:space:]]+ro,' "${ROOTFS_DIR}/etc/fstab" \
+grep -Eq '^/dev/borne/rootfs[[:space:]]+/[[:space:]]+ext4[[:space:]]+ro,' "${ROOTFS_DIR}/etc/fstab" \
 	|| { echo "borne: the image's fstab does not mount / read-only" >&2; exit 1; }

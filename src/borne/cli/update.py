@@ -24,7 +24,7 @@ _WORDS = {
            "accepted": "Paquet {version} vérifié : installation en cours (borne update status)",
            "reboot": "Redémarrage demandé."},
     "en": {"status": "System {system_version} (slot {booted_slot}); update: {state}",
-           "pending": "Pending version: {pending_version} ({progress} %)",
+           "pending": "Pending version: {pending_version} ({progress}%)",
            "held": "Reboot held by: {held}",
            "error": "Last error: {last_error}",
            "accepted": "Bundle {version} verified: installing (borne update status)",
@@ -91,11 +91,17 @@ def update_command(args: argparse.Namespace, *, language: str) -> int:
 
 
 def _commit(args: argparse.Namespace, config: Any) -> int:
+    """0 once decided (committed, or marked bad with the reboot asked for, or not on
+    trial); 1 when RAUC could not be asked: the unit's ``FailureAction=reboot`` then
+    brings the old slot back."""
     from ..update.commit import commit_after_boot, daemon_ready
+    from ..update.reboot_gate import request_reboot_file
     from .doctor import run_checks
 
+    runtime = Path(config.daemon.runtime_dir)
     result = asyncio.run(commit_after_boot(
         address=config.update.dbus_address, deadline_s=config.update.commit_deadline_s,
         ready=lambda: daemon_ready(config.control_socket),
-        checks=lambda: run_checks(args.config)))
-    return 1 if result.outcome == "rolled_back" else 0
+        checks=lambda: run_checks(args.config),
+        reboot=lambda: request_reboot_file(runtime, "update commit: the tried system is bad")))
+    return 1 if result.outcome == "unavailable" else 0

@@ -1,7 +1,8 @@
 """``borne update commit``: after a tried boot, keep the new system only if it is healthy.
 
-``borne-update-commit.service`` runs it at each boot. When the booted slot is on trial
-(RAUC's ``boot-status`` of the booted slot is not ``good``), it waits, up to
+``borne-update-commit.service`` runs it after a boot the firmware made on trial (its
+``ExecCondition``: ``tryboot-backend trial``). When the booted slot is not RAUC's primary
+(the slot every boot starts: on trial it is still the old one), it waits, up to
 ``[update] commit_deadline_s``, for both:
 
 1. ``borne.service`` ready: ``ActiveState=active`` of a ``Type=notify`` unit, which
@@ -14,9 +15,11 @@
    (:data:`NOT_BLOCKING`): a reader unplugged, no camera, an unsynchronised clock, a low
    battery. A missing reader must not roll a pharmacy back.
 
-Then RAUC marks the booted slot good. Past the deadline it marks it bad and asks for a
-plain reboot: the firmware's ``tryboot`` was for one boot only, so the box comes back on
-the old slot by itself, and its daemon reports ``update.rolled_back``.
+Then RAUC marks the booted slot good (the backend makes it the primary). Past the
+deadline it marks it bad and asks for a reboot (``<runtime_dir>/reboot-request``, as the
+daemon does; with no trial pending, ``borne-update-reboot.service`` reboots plainly): the
+firmware's ``tryboot`` was for one boot only, so the box comes back on the old slot by
+itself, and its daemon reports ``update.rolled_back``.
 """
 
 from __future__ import annotations
@@ -31,10 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from ..health import Check
-from .rauc import RaucClient, RaucError
+from .rauc import RaucClient, RaucError, booted_bootname, primary_bootname
 
 __all__ = ["BLOCKING", "NOT_BLOCKING", "CommitResult", "blocking_failures", "commit_after_boot",
-           "daemon_ready", "systemd_reboot"]
+           "daemon_ready"]
 
 #: Checks (by name) whose failure means the new system does not work: it is rolled back.
 BLOCKING = frozenset({"config", "daemon", "api", "storage", "data_dir", "keys", "ca", "server",
@@ -84,40 +87,32 @@ def daemon_ready(control_socket: Path, unit: str = "borne.service") -> bool:
         return False
 
 
-def systemd_reboot() -> None:
-    """A plain reboot (not ``tryboot``): the firmware starts the committed slot again.
-    Only under systemd (a box); elsewhere it says so and does nothing."""
-    if not Path("/run/systemd/system").is_dir():
-        print("update commit: no systemd here: reboot the box to return to the old system")
-        return
-    subprocess.run(["systemctl", "reboot"], check=False, timeout=30)
-
-
 async def commit_after_boot(*, address: str, deadline_s: float,
                             ready: Callable[[], bool],
                             checks: Callable[[], list[Check]],
-                            reboot: Callable[[], Any] | None = None,
+                            reboot: Callable[[], Any],
                             connect: Callable[[str], RaucClient] = RaucClient,
                             poll_s: float = POLL_S,
                             say: Callable[[str], Any] = print) -> CommitResult:
     """Commit the tried slot once ready and healthy, or mark it bad and reboot (see above).
 
     ``ready()`` and ``checks()`` are blocking calls (systemctl, the control socket,
-    ``borne doctor``'s checks): they run in a worker thread. ``reboot`` defaults to
-    :func:`systemd_reboot`.
+    ``borne doctor``'s checks): they run in a worker thread. ``reboot()`` asks for the
+    reboot (``borne update commit``: the request file).
     """
     rauc = connect(address)
     try:
         await rauc.connect()
         slots = await rauc.slots()
+        primary = await primary_bootname(rauc)
     except RaucError as error:
         await rauc.close()
-        say(f"update commit: RAUC unavailable ({error.text}): nothing to commit")
+        say(f"update commit: RAUC unavailable ({error.text}): nothing decided")
         return CommitResult("unavailable")
     try:
-        booted = next((name for name, s in slots.items() if s.get("state") == "booted"), None)
-        if booted is None or slots[booted].get("boot-status") == "good":
-            say(f"update commit: {booted or 'the booted slot'} is already committed")
+        booted, bootname = booted_bootname(slots)
+        if booted is None or bootname == primary:
+            say(f"update commit: {booted or 'the booted slot'} is the committed system already")
             return CommitResult("not_on_trial", booted)
         reasons = await _wait_healthy(deadline_s, ready, checks, poll_s)
         if not reasons:
@@ -129,7 +124,7 @@ async def commit_after_boot(*, address: str, deadline_s: float,
             f"({'; '.join(reasons)}): marked bad, rebooting into the previous system")
     finally:
         await rauc.close()
-    await _call(reboot or systemd_reboot)
+    await _call(reboot)
     return CommitResult("rolled_back", booted, tuple(reasons))
 
 

@@ -26,11 +26,16 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["BUS_NAME", "INTERFACE", "RaucClient", "RaucError", "rauc_present"]
+__all__ = ["BUS_NAME", "INTERFACE", "RaucClient", "RaucError", "booted_bootname",
+           "primary_bootname", "rauc_present"]
 
 BUS_NAME = "de.pengutronix.rauc"
 INTERFACE = "de.pengutronix.rauc.Installer"
 _PATH = "/"
+#: Seconds a quick call (a property, the slots) may take; ``Info`` of a large bundle reads it
+#: whole to check its signature, so it gets longer.
+QUICK_S = 10.0
+INFO_S = 300.0
 
 
 class RaucError(Exception):
@@ -92,7 +97,7 @@ class RaucClient:
 
     async def _call(self, member: str, signature: str = "", body: list[Any] | None = None, *,
                     destination: str = BUS_NAME, path: str = _PATH,
-                    interface: str = INTERFACE, timeout: float = 120.0) -> list[Any]:
+                    interface: str = INTERFACE, timeout: float = QUICK_S) -> list[Any]:
         from dbus_fast import Message, MessageType
 
         if self._bus is None:
@@ -120,9 +125,24 @@ class RaucClient:
         (names,) = await self._call("ListActivatableNames", **dbus)
         return BUS_NAME in names
 
+    async def owner(self) -> str | None:
+        """The unique bus name of the RAUC process answering now (None: none). A new one
+        mid-install means RAUC died (a power cut, as far as it knows) and was started
+        again: that install is gone."""
+        try:
+            (name,) = await self._call("GetNameOwner", "s", [BUS_NAME],
+                                       destination="org.freedesktop.DBus",
+                                       path="/org/freedesktop/DBus",
+                                       interface="org.freedesktop.DBus")
+        except RaucError as error:
+            if error.name.endswith("NameHasNoOwner"):
+                return None
+            raise
+        return str(name)
+
     async def info(self, bundle: str) -> tuple[str, str]:
         """``(compatible, version)`` of a bundle whose signature RAUC verified."""
-        compatible, version = await self._call("Info", "s", [bundle])
+        compatible, version = await self._call("Info", "s", [bundle], timeout=INFO_S)
         return str(compatible), str(version)
 
     async def install(self, bundle: str) -> None:
@@ -180,6 +200,20 @@ def _plain(value: Any) -> Any:
     if isinstance(inner, list):
         return [_plain(item) for item in inner]
     return inner
+
+
+async def primary_bootname(rauc: RaucClient) -> str | None:
+    """The boot name (A, B) of the slot the next boot starts."""
+    primary = await rauc.primary()
+    return str((await rauc.slots()).get(primary, {}).get("bootname") or "") or None
+
+
+def booted_bootname(slots: dict[str, dict[str, Any]]) -> tuple[str, str] | tuple[None, None]:
+    """``(slot name, boot name)`` of the booted slot in ``slots`` (``GetSlotStatus``)."""
+    for name, status in slots.items():
+        if status.get("state") == "booted":
+            return name, str(status.get("bootname") or "")
+    return None, None
 
 
 async def rauc_present(address: str, *, connect: Callable[[str], RaucClient] = RaucClient) -> bool:

@@ -8,8 +8,9 @@ before anything is written; then RAUC writes the other slot in the background
 published and the reboot is asked for as soon as the gate lets it
 (:mod:`borne.update.reboot_gate`). After the reboot, :meth:`UpdateService.start`
 compares the record with the booted slot and version: the new system is on trial until
-``borne update commit`` marks it good (``update.committed``), or the box is back on the
-old one (``update.rolled_back``); each is published once, then the record is removed.
+``borne update commit`` marks it good and it becomes RAUC's primary, the slot every boot
+starts (``update.committed``), or the box is back on the old one
+(``update.rolled_back``); each is published once, then the record is removed.
 
 Without RAUC (the simulator, a development machine) the state is ``unavailable`` and
 every install is refused with ``update_unavailable``: nothing else changes.
@@ -26,7 +27,7 @@ from typing import Any
 from ..events import (UpdateAvailable, UpdateCommitted, UpdateInstalled, UpdateProgress,
                       UpdateRefusedEvent, UpdateRolledBack)
 from .errors import UpdateRefused
-from .rauc import RaucClient, RaucError
+from .rauc import RaucClient, RaucError, primary_bootname
 from .reboot_gate import RebootGate, request_reboot_file
 from .release import read_release
 from .settings import UpdateConfig
@@ -57,7 +58,7 @@ class UpdateService:
         self.config = config
         self._bus = bus
         self._runtime_dir = runtime_dir
-        self._directory = Path(config.incoming_dir or data_dir / "update")
+        self._directory = data_dir / "update"  # the pending record's (the contract's)
         self._gate = gate
         self._connect = connect
         self._this_boot = this_boot or (lambda: boot_id())
@@ -75,7 +76,7 @@ class UpdateService:
 
     @property
     def directory(self) -> Path:
-        """Where the pending record (and the API's incoming bundles) live."""
+        """Where the pending record lives: ``<data_dir>/update``."""
         return self._directory
 
     # -- start and stop -----------------------------------------------------------------------
@@ -133,15 +134,16 @@ class UpdateService:
         forget_pending(self._directory)
 
     async def _check_trial(self) -> None:
-        """Committed once RAUC says the booted slot is good (``borne update commit``)."""
+        """Committed once the booted slot is the one every boot starts: RAUC's primary
+        (``borne update commit`` marked it good, and the bootloader made it the default;
+        on trial, the primary is still the old slot)."""
         assert self._rauc is not None and self._pending is not None
         try:
-            slots = await self._rauc.slots()
+            primary = await primary_bootname(self._rauc)
         except RaucError as error:
-            log.warning("update: slot status unreadable: %s", error.text)
+            log.warning("update: primary slot unreadable: %s", error.text)
             return
-        booted = [s for s in slots.values() if s.get("state") == "booted"]
-        if booted and booted[0].get("boot-status") == "good":
+        if primary is not None and primary == self._slot:
             version = self._pending.version
             self._state, self._pending = "committed", None
             self._bus.publish(UpdateCommitted(version=version))
@@ -208,10 +210,15 @@ class UpdateService:
         rauc = self._rauc
         try:
             done = rauc.expect_completed()
+            installer = await rauc.owner()
             await rauc.install(str(bundle))
             self._publish_progress(0)
             while not done.done():
                 await asyncio.wait([done], timeout=POLL_S)
+                if done.done():
+                    break
+                if await rauc.owner() != installer:  # RAUC died mid-install
+                    raise RaucError("restarted", "RAUC stopped during the install")
                 percent, _message = await rauc.progress()
                 self._publish_progress(percent)
             result = done.result()
@@ -240,8 +247,7 @@ class UpdateService:
     async def _target_slot(self, rauc: RaucClient) -> str | None:
         """The boot name of the slot the next boot tries (RAUC's primary, after an install)."""
         try:
-            primary = await rauc.primary()
-            return str((await rauc.slots()).get(primary, {}).get("bootname") or "") or None
+            return await primary_bootname(rauc)
         except RaucError:
             return None
 

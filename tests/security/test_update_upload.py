@@ -256,3 +256,29 @@ async def test_the_reboot_is_an_admin_s_and_only_into_an_installed_update(box, t
         answer = await http.post("/v1/update/reboot", json={"force": "yes"})
         assert (answer.status_code, answer.json()["error"]) == (400, "bad_request")
     assert not request.exists()
+
+
+async def test_expect_100_continue_is_answered_only_once_the_upload_is_accepted(box, tmp_path):
+    """curl sends ``Expect: 100-continue`` for a file over 1 MB and waits: a refusal must be
+    the answer then, so a refused client never sends its body (aiohttp's default said 100 to
+    anyone, before any check)."""
+    head = ("PUT /v1/update HTTP/1.1\r\nHost: borne\r\nExpect: 100-continue\r\n"
+            "Content-Length: {length}\r\n\r\n")
+    counter = await _tls(box, tmp_path / "ws", admin=False)
+    admin = await _tls(box, tmp_path / "admin", admin=True)
+    for tls, length, expected in ((counter, 40 * MB, 403), (admin, 65 * MB, 413)):
+        reader, writer = await asyncio.open_connection("127.0.0.1", box.api.port, ssl=tls)
+        writer.write(head.format(length=length).encode())
+        status, _ = await asyncio.wait_for(_answer(reader), 5)
+        writer.close()
+        assert status == expected
+    payload = os.urandom(2 * MB)
+    reader, writer = await asyncio.open_connection("127.0.0.1", box.api.port, ssl=admin)
+    writer.write(head.format(length=len(payload)).encode())
+    assert await asyncio.wait_for(reader.readline(), 5) == b"HTTP/1.1 100 Continue\r\n"
+    assert await reader.readline() == b"\r\n"
+    writer.write(payload)
+    status, body = await asyncio.wait_for(_answer(reader), 10)
+    writer.close()
+    assert (status, body["version"]) == (202, "9.9.9")
+    assert box.api_context.updates.installs == [payload]

@@ -13,6 +13,9 @@ request's deadline). An upload has its own limits instead, looser but still boun
   :attr:`BundleInbox.floor_rate` (256 KiB/s, a poor Wi-Fi: 300 MB in about 21 minutes), and
   :attr:`BundleInbox.idle_s` without a byte ends it too; past either, the connection is
   aborted (408), like any request too slow;
+- a client that sends ``Expect: 100-continue`` (curl does, for a file over 1 MB) gets its
+  ``100 Continue`` only once all of the above passed (:func:`continue_later`): refused, it never
+  sends the body at all;
 - written in 1 MiB blocks, in a worker thread (an SD card's write may stall for a second),
   to a new file (``O_EXCL``, mode 0600, not following links) named ``incoming-<random>.raucb``;
   ``ENOSPC`` on the way is ``update_no_space``; a client gone, a body cut short, a deadline
@@ -37,7 +40,7 @@ from aiohttp import web
 
 from .errors import ApiError
 
-__all__ = ["BundleInbox", "INCOMING_PREFIX", "inbox_for", "receive_bundle"]
+__all__ = ["BundleInbox", "INCOMING_PREFIX", "continue_later", "inbox_for", "receive_bundle"]
 
 log = logging.getLogger("borne.api")
 
@@ -113,6 +116,19 @@ def inbox_for(incoming_dir: str, max_bundle_mb: int, data_dir: Path) -> BundleIn
     if left:
         log.info("removed %d bundle upload(s) left unfinished in %s", left, directory)
     return inbox
+
+
+async def continue_later(request: web.Request) -> None:
+    """The route's ``expect_handler``: no ``100 Continue`` yet (aiohttp's default sends it
+    before any check, so a refused client sends its whole body); :func:`receive_bundle` sends
+    it once the upload is accepted, a refusal is the final answer instead (RFC 9110 §10.1.1)."""
+
+
+async def _continue(request: web.Request) -> None:
+    if request.version >= (1, 1) and \
+            request.headers.get("Expect", "").lower() == "100-continue":
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0  # (as aiohttp's own: the answer has not started)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -220,6 +236,7 @@ async def receive_bundle(request: web.Request, inbox: BundleInbox) -> Path:
     if inbox._uploading:
         raise ApiError("update_busy", reason="another bundle is being uploaded")
     size = _announced_size(request, inbox)
+    await _continue(request)
     inbox._uploading = True
     path: Path | None = None
     kept = False

@@ -119,14 +119,18 @@ class OperationTable:
         self._operations.append(operation)
         return operation
 
-    def route(self, method: str, path: str, summary: str, answer: Answer,
+    def route(self, method: str, path: str, summary: str, answer: Answer, *,
+              expect_handler: Callable[[web.Request], Awaitable[None]] | None = None,
               **more: Any) -> Callable[[Handler], Handler]:
         """Register the decorated handler for ``method path`` and record its operation.
 
         A path parameter may carry aiohttp's pattern, ``{client_id:(?!me$)[^/]+}``: the route
-        matches only that, the document shows ``{client_id}`` (as aiohttp's ``canonical``)."""
+        matches only that, the document shows ``{client_id}`` (as aiohttp's ``canonical``).
+        ``expect_handler``: aiohttp's, for ``Expect: 100-continue`` (by default it answers 100
+        before any check; an upload defers it until the body is wanted)."""
         self.declare(method, _PATTERN.sub(r"{\1}", path), summary, answer, **more)
-        return self.routes.route(method.upper(), path)
+        options = {"expect_handler": expect_handler} if expect_handler is not None else {}
+        return self.routes.route(method.upper(), path, **options)
 
     def get(self, path: str, summary: str, answer: Answer,
             **more: Any) -> Callable[[Handler], Handler]:

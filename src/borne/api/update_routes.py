@@ -27,7 +27,7 @@ from aiohttp import web
 
 from ..errors import BorneError
 from .bodies import json_body
-from .bundle_upload import BundleInbox, receive_bundle
+from .bundle_upload import BundleInbox, continue_later, receive_bundle
 from .context import AUDIT_DETAIL, CONTEXT
 from .errors import ApiError
 from .guard import require_admin
@@ -90,6 +90,7 @@ async def _received(request: web.Request, inbox: BundleInbox) -> Path:
     "written, then installed in the background; `update.progress` events follow",
     Answer(202, UpdateAccepted, "Vetted; installing"), errors=(400, 409, 413, 422, 507),
     request=bytes, request_media="application/octet-stream", query=(ALLOW_DOWNGRADE,),
+    expect_handler=continue_later,
     description="The body is the RAUC bundle (`application/octet-stream`), with its "
                 "`Content-Length`; refused before it is read when it is over `[update] "
                 "max_bundle_mb` (413), when the box has not the room (507 `update_no_space`) or "

@@ -279,3 +279,34 @@ async def test_the_simulated_box_says_updates_are_unavailable(tmp_path):
             status = (await client.status())["update"]
     assert (status["state"], status["last_error"]) == ("unavailable", "update_unavailable")
     assert update_events(box) == []
+
+
+async def test_the_screen_shows_the_restart_then_the_new_version(rauc_box, tmp_path, sim_pcscd,
+                                                                  monkeypatch):
+    """luma's dummy panel: "Redémarrage" once the reboot is asked for, then after the boot
+    "Version 1.1.0 / Mise à jour réussie", drawn as the service draws them."""
+    from borne.display import views as v
+    from borne.display.render import render
+
+    def shows(box, view) -> bool:
+        shown = box.display.last_image
+        expected = render(view, width=128, height=64, mode="1",
+                          status=v.StatusStrip(clock_synced=box.clock.wall().synchronised))
+        return shown is not None and shown.tobytes() == expected.tobytes()
+
+    screen = {"display": {"device": "dummy:128x64", "retry_s": 0.2}}
+    bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
+    monkeypatch.setattr("borne.update.service.boot_id", lambda: "boot-1")
+    async with running_box(tmp_path, update=updates_of(rauc_box), **screen) as box:
+        await control(box, "update_install", {"path": str(bundle)})
+        await until(lambda: shows(box, v.UpdateView("rebooting", 100, "1.1.0")),
+                    what="Redémarrage on the panel")
+    monkeypatch.setattr("borne.update.service.boot_id", lambda: "boot-2")
+    await asyncio.to_thread(rauc_box.reboot, "B")
+    async with running_box(tmp_path, update=updates_of(rauc_box), **screen) as box:
+        result = await commit_after_boot(
+            address=rauc_box.address, deadline_s=10, poll_s=0.2, ready=lambda: True,
+            checks=lambda: [], reboot=lambda: None, say=lambda _: None)
+        assert result.outcome == "committed"
+        await until(lambda: shows(box, v.UpdateView("committed", 100, "1.1.0")),
+                    what="the new version on the panel")

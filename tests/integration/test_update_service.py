@@ -80,12 +80,17 @@ async def test_a_newer_bundle_is_installed_then_committed_after_its_boot(rauc_bo
     status = updates.snapshot()
     assert (status.state, status.system_version, status.booted_slot, status.pending_version) \
         == ("trial", "1.1.0", "B", "1.1.0")
+    # On trial, A is the only system known to work: no install may overwrite it.
+    with pytest.raises(UpdateRefused) as refused:
+        await updates.install(await asyncio.to_thread(rauc_box.bundle, "1.2.0"), origin="api",
+                              actor="admin-1")
+    assert refused.value.code == "update_busy" and updates.snapshot().state == "trial"
     from borne.update.rauc import RaucClient
 
     async with RaucClient(rauc_box.address) as rauc:
         await rauc.mark("good", "booted")
     await wait_state(updates, "committed", timeout=10)
-    assert [t for t, _ in types(bus)] == ["update.committed"]
+    assert [t for t, _ in types(bus)] == ["update.refused", "update.committed"]
     assert not (tmp_path / "data" / "update" / "pending.json").exists()
     await updates.stop()
 
@@ -203,6 +208,10 @@ async def test_a_power_cut_during_the_install_leaves_the_old_system_and_a_new_in
         assert asyncio.get_running_loop().time() < deadline
         await asyncio.sleep(0.05)
     assert updates.snapshot().state == "installing"
+    with pytest.raises(UpdateRefused) as refused:  # not even forced: it would waste the install
+        await updates.request_reboot(actor="admin-1", force=True)
+    assert refused.value.code == "update_busy"
+    assert not (tmp_path / "run" / REBOOT_REQUEST).exists()
     rauc_box.slow_bootloader(False)
     # The power goes: RAUC dies mid-install; the box comes back on A, its committed slot.
     assert await asyncio.to_thread(rauc_box.reboot, "A") is None
@@ -275,4 +284,21 @@ async def test_a_daemon_restarted_before_the_reboot_asks_for_it_again(rauc_box, 
     gate.held = []
     await wait_state(updates, "rebooting")
     assert request.exists() and [t for t, _ in types(bus)] == ["update.progress"]
+    await updates.stop()
+
+
+async def test_a_refusal_leaves_the_state_it_found(rauc_box, tmp_path):
+    gate = OpenGate()
+    gate.held = ["apcv_session"]  # the reboot waits: the state stays "installed"
+    updates = service(rauc_box, tmp_path, EventBus(Clock()), gate=gate)
+    await updates.start()
+    await updates.install(await asyncio.to_thread(rauc_box.bundle, "1.1.0"), origin="file",
+                          actor="box")
+    await wait_state(updates, "installed")
+    with pytest.raises(UpdateRefused):
+        await updates.install(await asyncio.to_thread(rauc_box.bundle, "0.9.0"), origin="usb",
+                              actor="usb")
+    status = updates.snapshot()
+    assert (status.state, status.pending_version, status.reboot_held_by) == \
+        ("installed", "1.1.0", ["apcv_session"])
     await updates.stop()

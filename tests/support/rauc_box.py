@@ -10,13 +10,11 @@ plays the firmware (the trial slot once if its trial is pending), restarts RAUC 
 box booted that slot, and writes that slot's ``/etc/borne-release`` where the daemon
 reads it.
 
-Bundles are built for real, ``format=plain`` (this kernel has no device-mapper for
-``verity``), from a tiny root (20 KB of random bytes): by ``image/bundle.sh`` signed with
-``image/keys/development`` (the keyring is its ``keyring.pem``, as in the image) when the
-tree has them; otherwise (a branch without the image's part) the same steps here
-(``mksquashfs``, ``rauc bundle``) signed by a throwaway CA. "Another key" is always a
-throwaway CA made with ``cryptography`` (:func:`make_signer`). Needs root (loop devices,
-mounts), ``rauc``, ``dbus-daemon``, ``mksquashfs``/``unsquashfs``, ``debugfs``.
+Bundles are built for real by ``image/bundle.sh``, ``format=plain`` (this kernel has no
+device-mapper for ``verity``), from a tiny root (20 KB of random bytes in a 4 MiB ext4),
+signed with ``image/keys/development`` (RAUC's keyring is its ``keyring.pem``, as in the
+image). "Another key" is a throwaway CA made with ``cryptography`` (:func:`make_signer`).
+Needs root (loop devices, mounts), ``rauc``, ``dbus-daemon``, ``mksquashfs``, ``debugfs``.
 """
 
 from __future__ import annotations
@@ -59,8 +57,8 @@ _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Confi
 
 def missing_tools() -> list[str]:
     """The programs this harness needs and does not find."""
-    return [tool for tool in ("rauc", "dbus-daemon", "mksquashfs", "unsquashfs", "losetup",
-                              "debugfs") if shutil.which(tool) is None]
+    return [tool for tool in ("rauc", "dbus-daemon", "mksquashfs", "losetup", "debugfs",
+                              "mkfs.ext4") if shutil.which(tool) is None]
 
 
 @dataclass(frozen=True)
@@ -116,12 +114,8 @@ class RaucBox:
         self.root.mkdir(parents=True, exist_ok=True)
         self.address = f"unix:path={self.root / 'bus.sock'}"
         self.release_file = self.root / "borne-release"
-        if _uses_bundle_sh():
-            self.signer = Signer(_DEV_KEYS / "signing.cert.pem", _DEV_KEYS / "signing.key")
-            self.keyring = _DEV_KEYS / "keyring.pem"
-        else:
-            self.signer = make_signer(self.root / "keys", "development")
-            self.keyring = self.signer.cert
+        self.signer = Signer(_DEV_KEYS / "signing.cert.pem", _DEV_KEYS / "signing.key")
+        self.keyring = _DEV_KEYS / "keyring.pem"
 
     # -- the machine ----------------------------------------------------------------------------
 
@@ -233,15 +227,12 @@ class RaucBox:
         return hashlib.sha256((self.root / f"slot{name}.img").read_bytes()).hexdigest()
 
     def slot_release(self, name: str) -> str | None:
-        """The ``/etc/borne-release`` inside slot ``name``'s root image (squashfs or ext4;
-        None: not a root)."""
-        image = str(self.root / f"slot{name}.img")
-        for command in (["unsquashfs", "-cat", image, "etc/borne-release"],
-                        ["debugfs", "-R", "cat /etc/borne-release", image]):
-            answer = subprocess.run(command, capture_output=True, text=True)
-            if answer.returncode == 0 and "VERSION=" in answer.stdout:
-                return answer.stdout
-        return None
+        """The ``/etc/borne-release`` inside slot ``name``'s root image (an ext4, as
+        image/bundle.sh makes it; None: not a root)."""
+        answer = subprocess.run(["debugfs", "-R", "cat /etc/borne-release",
+                                 str(self.root / f"slot{name}.img")],
+                                capture_output=True, text=True)
+        return answer.stdout if "VERSION=" in answer.stdout else None
 
     def _put_state(self, key: str, value: str) -> None:
         state = {**self.boot_state(), key: value}
@@ -266,32 +257,12 @@ class RaucBox:
         out = self.root / f"{name or version}.raucb"
         out.unlink(missing_ok=True)
         signer = signer or self.signer
-        if _uses_bundle_sh():
-            subprocess.run(["bash", str(_BUNDLE_SH), "--version", version, "--compatible",
-                            compatible, "--format", "plain", "--compression", "lzo",
-                            "--root-size", str(root_mb), "--cert", str(signer.cert), "--key",
-                            str(signer.key), str(rootfs), str(out)],
-                           check=True, capture_output=True)
-            return out
-        (rootfs / "etc" / "borne-release").write_text(
-            f"VERSION={version}\nCOMPATIBLE={compatible}\n")
-        if root_mb > 4:  # a squashfs is as large as its content: make it that large
-            (rootfs / "filler").write_bytes(os.urandom(root_mb * 1024 * 1024))
-        content = work / "content"
-        content.mkdir(exist_ok=True)
-        subprocess.run(["mksquashfs", str(rootfs), str(content / "rootfs.img"), "-quiet",
-                        "-noappend", "-all-root"], check=True, capture_output=True)
-        (content / "manifest.raucm").write_text(
-            f"[update]\ncompatible={compatible}\nversion={version}\n\n[bundle]\nformat=plain\n\n"
-            "[image.rootfs]\nfilename=rootfs.img\n")
-        subprocess.run(["rauc", "bundle", f"--cert={signer.cert}", f"--key={signer.key}",
-                        str(content), str(out)], check=True, capture_output=True)
+        subprocess.run(["bash", str(_BUNDLE_SH), "--version", version, "--compatible",
+                        compatible, "--format", "plain", "--compression", "lzo",
+                        "--root-size", str(root_mb), "--cert", str(signer.cert), "--key",
+                        str(signer.key), str(rootfs), str(out)],
+                       check=True, capture_output=True)
         return out
-
-
-def _uses_bundle_sh() -> bool:
-    """Whether the tree has the image's bundle script and development keys."""
-    return _BUNDLE_SH.is_file() and (_DEV_KEYS / "signing.key").is_file()
 
 
 def _value(release: str, key: str) -> str | None:

@@ -170,22 +170,27 @@ class UpdateService:
         """Vet ``bundle`` and start installing it; see :class:`UpdateService`.
 
         Raises :class:`UpdateRefused` before anything is written: its code says why
-        (``update_busy`` while an install runs).
+        (``update_busy`` while an install or the reboot runs, and while the running system
+        is on trial: the other slot is then the only one known to work).
         """
         try:
             if self._rauc is None:
                 raise UpdateRefused("update_unavailable")
             if self._state in ("installing", "rebooting"):
                 raise UpdateRefused("update_busy")
+            if self._state == "trial":
+                # The other slot is the old system, the only one known to work: never
+                # overwritten before this one is committed (or rolled back).
+                raise UpdateRefused("update_busy", "the running system is on trial")
             if "battery_low" in self._gate.held_by():
                 raise UpdateRefused("update_battery_low")
-            self._state = "installing"  # taken now: a second caller is busy while we vet
+            before, self._state = self._state, "installing"  # a second caller is busy now
             try:
                 info = await vet_bundle(self._rauc, bundle, system_compatible=self._compatible,
                                         booted_version=self._version,
                                         allow_downgrade=allow_downgrade)
             except BaseException:
-                self._state = "idle"
+                self._state = before
                 raise
         except UpdateRefused as refused:
             self._refused(refused, origin)
@@ -261,9 +266,12 @@ class UpdateService:
 
     async def request_reboot(self, *, actor: str, force: bool = False) -> UpdateStatus:
         """Reboot into the installed system once nothing holds it (at once with ``force``,
-        an admin's choice). Returns the status: ``reboot_held_by`` says what waits."""
+        an admin's choice). Returns the status: ``reboot_held_by`` says what waits.
+        Raises :class:`UpdateRefused` ``update_busy`` while an install is under way."""
         if self._rauc is None:
             raise UpdateRefused("update_unavailable")
+        if self._state == "installing":  # a reboot now would only throw the install away
+            raise UpdateRefused("update_busy", "an install is under way")
         log.info("update: reboot asked by %s%s", actor, " (forced)" if force else "")
         if force:
             self._reboot_now(f"forced by {actor}")

@@ -152,9 +152,10 @@ async def reboot(request: web.Request) -> web.Response:
         raise ApiError("bad_request", reason=str(error)[:200]) from None
     service = _service(request)
     request[AUDIT_DETAIL] = {"force": wanted.force}
-    if service.snapshot().state not in ("installed", "rebooting"):
+    if service.snapshot().state not in ("installing", "installed", "rebooting"):
         # The reboot is a tryboot into the other slot: with nothing installed there, it would
-        # try whatever that slot holds (an older system, or nothing).
+        # try whatever that slot holds (an older system, or nothing). (During an install, the
+        # service answers update_busy.)
         raise ApiError("update_not_installed", state=service.snapshot().state)
     status = await service.request_reboot(actor=identity.client_id, force=wanted.force)
     return json_body(status, status=202)

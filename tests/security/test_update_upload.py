@@ -170,6 +170,8 @@ async def test_no_room_is_refused_before_reading_and_enospc_midway_leaves_no_fil
                                     headers={"Content-Length": str(16 * MB)})
         assert (answer.status_code, answer.json()["error"]) == (507, "update_no_space")
         assert _incoming(box) == ["filler"]
+    refused = [e.to_dict()["data"] for e in box.bus.history() if e.type == "update.refused"]
+    assert refused == [{"code": "update_no_space", "origin": "api"}] * 2  # on the screen too
     assert box.api_context.updates.installs == []
 
 

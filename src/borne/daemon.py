@@ -158,6 +158,10 @@ class Daemon:
             await self._start_display(stack)
             await self._start_battery(stack)
             await enter(stack, self.updates)  # never fails: without RAUC, "unavailable"
+            if self.updates.snapshot().state != "unavailable":  # USB sticks: where RAUC is
+                from .update.usb_watch import UsbWatch
+
+                await enter(stack, UsbWatch.for_box(self.config.update, self.updates, self.bus))
         except BaseException:
             self._stack = None
             await stack.aclose()

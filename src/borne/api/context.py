@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..journal.service import JournalService
     from ..runtime.last_known_time import LastKnownTime
     from ..runtime.storage_watch import StorageWatch
+    from .bundle_upload import BundleInbox
     from .refusals import RefusalTally
     from ..secure_channel.ca import BoxCA
     from ..secure_channel.clients import ClientRegistry
@@ -61,6 +62,8 @@ class ApiContext:
     refusals: RefusalTally | None = None
     #: Signed updates (RAUC): install, status, reboot (None: not built).
     updates: UpdateService | None = None
+    #: Where uploaded update bundles are received (:mod:`borne.api.update_routes`).
+    inbox: BundleInbox | None = None
     language: str = "fr"
     heartbeat_s: float = 15.0
     sse_queue: int = 256

@@ -115,6 +115,10 @@ EXAMPLES: dict[str, Any] = {
         "csr": "-----BEGIN CERTIFICATE REQUEST-----\nMIHeMIGFAgEAMCMxITAf...\n"
                "-----END CERTIFICATE REQUEST-----\n",
         "name": "Comptoir 1", "mac": "ZXhhbXBsZSBITUFDLVNIQTI1NiBvZiB0aGUgY29kZSE="},
+    "Bundle": "(the bytes of a RAUC bundle, e.g. borne-1.3.0.raucb)",
+    "UpdateAccepted": {"version": "1.3.0", "compatible": "borne-rpi"},
+    "UpdateStatus": _UPDATE,
+    "RebootRequest": {"force": False},
     "PairingCompleted": {"client_id": "ws-3f2a9c1b7d4e",
                          "certificate": _CA.replace("MIIBkTCB+wIJ", "MIIBxDCCAW"), "ca": _CA,
                          "mac": "dGhlIGJveCBwcm9vZjogSE1BQy1TSEEyNTYgMzIgQiE=",

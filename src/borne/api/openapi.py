@@ -67,7 +67,7 @@ _GENERAL_ERRORS: dict[int, dict[str, Any]] = {
 
 def _operations() -> list[Operation]:
     from . import (apcv_routes, apdu_routes, clock_routes, journal_routes,  # noqa: F401
-                   pairing_routes, sse)  # (they declare their operations)
+                   pairing_routes, sse, update_routes)  # (they declare their operations)
     from .routes import operations
 
     return list(operations)
@@ -149,6 +149,8 @@ def _error_statuses(op: Operation) -> list[int]:
 
 
 def _body_name(body: Any) -> str | None:
+    if body is bytes:  # a file (an update bundle): its example is under this name
+        return "Bundle"
     if isinstance(body, OneOf):
         return body.name
     if isinstance(body, str):
@@ -205,8 +207,10 @@ def _operation(op: Operation, schemas: _Schemas, operations: list[Operation]) ->
     if op.public:
         out["security"] = []
     if op.request is not None:
+        schema = ({"type": "string", "format": "binary"} if op.request is bytes
+                  else schemas.of(op.request))
         out["requestBody"] = {"required": op.request_required, "content": {
-            "application/json": _media(schemas.of(op.request), op.request)}}
+            op.request_media: _media(schema, op.request)}}
     out["responses"] = responses
     return out
 

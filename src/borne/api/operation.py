@@ -83,7 +83,8 @@ class Operation:
     box's rules add to every operation (401, 403, 405, 413, 431, 500, 507) the document adds
     itself (:func:`borne.api.openapi._error_statuses`). ``public``: reachable without a client
     certificate. ``request`` is the body it reads (a struct or a :class:`OneOf`),
-    ``request_required`` whether it must be there. ``query`` declares its parameters
+    ``request_required`` whether it must be there, ``request_media`` its media type (``bytes``
+    as ``application/octet-stream``: a file, e.g. an update bundle). ``query`` declares its parameters
     (:class:`Query`: of the query string, the path or the headers).
     """
 
@@ -94,6 +95,7 @@ class Operation:
     errors: tuple[int, ...] = ()
     request: Any = None
     request_required: bool = True
+    request_media: str = "application/json"
     query: tuple[Query, ...] = ()
     description: str | None = None
     public: bool = False
@@ -117,14 +119,18 @@ class OperationTable:
         self._operations.append(operation)
         return operation
 
-    def route(self, method: str, path: str, summary: str, answer: Answer,
+    def route(self, method: str, path: str, summary: str, answer: Answer, *,
+              expect_handler: Callable[[web.Request], Awaitable[None]] | None = None,
               **more: Any) -> Callable[[Handler], Handler]:
         """Register the decorated handler for ``method path`` and record its operation.
 
         A path parameter may carry aiohttp's pattern, ``{client_id:(?!me$)[^/]+}``: the route
-        matches only that, the document shows ``{client_id}`` (as aiohttp's ``canonical``)."""
+        matches only that, the document shows ``{client_id}`` (as aiohttp's ``canonical``).
+        ``expect_handler``: aiohttp's, for ``Expect: 100-continue`` (by default it answers 100
+        before any check; an upload defers it until the body is wanted)."""
         self.declare(method, _PATTERN.sub(r"{\1}", path), summary, answer, **more)
-        return self.routes.route(method.upper(), path)
+        options = {"expect_handler": expect_handler} if expect_handler is not None else {}
+        return self.routes.route(method.upper(), path, **options)
 
     def get(self, path: str, summary: str, answer: Answer,
             **more: Any) -> Callable[[Handler], Handler]:

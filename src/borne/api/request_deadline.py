@@ -13,6 +13,10 @@ connection is aborted.
   shape) stops that clock once the head is in, and waits for the whole body (at most the
   API's 64 KB, below aiohttp's read buffer) within what is left. From then on the handler
   runs unbounded: an event stream or the APDU WebSocket lasts as long as its client wants.
+
+A route marked with :func:`streams_body` (an update bundle's upload) reads its own body, with
+its own larger, bounded limits (:mod:`borne.api.bundle_upload`): the middleware stops the
+head's clock and leaves the body to it.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from aiohttp import web
 from .admission import Ticket
 from .request_handler import JsonErrorRequestHandler
 
-__all__ = ["DeadlineRequestHandler", "receive_deadline"]
+__all__ = ["DeadlineRequestHandler", "receive_deadline", "streams_body"]
 
 log = logging.getLogger("borne.api")
 
@@ -99,6 +103,13 @@ class DeadlineRequestHandler(JsonErrorRequestHandler):
             self.transport.abort()
 
 
+def streams_body(handler: Handler) -> Handler:
+    """Mark a route's handler as reading its own body, within its own limits (not this
+    module's: it must refuse a body before reading it, and may take minutes to receive it)."""
+    handler.streams_body = True  # type: ignore[attr-defined]
+    return handler
+
+
 @web.middleware
 async def receive_deadline(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Wait for the whole request body, within the connection's deadline, then run the handler."""
@@ -106,6 +117,8 @@ async def receive_deadline(request: web.Request, handler: Handler) -> web.Stream
     if not isinstance(protocol, DeadlineRequestHandler):
         return await handler(request)  # an app driven without our server (tests)
     deadline = protocol.head_received()
+    if getattr(request.match_info.handler, "streams_body", False):
+        return await handler(request)
     # All of the body received (not consumed: the handler reads it as before). One announced
     # over the API's limit is left to the handler, which refuses it at once (413).
     if request.body_exists and (request.content_length or 0) <= request.client_max_size:

@@ -85,6 +85,9 @@ def build_api(config: Config, core: Core, bus: EventBus, clock: Clock,
     from .refusals import RefusalTally
 
     context.refusals = RefusalTally(audit)
+    from .bundle_upload import inbox_for
+
+    context.inbox = inbox_for(config.update.incoming_dir, config.update.max_bundle_mb, data)
     tls = server_context(data / "ca.crt", cert_path, key_path, allow_tls12=config.api.allow_tls12,
                          key_password=ca.server_key_password)
     server = ApiServer(context, tls, host=config.api.host, port=config.api.port,

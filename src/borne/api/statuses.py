@@ -43,6 +43,12 @@ HTTP_STATUS: dict[str, int] = {
     # The data partition and the audit journal. A request whose own audit entry cannot be
     # written (POST /v1/clock journals its change itself) has always been answered 400.
     "storage_full": 507, "storage_unavailable": 507, "audit_write_failed": 400,
+    # Updates: a bundle refused for what it is (422), for the box's state (409), for room (507).
+    # A box without RAUC is 409, not 503: it is working, it cannot do that, and never will.
+    "update_bad_signature": 422, "update_invalid_bundle": 422, "update_wrong_compatible": 422,
+    "update_downgrade_refused": 409, "update_battery_low": 409, "update_busy": 409,
+    "update_unavailable": 409, "update_not_installed": 409, "update_no_space": 507,
+    "update_failed": 500,
 }
 
 #: The code of an error aiohttp raised itself (no route, wrong method, body too large...).

@@ -31,11 +31,17 @@ async def _run(args: argparse.Namespace, language: str) -> int:
         from .client_find import find
 
         return await find(args, language)
+    if args.client_command == "update":
+        from .client_update import update
+
+        return await update(args, language)
     async with BoxClient.from_directory(args.dir, language=language) as box:
         if args.client_command == "status":
             print(json.dumps(await box.status(), ensure_ascii=False, indent=2))
         elif args.client_command == "readers":
             print(json.dumps(await box.readers(), ensure_ascii=False, indent=2))
+        elif args.client_command == "update-state":
+            print(json.dumps(await box.update_state(), ensure_ascii=False, indent=2))
         elif args.client_command == "card":
             print(json.dumps(await box.card(args.slot), ensure_ascii=False, indent=2))
         elif args.client_command == "events":
@@ -66,6 +72,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     from .client_find import add_find_parser
 
     add_find_parser(sub)
+    from .client_update import add_update_parser
+
+    add_update_parser(sub)
     for name, text in (("status", "GET /v1/status"), ("readers", "GET /v1/readers"),
                        ("events", "follow the event stream (resumes after cuts)"),
                        ("card", "GET /v1/readers/SLOT/card")):

@@ -6,7 +6,7 @@ import asyncio
 import base64
 import json
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -106,10 +106,11 @@ class BoxClient:
         """Close the connections."""
         await self._http.aclose()
 
-    async def _call(self, method: str, path: str, **options: Any) -> Any:
+    async def _call(self, method: str, path: str, *, deadline_s: float | None = None,
+                    **options: Any) -> Any:
         """One request; the JSON of its answer. Every failure is a :class:`BoxError`."""
         response = await exchange(self._http, method, path, box=self.url, language=self._language,
-                                  deadline_s=self._deadline_s, **options)
+                                  deadline_s=deadline_s or self._deadline_s, **options)
         raise_for_error(response, self._language)
         return answer_json(response, box=self.url, language=self._language)
 
@@ -227,6 +228,40 @@ class BoxClient:
     async def audit(self, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
         """``GET /v1/audit``."""
         return self._field(await self._get("/v1/audit", after=after, limit=limit), "entries")
+
+    async def update_state(self) -> dict[str, Any]:
+        """``GET /v1/update``: version, booted slot, update state, progress, what holds the reboot."""
+        return await self._get("/v1/update")
+
+    async def update(self, bundle: str | Path, *, allow_downgrade: bool = False,
+                     sent: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+        """``PUT /v1/update`` (admin workstations): stream ``bundle`` (a RAUC ``.raucb``) to the box.
+
+        Returns ``version`` and ``compatible`` once the box has vetted it and started the
+        install (follow :meth:`update_state` or ``update.progress`` events). ``sent(done,
+        total)`` is called as bytes go. Raises :class:`BoxError`: ``forbidden`` (not an admin),
+        ``update_bad_signature``, ``update_wrong_compatible``, ``update_downgrade_refused``,
+        ``update_no_space``, ``update_busy``, ``payload_too_large``... or
+        ``pairing_files_unreadable``-like ``bundle_unreadable`` when the file cannot be read.
+        """
+        from .bundle_stream import BundleStream
+
+        stream = BundleStream.open(Path(bundle), self._language, sent)
+        query = {"allow_downgrade": "true"} if allow_downgrade else None
+        try:
+            return await self._call(
+                "PUT", "/v1/update", params=query, content=stream.chunks(),
+                headers={"Content-Type": "application/octet-stream",
+                         "Content-Length": str(stream.size)},
+                deadline_s=stream.deadline_s(self._deadline_s))
+        finally:
+            stream.close()
+
+    async def reboot(self, *, force: bool = False) -> dict[str, Any]:
+        """``POST /v1/update/reboot`` (admin workstations): reboot into the installed system
+        once nothing holds it (a card being read, a lease, an apCV session, a low battery), or
+        at once with ``force``. Returns the update state after asking."""
+        return await self._post("/v1/update/reboot", {"force": force})
 
     async def events(self, *, after: int | None = None, retry_s: float = 1.0,
                      max_retry_s: float = 30.0, reconnect: bool = True,

@@ -119,6 +119,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "error.update_no_space": ("Mise à jour impossible", "Update failed"),
     "error.update_no_space.hint": ("Place insuffisante", "Not enough space"),
     "error.update_failed": ("Mise à jour impossible", "Update failed"),
+    "error.update_usb_several": ("Plusieurs mises à jour", "Several updates"),
+    "error.update_usb_several.hint": ("Une seule sur la clé", "Keep one on the stick"),
     "error.card_removed": ("Carte retirée trop tôt", "Card removed too soon"),
     "error.card_removed.hint": ("Réinsérez la carte", "Insert the card again"),
     "error.card_data_invalid": ("Carte illisible", "Card unreadable"),

@@ -92,6 +92,7 @@ start_box() {
     || { echo "check-chroot: no keys = \"rpi-otp\" line in the image's borne.toml" >&2; return 1; }
   BOOT_EPOCH=$(date +%s)
   BOOT_T0=$(now_ms)
+  echo "=== check-chroot: boot of ${BOX_ROOT:-$ROOT} at $(date -u +%T)" >> "$WORK/nspawn.log"
   # --register=no --keep-unit: this machine does not run systemd (no machined, no
   # system bus). --read-only: the root as the box mounts it.
   systemd-nspawn --boot --directory="${BOX_ROOT:-$ROOT}" --machine="$BOX_NAME" --register=no --keep-unit \
@@ -101,7 +102,7 @@ start_box() {
     --bind-ro="$WORK/vpcd/reader.conf.d:/etc/reader.conf.d" \
     --bind-ro="$WORK/borne.toml:/etc/borne/borne.toml" \
     --bind-ro="$WORK/keys:/run/borne-check-keys" "${BOX_EXTRA[@]}" \
-    < /dev/null > "$WORK/nspawn.log" 2>&1 &
+    < /dev/null >> "$WORK/nspawn.log" 2>&1 &
   BOX_NSPAWN=$!
   local child deadline=$(($(now_ms) + 20000))
   while [ "$(now_ms)" -lt "$deadline" ] && kill -0 "$BOX_NSPAWN" 2>/dev/null; do

@@ -10,6 +10,7 @@ and an actor (a client id, ``usb``, ``box``): never identity data.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -102,8 +103,19 @@ def forget_pending(directory: Path) -> None:
         pass
 
 
-def boot_id(path: Path = Path("/proc/sys/kernel/random/boot_id")) -> str:
-    """This boot's id (a new one at every boot; "" where the kernel has none)."""
+#: The kernel's id of this boot (proc(5)).
+KERNEL_BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+def boot_id(path: Path | None = None) -> str:
+    """This boot's id (a new one at every boot; "" where the kernel has none).
+
+    ``BORNE_BOOT_ID`` names another file to read, as it does for the image's
+    tryboot-backend: a container shares its host's kernel, and so its boot id, so the
+    image check (image/check-update.sh), which boots the box's slots one after the other
+    in containers, gives each boot its own.
+    """
+    path = path or Path(os.environ.get("BORNE_BOOT_ID") or KERNEL_BOOT_ID)
     try:
         return path.read_text().strip()
     except OSError:

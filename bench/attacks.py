@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 
 #: The attacks, in the order of the issue's list.
 TOPICS = ("unauthenticated", "slow_connections", "pairing_window", "clock_forward", "wrong_pins",
-          "keys")
+          "keys", "update_bundles")
 
 # Isolated before the module loads (while single-threaded): a private /run/pcscd and loopback,
 # so no attack reaches the machine's pcscd or network. Both calls are idempotent: a module that

@@ -224,7 +224,8 @@ boot_journal() {  # the end of this boot's journal, for a failed check
 }
 committed() {  # the commit unit marked the tried slot good: autoboot.txt [all] names it
   wait_until "${1:-90}" commit_done
-  equals "$(autoboot_value all boot_partition)" "$BOOT_PART" && equals "$(update_state)" committed \
+  # The daemon sees RAUC's primary change within its trial poll (2 s).
+  equals "$(autoboot_value all boot_partition)" "$BOOT_PART" && wait_until 10 state_is committed \
     || { box journalctl -q -o cat --no-pager -n 30 -u borne-update-commit.service; return 1; }
 }
 kept_state() {  # the workstation paired at N still served, the audit chain longer
@@ -288,7 +289,8 @@ cps_in() {  # a CPS in the box's reader (the simulator's card process, inside th
   wait_until 20 cps_decoded || { cat "$WORK/cps.log"; borne_cli status --json; return 1; }
 }
 presentation() {  # the last apCV presentation's id, from the event history
-  api GET "/v1/events?after=0" --max-time 2 2>/dev/null \
+  # The event stream never ends by itself: curl stops it after 2 s (and fails for it).
+  { api GET "/v1/events?after=0" --max-time 2 2>/dev/null || true; } \
     | sed -n 's/.*"presentation_id": *"\([^"]*\)".*/\1/p' | tail -n 1 | grep .
 }
 apcv_open() {  # the patient's app, typed by the USB scanner twin; the billing software opens a session
@@ -299,6 +301,8 @@ from borne.sim.scanner_keys import type_code
 type_code("/run/borne-check-scanner/keys.jsonl", sys.argv[1], "azerty")' "$payload" || return 1
   wait_until 10 presentation || { echo "no apCV presentation"; return 1; }
   id=$(presentation)
+  # As billing software does: fetch the presentation (to authenticate it), then open.
+  api GET "/v1/apcv/presentations/$id" > /dev/null || return 1
   api POST /v1/apcv/sessions -H 'Content-Type: application/json' \
     -d "{\"presentation_id\": \"$id\"}" > "$UPD/session.json" || { cat "$UPD/session.json"; return 1; }
 }
@@ -398,7 +402,7 @@ update_checks() {
   check_here "the emulated firmware boots" firmware_boot
   check "boot: the firmware boots slot A, $N_VERSION" booted_as A "$N_VERSION" 0
   check "rauc status: booted A, both root slots known" rauc_knows_slots
-  check_here "a workstation pairs" pair_update_client
+  check_here "the box admin's workstation pairs" pair_update_client
   UPD_AUDIT=$(audit_entries 2>/dev/null || echo 0)
 
   OTHER_SHA=$(slot_sha "$(other_root)")
@@ -487,7 +491,7 @@ rauc_knows_slots() {
 }
 pair_update_client() {
   local out code
-  out=$(borne_cli pair open) || { echo "$out"; return 1; }
+  out=$(borne_cli pair open --admin) || { echo "$out"; return 1; }
   code=$(sed -n 's/^Pairing code: \([0-9]*\).*/\1/p' <<< "$out")
   borne_cli client pair --box https://127.0.0.1:8443 --code "$code" --name check-update \
     --dir "$CLIENT_DIR" || return 1

@@ -178,8 +178,8 @@ shut_down() {  # shut_down SECONDS: wait for the box to stop by itself; sets BOX
   else BOX_NSPAWN=; wait "$nspawn" 2>/dev/null && BOX_RC=0 || BOX_RC=$?; fi
   umount "$SLOT_MNT" 2>/dev/null || umount -l "$SLOT_MNT"
 }
-power_cut() {  # SIGKILL to systemd-nspawn: the box loses power, nothing is shut down
-  kill -KILL "$BOX_NSPAWN" 2>/dev/null
+power_cut() {  # the box loses power: SIGKILL to its PID 1 ends every process in it at once
+  kill -KILL "$BOX_INIT" 2>/dev/null
   shut_down 10
 }
 
@@ -263,7 +263,10 @@ reboot_into() {  # reboot_into LABEL [COMMAND...]: run COMMAND (an install) in t
   while kill -0 "$BOX_NSPAWN" 2>/dev/null && [ "$(now_ms)" -lt "$deadline" ]; do
     if state=$(update_status 's["update"]["state"]' 2>/dev/null); then
       last_ok=$(now_ms)
-      case $state in installed | rebooting) [ "$installed_at" -gt 0 ] || installed_at=$last_ok ;; esac
+      case $state in
+        installed | rebooting) [ "$installed_at" -gt 0 ] || installed_at=$last_ok ;;
+        failed) echo "$label: the install failed: $(update_status 's["update"]')"; boot_journal 20; return 1 ;;
+      esac
     fi
     sleep 0.05
   done
@@ -281,8 +284,11 @@ reboot_into() {  # reboot_into LABEL [COMMAND...]: run COMMAND (an install) in t
 
 # --- an apCV session held open across an install ---------------------------------
 cps_decoded() { [ "$(borne_cli status --json | json_get '[r["card"]["type"] for r in s["readers"] if r.get("card")]')" = "['cps']" ]; }
-cps_in() {  # a CPS in the box's reader (the simulator's card process, inside the box)
-  box /opt/borne/venv/bin/python -m borne.sim.card_process --port "$VPCD_PORT" --card cps-pharmacist \
+# The card is outside the box, as a real one is: the simulator's card process runs on this
+# machine, in the box's network only (a process left in the box's own PID namespace would
+# hold its shutdown, up to systemd-shutdown's timeout, at the reboot).
+cps_in() {  # a CPS in the box's reader
+  nsenter -t "$BOX_INIT" -n "$PY" -m borne.sim.card_process --port "$VPCD_PORT" --card cps-pharmacist \
     > "$WORK/cps.log" 2>&1 &
   CARD_JOB=$!
   echo "$CARD_JOB" > "$WORK/card.pid"
@@ -427,6 +433,7 @@ update_checks() {
   begun=$(now_ms)
   check "install $n2 from the API (borne client update)" \
     borne_cli client update --dir "$CLIENT_DIR" --reboot when-idle /srv/n2.raucb
+  figure "update: $n1 -> $n2 (API): upload of $(($(stat -c %s "$UPD/bundles/n2.raucb") / 1048576)) MiB and install, \`borne client update\` $(seconds $(($(now_ms) - begun))) s"
   check "installed; the reboot held while the apCV session is open" held_by_session
   check_here "the session ends: the box reboots into slot A" reboot_into "$n1 -> $n2 (after the session)"
   remove_card

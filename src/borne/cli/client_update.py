@@ -3,9 +3,9 @@
 Streams the bundle (``PUT /v1/update``), shows what is sent, then the install's progress (read
 from ``GET /v1/update`` every half second: it works through any proxy and needs no stream),
 then asks for the reboot into the new system (``--reboot``): ``when-idle`` (the default: the
-box reboots as soon as no patient is at it), ``now`` (forced, an admin's decision), ``no``
-(nothing asked; the update service still reboots into an installed system by itself once
-nothing holds it, so ``no`` only declines to force it).
+box reboots as soon as no patient is at it), ``now`` (forced, an admin's decision). There is no
+"install now, reboot later": the box reboots into an installed system by itself as soon as
+nothing holds it (a box left on an installed, unbooted system is one more state to support).
 
 Exit status: 0 installed (and the reboot asked for, if it was), 1 the install failed on the
 box after it had accepted the bundle (``last_error`` says why), 2 refused or not reached
@@ -38,9 +38,7 @@ _WORDS = {
            "stalled": "L'installation n'avance plus depuis {s:.0f} s : voir `borne client "
                       "update-state` ou l'écran de la borne",
            "held": "Redémarrage demandé ; il attend : {why}",
-           "rebooting": "La borne redémarre sur la nouvelle version.",
-           "no_reboot": "Pas de redémarrage demandé ; la borne redémarre d'elle-même sur la "
-                        "nouvelle version dès que rien ne la retient."},
+           "rebooting": "La borne redémarre sur la nouvelle version."},
     "en": {"sending": "Sending {name} ({mb:.0f} MB)", "sent": "sent: {pct} %",
            "accepted": "Bundle {version} vetted by the box; installing…",
            "progress": "installing: {pct} % {step}",
@@ -49,9 +47,7 @@ _WORDS = {
            "stalled": "The install has not moved for {s:.0f} s: see `borne client "
                       "update-state` or the box's screen",
            "held": "Reboot asked for; it waits for: {why}",
-           "rebooting": "The box reboots into the new version.",
-           "no_reboot": "No reboot asked for; the box reboots into the new version by itself "
-                        "as soon as nothing holds it."},
+           "rebooting": "The box reboots into the new version."},
 }
 
 
@@ -119,8 +115,8 @@ async def update(args: argparse.Namespace, language: str) -> int:
                   file=sys.stderr)
             return 1
         print(words["installed"].format(version=accepted["version"]))
-        if args.reboot == "no" or state["state"] == "rebooting":
-            print(words["rebooting"] if state["state"] == "rebooting" else words["no_reboot"])
+        if state["state"] == "rebooting":
+            print(words["rebooting"])
             return 0
         after = await box.reboot(force=args.reboot == "now")
         held = after.get("reboot_held_by") or []
@@ -137,8 +133,8 @@ def add_update_parser(sub: argparse._SubParsersAction) -> None:
     command.add_argument("bundle", help="the signed RAUC bundle (.raucb)")
     command.add_argument("--allow-downgrade", action="store_true",
                          help="install even if older than the running version")
-    command.add_argument("--reboot", choices=("when-idle", "now", "no"), default="when-idle",
+    command.add_argument("--reboot", choices=("when-idle", "now"), default="when-idle",
                          help="when-idle (default): as soon as no card, lease or apCV session "
-                              "holds the box; now: at once; no: not now")
+                              "holds the box; now: at once (an admin's decision)")
     state = sub.add_parser("update-state", help="GET /v1/update: version, slot, update state")
     state.add_argument("--dir", required=True, help="the folder given to `client pair`")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from support.rauc_box import start_private_bus
 
 REPO = Path(__file__).resolve().parents[2]
 RAUC_FILES = REPO / "image" / "files" / "rauc"
@@ -28,17 +29,6 @@ DEV_KEYS = REPO / "image" / "keys" / "development"
 pytestmark = pytest.mark.skipif(shutil.which("rauc") is None or shutil.which("dbus-daemon") is None,
                                 reason="needs rauc, rauc-service and dbus: ./dev.sh setup installs them")
 
-_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/> <allow own="*"/> <allow send_destination="*"/> <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-"""
 
 
 @dataclass
@@ -54,7 +44,7 @@ class Card:
         return self.root / "autoboot.vfat"
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={self.root / 'bus'}",
+        return {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={self.root / 'bus.sock'}",
                 "MTOOLS_SKIP_CHECK": "1",
                 "BORNE_AUTOBOOT_DEV": str(self.autoboot),
                 "BORNE_TRYBOOT_FLAG": str(self.root / "tryboot"),
@@ -116,9 +106,7 @@ def _losetup(image: Path) -> str:
 def card(tmp_path: Path) -> Iterator[Card]:
     """Slots A (written, the running system) and B (empty), a private bus, RAUC on A."""
     card = Card(tmp_path)
-    (tmp_path / "bus.conf").write_text(_BUS_CONFIG.format(socket=tmp_path / "bus"))
-    bus = subprocess.Popen(["dbus-daemon", "--nofork", "--config-file", str(tmp_path / "bus.conf")],
-                           stdout=subprocess.DEVNULL)
+    bus, _ = start_private_bus(tmp_path)
     try:
         for name, size in (("rootfs.0", 96), ("rootfs.1", 96), ("bootfs.0", 34), ("bootfs.1", 34)):
             image = tmp_path / f"{name}.img"
@@ -143,10 +131,6 @@ def card(tmp_path: Path) -> Iterator[Card]:
         assert "/dev/mmcblk0" not in conf and "/usr/lib/rauc" not in conf
         (tmp_path / "system.conf").write_text(conf)
         (tmp_path / "rauc-data").mkdir()
-        deadline = time.monotonic() + 10
-        while not (tmp_path / "bus").exists():
-            assert time.monotonic() < deadline, "dbus-daemon did not start"
-            time.sleep(0.05)
         card.boot("A", tryboot=False, boot_id="boot-1")
         yield card
     finally:

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["COMPATIBLE", "RaucBox", "Signer", "make_signer", "missing_tools"]
+__all__ = ["COMPATIBLE", "RaucBox", "Signer", "make_signer", "missing_tools", "start_private_bus"]
 
 #: The compatible of the test box's system.conf and of its bundles.
 COMPATIBLE = "borne-test"
@@ -53,6 +53,19 @@ _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Confi
   </policy>
 </busconfig>
 """
+
+
+def start_private_bus(directory: Path) -> tuple[subprocess.Popen, Path]:
+    """A private "system" bus in ``directory`` where anyone may do anything; (process, socket).
+
+    RAUC and its clients reach it through ``DBUS_SYSTEM_BUS_ADDRESS=unix:path=<socket>``.
+    """
+    socket, config = directory / "bus.sock", directory / "bus.conf"
+    config.write_text(_BUS_CONFIG.format(socket=socket))
+    bus = subprocess.Popen(["dbus-daemon", "--nofork", "--nopidfile", f"--config-file={config}"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for(socket.exists, "the private D-Bus")
+    return bus, socket
 
 
 def missing_tools() -> list[str]:
@@ -131,11 +144,7 @@ class RaucBox:
         (self.root / "boot-state").write_text("all=A\ntry=A\npending=0\nbooted=A\ntryboot=0\n")
         (self.root / "mnt").mkdir(exist_ok=True)
         (self.root / "system.conf").write_text(self._system_conf())
-        (self.root / "bus.conf").write_text(_BUS_CONFIG.format(socket=self.root / "bus.sock"))
-        self._bus = subprocess.Popen(["dbus-daemon", "--nofork", "--nopidfile",
-                                      f"--config-file={self.root / 'bus.conf'}"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_for(lambda: (self.root / "bus.sock").exists(), "the private D-Bus")
+        self._bus, _ = start_private_bus(self.root)
         self._start_rauc(boot_slot)
         return self
 

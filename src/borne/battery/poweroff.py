@@ -11,8 +11,9 @@ clean stop), and powers off. ``/run`` is a tmpfs: no request outlives a boot.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from ..runtime.request_file import write_request
 
 __all__ = ["POWEROFF_REQUEST", "request_poweroff"]
 
@@ -22,9 +23,4 @@ POWEROFF_REQUEST = "poweroff-request"
 
 def request_poweroff(runtime_dir: Path, reason: str) -> Path:
     """Create the request (atomically: the path unit never sees a half-written file)."""
-    runtime_dir.mkdir(parents=True, exist_ok=True)
-    path = runtime_dir / POWEROFF_REQUEST
-    temporary = runtime_dir / f".{POWEROFF_REQUEST}.tmp"
-    temporary.write_text(reason.strip() + "\n")
-    os.replace(temporary, path)
-    return path
+    return write_request(runtime_dir, POWEROFF_REQUEST, reason)

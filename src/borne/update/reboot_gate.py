@@ -4,16 +4,18 @@ A reboot into a new slot waits while a card is being read, an APDU lease is held
 (a billing software is talking to a card), an apCV session is open, or the battery
 is low (a mobile box could die half-way through its first boot); an admin may force
 it. When the gate opens, the daemon (user ``borne``, no capabilities) creates
-``<runtime_dir>/reboot-request`` as :mod:`borne.battery.poweroff` does for a power-off;
+``<runtime_dir>/reboot-request`` (:mod:`borne.runtime.request_file`), as
+:mod:`borne.battery.poweroff` does for a power-off;
 root's ``borne-update-reboot.path`` sees it and runs ``systemctl reboot '0 tryboot'``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from ..runtime.request_file import write_request
 
 __all__ = ["HOLDS", "REBOOT_REQUEST", "RebootGate", "request_reboot_file"]
 
@@ -25,12 +27,7 @@ HOLDS = ("card_reading", "apdu_lease", "apcv_session", "battery_low")
 
 def request_reboot_file(runtime_dir: Path, reason: str) -> Path:
     """Create the request atomically (the path unit never sees a half-written file)."""
-    runtime_dir.mkdir(parents=True, exist_ok=True)
-    path = runtime_dir / REBOOT_REQUEST
-    temporary = runtime_dir / f".{REBOOT_REQUEST}.tmp"
-    temporary.write_text(reason.strip() + "\n")
-    os.replace(temporary, path)
-    return path
+    return write_request(runtime_dir, REBOOT_REQUEST, reason)
 
 
 class RebootGate:

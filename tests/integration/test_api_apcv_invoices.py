@@ -21,27 +21,14 @@ from borne.client.store import WorkstationFiles
 from borne.runtime.clock import Clock
 
 from support.box import paired, running_box, url
+from support.apcv_session import session_on
 from support.contract import check
 from support.waiting import wait_event
 
 pytestmark = pytest.mark.pcscd
 
-TOKEN = b"BORNE-SIM-APCV/1 " + bytes(range(80))
 RELEASE = "POST /v1/apcv/sessions/{session_id}/invoices/{invoice}/release"
 CONFIRM = "/v1/apcv/sessions/{session_id}/invoices/{invoice}/confirm"
-
-
-async def session_on(box, card_slots, client: BoxClient, cps: str) -> dict:
-    """A CPS in slot 1, an apCV presented, fetched and a session opened on it."""
-    events = client.events(after=box.bus.last_seq)
-    card_slots.insert(1, cps)
-    await wait_event(events, "card.decoded")
-    box.apcv.payload_captured("qr_camera", TOKEN, time.monotonic_ns())
-    presented = await wait_event(events, "apcv.presented")
-    await events.aclose()
-    presentation_id = presented.data["presentation_id"]
-    await client.presentation(presentation_id)
-    return await client.open_session(presentation_id)
 
 
 async def refused(call) -> tuple[int, str]:

@@ -27,16 +27,10 @@ from support.box import paired, running_box
 pytestmark = pytest.mark.pcscd
 
 
-def update_section(rauc_box, tmp_path: Path) -> dict:
-    """The ``[update]`` section of a box on ``rauc_box``; sticks under ``tmp_path/usb``."""
-    (tmp_path / "usb").mkdir(exist_ok=True)
-    return {"enabled": "on", "dbus_address": rauc_box.address,
-            "release_file": str(rauc_box.release_file), "usb_dir": str(tmp_path / "usb")}
-
-
 @contextlib.asynccontextmanager
 async def update_box(rauc_box, tmp_path: Path):
-    async with running_box(tmp_path, update=update_section(rauc_box, tmp_path)) as box:
+    section = rauc_box.update_section(usb_dir=tmp_path / "usb")
+    async with running_box(tmp_path, update=section) as box:
         yield box
 
 

@@ -10,7 +10,7 @@ next start. RAUC, its bundles and its slots are real (``format=plain``: no devic
 from __future__ import annotations
 
 import asyncio
-import time
+import functools
 from pathlib import Path
 
 import pytest
@@ -22,28 +22,18 @@ from borne.update.commit import commit_after_boot
 from borne.update.reboot_gate import REBOOT_REQUEST
 
 from support.box import paired, running_box
-from support.waiting import wait_event
+from support import waiting
+from support.apcv_session import session_on
 
 pytestmark = pytest.mark.pcscd
-
-TOKEN = b"BORNE-SIM-APCV/1 " + bytes(range(80))  # the simulator's apCV token
-
-
-def updates_of(rauc_box) -> dict:
-    return {"enabled": "on", "dbus_address": rauc_box.address,
-            "release_file": str(rauc_box.release_file)}
-
 
 def update_events(box, after: int = 0) -> list[tuple[str, dict]]:
     return [(e.type, e.to_dict()["data"]) for e in box.bus.history(after)
             if e.type.startswith("update.")]
 
 
-async def until(predicate, timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
-        await asyncio.sleep(0.05)
+#: RAUC's installs on loop devices take a few seconds on a loaded machine.
+until = functools.partial(waiting.until, timeout=30.0)
 
 
 async def control(box, command: str, args: dict | None = None):
@@ -54,7 +44,7 @@ async def test_an_update_from_a_file_is_installed_and_the_reboot_asked_for(
         rauc_box, tmp_path, sim_pcscd):
     bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
     request = tmp_path / "run" / REBOOT_REQUEST
-    async with running_box(tmp_path, update=updates_of(rauc_box)) as box:
+    async with running_box(tmp_path, update=rauc_box.update_section()) as box:
         await paired(box, tmp_path / "ws")
         async with BoxClient.from_directory(tmp_path / "ws") as client:
             before = (await client.status())["update"]
@@ -81,18 +71,10 @@ async def test_the_reboot_waits_for_the_open_apcv_session_then_goes(
         rauc_box, tmp_path, sim_pcscd, card_slots):
     bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
     request = tmp_path / "run" / REBOOT_REQUEST
-    async with running_box(tmp_path, update=updates_of(rauc_box)) as box:
+    async with running_box(tmp_path, update=rauc_box.update_section()) as box:
         await paired(box, tmp_path / "ws")
         async with BoxClient.from_directory(tmp_path / "ws") as client:
-            events = client.events(after=box.bus.last_seq)
-            await asyncio.to_thread(card_slots.insert, 1, "cps-doctor")  # 1 invoice a session
-            await wait_event(events, "card.decoded")
-            box.apcv.payload_captured("qr_camera", TOKEN, time.monotonic_ns())
-            presented = await wait_event(events, "apcv.presented")
-            await events.aclose()
-            presentation = presented.data["presentation_id"]
-            await client.presentation(presentation)
-            session = await client.open_session(presentation)
+            session = await session_on(box, card_slots, client, "cps-doctor")  # 1 invoice
 
             await control(box, "update_install", {"path": str(bundle)})
             await until(lambda: box.updates.snapshot().state == "installed", what="installed")
@@ -110,17 +92,10 @@ async def test_the_reboot_waits_for_the_open_apcv_session_then_goes(
 async def test_an_admin_at_the_box_forces_the_reboot(rauc_box, tmp_path, sim_pcscd, card_slots):
     bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
     request = tmp_path / "run" / REBOOT_REQUEST
-    async with running_box(tmp_path, update=updates_of(rauc_box)) as box:
+    async with running_box(tmp_path, update=rauc_box.update_section()) as box:
         await paired(box, tmp_path / "ws")
         async with BoxClient.from_directory(tmp_path / "ws") as client:
-            events = client.events(after=box.bus.last_seq)
-            await asyncio.to_thread(card_slots.insert, 1, "cps-pharmacist")
-            await wait_event(events, "card.decoded")
-            box.apcv.payload_captured("qr_camera", TOKEN, time.monotonic_ns())
-            presented = await wait_event(events, "apcv.presented")
-            await events.aclose()
-            await client.presentation(presented.data["presentation_id"])
-            await client.open_session(presented.data["presentation_id"])
+            await session_on(box, card_slots, client, "cps-pharmacist")
             await control(box, "update_install", {"path": str(bundle)})
             await until(lambda: box.updates.snapshot().reboot_held_by == ["apcv_session"],
                         what="held by the session")
@@ -135,7 +110,7 @@ async def installed_then_stopped(rauc_box, tmp_path, monkeypatch) -> Path:
     """A box that installed 1.1.0 and asked for its reboot, stopped; the pending record."""
     bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
     monkeypatch.setattr("borne.update.service.boot_id", lambda: "boot-1")
-    async with running_box(tmp_path, update=updates_of(rauc_box)) as box:
+    async with running_box(tmp_path, update=rauc_box.update_section()) as box:
         await control(box, "update_install", {"path": str(bundle)})
         await until(lambda: box.updates.snapshot().state == "rebooting", what="rebooting")
     pending = tmp_path / "data" / "update" / "pending.json"
@@ -151,7 +126,7 @@ async def test_the_tried_system_is_committed_by_borne_update_commit(
     # The firmware tries B. The daemon starts on trial; `borne update commit` (the daemon
     # ready, the system's checks passing) marks B good; the daemon says so, once.
     await asyncio.to_thread(rauc_box.reboot, "B")
-    async with running_box(tmp_path, update=updates_of(rauc_box)) as box:
+    async with running_box(tmp_path, update=rauc_box.update_section()) as box:
         status = box.updates.snapshot()
         assert (status.state, status.system_version, status.booted_slot) == ("trial", "1.1.0", "B")
         checks = [("daemon", "ok"), ("api", "ok"), ("pcscd", "fail")]  # a reader never blocks
@@ -165,7 +140,7 @@ async def test_the_tried_system_is_committed_by_borne_update_commit(
         assert update_events(box) == [("update.committed", {"version": "1.1.0"})]
     assert not pending.exists()
     assert rauc_box.boot_state()["all"] == "B"  # every boot starts B now
-    async with running_box(tmp_path, update=updates_of(rauc_box)) as box:  # said once
+    async with running_box(tmp_path, update=rauc_box.update_section()) as box:  # said once
         assert box.updates.snapshot().state == "idle" and update_events(box) == []
 
 
@@ -174,7 +149,7 @@ async def test_a_tried_system_not_committed_is_reported_rolled_back(
     pending = await installed_then_stopped(rauc_box, tmp_path, monkeypatch)
     # B's daemon never got ready: marked bad, and the firmware boots A again.
     await asyncio.to_thread(rauc_box.reboot, "A")
-    async with running_box(tmp_path, update=updates_of(rauc_box)) as box:
+    async with running_box(tmp_path, update=rauc_box.update_section()) as box:
         await paired(box, tmp_path / "ws")
         async with BoxClient.from_directory(tmp_path / "ws") as client:
             status = (await client.status())["update"]
@@ -223,10 +198,10 @@ async def test_borne_update_commit_judges_the_running_box_with_the_doctors_check
     await installed_then_stopped(rauc_box, tmp_path, monkeypatch)
     await asyncio.to_thread(rauc_box.reboot, "B")
     sections = merged(simulated_box(tmp_path), {
-        "api": {"host": "127.0.0.1", "port": 0}, "update": updates_of(rauc_box)})
+        "api": {"host": "127.0.0.1", "port": 0}, "update": rauc_box.update_section()})
     config = tmp_path / "borne.toml"
     config.write_text(toml_text(sections))
-    async with running_box(tmp_path, update=updates_of(rauc_box)) as box:
+    async with running_box(tmp_path, update=rauc_box.update_section()) as box:
         assert box.updates.snapshot().state == "trial"
         code = await asyncio.to_thread(main, ["update", "commit", "--config", str(config)])
         assert code == 0
@@ -250,14 +225,14 @@ async def test_the_box_commands_status_install_reboot(rauc_box, tmp_path, capsys
     older = await asyncio.to_thread(rauc_box.bundle, "0.9.0")
     config = tmp_path / "borne.toml"
     config.write_text(toml_text(merged(simulated_box(tmp_path), {
-        "api": {"enabled": False}, "update": updates_of(rauc_box)})))
+        "api": {"enabled": False}, "update": rauc_box.update_section()})))
 
     def borne(*args: str) -> tuple[int, str, str]:
         code = main([*args, "--config", str(config), "--lang", "en"])
         out = capsys.readouterr()
         return code, out.out, out.err
 
-    async with running_box(tmp_path, api={"enabled": False}, update=updates_of(rauc_box)) as box:
+    async with running_box(tmp_path, api={"enabled": False}, update=rauc_box.update_section()) as box:
         code, out, _ = await asyncio.to_thread(borne, "update", "status")
         assert (code, out) == (0, "System 1.0.0 (slot A); update: idle\n")
         code, _, err = await asyncio.to_thread(borne, "update", "install", str(older))
@@ -297,13 +272,13 @@ async def test_the_screen_shows_the_restart_then_the_new_version(rauc_box, tmp_p
     screen = {"display": {"device": "dummy:128x64", "retry_s": 0.2}}
     bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
     monkeypatch.setattr("borne.update.service.boot_id", lambda: "boot-1")
-    async with running_box(tmp_path, update=updates_of(rauc_box), **screen) as box:
+    async with running_box(tmp_path, update=rauc_box.update_section(), **screen) as box:
         await control(box, "update_install", {"path": str(bundle)})
         await until(lambda: shows(box, v.UpdateView("rebooting", 100, "1.1.0")),
                     what="Redémarrage on the panel")
     monkeypatch.setattr("borne.update.service.boot_id", lambda: "boot-2")
     await asyncio.to_thread(rauc_box.reboot, "B")
-    async with running_box(tmp_path, update=updates_of(rauc_box), **screen) as box:
+    async with running_box(tmp_path, update=rauc_box.update_section(), **screen) as box:
         result = await commit_after_boot(
             address=rauc_box.address, deadline_s=10, poll_s=0.2, ready=lambda: True,
             checks=lambda: [], reboot=lambda: None, say=lambda _: None)

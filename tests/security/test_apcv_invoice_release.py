@@ -14,18 +14,15 @@ is put in the box through the core, as a reader backend would (no pcscd needed).
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from borne.client import BoxClient, BoxError
 from borne.readers.base import SlotInfo
 from borne.readers.cards.model import CpsCard
 
+from support.apcv_session import open_apcv_session
 from support.box import paired, running_box
-from support.waiting import wait_event
 
-TOKEN = b"BORNE-SIM-APCV/1 " + bytes(range(80))
 NIR = "2 39 08 75 056 016 18"  # a seed sample (wrong key): NIR-shaped all the same
 
 
@@ -40,12 +37,7 @@ async def box(tmp_path):
 
 async def claimed_session(box, client: BoxClient) -> str:
     """A session of ``client`` with invoice 1 claimed (a nurse's: 2 allowed)."""
-    events = client.events(after=box.bus.last_seq)
-    box.apcv.payload_captured("qr_camera", TOKEN, time.monotonic_ns())
-    presented = await wait_event(events, "apcv.presented")
-    await events.aclose()
-    await client.presentation(presented.data["presentation_id"])
-    session = await client.open_session(presented.data["presentation_id"])
+    session = await open_apcv_session(box, client)
     assert await client.claim_invoice(session["id"]) == 1
     return session["id"]
 

@@ -10,33 +10,26 @@ the real daemon on the tests' private pcscd, a carte Vitale whose chip answers s
 from __future__ import annotations
 
 import asyncio
-import time
+import functools
 
 from borne.client.api import mtls_context
 from borne.client.store import WorkstationFiles
 from borne.control.client import call
 from borne.update.reboot_gate import REBOOT_REQUEST
 
+from support import waiting
 from support.box import paired, running_box, url
 
 
-def updates_of(rauc_box) -> dict:
-    return {"enabled": "on", "dbus_address": rauc_box.address,
-            "release_file": str(rauc_box.release_file)}
-
-
-async def until(predicate, timeout: float = 20.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
-        await asyncio.sleep(0.01)
+#: Looked at every 10 ms: a request written during a read must not slip between two looks.
+until = functools.partial(waiting.until, interval=0.01)
 
 
 async def test_no_reboot_request_while_a_patients_card_is_being_read(
         rauc_box, tmp_path, sim_pcscd, card_slots):
     bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
     request = tmp_path / "run" / REBOOT_REQUEST
-    async with running_box(tmp_path, update=updates_of(rauc_box)) as box:
+    async with running_box(tmp_path, update=rauc_box.update_section()) as box:
         slot = "borne-sim-00-00"
         await asyncio.to_thread(card_slots.insert_factory, 0, "support.faulty_cards:slow_vitale")
         await until(lambda: box.core.slots[slot].state == "reading", what="the read begins")
@@ -57,7 +50,7 @@ async def test_no_reboot_request_while_a_workstation_holds_a_lease_unless_forced
         rauc_box, tmp_path, sim_pcscd, card_slots):
     bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
     request = tmp_path / "run" / REBOOT_REQUEST
-    async with running_box(tmp_path, update=updates_of(rauc_box)) as box:
+    async with running_box(tmp_path, update=rauc_box.update_section()) as box:
         await paired(box, tmp_path / "ws")
         files = WorkstationFiles(tmp_path / "ws")
         import aiohttp

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from pathlib import Path
 
 from borne.client import BoxClient
 
@@ -23,12 +22,6 @@ from support.box import paired, running_box
 
 #: How long a stick is given to be noticed (the watch looks every 2 s).
 NOTICED_S = 5.0
-
-
-def _section(rauc_box, tmp_path: Path) -> dict:
-    (tmp_path / "usb").mkdir(exist_ok=True)
-    return {"enabled": "on", "dbus_address": rauc_box.address,
-            "release_file": str(rauc_box.release_file), "usb_dir": str(tmp_path / "usb")}
 
 
 def _events(box, kind: str) -> list[dict]:
@@ -48,7 +41,8 @@ async def test_a_downgrade_on_a_stick_is_refused_even_when_an_admin_allows_them(
                                                                                  tmp_path):
     older = await asyncio.to_thread(rauc_box.bundle, "0.9.0")
     slot_b = rauc_box.slot_digest("B")
-    async with running_box(tmp_path, update=_section(rauc_box, tmp_path)) as box:
+    section = rauc_box.update_section(usb_dir=tmp_path / "usb")
+    async with running_box(tmp_path, update=section) as box:
         stick = tmp_path / "usb" / "sdb1"
         stick.mkdir()
         os.link(older, stick / "old.raucb")
@@ -69,7 +63,8 @@ async def test_links_on_a_stick_are_not_followed(rauc_box, tmp_path):
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     os.link(newer, outside / "borne.raucb")
-    async with running_box(tmp_path, update=_section(rauc_box, tmp_path)) as box:
+    section = rauc_box.update_section(usb_dir=tmp_path / "usb")
+    async with running_box(tmp_path, update=section) as box:
         stick = tmp_path / "usb" / "sdc1"
         stick.mkdir()
         (stick / "borne.raucb").symlink_to(outside / "borne.raucb")
@@ -82,7 +77,8 @@ async def test_links_on_a_stick_are_not_followed(rauc_box, tmp_path):
 async def test_a_stick_with_two_bundles_installs_neither(rauc_box, tmp_path):
     first = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
     second = await asyncio.to_thread(rauc_box.bundle, "1.2.0")
-    async with running_box(tmp_path, update=_section(rauc_box, tmp_path)) as box:
+    section = rauc_box.update_section(usb_dir=tmp_path / "usb")
+    async with running_box(tmp_path, update=section) as box:
         stick = tmp_path / "usb" / "sde1"
         stick.mkdir()
         os.link(first, stick / "a.raucb")

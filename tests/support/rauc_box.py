@@ -130,6 +130,16 @@ class RaucBox:
         self.signer = Signer(_DEV_KEYS / "signing.cert.pem", _DEV_KEYS / "signing.key")
         self.keyring = _DEV_KEYS / "keyring.pem"
 
+    def update_section(self, usb_dir: Path | None = None) -> dict[str, str]:
+        """The ``[update]`` section of a simulated box on this RAUC; with ``usb_dir`` (made
+        here), where the box looks for USB sticks."""
+        section = {"enabled": "on", "dbus_address": self.address,
+                   "release_file": str(self.release_file)}
+        if usb_dir is not None:
+            usb_dir.mkdir(parents=True, exist_ok=True)
+            section["usb_dir"] = str(usb_dir)
+        return section
+
     # -- the machine ----------------------------------------------------------------------------
 
     def start(self, boot_slot: str = "A") -> RaucBox:

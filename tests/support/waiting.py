@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-__all__ = ["wait_event", "wait_for"]
+__all__ = ["until", "wait_event", "wait_for"]
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 5.0, interval: float = 0.02) -> object:
@@ -22,6 +22,16 @@ def wait_for(predicate: Callable[[], object], timeout: float = 5.0, interval: fl
             what = getattr(predicate, "__name__", predicate)
             pytest.fail(f"timed out after {timeout} s waiting for {what}")
         time.sleep(interval)
+
+
+async def until(predicate: Callable[[], object], what: str = "", timeout: float = 20.0,
+                interval: float = 0.05) -> None:
+    """Poll ``predicate`` every ``interval`` s without blocking the event loop until it is
+    true; fails the test with ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        await asyncio.sleep(interval)
 
 
 async def wait_event(events, type_: str, timeout: float = 20.0):

@@ -109,13 +109,13 @@ async def test_an_admin_at_the_box_forces_the_reboot(rauc_box, tmp_path, sim_pcs
 async def installed_then_stopped(rauc_box, tmp_path, monkeypatch) -> Path:
     """A box that installed 1.1.0 and asked for its reboot, stopped; the pending record."""
     bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
-    monkeypatch.setattr("borne.update.service.boot_id", lambda: "boot-1")
+    monkeypatch.setattr("borne.update.service.read_boot_id", lambda: "boot-1")
     async with running_box(tmp_path, update=rauc_box.update_section()) as box:
         await control(box, "update_install", {"path": str(bundle)})
         await until(lambda: box.updates.snapshot().state == "rebooting", what="rebooting")
     pending = tmp_path / "data" / "update" / "pending.json"
     assert pending.exists()
-    monkeypatch.setattr("borne.update.service.boot_id", lambda: "boot-2")  # the reboot
+    monkeypatch.setattr("borne.update.service.read_boot_id", lambda: "boot-2")  # the reboot
     (tmp_path / "run" / REBOOT_REQUEST).unlink()  # /run is a tmpfs: gone with the reboot
     return pending
 
@@ -271,12 +271,12 @@ async def test_the_screen_shows_the_restart_then_the_new_version(rauc_box, tmp_p
 
     screen = {"display": {"device": "dummy:128x64", "retry_s": 0.2}}
     bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
-    monkeypatch.setattr("borne.update.service.boot_id", lambda: "boot-1")
+    monkeypatch.setattr("borne.update.service.read_boot_id", lambda: "boot-1")
     async with running_box(tmp_path, update=rauc_box.update_section(), **screen) as box:
         await control(box, "update_install", {"path": str(bundle)})
         await until(lambda: shows(box, v.UpdateView("rebooting", 100, "1.1.0")),
                     what="Redémarrage on the panel")
-    monkeypatch.setattr("borne.update.service.boot_id", lambda: "boot-2")
+    monkeypatch.setattr("borne.update.service.read_boot_id", lambda: "boot-2")
     await asyncio.to_thread(rauc_box.reboot, "B")
     async with running_box(tmp_path, update=rauc_box.update_section(), **screen) as box:
         result = await commit_after_boot(

@@ -24,7 +24,7 @@ IDENTITY = ("MARTIN-TEST", "ALICE", "19850412", "1985-04-12", "285047505612322",
 
 async def test_the_pending_record_and_the_reboot_request_hold_no_identity(
         rauc_box, tmp_path, sim_pcscd, card_slots, monkeypatch):
-    monkeypatch.setattr("borne.update.service.boot_id", lambda: "boot-1")
+    monkeypatch.setattr("borne.update.service.read_boot_id", lambda: "boot-1")
     bundle = await asyncio.to_thread(rauc_box.bundle, "1.1.0")
     updates = {"enabled": "on", "dbus_address": rauc_box.address,
                "release_file": str(rauc_box.release_file)}

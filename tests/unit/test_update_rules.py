@@ -135,13 +135,15 @@ def test_the_doctors_update_line():
 
 
 def test_boot_id_reads_the_kernel_or_the_file_borne_boot_id_names(tmp_path, monkeypatch) -> None:
-    from borne.update.state import KERNEL_BOOT_ID, boot_id
+    from borne.runtime.boot_id import KERNEL_BOOT_ID, read_boot_id
 
     monkeypatch.delenv("BORNE_BOOT_ID", raising=False)
     if KERNEL_BOOT_ID.exists():
-        assert boot_id() == KERNEL_BOOT_ID.read_text().strip()
+        assert read_boot_id() == KERNEL_BOOT_ID.read_text().strip()
     named = tmp_path / "boot_id"
     named.write_text("3f0c6a52-emulated-boot\n")
     monkeypatch.setenv("BORNE_BOOT_ID", str(named))
-    assert boot_id() == "3f0c6a52-emulated-boot"
-    assert boot_id(tmp_path / "missing") == ""
+    assert read_boot_id() == "3f0c6a52-emulated-boot"
+    # None there: a per-process id, which matches no id another process kept.
+    missing = read_boot_id(tmp_path / "missing")
+    assert missing.startswith("process-") and missing != read_boot_id(tmp_path / "missing")

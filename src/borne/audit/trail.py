@@ -54,12 +54,12 @@ import logging
 import os
 import sqlite3
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..runtime.boot_id import read_boot_id
 from ..runtime.clock import Clock
 from ..errors import BorneError
 from ..runtime.logs import NIR_PATTERN
@@ -238,14 +238,6 @@ def _clean_text(name: str, value: str | None) -> str | None:
     return NIR_PATTERN.sub("[NIR]", value[:_MAX_TEXT[name]])
 
 
-def _read_boot_id() -> str:
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        # No /proc (not Linux): a per-process id still separates monotonic clocks.
-        return f"process-{uuid.uuid4()}"
-
-
 class AuditTrail:
     """The durable, hash-chained audit journal of one box.
 
@@ -261,7 +253,7 @@ class AuditTrail:
         self._path = Path(db_path)
         self._max_bytes = max_bytes  # None: never pruned
         self._clock = clock
-        self._boot_id = boot_id if boot_id is not None else _read_boot_id()
+        self._boot_id = boot_id if boot_id is not None else read_boot_id()
         self._lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None

@@ -47,7 +47,8 @@ from .crypto import public_key_of
 from .errors import JournalError
 from .plaintext import PAD_TO, padded
 from .retention import time_left
-from .store import JOURNAL_DB_NAME, JournalStore, Recipient, Stamp, StoredRecord, read_boot_id
+from ..runtime.boot_id import read_boot_id
+from .store import JOURNAL_DB_NAME, JournalStore, Recipient, Stamp, StoredRecord
 
 __all__ = ["PAD_TO", "JournalService", "padded"]
 

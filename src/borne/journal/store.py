@@ -38,7 +38,6 @@ import logging
 import os
 import sqlite3
 import threading
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +52,7 @@ from .errors import JournalError
 from .header import RecordHeader
 from .recovery import is_corruption, set_aside
 
-__all__ = ["JOURNAL_DB_NAME", "Recipient", "Stamp", "StoredRecord", "JournalStore", "read_boot_id"]
+__all__ = ["JOURNAL_DB_NAME", "Recipient", "Stamp", "StoredRecord", "JournalStore"]
 
 log = logging.getLogger("borne.journal")
 
@@ -62,15 +61,6 @@ JOURNAL_DB_NAME = "journal.db"
 
 _HEADER_FIELDS = ("seq", "read_id", "client_id", "kind", "mono_ns", "boot_id", "wall",
                   "wall_synced", "wall_source", "created")
-
-
-def read_boot_id() -> str:
-    """This boot's id (``/proc/sys/kernel/random/boot_id``, see random(4)): monotonic times
-    are comparable only within one boot."""
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return f"process-{uuid.uuid4()}"  # not Linux: a per-process id still separates clocks
 
 
 @dataclass(frozen=True)

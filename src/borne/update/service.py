@@ -26,12 +26,13 @@ from typing import Any
 
 from ..events import (UpdateAvailable, UpdateCommitted, UpdateInstalled, UpdateProgress,
                       UpdateRefusedEvent, UpdateRolledBack)
+from ..runtime.boot_id import read_boot_id
 from .errors import UpdateRefused
 from .rauc import RaucClient, RaucError, primary_bootname
 from .reboot_gate import RebootGate, request_reboot_file
 from .release import read_release
 from .settings import UpdateConfig
-from .state import (BundleInfo, PendingRecord, UpdateStatus, boot_id, forget_pending,
+from .state import (BundleInfo, PendingRecord, UpdateStatus, forget_pending,
                     load_pending, save_pending)
 from .vetting import install_error_code, vet_bundle
 
@@ -48,7 +49,7 @@ class UpdateService:
     """Installs signed bundles through RAUC and reboots into them when no patient is there.
 
     ``gate`` says what holds a reboot; ``connect(address)`` builds the RAUC client
-    (tests pass another); ``boot_id()`` names this boot (a pending record of the same
+    (tests pass another); ``this_boot()`` names this boot (a pending record of the same
     boot means no reboot happened yet).
     """
 
@@ -61,7 +62,7 @@ class UpdateService:
         self._directory = data_dir / "update"  # the pending record's (the contract's)
         self._gate = gate
         self._connect = connect
-        self._this_boot = this_boot or (lambda: boot_id())
+        self._this_boot = this_boot or (lambda: read_boot_id())
         self._rauc: RaucClient | None = None
         self._state = "unavailable"
         self._version: str | None = None

@@ -10,7 +10,6 @@ and an actor (a client id, ``usb``, ``box``): never identity data.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -20,7 +19,7 @@ from msgspec import Meta
 from ..runtime.durable import replace_text
 
 __all__ = ["PENDING_FILE", "STATES", "BundleInfo", "PendingRecord", "UpdateState",
-           "UpdateStatus", "boot_id", "forget_pending", "load_pending", "save_pending"]
+           "UpdateStatus", "forget_pending", "load_pending", "save_pending"]
 
 log = logging.getLogger("borne.update")
 
@@ -101,22 +100,3 @@ def forget_pending(directory: Path) -> None:
         (directory / PENDING_FILE).unlink()
     except FileNotFoundError:
         pass
-
-
-#: The kernel's id of this boot (proc(5)).
-KERNEL_BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
-
-
-def boot_id(path: Path | None = None) -> str:
-    """This boot's id (a new one at every boot; "" where the kernel has none).
-
-    ``BORNE_BOOT_ID`` names another file to read, as it does for the image's
-    tryboot-backend: a container shares its host's kernel, and so its boot id, so the
-    image check (image/check-update.sh), which boots the box's slots one after the other
-    in containers, gives each boot its own.
-    """
-    path = path or Path(os.environ.get("BORNE_BOOT_ID") or KERNEL_BOOT_ID)
-    try:
-        return path.read_text().strip()
-    except OSError:
-        return ""

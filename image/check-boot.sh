@@ -116,6 +116,13 @@ start_box() {
   return 1
 }
 
+box_stopped() {  # box_stopped SECONDS: wait for the box to stop by itself (else stop it); sets BOX_RC
+  local nspawn=$BOX_NSPAWN deadline=$(($(now_ms) + $1 * 1000))
+  while kill -0 "$nspawn" 2>/dev/null && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.05; done
+  if kill -0 "$nspawn" 2>/dev/null; then stop_box; BOX_RC=timeout
+  else BOX_NSPAWN=; wait "$nspawn" 2>/dev/null && BOX_RC=0 || BOX_RC=$?; fi
+}
+
 stop_box() {  # SIGTERM: systemd-nspawn asks the container's systemd to power off
   local deadline
   remove_card
@@ -181,11 +188,12 @@ signalled() {  # signalled SIGNAL RESULT LIMIT_S LABEL: signal the daemon; syste
   equals "$(journal_count UNIT=borne.service UNIT_RESULT="$2")" $((results + 1))
 }
 
-pair_client() {  # the box's owner opens pairing; a workstation pairs over the API
-  local out code
-  out=$(borne_cli pair open) || { echo "$out"; return 1; }
+pair_client() {  # pair_client [NAME [pair open options]]: the box's owner opens pairing; a
+  # workstation pairs over the API, its files in CLIENT_DIR
+  local out code name=${1:-check-chroot}
+  out=$(borne_cli pair open "${@:2}") || { echo "$out"; return 1; }
   code=$(sed -n 's/^Pairing code: \([0-9]*\).*/\1/p' <<< "$out")
-  borne_cli client pair --box https://127.0.0.1:8443 --code "$code" --name check-chroot \
+  borne_cli client pair --box https://127.0.0.1:8443 --code "$code" --name "$name" \
     --dir "$CLIENT_DIR" || return 1
   borne_cli client status --dir "$CLIENT_DIR" > /dev/null
 }
@@ -408,13 +416,10 @@ boot_checks() {
   step "SIGKILL, watchdog, config"
 
   # The end: as at a critical battery, the daemon's user asks and root's path unit powers off.
-  local nspawn=$BOX_NSPAWN begun deadline; begun=$(now_ms)
+  local begun; begun=$(now_ms)
   remove_card
   box runuser -u borne -- touch /run/borne/poweroff-request
-  deadline=$(($(now_ms) + 30000))
-  while kill -0 "$nspawn" 2>/dev/null && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.1; done
-  if kill -0 "$nspawn" 2>/dev/null; then stop_box; BOX_RC=timeout; else
-    BOX_NSPAWN=; wait "$nspawn" 2>/dev/null && BOX_RC=0 || BOX_RC=$?; fi
+  box_stopped 30
   check "borne's power-off request (borne-poweroff.path): the box powers off cleanly ($(seconds $(($(now_ms) - begun))) s)" \
     equals "$BOX_RC" 0
   step "power off"

@@ -171,11 +171,8 @@ EOF
     --bind="$UPD/scanner:/run/borne-check-scanner")
   start_box
 }
-shut_down() {  # shut_down SECONDS: wait for the box to stop by itself; sets BOX_RC
-  local nspawn=$BOX_NSPAWN deadline=$(($(now_ms) + $1 * 1000))
-  while kill -0 "$nspawn" 2>/dev/null && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.05; done
-  if kill -0 "$nspawn" 2>/dev/null; then stop_box; BOX_RC=timeout
-  else BOX_NSPAWN=; wait "$nspawn" 2>/dev/null && BOX_RC=0 || BOX_RC=$?; fi
+shut_down() {  # shut_down SECONDS: box_stopped, then the slot's root is unmounted here
+  box_stopped "$1"
   umount "$SLOT_MNT" 2>/dev/null || umount -l "$SLOT_MNT"
 }
 power_cut() {  # the box loses power: SIGKILL to its PID 1 ends every process in it at once
@@ -193,11 +190,14 @@ boot_files() {
   printf '# the check'"'"'s stand-in for the Pi firmware'"'"'s config.txt\narm_64bit=1\n' > "$UPD/boot/config.txt"
   printf 'console=tty1 root=/dev/mmcblk0p5 rootfstype=ext4 ro rootwait rauc.slot=A\n' > "$UPD/boot/cmdline.txt"
 }
-make_bundle() {  # make_bundle VERSION FILE [bundle.sh options...]: from the check's root
-  local version=$1 out=$2; shift 2
-  "$HERE/bundle.sh" --version "$version" --format plain --compression lz4 --boot "$UPD/boot" "$@" \
-    "$ROOT" "$UPD/bundles/$out" > "$UPD/bundle-$out.log" 2>&1 \
+bundle_of() {  # bundle_of ROOT VERSION FILE [bundle.sh options...]: plain, lz4, into bundles/
+  local root=$1 version=$2 out=$3; shift 3
+  "$HERE/bundle.sh" --version "$version" --format plain --compression lz4 "$@" \
+    "$root" "$UPD/bundles/$out" > "$UPD/bundle-$out.log" 2>&1 \
     || { tail -n 20 "$UPD/bundle-$out.log" >&2; return 1; }
+}
+make_bundle() {  # make_bundle VERSION FILE [bundle.sh options...]: from the check's root
+  bundle_of "$ROOT" "$1" "$2" --boot "$UPD/boot" "${@:3}"
 }
 
 # --- the box, seen from its workstation -----------------------------------------------
@@ -480,9 +480,7 @@ update_checks() {
 
 progressing() { [ "$(update_status 's["update"]["progress"]')" -gt 5 ] && state_is installing; }
 reboot_back() {  # the tried slot is not committed: its own reboot, then the firmware's choice
-  local deadline=$(($(now_ms) + REBOOT_WAIT_S * 1000))
-  while kill -0 "$BOX_NSPAWN" 2>/dev/null && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.1; done
-  shut_down 30
+  shut_down $((REBOOT_WAIT_S + 30))
   [ "$BOX_RC" = timeout ] && { echo "the tried slot did not reboot by itself"; return 1; }
   firmware_boot && wait_until 90 api GET /v1/status
 }
@@ -496,12 +494,8 @@ rauc_knows_slots() {
   equals "$(json_get '(s["booted"], sorted(k for slot in s["slots"] for k in slot))' <<< "$out")" \
     "('A', ['bootfs.0', 'bootfs.1', 'rootfs.0', 'rootfs.1'])"
 }
-pair_update_client() {
-  local out code
-  out=$(borne_cli pair open --admin) || { echo "$out"; return 1; }
-  code=$(sed -n 's/^Pairing code: \([0-9]*\).*/\1/p' <<< "$out")
-  borne_cli client pair --box https://127.0.0.1:8443 --code "$code" --name check-update \
-    --dir "$CLIENT_DIR" || return 1
+pair_update_client() {  # the box admin's workstation (an update is an admin's), its files here
+  pair_client check-update --admin || return 1
   UPD_CLIENT=$UPD/client
   api GET /v1/status > /dev/null
 }
@@ -521,9 +515,4 @@ make_refused_bundles() {  # a tiny root (RAUC needs a squashfs over 4 KiB): refu
   local middle=$(($(stat -c %s "$UPD/bundles/tampered.raucb") / 2))
   printf '\xff' | dd of="$UPD/bundles/tampered.raucb" bs=1 seek="$middle" conv=notrunc status=none
 }
-make_tiny() {  # make_tiny VERSION FILE [bundle.sh options...]
-  local version=$1 out=$2; shift 2
-  "$HERE/bundle.sh" --version "$version" --format plain --compression lz4 "$@" \
-    "$UPD/tiny-root" "$UPD/bundles/$out" > "$UPD/bundle-$out.log" 2>&1 \
-    || { tail -n 20 "$UPD/bundle-$out.log" >&2; return 1; }
-}
+make_tiny() { bundle_of "$UPD/tiny-root" "$@"; }  # make_tiny VERSION FILE [bundle.sh options...]

@@ -117,7 +117,10 @@ class CcidDevice:
         handler = self._handlers.get(header.message_type)
         if handler is None:
             # Unknown, or known but not offered (Escape, T0APDU, Secure, Mechanical):
-            # bError 0 with a failed status is "command not supported".
+            # bError 0 with a failed status is "command not supported" (table 6.2-2), in the
+            # command's own answer type, as vsmartcard's ccid emulator does (perform_unknown
+            # in an early frankmorgner/vsmartcard ccid/src/ccid.c); a type the spec does not
+            # name gets a SlotStatus.
             return m.answer(kind, header.slot, header.seq,
                             m.status(icc, m.COMMAND_FAILED), m.CMD_NOT_SUPPORTED)
         if self._slots[header.slot].busy and header.message_type != m.GET_SLOT_STATUS:
@@ -167,9 +170,11 @@ class CcidDevice:
         return m.slot_status(header.slot, header.seq, m.status(self._icc(header.slot)))
 
     def _xfr_block(self, header: m.Header, data: bytes) -> bytes:
-        # 6.1.4: bytes 8-9 (wLevelParameter) are the expected answer size at short APDU
-        # level (libccid's CCID_Transmit sets them so): the box answers the whole response
-        # anyway, so they are not checked. No chaining: a whole APDU fits in one message.
+        # 6.1.4: bytes 8-9 are wLevelParameter. LudovicRousseau/CCID's CCID_Transmit
+        # (src/commands.c) puts the expected answer length there ("in character mode only"),
+        # so a non-zero value is not an error: the box answers the whole response anyway.
+        # The chaining values (1, 2, 3, 0x10) are never needed while dwMaxCCIDMessageLength
+        # holds a whole extended APDU (the default); a smaller setting would need chaining.
         card = self._slots[header.slot]
         if not card.present or not card.powered:
             return m.data_block(header.slot, header.seq, self._failed(header), m.ICC_MUTE)

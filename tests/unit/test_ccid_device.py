@@ -223,3 +223,10 @@ def test_well_framed_messages_never_raise_and_echo_the_sequence(kind, slot, seq,
     assert (header.slot, header.seq, header.length) == (slot, seq, len(answer) - 10)
     if slot >= 2:
         assert answer[7:9] == bytes([0x42, m.BAD_SLOT])
+
+
+def test_an_escape_handler_answers_vendor_commands():
+    # libccidtwin opens a SEC1210 only if Escape 06 succeeds (LudovicRousseau/CCID ccid_serial.c).
+    device = CcidDevice([FakeSlot()], escape=lambda data: b"FW " + data)
+    assert device.handle(command(0x6B, seq=2, data=b"\x06")) == [
+        bytes.fromhex("83 04000000 00 02 01 00 00") + b"FW \x06"]

@@ -9,7 +9,7 @@ The slots are the box's own (the CPS slot, the Vitale slot), seen through :class
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from . import messages as m
@@ -55,8 +55,14 @@ class Slot(Protocol):
 class CcidDevice:
     """A CCID reader at APDU exchange level over ``slots`` (slot N is bSlot N)."""
 
-    def __init__(self, slots: Sequence[Slot], settings: CcidSettings | None = None) -> None:
+    def __init__(self, slots: Sequence[Slot], settings: CcidSettings | None = None,
+                 escape: Callable[[bytes], bytes] | None = None) -> None:
         self._slots = list(slots)
+        # PC_to_RDR_Escape (6.1.8) carries vendor commands. Without a handler it is "command
+        # not supported"; a transport that stands in for a known reader passes one (pcsc-lite's
+        # libccidtwin will not open a serial reader whose Escape 0x02 / 0x06 fails:
+        # OpenSerialByName in LudovicRousseau/CCID src/ccid_serial.c).
+        self._escape = escape
         self._settings = settings or CcidSettings(slot_count=len(self._slots))
         if self._settings.slot_count != len(self._slots):
             raise ValueError("the settings' slot count differs from the slots given")
@@ -73,6 +79,8 @@ class CcidDevice:
             m.ABORT: self._slot_status,
             m.SET_DATA_RATE_AND_CLOCK: self._data_rate_and_clock,
         }
+        if escape is not None:
+            self._handlers[m.ESCAPE] = self._vendor_escape
 
     @property
     def settings(self) -> CcidSettings:
@@ -224,6 +232,12 @@ class CcidDevice:
                                          m.BAD_LENGTH, DEFAULT_CLOCK_KHZ, DATA_RATE_BPS)
         return m.data_rate_and_clock(header.slot, header.seq, m.status(self._icc(header.slot)),
                                      0, DEFAULT_CLOCK_KHZ, DATA_RATE_BPS)
+
+    def _vendor_escape(self, header: m.Header, data: bytes) -> bytes:
+        if self._escape is None:  # registered only with a handler; kept for type checkers
+            return m.escape(header.slot, header.seq, self._failed(header), m.CMD_NOT_SUPPORTED)
+        answer = self._escape(bytes(data))
+        return m.escape(header.slot, header.seq, m.status(self._icc(header.slot)), 0, answer)
 
 
 def _header_or_none(message: bytes) -> m.Header | None:

@@ -230,3 +230,8 @@ def test_an_escape_handler_answers_vendor_commands():
     device = CcidDevice([FakeSlot()], escape=lambda data: b"FW " + data)
     assert device.handle(command(0x6B, seq=2, data=b"\x06")) == [
         bytes.fromhex("83 04000000 00 02 01 00 00") + b"FW \x06"]
+
+
+def test_slot_changed_refuses_a_slot_the_reader_does_not_have(device):
+    with pytest.raises(ValueError):
+        device.slot_changed(2, True)

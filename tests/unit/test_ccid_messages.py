@@ -63,6 +63,7 @@ ANSWERS = [
     (m.data_rate_and_clock(1, 5, 0x00, 0, 3580, 9600),
      "84 08000000 01 05 00 00 00 FC0D0000 80250000"),
     (m.hardware_error(1, 6), "51 01 06 01"),
+    (m.time_extension(0, 7, multiplier=2), "80 00000000 00 07 80 02 00"),
 ]
 
 

@@ -100,6 +100,8 @@ class CcidDevice:
 
     def slot_changed(self, slot: int, present: bool) -> bytes:
         """RDR_to_PC_NotifySlotChange after a card went in (``present``) or out of ``slot``."""
+        if not 0 <= slot < len(self._slots):
+            raise ValueError(f"no slot {slot}: this reader has {len(self._slots)}")
         states = [s.present for s in self._slots]
         states[slot] = present
         changed = [index == slot for index in range(len(self._slots))]

@@ -36,6 +36,7 @@ __all__ = [
     "parse_header",
     "slot_status",
     "status",
+    "time_extension",
 ]
 
 HEADER_LENGTH = 10
@@ -160,6 +161,15 @@ def data_block(slot: int, seq: int, b_status: int, b_error: int = 0, data: bytes
                chain: int = 0) -> bytes:
     """RDR_to_PC_DataBlock (0x80, section 6.2.1): byte 9 is bChainParameter."""
     return answer(DATA_BLOCK, slot, seq, b_status, b_error, chain, data)
+
+
+def time_extension(slot: int, seq: int, icc: int = ICC_ACTIVE, multiplier: int = 1) -> bytes:
+    """A DataBlock asking the host to wait longer (section 6.2.6: bmCommandStatus 2).
+
+    Sent while a slow card has not answered yet; bError carries the multiplier of the
+    waiting time. The real answer, with the same bSeq, follows.
+    """
+    return data_block(slot, seq, status(icc, TIME_EXTENSION), multiplier)
 
 
 def slot_status(slot: int, seq: int, b_status: int, b_error: int = 0, clock: int = 0) -> bytes:

@@ -6,22 +6,33 @@ private pcscd with ``libccidtwin.so`` (``DEVICENAME /dev/pts/N:SEC1210``) and
 program (a subprocess, as on a workstation) lists the two slots as readers, reads a card and
 sees it leave.
 
-What libccid sends to a SEC1210 (observed with ``LIBCCID_ifdLogLevel=0x0F``; seq grows by one
-per message, over both slots):
+What libccid (Debian's libccid 1.5.2, pcscd 1.9.9) sends to a SEC1210, observed with
+``LIBCCID_ifdLogLevel=0x0F`` and ``pcscd --debug`` (``bSeq`` grows by one per message, over
+both slots; every answer below was accepted):
 
-- at open: ``PC_to_RDR_Escape`` ``6B 01 00 00 00 00 00 00 00 00 06`` (slot 0, data ``06``); it
-  accepts any ``RDR_to_PC_Escape`` (``83``, bStatus 0) and logs its data as the firmware;
-- then ``GetSlotStatus`` (``65``) on slot 0 and slot 1, every 400 ms while pcscd runs
-  (bmICCStatus 0 active, 1 present and inactive, 2 absent: absent is how a removal is seen;
-  the ``50 0x`` serial card-movement message is only logged by libccid);
-- on a card: ``IccPowerOn`` ``62 ... 01 00 00`` (bPowerSelect 01 = 5 V), answered by a
-  ``DataBlock`` (``80``) carrying the ATR. With a T=0-only ATR (the CPS ATR, no TA1, no TD1)
-  NO GetParameters, SetParameters nor PPS follow: dwFeatures 0x000100B2 lets the reader do
-  them; ``IccPowerOff`` (``63``) when pcscd idles the card;
-- APDUs: ``XfrBlock`` (``6F``) at TPDU level (dwFeatures 0x00010000). With T=0 a case-2 APDU
-  is sent as is (5 bytes, P3 = Le); a case-4 APDU comes as a TPDU WITHOUT Le, the card's
-  ``61 xx`` goes back to the application unchanged (libccid sends no GET RESPONSE itself: the
-  application, or pyscard's/pcsc-lite's caller, does); see ``test_apdus_reach_the_card_as_t0_tpdus``.
+- at open: ``PC_to_RDR_Escape`` ``6B 01 00 00 00 00 00 00 00 00 06`` (slot 0, data ``06``,
+  frame ``03 06 6B 01 00 00 00 00 00 00 00 00 06 69``); it takes any ``RDR_to_PC_Escape``
+  (``83``, bStatus 0) and logs its data as the firmware. Nothing else is asked of the reader:
+  over serial libccid reads no descriptor (it hard-codes one per reader name);
+- then ``GetSlotStatus`` (``65``) on slot 0 and slot 1 about every 400 ms while pcscd runs.
+  Answer ``81`` with bmICCStatus 0 (active), 1 (present, inactive) or 2 (absent): a removal or
+  an insertion is seen only so (the serial ``50 0x`` card-movement message is only logged);
+- on an insertion pcscd powers the card to read its ATR: ``IccPowerOn``
+  ``62 00 00 00 00 00 seq 01 00 00`` (bPowerSelect 01 = 5 V), answered by a ``DataBlock``
+  (``80``) carrying the ATR, then ``IccPowerOff`` (``63``, answered ``81`` status 1) when idle;
+  ``SCardConnect`` powers it on again;
+- at connect with the CPS ATR (T=0; TC2 = 2A): ``SetParameters``
+  ``61 05 00 00 00 00 seq 00 00 00 11 00 00 2A 00`` (bProtocolNum 0, Fi/Di 11, WI 2A: the
+  ATR's values; no PPS, dwFeatures 0x000100B2 leaves it to the reader). Answered with a
+  ``Parameters`` (``82``) echoing those five bytes;
+- APDUs: ``XfrBlock`` (``6F``, bBWI 0, wLevelParameter 0) carrying the command exactly as the
+  application gave it, answered by a ``DataBlock`` with the card's bytes, returned unchanged:
+  a case-2 APDU is a T=0 TPDU already (P3 = Le); a case-4 APDU arrives WITH its Le (not a
+  TPDU: the box must drop the Le before a T=0 card, or treat it as an APDU); the card's
+  ``61 xx`` reaches the application as is: libccid sends no GET RESPONSE (pcsc-lite neither);
+- a NAK frame (``03 15 16``) in answer makes ``SCardTransmit`` fail with
+  SCARD_E_NOT_TRANSACTED: libccid does not resend. And it only logs a wrong LRC in our frames.
+  So the box must answer every well-formed frame, and NAK only what it cannot parse.
 """
 
 from __future__ import annotations
@@ -69,6 +80,9 @@ while state & scard.SCARD_STATE_PRESENT:
         break
     state = found[0][1] & ~scard.SCARD_STATE_CHANGED
 say(removed=not state & scard.SCARD_STATE_PRESENT)
+sys.stdin.readline()  # the test puts a card in the second slot
+hresult, found = scard.SCardGetStatusChange(context, 10000, [(readers[1], scard.SCARD_STATE_EMPTY)])
+say(inserted=bytes(found[0][2]).hex(" ").upper() if hresult == 0 else scard.SCardGetErrorMessage(hresult))
 """
 
 
@@ -107,9 +121,40 @@ def test_apdus_reach_the_card_as_t0_tpdus(twin: CcidTwin) -> None:
         workstation.stdin.write("\n")
         workstation.stdin.flush()
         assert json.loads(workstation.stdout.readline() or "{}") == {"removed": True}
+
+        twin.responder.slots[1].atr = CPS_ATR  # a card comes into the second slot
+        workstation.stdin.write("\n")
+        workstation.stdin.flush()
+        assert json.loads(workstation.stdout.readline() or "{}") == {"inserted": CPS_ATR.hex(" ").upper()}
         assert workstation.wait(10) == 0
     finally:
         if workstation.poll() is None:
             workstation.kill()
             workstation.wait()
         print("\n".join(twin.responder.conversation()))
+
+
+def test_pcsc_scan_lists_both_slots(twin: CcidTwin) -> None:
+    listing = subprocess.run(["pcsc_scan", "-r"], env=twin.client_env(), capture_output=True,
+                             text=True, timeout=20)
+    assert listing.stdout.split("\n")[:2] == [f"0: {twin.readers[0]}", f"1: {twin.readers[1]}"]
+
+
+def test_a_nak_frame_fails_the_transmit_libccid_does_not_resend(twin: CcidTwin) -> None:
+    twin.responder.nak_once.add(XFR_BLOCK)
+    read = subprocess.run([sys.executable, "-c", TRANSMIT_TWICE], env=twin.client_env(),
+                          capture_output=True, text=True, timeout=30)
+    assert read.stdout.split() == ["80100016", "CAFE01029000"], read.stderr
+    assert [m[0] for way, m in twin.responder.log if way == "<-"].count(XFR_BLOCK) == 2
+
+
+TRANSMIT_TWICE = r"""
+from smartcard import scard
+_, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+_, readers = scard.SCardListReaders(context, [])
+_, card, protocol = scard.SCardConnect(context, readers[0], scard.SCARD_SHARE_SHARED,
+                                       scard.SCARD_PROTOCOL_T0)
+for attempt in range(2):
+    hresult, answer = scard.SCardTransmit(card, protocol, [0, 0xB0, 0, 0, 4])
+    print(f"{hresult & 0xFFFFFFFF:08X}" if hresult else bytes(answer).hex().upper())
+"""

@@ -84,6 +84,8 @@ class TwinResponder:
     slots: list[TwinSlot] = field(default_factory=lambda: [TwinSlot(), TwinSlot()])
     card: Callable[[int, bytes], bytes] = field(default_factory=T0Card)
     log: list[tuple[str, bytes]] = field(default_factory=list)
+    #: Message types to answer once with the NAK frame instead (each is removed when used).
+    nak_once: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -101,7 +103,8 @@ class TwinResponder:
 
     def conversation(self) -> list[str]:
         """The log as readable lines: direction, message name, hex."""
-        return [f"{way} {NAMES.get(m[0], hex(m[0]))} {m.hex(' ').upper()}" for way, m in self.log]
+        return [f"{way} {'NAK frame' if m == NAK_FRAME else NAMES.get(m[0], hex(m[0]))} "
+                f"{m.hex(' ').upper()}" for way, m in self.log]
 
     def _run(self) -> None:
         import select
@@ -117,7 +120,12 @@ class TwinResponder:
                 time.sleep(0.05)  # no slave open yet (EIO): pcscd opens it later
                 continue
             for event in decoder.feed(data):
-                if isinstance(event, Message):
+                if isinstance(event, Message) and event.data[0] in self.nak_once:
+                    self.nak_once.discard(event.data[0])
+                    self.log.append(("<-", event.data))
+                    self.log.append(("->", NAK_FRAME))
+                    os.write(self.fd, NAK_FRAME)
+                elif isinstance(event, Message):
                     self.log.append(("<-", event.data))
                     answer = self.answer(event.data)
                     self.log.append(("->", answer))

@@ -30,6 +30,15 @@ both slots; every answer below was accepted):
   a case-2 APDU is a T=0 TPDU already (P3 = Le); a case-4 APDU arrives WITH its Le (not a
   TPDU: the box must drop the Le before a T=0 card, or treat it as an APDU); the card's
   ``61 xx`` reaches the application as is: libccid sends no GET RESPONSE (pcsc-lite neither);
+- with an ATR offering T=1 (the simulator's other CPS ATR ``3B 9B 18 80 01 ...``: TD1 80,
+  TD2 01) libccid chooses T=1: ``SetParameters`` ``61 07 00 00 00 slot seq 01 00 00
+  18 10 00 4D 00 20 00`` (bProtocolNum 1: Fi/Di 18, TCCKS 10, guard 00, BWI/CWI 4D, clock stop
+  00, IFSC 20, NAD 00; our ``Parameters`` answer carries bProtocolNum 1), then an S(IFS
+  request) block ``00 C1 01 FE 3E`` (IFSD 254) answered ``00 E1 01 FE 1E``, then each APDU,
+  Le included, in an I-block (``00 00 08 00 A4 04 00 02 3F 00 00 95``), answered by our
+  I-block (``00 00 06 CA FE 01 02 90 00 A1``; N(S) alternates): the box's CCID core needs a
+  T=1 block layer for such cards (the Vitale ATRs ``3B 75 13 ...`` are T=0 only: libccid sets
+  ``13 00 00 0A 00``, Fi/Di 13 from TA1);
 - a NAK frame (``03 15 16``) in answer makes ``SCardTransmit`` fail with
   SCARD_E_NOT_TRANSACTED: libccid does not resend. And it only logs a wrong LRC in our frames.
   So the box must answer every well-formed frame, and NAK only what it cannot parse.
@@ -45,7 +54,7 @@ from pathlib import Path
 
 import pytest
 
-from support.ccid_twin import CPS_ATR, XFR_BLOCK, CcidTwin
+from support.ccid_twin import CPS_ATR, XFR_BLOCK, CcidTwin, T1Card
 
 # The workstation: a pyscard program talking to the twin's pcscd (PCSCLITE_CSOCK_NAME).
 WORKSTATION = r"""
@@ -156,5 +165,43 @@ _, card, protocol = scard.SCardConnect(context, readers[0], scard.SCARD_SHARE_SH
                                        scard.SCARD_PROTOCOL_T0)
 for attempt in range(2):
     hresult, answer = scard.SCardTransmit(card, protocol, [0, 0xB0, 0, 0, 4])
+    print(f"{hresult & 0xFFFFFFFF:08X}" if hresult else bytes(answer).hex().upper())
+"""
+
+
+# The simulator's other CPS ATR offers T=0 then T=1 (TD1 80, TD2 01).
+T1_ATR = bytes.fromhex("3B 9B 18 80 01 00 12 25 00 64 80 04 01 00 00 90 44")
+
+
+def test_a_t1_card_gets_blocks(twin: CcidTwin) -> None:
+    """libccid chooses T=1, sets its parameters and sends S(IFS request) before any APDU."""
+    card = T1Card()
+    twin.responder.card = card
+    twin.responder.slots[0].atr = None
+    twin.responder.slots[1].atr = T1_ATR
+    read = subprocess.run([sys.executable, "-c", TRANSMIT_T1], env=twin.client_env(),
+                          capture_output=True, text=True, timeout=30)
+    assert read.stdout.split() == ["2", "CAFE01029000", "CAFE01029000"], read.stderr[-800:]
+    assert card.apdus == [bytes.fromhex("00 B0 00 00 04"), bytes.fromhex("00 A4 04 00 02 3F 00 00")]
+    sent = [m for way, m in twin.responder.log if way == "<-"]
+    assert bytes.fromhex("61 07 00 00 00 01") in {m[:6] for m in sent}  # SetParameters T=1, slot 1
+    blocks = [m[10:].hex(" ").upper() for m in sent if m[0] == XFR_BLOCK]
+    assert blocks[0] == "00 C1 01 FE 3E"  # S(IFS request), IFSD 254
+
+
+TRANSMIT_T1 = r"""
+import time
+from smartcard import scard
+_, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+_, readers = scard.SCardListReaders(context, [])
+state = scard.SCARD_STATE_UNAWARE
+while not state & scard.SCARD_STATE_PRESENT:
+    _, found = scard.SCardGetStatusChange(context, 5000, [(readers[1], state)])
+    state = found[0][1] & ~scard.SCARD_STATE_CHANGED
+_, card, protocol = scard.SCardConnect(context, readers[1], scard.SCARD_SHARE_SHARED,
+                                       scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1)
+print(protocol)
+for apdu in ("00 B0 00 00 04", "00 A4 04 00 02 3F 00 00"):
+    hresult, answer = scard.SCardTransmit(card, protocol, list(bytes.fromhex(apdu)))
     print(f"{hresult & 0xFFFFFFFF:08X}" if hresult else bytes(answer).hex().upper())
 """

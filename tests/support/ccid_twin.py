@@ -74,6 +74,48 @@ class T0Card:
 
 
 @dataclass
+class T1Card:
+    """A T=1 card at TPDU level (ISO 7816-3 blocks: NAD PCB LEN INF LRC) answering every
+    APDU with ``answer`` and 90 00; enough for libccid: S(IFS) requests, chaining, R-blocks.
+
+    No error recovery beyond resending the last block on an R-block: the line is a pty.
+    """
+
+    answer: bytes = bytes.fromhex("CA FE 01 02")
+    apdus: list[bytes] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._send_seq = 0
+        self._chained = b""
+        self._last = b""
+
+    def __call__(self, slot: int, block: bytes) -> bytes:
+        """The card's block in answer to one block."""
+        pcb, inf = block[1], block[3:3 + block[2]]
+        if pcb & 0xC0 == 0xC0:  # S-block request: answer the matching response, same INF
+            return self._block(pcb | 0x20, inf)
+        if pcb & 0xC0 == 0x80:  # R-block: the terminal wants our last block again
+            return self._last
+        received_seq = (pcb >> 6) & 1
+        self._chained += inf
+        if pcb & 0x20:  # more to come: acknowledge with R(N(R) = the next block's N(S))
+            return self._block(0x80 | ((received_seq ^ 1) << 4), b"")
+        apdu, self._chained = self._chained, b""
+        self.apdus.append(apdu)
+        self._last = self._block(self._send_seq << 6, self.answer + b"\x90\x00")
+        self._send_seq ^= 1
+        return self._last
+
+    @staticmethod
+    def _block(pcb: int, inf: bytes) -> bytes:
+        head = bytes([0x00, pcb, len(inf)]) + inf
+        lrc = 0
+        for byte in head:
+            lrc ^= byte
+        return head + bytes([lrc])
+
+
+@dataclass
 class TwinResponder:
     """The reader end of the pty: decodes libccid's frames and answers as a SEC1210.
 
@@ -165,7 +207,9 @@ class TwinResponder:
             # libccid sets the ATR's values (the CPS's TC2 gives WI 2A): accept them as sent.
             slot.parameters = data
         if kind in (GET_PARAMETERS, SET_PARAMETERS, RESET_PARAMETERS):
-            return _reply(PARAMETERS, slot_index, seq, state, 0, data=slot.parameters)
+            protocol = 1 if len(slot.parameters) == 7 else 0  # T=1 parameters are 7 bytes
+            return _reply(PARAMETERS, slot_index, seq, state, 0, data=slot.parameters,
+                          protocol=protocol)
         if kind == XFR_BLOCK and slot.powered:
             return _reply(DATA_BLOCK, slot_index, seq, 0, 0, data=self.card(slot_index, data))
         if kind == XFR_BLOCK:
@@ -178,10 +222,11 @@ def _answer_type(kind: int) -> int:
             SET_PARAMETERS: PARAMETERS, RESET_PARAMETERS: PARAMETERS}.get(kind, SLOT_STATUS_ANSWER)
 
 
-def _reply(kind: int, slot: int, seq: int, status: int, error: int, *, data: bytes = b"") -> bytes:
-    # The last header byte is 0 for every answer here (bProtocolNum 0 = T=0 for Parameters).
+def _reply(kind: int, slot: int, seq: int, status: int, error: int, *, data: bytes = b"",
+           protocol: int = 0) -> bytes:
+    # The last header byte: bProtocolNum for Parameters, 0 (bChainParameter...) for the others.
     return (bytes([kind]) + len(data).to_bytes(4, "little")
-            + bytes([slot, seq, status, error, 0]) + data)
+            + bytes([slot, seq, status, error, protocol]) + data)
 
 
 class CcidTwin:

@@ -39,6 +39,10 @@ both slots; every answer below was accepted):
   I-block (``00 00 06 CA FE 01 02 90 00 A1``; N(S) alternates): the box's CCID core needs a
   T=1 block layer for such cards (the Vitale ATRs ``3B 75 13 ...`` are T=0 only: libccid sets
   ``13 00 00 0A 00``, Fi/Di 13 from TA1);
+- a silent reader (the box's daemon restarting): libccid's reads time out (3 s each), pcscd
+  logs "Error communicating to: Borne USB 00 0x", keeps both readers listed, marks the empty
+  slot unavailable and refuses connections (SCARD_W_UNPOWERED_CARD 0x80100067 seen after 6 s);
+  once the reader answers again the slots come back with no driver reload, and the card is read;
 - a NAK frame (``03 15 16``) in answer makes ``SCardTransmit`` fail with
   SCARD_E_NOT_TRANSACTED: libccid does not resend. And it only logs a wrong LRC in our frames.
   So the box must answer every well-formed frame, and NAK only what it cannot parse.
@@ -49,6 +53,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -204,4 +209,35 @@ print(protocol)
 for apdu in ("00 B0 00 00 04", "00 A4 04 00 02 3F 00 00"):
     hresult, answer = scard.SCardTransmit(card, protocol, list(bytes.fromhex(apdu)))
     print(f"{hresult & 0xFFFFFFFF:08X}" if hresult else bytes(answer).hex().upper())
+"""
+
+
+def test_the_workstation_survives_the_reader_falling_silent(twin: CcidTwin) -> None:
+    """The box's daemon restarting: no answer for 5 s, then the card is read again."""
+    twin.responder.silent.set()
+    time.sleep(5)
+    twin.responder.silent.clear()
+    read = subprocess.run([sys.executable, "-c", READ_UNTIL_ANSWERED], env=twin.client_env(),
+                          capture_output=True, text=True, timeout=40)
+    assert read.stdout.split()[-1] == "CAFE01029000", (read.stdout, read.stderr[-800:], twin.log_tail())
+    # The silence was seen (the test would prove nothing otherwise).
+    assert "Error communicating to: Borne USB 00 00" in twin.log_path.read_text(errors="replace")
+
+
+READ_UNTIL_ANSWERED = r"""
+import time
+from smartcard import scard
+_, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+deadline = time.monotonic() + 20
+while time.monotonic() < deadline:
+    hresult, readers = scard.SCardListReaders(context, [])
+    if hresult == 0:
+        hresult, card, protocol = scard.SCardConnect(context, readers[0], scard.SCARD_SHARE_SHARED,
+                                                     scard.SCARD_PROTOCOL_T0)
+    if hresult == 0:
+        hresult, answer = scard.SCardTransmit(card, protocol, [0, 0xB0, 0, 0, 4])
+    print(bytes(answer).hex().upper() if hresult == 0 else f"{hresult & 0xFFFFFFFF:08X}", flush=True)
+    if hresult == 0:
+        break
+    time.sleep(0.5)
 """

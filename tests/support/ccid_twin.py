@@ -130,6 +130,8 @@ class TwinResponder:
     nak_once: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
+        #: While set, what arrives is read and dropped: the box's daemon is down.
+        self.silent = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ccid-twin", daemon=True)
         self._last = b""
@@ -160,6 +162,9 @@ class TwinResponder:
                 data = os.read(self.fd, 4096)
             except OSError:
                 time.sleep(0.05)  # no slave open yet (EIO): pcscd opens it later
+                continue
+            if self.silent.is_set():
+                decoder = FrameDecoder()  # a restarted daemon starts with an empty decoder
                 continue
             for event in decoder.feed(data):
                 if isinstance(event, Message) and event.data[0] in self.nak_once:

@@ -1,0 +1,243 @@
+"""CCID over a serial line to a real pcscd with libccidtwin: the path issue 18's tests take.
+
+A pseudo-terminal carries libccid's GemPC Twin framing (``borne.ccid.serial_frame``) between a
+private pcscd with ``libccidtwin.so`` (``DEVICENAME /dev/pts/N:SEC1210``) and
+``support.ccid_twin.TwinResponder``, a stand-in for the box's CCID core. A plain pyscard
+program (a subprocess, as on a workstation) lists the two slots as readers, reads a card and
+sees it leave.
+
+What libccid (Debian's libccid 1.5.2, pcscd 1.9.9) sends to a SEC1210, observed with
+``LIBCCID_ifdLogLevel=0x0F`` and ``pcscd --debug`` (``bSeq`` grows by one per message, over
+both slots; every answer below was accepted):
+
+- at open: ``PC_to_RDR_Escape`` ``6B 01 00 00 00 00 00 00 00 00 06`` (slot 0, data ``06``,
+  frame ``03 06 6B 01 00 00 00 00 00 00 00 00 06 69``); it takes any ``RDR_to_PC_Escape``
+  (``83``, bStatus 0) and logs its data as the firmware. Nothing else is asked of the reader:
+  over serial libccid reads no descriptor (it hard-codes one per reader name);
+- then ``GetSlotStatus`` (``65``) on slot 0 and slot 1 about every 400 ms while pcscd runs.
+  Answer ``81`` with bmICCStatus 0 (active), 1 (present, inactive) or 2 (absent): a removal or
+  an insertion is seen only so (the serial ``50 0x`` card-movement message is only logged);
+- on an insertion pcscd powers the card to read its ATR: ``IccPowerOn``
+  ``62 00 00 00 00 00 seq 01 00 00`` (bPowerSelect 01 = 5 V), answered by a ``DataBlock``
+  (``80``) carrying the ATR, then ``IccPowerOff`` (``63``, answered ``81`` status 1) when idle;
+  ``SCardConnect`` powers it on again;
+- at connect with the CPS ATR (T=0; TC2 = 2A): ``SetParameters``
+  ``61 05 00 00 00 00 seq 00 00 00 11 00 00 2A 00`` (bProtocolNum 0, Fi/Di 11, WI 2A: the
+  ATR's values; no PPS, dwFeatures 0x000100B2 leaves it to the reader). Answered with a
+  ``Parameters`` (``82``) echoing those five bytes;
+- APDUs: ``XfrBlock`` (``6F``, bBWI 0, wLevelParameter 0) carrying the command exactly as the
+  application gave it, answered by a ``DataBlock`` with the card's bytes, returned unchanged:
+  a case-2 APDU is a T=0 TPDU already (P3 = Le); a case-4 APDU arrives WITH its Le (not a
+  TPDU: the box must drop the Le before a T=0 card, or treat it as an APDU); the card's
+  ``61 xx`` reaches the application as is: libccid sends no GET RESPONSE (pcsc-lite neither);
+- with an ATR offering T=1 (the simulator's other CPS ATR ``3B 9B 18 80 01 ...``: TD1 80,
+  TD2 01) libccid chooses T=1: ``SetParameters`` ``61 07 00 00 00 slot seq 01 00 00
+  18 10 00 4D 00 20 00`` (bProtocolNum 1: Fi/Di 18, TCCKS 10, guard 00, BWI/CWI 4D, clock stop
+  00, IFSC 20, NAD 00; our ``Parameters`` answer carries bProtocolNum 1), then an S(IFS
+  request) block ``00 C1 01 FE 3E`` (IFSD 254) answered ``00 E1 01 FE 1E``, then each APDU,
+  Le included, in an I-block (``00 00 08 00 A4 04 00 02 3F 00 00 95``), answered by our
+  I-block (``00 00 06 CA FE 01 02 90 00 A1``; N(S) alternates): the box's CCID core needs a
+  T=1 block layer for such cards (the Vitale ATRs ``3B 75 13 ...`` are T=0 only: libccid sets
+  ``13 00 00 0A 00``, Fi/Di 13 from TA1);
+- a silent reader (the box's daemon restarting): libccid's reads time out (3 s each), pcscd
+  logs "Error communicating to: Borne USB 00 0x", keeps both readers listed, marks the empty
+  slot unavailable and refuses connections (SCARD_W_UNPOWERED_CARD 0x80100067 seen after 6 s);
+  once the reader answers again the slots come back with no driver reload, and the card is read;
+- a NAK frame (``03 15 16``) in answer makes ``SCardTransmit`` fail with
+  SCARD_E_NOT_TRANSACTED: libccid does not resend. And it only logs a wrong LRC in our frames.
+  So the box must answer every well-formed frame, and NAK only what it cannot parse.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support.ccid_twin import CPS_ATR, XFR_BLOCK, CcidTwin, T1Card
+
+# The workstation: a pyscard program talking to the twin's pcscd (PCSCLITE_CSOCK_NAME).
+WORKSTATION = r"""
+import json, sys
+from smartcard import scard
+
+def say(**what):
+    print(json.dumps(what), flush=True)
+
+_, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+_, readers = scard.SCardListReaders(context, [])
+states = {}
+for reader in readers:
+    _, found = scard.SCardGetStatusChange(context, 0, [(reader, scard.SCARD_STATE_UNAWARE)])
+    states[reader] = bool(found[0][1] & scard.SCARD_STATE_PRESENT)
+say(readers=readers, present=states)
+hresult, card, protocol = scard.SCardConnect(context, readers[0], scard.SCARD_SHARE_SHARED,
+                                             scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1)
+answers = {}
+for name, apdu in (("case2", "00 B0 00 00 04"), ("case4", "00 A4 04 00 02 3F 00 00"),
+                   ("get_response", "00 C0 00 00 04")):
+    hresult, answer = scard.SCardTransmit(card, protocol, list(bytes.fromhex(apdu)))
+    answers[name] = bytes(answer).hex(" ").upper() if hresult == 0 else scard.SCardGetErrorMessage(hresult)
+scard.SCardDisconnect(card, scard.SCARD_UNPOWER_CARD)
+say(connect=hresult, protocol=protocol, answers=answers)
+sys.stdin.readline()  # the test removes the card, then lets us watch
+_, found = scard.SCardGetStatusChange(context, 0, [(readers[0], scard.SCARD_STATE_UNAWARE)])
+state = found[0][1]
+while state & scard.SCARD_STATE_PRESENT:
+    hresult, found = scard.SCardGetStatusChange(context, 10000, [(readers[0], state)])
+    if hresult != scard.SCARD_S_SUCCESS:
+        break
+    state = found[0][1] & ~scard.SCARD_STATE_CHANGED
+say(removed=not state & scard.SCARD_STATE_PRESENT)
+sys.stdin.readline()  # the test puts a card in the second slot
+hresult, found = scard.SCardGetStatusChange(context, 10000, [(readers[1], scard.SCARD_STATE_EMPTY)])
+say(inserted=bytes(found[0][2]).hex(" ").upper() if hresult == 0 else scard.SCardGetErrorMessage(hresult))
+"""
+
+
+@pytest.fixture
+def twin(tmp_path: Path) -> Iterator[CcidTwin]:
+    """The twin, a CPS (T=0 ATR) in slot 0 and slot 1 empty."""
+    twin = CcidTwin(tmp_path / "twin")
+    twin.responder.slots[0].atr = CPS_ATR
+    twin.start()
+    yield twin
+    twin.stop()
+
+
+def test_apdus_reach_the_card_as_t0_tpdus(twin: CcidTwin) -> None:
+    workstation = subprocess.Popen([sys.executable, "-c", WORKSTATION], env=twin.client_env(),
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert workstation.stdout is not None and workstation.stdin is not None
+        listing = json.loads(workstation.stdout.readline() or "{}")
+        assert listing.get("readers") == twin.readers, twin.log_tail()
+        assert listing["present"] == {twin.readers[0]: True, twin.readers[1]: False}
+
+        reading = json.loads(workstation.stdout.readline() or "{}")
+        assert reading["connect"] == 0 and reading["protocol"] == 1  # SCARD_PROTOCOL_T0
+        assert reading["answers"] == {
+            "case2": "CA FE 01 02 90 00",
+            "case4": "61 04",  # libccid leaves GET RESPONSE to the application
+            "get_response": "CA FE 01 02 90 00",
+        }
+        tpdus = [m[10:].hex(" ").upper() for way, m in twin.responder.log
+                 if way == "<-" and m[0] == XFR_BLOCK]
+        # The case-4 APDU arrives WITH its Le: a T=0 TPDU has none, so the box must drop it.
+        assert tpdus == ["00 B0 00 00 04", "00 A4 04 00 02 3F 00 00", "00 C0 00 00 04"]
+
+        twin.responder.slots[0].atr = None  # the card leaves
+        workstation.stdin.write("\n")
+        workstation.stdin.flush()
+        assert json.loads(workstation.stdout.readline() or "{}") == {"removed": True}
+
+        twin.responder.slots[1].atr = CPS_ATR  # a card comes into the second slot
+        workstation.stdin.write("\n")
+        workstation.stdin.flush()
+        assert json.loads(workstation.stdout.readline() or "{}") == {"inserted": CPS_ATR.hex(" ").upper()}
+        assert workstation.wait(10) == 0
+    finally:
+        if workstation.poll() is None:
+            workstation.kill()
+            workstation.wait()
+        print("\n".join(twin.responder.conversation()))
+
+
+def test_pcsc_scan_lists_both_slots(twin: CcidTwin) -> None:
+    listing = subprocess.run(["pcsc_scan", "-r"], env=twin.client_env(), capture_output=True,
+                             text=True, timeout=20)
+    assert listing.stdout.split("\n")[:2] == [f"0: {twin.readers[0]}", f"1: {twin.readers[1]}"]
+
+
+def test_a_nak_frame_fails_the_transmit_libccid_does_not_resend(twin: CcidTwin) -> None:
+    twin.responder.nak_once.add(XFR_BLOCK)
+    read = subprocess.run([sys.executable, "-c", TRANSMIT_TWICE], env=twin.client_env(),
+                          capture_output=True, text=True, timeout=30)
+    assert read.stdout.split() == ["80100016", "CAFE01029000"], read.stderr
+    assert [m[0] for way, m in twin.responder.log if way == "<-"].count(XFR_BLOCK) == 2
+
+
+TRANSMIT_TWICE = r"""
+from smartcard import scard
+_, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+_, readers = scard.SCardListReaders(context, [])
+_, card, protocol = scard.SCardConnect(context, readers[0], scard.SCARD_SHARE_SHARED,
+                                       scard.SCARD_PROTOCOL_T0)
+for attempt in range(2):
+    hresult, answer = scard.SCardTransmit(card, protocol, [0, 0xB0, 0, 0, 4])
+    print(f"{hresult & 0xFFFFFFFF:08X}" if hresult else bytes(answer).hex().upper())
+"""
+
+
+# The simulator's other CPS ATR offers T=0 then T=1 (TD1 80, TD2 01).
+T1_ATR = bytes.fromhex("3B 9B 18 80 01 00 12 25 00 64 80 04 01 00 00 90 44")
+
+
+def test_a_t1_card_gets_blocks(twin: CcidTwin) -> None:
+    """libccid chooses T=1, sets its parameters and sends S(IFS request) before any APDU."""
+    card = T1Card()
+    twin.responder.card = card
+    twin.responder.slots[0].atr = None
+    twin.responder.slots[1].atr = T1_ATR
+    read = subprocess.run([sys.executable, "-c", TRANSMIT_T1], env=twin.client_env(),
+                          capture_output=True, text=True, timeout=30)
+    assert read.stdout.split() == ["2", "CAFE01029000", "CAFE01029000"], read.stderr[-800:]
+    assert card.apdus == [bytes.fromhex("00 B0 00 00 04"), bytes.fromhex("00 A4 04 00 02 3F 00 00")]
+    sent = [m for way, m in twin.responder.log if way == "<-"]
+    assert bytes.fromhex("61 07 00 00 00 01") in {m[:6] for m in sent}  # SetParameters T=1, slot 1
+    blocks = [m[10:].hex(" ").upper() for m in sent if m[0] == XFR_BLOCK]
+    assert blocks[0] == "00 C1 01 FE 3E"  # S(IFS request), IFSD 254
+
+
+TRANSMIT_T1 = r"""
+import time
+from smartcard import scard
+_, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+_, readers = scard.SCardListReaders(context, [])
+state = scard.SCARD_STATE_UNAWARE
+while not state & scard.SCARD_STATE_PRESENT:
+    _, found = scard.SCardGetStatusChange(context, 5000, [(readers[1], state)])
+    state = found[0][1] & ~scard.SCARD_STATE_CHANGED
+_, card, protocol = scard.SCardConnect(context, readers[1], scard.SCARD_SHARE_SHARED,
+                                       scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1)
+print(protocol)
+for apdu in ("00 B0 00 00 04", "00 A4 04 00 02 3F 00 00"):
+    hresult, answer = scard.SCardTransmit(card, protocol, list(bytes.fromhex(apdu)))
+    print(f"{hresult & 0xFFFFFFFF:08X}" if hresult else bytes(answer).hex().upper())
+"""
+
+
+def test_the_workstation_survives_the_reader_falling_silent(twin: CcidTwin) -> None:
+    """The box's daemon restarting: no answer for 5 s, then the card is read again."""
+    twin.responder.silent.set()
+    time.sleep(5)
+    twin.responder.silent.clear()
+    read = subprocess.run([sys.executable, "-c", READ_UNTIL_ANSWERED], env=twin.client_env(),
+                          capture_output=True, text=True, timeout=40)
+    assert read.stdout.split()[-1] == "CAFE01029000", (read.stdout, read.stderr[-800:], twin.log_tail())
+    # The silence was seen (the test would prove nothing otherwise).
+    assert "Error communicating to: Borne USB 00 00" in twin.log_path.read_text(errors="replace")
+
+
+READ_UNTIL_ANSWERED = r"""
+import time
+from smartcard import scard
+_, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+deadline = time.monotonic() + 20
+while time.monotonic() < deadline:
+    hresult, readers = scard.SCardListReaders(context, [])
+    if hresult == 0:
+        hresult, card, protocol = scard.SCardConnect(context, readers[0], scard.SCARD_SHARE_SHARED,
+                                                     scard.SCARD_PROTOCOL_T0)
+    if hresult == 0:
+        hresult, answer = scard.SCardTransmit(card, protocol, [0, 0xB0, 0, 0, 4])
+    print(bytes(answer).hex().upper() if hresult == 0 else f"{hresult & 0xFFFFFFFF:08X}", flush=True)
+    if hresult == 0:
+        break
+    time.sleep(0.5)
+"""

@@ -12,7 +12,8 @@ construction. The order, and why:
    offline journal, which seals for those workstations: it stops after the readers, so
    a read under way at shutdown is still committed;
 3. the card readers, then the presentation inputs (QR camera, scanner, NFC);
-4. the API server, then the APDU channel's leases (they end before the server closes);
+4. the API server, then the APDU channel's leases (they end before the server closes),
+   then the USB reader, a client of those leases;
 5. the mDNS announcement (its goodbyes go out while the API still answers) and the clock
    watch;
 6. the screen and the battery, then the updates (RAUC): the screen is up to show what
@@ -32,6 +33,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .ccid.service import UsbReaderService
 from .config import Config
 from .control.commands import daemon_commands
 from .control.server import ControlServer
@@ -104,6 +106,8 @@ class Daemon:
         self.journal: JournalService | None = None
         #: Signed updates through RAUC (``unavailable`` without it: the simulator).
         self.updates: UpdateService = self._build_updates()
+        #: The box as a USB CCID reader (``[usb]``; ``off`` by default).
+        self.usb = UsbReaderService(config.usb, core=self.core, bus=self.bus)
         self.control = ControlServer(config.control_socket, daemon_commands(self),
                                      group=config.control.group, language=config.daemon.language)
         #: Whether the data partition still takes writes; the API refuses reads when not.
@@ -153,6 +157,9 @@ class Daemon:
             for kind in INPUT_KINDS:
                 self._start_input(stack, kind, loop)
             await self._start_api_server(stack)
+            if self.api_context is not None:  # the USB host is a client of the APDU channel
+                self.usb.apdu = self.api_context.apdu
+            await enter(stack, self.usb)  # never fails: its state says what went wrong
             await self._start_mdns(stack)
             await enter(stack, self.clock_watch)
             await self._start_display(stack)
@@ -237,6 +244,7 @@ class Daemon:
             return
         self.api_context.last_known = self.last_known
         self.api_context.updates = self.updates
+        self.api_context.usb = self.usb
 
     async def _start_api_server(self, stack: AsyncExitStack) -> None:
         """Listen (a busy port degrades ``api``, never the readers); leases end before it closes."""

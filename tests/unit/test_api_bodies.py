@@ -75,6 +75,11 @@ def test_the_status():
     snapshot["update"] = {"state": "installed", "system_version": "1.0.0", "booted_slot": "A",
                           "pending_version": "1.1.0", "progress": 100,
                           "reboot_held_by": ["apcv_session"], "last_error": None}
+    snapshot["usb"] = {"mode": "ccid", "transport": "functionfs", "state": "host_connected",
+                       "detail": None, "reader_name": "Borne USB", "host_using": [1],
+                       "slots": [{"index": 0, "pattern": "*", "box_slot": None, "in_use": False},
+                                 {"index": 1, "pattern": "*", "box_slot": "sim-00",
+                                  "in_use": True}]}
     exact(snapshot, Status)
     core.battery = None
     exact({**snapshot, "battery": None}, Status)

@@ -18,6 +18,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from ..error_catalogue import Surface, codes
 from ..health import CODES as HEALTH_CODES
+from ..ccid.status import UsbStatus
 from ..update.state import UpdateStatus
 from .schema_forms import UNDOCUMENTED
 
@@ -131,6 +132,8 @@ class Status(Struct):
     client: ClientIdentity
     update: Annotated[UpdateStatus, Meta(
         description="the system's version, the booted slot and the update's state")]
+    usb: Annotated[UsbStatus, Meta(
+        description="the box as a USB smart-card reader: its state and the slots in use")]
 
 
 # -- slots and what they hold -----------------------------------------------------------------

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..secure_channel.pairing import PairingService
     from ..secure_channel.tls import ClientIdentity
     from ..update.service import UpdateService
+    from ..ccid.service import UsbReaderService
 
 __all__ = ["AUDIT_DETAIL", "CLIENT", "CONTEXT", "ApiContext"]
 
@@ -62,6 +63,8 @@ class ApiContext:
     refusals: RefusalTally | None = None
     #: Signed updates (RAUC): install, status, reboot (None: not built).
     updates: UpdateService | None = None
+    #: The box as a USB CCID reader (None: not built).
+    usb: UsbReaderService | None = None
     #: Where uploaded update bundles are received (:mod:`borne.api.update_routes`).
     inbox: BundleInbox | None = None
     language: str = "fr"

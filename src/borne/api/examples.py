@@ -52,6 +52,14 @@ _UPDATE = {"state": "installed", "system_version": "1.4.0", "booted_slot": "A",
            "pending_version": "1.5.0", "progress": 100, "reboot_held_by": ["apcv_session"],
            "last_error": None}
 
+#: The USB reader as /v1/status shows it: a workstation holds the Vitale slot.
+_USB = {"mode": "ccid", "transport": "functionfs", "state": "host_connected", "detail": None,
+        "reader_name": "Borne USB", "host_using": [1],
+        "slots": [{"index": 0, "pattern": "*", "box_slot": "acs-acr39u-icc-reader-00-00",
+                   "in_use": False},
+                  {"index": 1, "pattern": "*", "box_slot": "acs-acr39u-icc-reader-01-00",
+                   "in_use": True}]}
+
 #: Each body's example, by its name in the document.
 EXAMPLES: dict[str, Any] = {
     "Status": {
@@ -59,7 +67,7 @@ EXAMPLES: dict[str, Any] = {
         "devices": {"pcsc": {"state": "available"}, "api": {"state": "available"},
                     "camera": {"state": "unavailable", "detail": "no camera configured"}},
         "battery": None, "last_event_seq": 1290, "readers": 2, "health": [_HEALTH],
-        "client": _CLIENT, "update": _UPDATE},
+        "client": _CLIENT, "update": _UPDATE, "usb": _USB},
     "ModeChange": {"mode": "mobile"},
     "Readers": {"readers": [_SLOT_VIEW, {**_SLOT_VIEW, "id": "acs-acr39u-icc-reader-01-00",
                                          "name": "ACS ACR39U ICC Reader 01 00", "state": "empty",

@@ -14,6 +14,7 @@ import msgspec
 from aiohttp import web
 from msgspec import Meta
 
+from ..ccid.status import usb_off
 from ..update.service import update_status
 from .bodies import Audit, Client, Clients, Mode, ModeChange, Readers, Slot, Status, json_body
 from .context import CLIENT, CONTEXT
@@ -67,6 +68,7 @@ async def status(request: web.Request) -> web.Response:
     snapshot["client"] = {"client_id": identity.client_id, "name": identity.name,
                           "admin": identity.admin}
     snapshot["update"] = msgspec.to_builtins(update_status(context.updates))
+    snapshot["usb"] = msgspec.to_builtins(context.usb.snapshot() if context.usb else usb_off())
     return json_body(msgspec.convert(snapshot, Status))
 
 

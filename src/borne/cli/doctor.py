@@ -27,6 +27,7 @@ from ..health import (
     check_data_dir,
     check_disk,
     check_update,
+    check_usb,
     configured_devices,
     device_checks,
     probe_pcscd,
@@ -90,9 +91,9 @@ def _ask_daemon(config: Config) -> list[Check]:
                             config.battery.device != "none")
     if battery is not None:
         checks.append(battery)
-    update = check_update(status.get("update"))
-    if update is not None:
-        checks.append(update)
+    for check in (check_update(status.get("update")), check_usb(status.get("usb"))):
+        if check is not None:
+            checks.append(check)
     try:
         clients = call(config.control_socket, "clients", timeout=5.0)
     except BorneError:

@@ -35,6 +35,7 @@ def daemon_commands(daemon: Daemon) -> dict[str, Handler]:
         tally = daemon.api_context.refusals if daemon.api_context is not None else None
         return {**daemon.core.snapshot(identity=True), "apcv": daemon.apcv.describe(),
                 "update": msgspec.to_builtins(daemon.updates.snapshot()),
+                "usb": msgspec.to_builtins(daemon.usb.snapshot()),
                 **({"refused": tally.describe()} if tally is not None else {})}
 
     async def ping(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from .configuration import check_config_file, check_config_problem
 from .devices import configured_devices, device_checks
 from .disk import check_data_dir, check_disk
 from .update import check_update
+from .usb import check_usb
 from .pcscd import pcscd_checks, probe_pcscd, readers_check
 from .timesync import check_clock
 
@@ -53,6 +54,7 @@ __all__ = [
     "check_certificate",
     "check_client_certs",
     "check_update",
+    "check_usb",
     "check_clock",
     "check_config_file",
     "check_config_problem",

@@ -1,0 +1,238 @@
+"""The box as a CCID reader, seen from a workstation: through a real pcscd with libccidtwin.
+
+The box (a daemon on the tests' private pcscd with virtual cards) runs ``[usb] mode = "ccid"``
+on a serial line (``transport = "serial"``); a serial cable of two ptys
+(:mod:`support.serial_cable`) joins it to a "workstation" pcscd driving it with
+``libccidtwin`` as a dual-slot SEC1210 (:mod:`support.workstation_pcscd`), where a PC/SC
+program (:mod:`support.pcsc_workstation`), ``pcsc_scan`` and ``opensc-tool`` run. The CCID
+messages are the ones a USB host sends; only their carrier differs (docs/usb-reader.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from borne.readers.base import slot_id_for
+from borne.sim.cards import load_card
+
+from support.box import running_box
+from support.pcsc_workstation import PcscWorkstation
+from support.serial_cable import SerialCable
+from support.waiting import until
+from support.workstation_pcscd import WorkstationPcscd
+
+pytestmark = pytest.mark.pcscd
+
+IDLE_S = 2.0
+SELECT_MF = "00A40000023F00"
+
+
+@pytest.fixture
+def cable():
+    with SerialCable() as cable:
+        yield cable
+
+
+def usb_section(cable: SerialCable) -> dict:
+    return {"mode": "ccid", "transport": "serial", "serial_device": cable.box_end,
+            "product": "Borne USB", "idle_release_s": IDLE_S}
+
+
+@pytest.fixture
+async def box(tmp_path, sim_pcscd, cable):
+    async with running_box(tmp_path, usb=usb_section(cable)) as daemon:
+        yield daemon
+
+
+@pytest.fixture
+def host(tmp_path, cable):
+    pcscd = WorkstationPcscd(tmp_path / "workstation", cable.host_end, "Borne USB", debug=True).start()
+    yield pcscd
+    pcscd.stop()
+
+
+@pytest.fixture
+def program(host):
+    program = PcscWorkstation(host.client_env())
+    yield program
+    program.close()
+
+
+@pytest.fixture
+def box_slots(sim_pcscd):
+    """The box's two contact slots, in the order the workstation numbers them."""
+    return [slot_id_for(slot.reader) for slot in sim_pcscd.slots[:2]]
+
+
+def exchange_locally(reader: str, apdus: list[str]) -> list[str]:
+    """``apdus`` sent on the box's own pcscd to the card in ``reader``, from a fresh power-on."""
+    from smartcard import scard
+
+    _, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    try:
+        hresult, card, protocol = scard.SCardConnect(context, reader, scard.SCARD_SHARE_SHARED,
+                                                     scard.SCARD_PROTOCOL_T0)
+        assert hresult == 0, scard.SCardGetErrorMessage(hresult)
+        scard.SCardReconnect(card, scard.SCARD_SHARE_SHARED, scard.SCARD_PROTOCOL_T0,
+                             scard.SCARD_RESET_CARD)
+        answers = []
+        for apdu in apdus:
+            hresult, response = scard.SCardTransmit(card, protocol, list(bytes.fromhex(apdu)))
+            assert hresult == 0, scard.SCardGetErrorMessage(hresult)
+            answers.append(bytes(response).hex().upper())
+        scard.SCardDisconnect(card, scard.SCARD_UNPOWER_CARD)
+        return answers
+    finally:
+        scard.SCardReleaseContext(context)
+
+
+async def ask(program: PcscWorkstation, op: str, **fields) -> dict:
+    """One command of the workstation's program, off the loop (the box answers on it)."""
+    return await asyncio.to_thread(program.ask, op, **fields)
+
+
+async def decoded(box, slot_id: str) -> None:
+    await until(lambda: box.core.slots.get(slot_id) is not None
+                and box.core.slots[slot_id].state == "decoded", timeout=10)
+
+
+async def test_the_workstation_reads_the_cards_byte_for_byte_as_the_box_does(
+        box, host, program, card_slots, box_slots):
+    card_slots.insert(0, "cps-pharmacist")
+    card_slots.insert(1, "vitale-family")
+    for slot_id in box_slots:
+        await decoded(box, slot_id)
+
+    listing = await ask(program, "readers")
+    assert listing["readers"] == host.readers, host.log_tail()
+    for index in range(2):  # libccid polls the slots' status about every 400 ms
+        assert (await ask(program, "wait", reader=index, present=True))["present"]
+    await until(lambda: box.usb.snapshot().state == "host_connected")
+    assert [s.box_slot for s in box.usb.snapshot().slots] == box_slots
+
+    for index, card_name in enumerate(("cps-pharmacist", "vitale-family")):
+        chip = load_card(card_name)
+        connected = await ask(program, "connect", reader=index)
+        assert connected == {"protocol": 1, "atr": chip.atr.hex().upper()}  # T=0
+        assert index in box.usb.snapshot().host_using  # (pcscd powered both as they came)
+        read = await ask(program, "read_card")
+        assert "error" not in read, read
+        # The same card as the box decoded itself, from the same bytes.
+        assert read["card"] == box.core.slots[box_slots[index]].card.to_dict()
+        assert (await ask(program, "disconnect"))["result"] == 0
+        await until(lambda: index not in box.usb.snapshot().host_using)
+        # Byte for byte what the same card answers on the box's own pcscd.
+        name = box.core.slots[box_slots[index]].info.name
+        local = await asyncio.to_thread(exchange_locally, name, [a for a, _ in read["exchanges"]])
+        assert [r for _, r in read["exchanges"]] == local
+
+    # Journaled as the USB host's, the commands without their data.
+    def journal():
+        return box.api_context.audit.entries(limit=1000, client_id="usb-host")
+    def apdus(slot_id: str) -> list[str]:
+        return [e.resource for e in journal() if e.action == "APDU" and e.resource.startswith(slot_id)]
+    await until(lambda: len(apdus(box_slots[1])) >= len(read["exchanges"]))
+    apdus = apdus(box_slots[1])
+    assert f"{box_slots[1]} cla=00 ins=A4 lc=2 le=0 rlen=0 sw=9000" in apdus or any(
+        "ins=A4" in line for line in apdus)
+    for _, response in read["exchanges"]:
+        if len(response) > 8:
+            assert not any(response[:-4] in line.upper() for line in apdus)
+
+
+async def test_insertion_and_removal_reach_the_workstation_and_the_box_reads_first(
+        box, host, program, sim_pcscd, card_slots, box_slots):
+    assert (await ask(program, "readers"))["present"] == dict.fromkeys(host.readers, False)
+    waiting = asyncio.ensure_future(ask(program, "wait", reader=1, present=True))
+    card_slots.insert(1, "vitale-family")
+    seen = await asyncio.wait_for(waiting, 15)
+    assert seen == {"present": True, "atr": load_card("vitale-family").atr.hex().upper()}
+    # The workstation's pcscd powered the card as it came; the box still read it whole.
+    await decoded(box, box_slots[1])
+    assert box.core.slots[box_slots[1]].card.to_dict()["type"] == "vitale"
+
+    waiting = asyncio.ensure_future(ask(program, "wait", reader=1, present=False))
+    card_slots.remove(1)
+    assert (await asyncio.wait_for(waiting, 15))["present"] is False
+
+
+async def test_the_box_pauses_its_reads_while_the_workstation_holds_a_slot(
+        box, host, program, card_slots, box_slots):
+    card_slots.insert(0, "cps-pharmacist")
+    await decoded(box, box_slots[0])
+    await ask(program, "readers")
+    assert (await ask(program, "wait", reader=0, present=True))["present"]
+    assert "error" not in await ask(program, "connect", reader=0)
+    assert (await ask(program, "transmit", apdus=[SELECT_MF]))["answers"] == ["9000"]
+    apdu = box.api_context.apdu
+    # A paired workstation asking for the slot is told it is busy; the box's reader is paused.
+    from borne.apdu.leases import LeaseError
+
+    with pytest.raises(LeaseError) as refused:
+        apdu.take(box_slots[0], "c" * 32, "Comptoir", 10)
+    assert refused.value.code == "slot_busy"
+    assert box.backends[0]._is_paused(box.core.slots[box_slots[0]].info.name,
+                                      box.core.slots[box_slots[0]].info)
+
+    # Idle for [usb] idle_release_s: the box has the slot back; the workstation finds the card
+    # unpowered and gets it again by reconnecting.
+    await until(lambda: box.usb.snapshot().host_using == [], timeout=IDLE_S + 5)
+    assert not box.backends[0]._is_paused(box.core.slots[box_slots[0]].info.name,
+                                          box.core.slots[box_slots[0]].info)
+    lease = apdu.take(box_slots[0], "c" * 32, "Comptoir", 10)
+    apdu.release(lease.id, "c" * 32)
+    failed = (await ask(program, "transmit", apdus=[SELECT_MF]))["answers"][0]
+    assert isinstance(failed, dict) and failed["code"].startswith("0x8010"), failed
+    # (libccid reads the unpowered card's answer as the card gone; it is back at the next poll)
+    await ask(program, "disconnect")
+    waited = await ask(program, "wait", reader=0, present=True)
+    assert waited.get("present"), (waited, host.log_tail(80))
+    assert "error" not in await ask(program, "connect", reader=0)
+    assert (await ask(program, "transmit", apdus=[SELECT_MF]))["answers"] == ["9000"]
+
+
+async def test_the_workstation_survives_the_box_daemon_restarting(
+        tmp_path, sim_pcscd, cable, card_slots, box_slots):
+    card_slots.insert(1, "vitale-family")
+    async with running_box(tmp_path, usb=usb_section(cable)) as box:
+        await decoded(box, box_slots[1])
+        # (libccidtwin opens a serial reader only if it answers: the box is up first)
+        host = WorkstationPcscd(tmp_path / "workstation", cable.host_end).start()
+        program = PcscWorkstation(host.client_env())
+    try:
+        # The daemon is gone: the readers stay listed on the workstation.
+        assert (await ask(program, "readers"))["readers"] == host.readers, host.log_tail()
+        async with running_box(tmp_path, usb=usb_section(cable)) as box:
+            await decoded(box, box_slots[1])
+            await until(lambda: box.usb.snapshot().state == "host_connected", timeout=15)
+            waited = await ask(program, "wait", reader=1, present=True, timeout_ms=15000)
+            assert waited.get("present"), (waited, host.log_tail())
+            connected = await ask(program, "connect", reader=1)
+            assert "error" not in connected, (connected, host.log_tail())
+            read = await ask(program, "read_card")
+            assert read.get("card") == box.core.slots[box_slots[1]].card.to_dict(), read
+    finally:
+        program.close()
+        host.stop()
+
+
+async def test_pcsc_scan_and_opensc_tool_see_the_box(box, host, program, card_slots, box_slots):
+    card_slots.insert(0, "cps-pharmacist")
+    await decoded(box, box_slots[0])
+    await ask(program, "readers")
+    assert (await ask(program, "wait", reader=0, present=True))["present"]
+    env = host.client_env()
+    listing = await asyncio.to_thread(subprocess.run, ["pcsc_scan", "-r"], env=env,
+                                      capture_output=True, text=True, timeout=20)
+    assert listing.stdout.splitlines()[:2] == [f"0: {host.readers[0]}", f"1: {host.readers[1]}"]
+    readers = await asyncio.to_thread(subprocess.run, ["opensc-tool", "--list-readers"], env=env,
+                                      capture_output=True, text=True, timeout=20)
+    assert all(name in readers.stdout for name in host.readers), readers.stdout + readers.stderr
+    atr = await asyncio.to_thread(subprocess.run, ["opensc-tool", "-r", "0", "-a"], env=env,
+                                  capture_output=True, text=True, timeout=20)
+    expected = load_card("cps-pharmacist").atr.hex(":")
+    assert expected in atr.stdout.lower(), atr.stdout + atr.stderr

@@ -35,6 +35,9 @@ DEFAULT_T0 = bytes.fromhex("11 00 00 0A 00")
 DEFAULT_T1 = bytes.fromhex("11 10 00 4D 00 FE 00")
 _PARAMETER_SIZE = {0: len(DEFAULT_T0), 1: len(DEFAULT_T1)}
 _DEFAULT_PARAMETERS = {0: DEFAULT_T0, 1: DEFAULT_T1}
+# Section 6.1: these commands' dwLength is 00000000h; data on them is a bad dwLength.
+_NO_DATA = frozenset({m.ICC_POWER_ON, m.ICC_POWER_OFF, m.GET_SLOT_STATUS, m.GET_PARAMETERS,
+                      m.RESET_PARAMETERS, m.ICC_CLOCK, m.ABORT})
 # Table 6.2-5: bmTCCKST1 (byte 1: bit 0 set is CRC, which the box does not do) and bIFSC
 # (byte 5), as bError offsets in the message (the structure starts at offset 10).
 _TCCKS_T1, _IFSC_T1 = 1, 5
@@ -135,7 +138,8 @@ class CcidDevice:
                             m.status(m.ICC_ABSENT, m.COMMAND_FAILED), m.BAD_SLOT)
         icc = self._icc(header.slot)
         if (header.length != len(data)
-                or header.length > self._settings.max_message_length - m.HEADER_LENGTH):
+                or header.length > self._settings.max_message_length - m.HEADER_LENGTH
+                or (data and header.message_type in _NO_DATA)):
             return m.answer(kind, header.slot, header.seq,
                             m.status(icc, m.COMMAND_FAILED), m.BAD_LENGTH)
         handler = self._handlers.get(header.message_type)

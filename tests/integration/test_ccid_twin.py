@@ -312,3 +312,81 @@ while time.monotonic() < deadline:
         break
     time.sleep(0.5)
 """
+
+
+# --- malformed CCID messages written raw on the line (no pcscd: the test is the host) ---
+
+
+@pytest.fixture
+def line(tmp_path: Path) -> Iterator[CcidTwin]:
+    """The twin's core on a pty with nobody else on the host's end: the nurse CPS in slot 0."""
+    twin = CcidTwin(tmp_path / "twin", slots=[FakeSlot(CPS_T1_ATR, answer=mirror_answer),
+                                              FakeSlot()])
+    twin.start(pcscd=False)
+    yield twin
+    twin.stop()
+
+
+def ccid(kind: int, seq: int, data: bytes = b"", slot: int = 0,
+         specific: bytes = b"\x00\x00\x00") -> bytes:
+    """A PC_to_RDR message (CCID 6.1): header then data."""
+    return bytes([kind]) + struct.pack("<I", len(data)) + bytes([slot, seq]) + specific + data
+
+
+def framed(message: bytes) -> bytes:
+    """libccid's frame around any message, even one longer than libccid would send."""
+    head = bytes([0x03, 0x06]) + message
+    return head + bytes([lrc(head)])
+
+
+def answer_of(frame: bytes) -> bytes:
+    """The CCID message in a normal answer frame."""
+    assert frame[:2] == b"\x03\x06" and lrc(frame) == 0, frame.hex(" ")
+    return frame[2:-1]
+
+
+@pytest.mark.parametrize(("message", "answer"), [
+    # Unknown bMessageType: "command not supported" (bError 0, failed) in a SlotStatus.
+    (ccid(0x99, 1), "81 00000000 00 01 41 00 00"),
+    # A slot the reader does not have: bError 5, the offset of bSlot.
+    (ccid(0x65, 2, slot=5), "81 00000000 05 02 42 05 00"),
+    # An XfrBlock longer than dwMaxCCIDMessageLength (271 = 10 + 261): bError 1 (dwLength).
+    (ccid(0x6F, 3, bytes(262)), "80 00000000 00 03 41 01 00"),
+    # Data on a GetSlotStatus, whose dwLength is 0: bError 1.
+    (ccid(0x65, 4, bytes(3)), "81 00000000 00 04 41 01 00"),
+    # SetParameters T=1 with T=0's 5-byte structure: bError 1.
+    (ccid(0x61, 5, bytes(5), specific=b"\x01\x00\x00"), "82 05000000 00 05 41 01 00 11 00 00 0A 00"),
+    # IccPowerOn with bPowerSelect 4: bError 7, its offset.
+    (ccid(0x62, 6, specific=b"\x04\x00\x00"), "80 00000000 00 06 41 07 00"),
+    # Sequence error: an XfrBlock before the card was powered: ICC mute (bError FE).
+    (ccid(0x6F, 7, bytes.fromhex("00 00 02 00 B0 B2")), "80 00000000 00 07 41 FE 00"),
+    # An XfrBlock to an empty slot: ICC absent, mute.
+    (ccid(0x6F, 8, bytes(4), slot=1), "80 00000000 01 08 42 FE 00"),
+])
+def test_a_malformed_message_gets_the_ccid_error(line: CcidTwin, message: bytes,
+                                                 answer: str) -> None:
+    assert answer_of(line.exchange(framed(message))) == bytes.fromhex(answer)
+
+
+def test_sequence_errors_get_answers_never_a_hang(line: CcidTwin) -> None:
+    # bSeq is echoed whatever it is: repeated, going back.
+    for seq in (7, 7, 3):
+        assert answer_of(line.exchange(framed(ccid(0x65, seq))))[6] == seq
+    # T=1 out of sequence: an I-block N(S) 1 where 0 is expected gets R(0, other error).
+    assert answer_of(line.exchange(framed(ccid(0x62, 10, specific=b"\x01\x00\x00"))))[10:] == CPS_T1_ATR
+    t1 = bytes.fromhex("18 10 00 4D 00 20 00")
+    assert answer_of(line.exchange(framed(ccid(0x61, 11, t1, specific=b"\x01\x00\x00"))))[7:9] == b"\x00\x00"
+    assert answer_of(line.exchange(framed(ccid(0x6F, 12, block(0x40, bytes(5))))))[10:] == block(0x82)
+    # An R-block asking for nothing sent yet, then a good I-block: the exchange goes on.
+    assert answer_of(line.exchange(framed(ccid(0x6F, 13, block(0x90)))))[10:] == block(0x82)
+    assert answer_of(line.exchange(framed(ccid(0x6F, 14, block(0x00, bytes.fromhex(
+        "00 B0 00 00 02"))))))[10:] == block(0x00, bytes.fromhex("00 01 90 00"))
+    # A frame with a wrong LRC, garbage, a torn frame: NAK frames, then a good frame works.
+    bad = bytearray(framed(ccid(0x65, 15)))
+    bad[-1] ^= 0xFF
+    assert line.exchange(bytes(bad)) == NAK_FRAME
+    started = time.monotonic()
+    assert line.exchange(framed(ccid(0x65, 16))[:8], timeout=3) == NAK_FRAME  # torn: dropped
+    assert time.monotonic() - started < 2
+    assert answer_of(line.exchange(bytes.fromhex("00 FF 42") + encode(ccid(0x65, 17)))) == (
+        bytes.fromhex("81 00000000 00 11 00 00 00"))

@@ -31,7 +31,9 @@ The rules followed (11.6.2 and 11.6.3, the card's part of them):
   values; S(ABORT request) drops the chain in progress (6.3, 6.4);
 - rule 7: a block with a wrong LRC or an impossible layout gets an R-block naming the
   I-block expected, ``e e`` = 01 (EDC error) or 10 (other error) (7.1, 7.2); an R-block
-  asking for the card's last I-block gets it again (7.3: retransmission).
+  asking for the card's last I-block gets it again (7.3: retransmission). A chain longer
+  than any APDU (:data:`MAX_COMMAND`) is dropped the same way: a host cannot make the box
+  hold more.
 
 S(WTX) is the card's request and the box never needs it: a response S(WTX) is an error.
 """
@@ -42,6 +44,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "DEFAULT_IFS",
+    "MAX_COMMAND",
     "MAX_IFS",
     "Apdu",
     "T1Card",
@@ -52,6 +55,9 @@ __all__ = [
 DEFAULT_IFS = 32  # 11.4.2: IFSC and IFSD start at 32 unless the ATR or S(IFS) says otherwise
 MAX_IFS = 254  # 11.4.2: 0x01..0xFE; LEN 0xFF is reserved (11.3.2.3)
 NAD = 0x00
+#: The largest command APDU the box takes (extended: 4 + 3 + 65 535 + 2); a longer chain is a
+#: host gone wrong and is dropped, so a host cannot make the box hold more than this.
+MAX_COMMAND = 65545
 
 # PCB (11.3.2.2, tables 8, 9, 10).
 I_MORE = 0x20  # I-block: M, more data follow
@@ -126,6 +132,11 @@ class T1Card:
         """The largest INF the card may send (S(IFS request) sets it)."""
         return self._ifsd
 
+    @property
+    def pending_command(self) -> int:
+        """How many bytes of a chained command are held, waiting for its last block."""
+        return len(self._command)
+
     def receive(self, data: bytes) -> bytes | Apdu:
         """The answer to one block from the interface: a block, or the completed command."""
         if len(data) < 4 or lrc(data) != 0:
@@ -148,6 +159,10 @@ class T1Card:
 
     def _i_block(self, pcb: int, inf: bytes) -> bytes | Apdu:
         if pcb & 0x1F or len(inf) > self._ifsc or (pcb & I_SEQUENCE) != self._expected << 6:
+            return self._reject(R_OTHER_ERROR)
+        if len(self._command) + len(inf) > MAX_COMMAND:
+            # No APDU is that long: drop the chain; the host's retries end in S(RESYNCH).
+            self._command = bytearray()
             return self._reject(R_OTHER_ERROR)
         self._expected ^= 1
         self._pending = b""  # a new command ends an unfinished response (rule 5)

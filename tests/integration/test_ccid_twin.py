@@ -31,17 +31,18 @@ both slots; every answer below was accepted):
 - APDUs: ``XfrBlock`` (``6F``, bBWI 0, wLevelParameter 0) carrying the command exactly as the
   application gave it, answered by a ``DataBlock`` with the card's bytes, returned unchanged:
   a case-2 APDU is a T=0 TPDU already (P3 = Le); a case-4 APDU arrives WITH its Le (not a
-  TPDU: the box must drop the Le before a T=0 card, or treat it as an APDU); the card's
-  ``61 xx`` reaches the application as is: libccid sends no GET RESPONSE (pcsc-lite neither);
+  TPDU: the box's core passes it to the slot as the APDU it is); the card's ``61 xx``
+  reaches the application as is: libccid sends no GET RESPONSE (pcsc-lite neither);
 - with an ATR offering T=1 (the simulator's other CPS ATR ``3B 9B 18 80 01 ...``: TD1 80,
   TD2 01) libccid chooses T=1: ``SetParameters`` ``61 07 00 00 00 slot seq 01 00 00
   18 10 00 4D 00 20 00`` (bProtocolNum 1: Fi/Di 18, TCCKS 10, guard 00, BWI/CWI 4D, clock stop
   00, IFSC 20, NAD 00; our ``Parameters`` answer carries bProtocolNum 1), then an S(IFS
   request) block ``00 C1 01 FE 3E`` (IFSD 254) answered ``00 E1 01 FE 1E``, then each APDU,
   Le included, in an I-block (``00 00 08 00 A4 04 00 02 3F 00 00 95``), answered by our
-  I-block (``00 00 06 CA FE 01 02 90 00 A1``; N(S) alternates): the box's CCID core needs a
-  T=1 block layer for such cards (the Vitale ATRs ``3B 75 13 ...`` are T=0 only: libccid sets
-  ``13 00 00 0A 00``, Fi/Di 13 from TA1);
+  I-block (``00 00 06 CA FE 01 02 90 00 A1``; N(S) alternates): the box's CCID core runs
+  ``borne.ccid.t1_blocks.T1Card`` per slot for such cards. IFSC stays 32 (no TA3), so a long
+  command comes in 32-byte I-blocks; after S(IFS) the response goes in 254-byte ones (the
+  Vitale ATRs ``3B 75 13 ...`` are T=0 only: libccid sets ``13 00 00 0A 00``, Fi/Di 13 from TA1);
 - a silent reader (the box's daemon restarting): libccid's reads time out (3 s each), pcscd
   logs "Error communicating to: Borne USB 00 0x", keeps both readers listed, marks the empty
   slot unavailable and refuses connections (SCARD_W_UNPOWERED_CARD 0x80100067 seen after 6 s);

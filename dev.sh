@@ -17,6 +17,7 @@ DEBIAN_PACKAGES=(
   libpcsclite-dev   # headers to build pyscard when no wheel fits
   swig              # pyscard's build tool
   pcsc-tools        # smartcard_list.txt (ATR names) and pcsc_scan
+  libccid opensc    # libccidtwin.so (the CCID twin's serial driver); opensc-tool against it
   python3-venv python3-dev gcc
   util-linux        # unshare/mount/nsenter: a private /run/pcscd for the simulator and tests
   iproute2          # ip netns/veth: the mDNS tests' link between the box and a workstation

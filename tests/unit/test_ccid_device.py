@@ -235,3 +235,14 @@ def test_an_escape_handler_answers_vendor_commands():
 def test_slot_changed_refuses_a_slot_the_reader_does_not_have(device):
     with pytest.raises(ValueError):
         device.slot_changed(2, True)
+
+
+@pytest.mark.parametrize(("kind", "answer_type"), [
+    (0x62, 0x80), (0x63, 0x81), (0x65, 0x81), (0x6C, 0x82), (0x6D, 0x82), (0x6E, 0x81),
+    (0x72, 0x81),
+])
+def test_data_on_a_command_that_takes_none_is_a_bad_dwlength(device, slots, kind, answer_type):
+    # Section 6.1: these commands' dwLength is 00000000h; the card is left as it was.
+    assert device.handle(command(kind, seq=3, data=bytes(4))) == [
+        bytes([answer_type]) + bytes.fromhex("00000000 00 03 41 01 00")]
+    assert not slots[0].powered

@@ -76,3 +76,11 @@ def test_the_decoder_never_holds_more_than_one_frame() -> None:
 
 def test_a_nak_frame_with_a_wrong_lrc_is_reported() -> None:
     assert FrameDecoder().feed(bytes.fromhex("03 15 17"))[0] == BadFrame("NAK frame with a wrong LRC")
+
+
+def test_a_twin_may_take_longer_messages_to_answer_them_with_the_ccid_error() -> None:
+    # An XfrBlock of 262 bytes: over libccid's 271, a twin with a larger limit passes it on.
+    head = bytes.fromhex("03 06 6F 06 01 00 00 00 00 00 00 00") + bytes(262)
+    frame = head + bytes([lrc(head)])
+    assert isinstance(FrameDecoder().feed(frame)[0], BadFrame)
+    assert FrameDecoder(max_message=1024).feed(frame) == [Message(frame[2:-1])]

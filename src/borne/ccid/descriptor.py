@@ -1,9 +1,11 @@
 """The CCID class descriptor (CCID rev 1.1, section 5.1, table 5.1-1), built as bytes.
 
 The workstation's CCID driver reads it from the interface's descriptors and decides from
-it how to talk to the reader. The box exchanges whole APDUs (short and extended APDU level,
-dwFeatures 0x00040000) and lets the reader do everything automatically: the driver then
-sends neither PPS nor SetParameters of its own and never talks TPDU or characters.
+it how to talk to the reader. On USB the box exchanges whole APDUs (short and extended APDU
+level, dwFeatures 0x00040000) and lets the reader do everything automatically: the driver
+then sends neither PPS nor SetParameters of its own and never talks TPDU or characters.
+The serial twin is driven at TPDU level (0x00010000) instead: libccid hard-codes that for
+every serial reader, so ``CcidSettings.exchange_level`` says which one the device keeps to.
 
 The dwFeatures bits are table 5.1-1's, named as LudovicRousseau/CCID ``src/ccid.h`` names
 them (``CCID_CLASS_AUTO_CONF_ATR`` 0x02 ... ``CCID_CLASS_EXTENDED_APDU`` 0x00040000).
@@ -13,8 +15,9 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Literal
 
-__all__ = ["DESCRIPTOR_LENGTH", "FEATURES", "CcidSettings", "class_descriptor"]
+__all__ = ["DESCRIPTOR_LENGTH", "FEATURES", "CcidSettings", "ExchangeLevel", "class_descriptor"]
 
 DESCRIPTOR_LENGTH = 0x36  # 54 bytes
 CCID_DESCRIPTOR_TYPE = 0x21  # "functional" class descriptor (section 5.1)
@@ -34,6 +37,7 @@ AUTO_CLOCK = 0x00000010  # automatic ICC clock frequency change
 AUTO_BAUD = 0x00000020  # automatic baud rate change
 AUTO_PPS_PROP = 0x00000040  # automatic PPS made by the CCID
 AUTO_IFSD = 0x00000400  # automatic IFSD exchange as first exchange (T=1)
+TPDU_LEVEL = 0x00010000  # TPDU level exchange
 EXTENDED_APDU = 0x00040000  # short and extended APDU level exchange
 FEATURES = (AUTO_CONF_ATR | AUTO_ACTIVATION | AUTO_VOLTAGE | AUTO_CLOCK | AUTO_BAUD
             | AUTO_PPS_PROP | AUTO_IFSD | EXTENDED_APDU)
@@ -50,15 +54,21 @@ MAX_MESSAGE_LENGTH = 65544 + 10
 
 _LAYOUT = struct.Struct("<BBHBBIIIBIIBIIIIIBBHBB")
 
+#: What an XfrBlock carries: a whole APDU (USB) or a TPDU, T=0 header or T=1 block (serial).
+ExchangeLevel = Literal["apdu", "tpdu"]
+
 
 @dataclass(frozen=True, slots=True)
 class CcidSettings:
-    """What the descriptor depends on: how many slots, the largest message."""
+    """What the descriptor depends on: how many slots, the largest message, the exchange level."""
 
     slot_count: int = 2
     max_message_length: int = MAX_MESSAGE_LENGTH
+    exchange_level: ExchangeLevel = "apdu"
 
     def __post_init__(self) -> None:
+        if self.exchange_level not in ("apdu", "tpdu"):
+            raise ValueError(f"exchange_level is 'apdu' or 'tpdu', not {self.exchange_level!r}")
         if not 1 <= self.slot_count <= 16:
             raise ValueError(f"a CCID reader has 1 to 16 slots, not {self.slot_count}")
         if not MIN_MESSAGE_LENGTH <= self.max_message_length <= MAX_MESSAGE_LENGTH:
@@ -85,7 +95,7 @@ def class_descriptor(settings: CcidSettings) -> bytes:
         MAX_IFSD,  # dwMaxIFSD
         0,  # dwSynchProtocols
         0,  # dwMechanical: none
-        FEATURES,  # dwFeatures
+        _features(settings.exchange_level),  # dwFeatures
         settings.max_message_length,  # dwMaxCCIDMessageLength
         0xFF,  # bClassGetResponse: echo the APDU's class
         0xFF,  # bClassEnvelope: echo the APDU's class
@@ -93,3 +103,10 @@ def class_descriptor(settings: CcidSettings) -> bytes:
         0,  # bPINSupport: no PIN pad (PIN entry stays with the workstation's software)
         1,  # bMaxCCIDBusySlots: one command at a time
     )
+
+
+def _features(level: ExchangeLevel) -> int:
+    if level == "tpdu":
+        # The host's driver then speaks T=1 itself, IFSD exchange included (AUTO_IFSD off).
+        return (FEATURES & ~(EXTENDED_APDU | AUTO_IFSD)) | TPDU_LEVEL
+    return FEATURES

@@ -4,6 +4,14 @@
 malformed message gets the error the CCID specification gives (rev 1.1, section 6.2.6,
 table 6.2-2), so a workstation's driver never waits for an answer that will not come.
 The slots are the box's own (the CPS slot, the Vitale slot), seen through :class:`Slot`.
+
+At APDU exchange level (USB) an ``XfrBlock`` carries a whole APDU to the slot. At TPDU level
+(``CcidSettings.exchange_level = "tpdu"``: the serial twin, which libccid drives so) it
+carries what the slot's protocol puts on the wire: T=0 (libccid 1.5.2 sends the
+application's APDU as is, a case-4 APDU with its Le) goes to the slot unchanged; T=1 blocks
+go through a :class:`~borne.ccid.t1_blocks.T1Card` per slot, which hands the slot each whole
+APDU once. The protocol is the ATR's first offered at power-on, then SetParameters'
+``bProtocolNum``.
 """
 
 from __future__ import annotations
@@ -14,8 +22,9 @@ from typing import Protocol
 
 from . import messages as m
 from .descriptor import DATA_RATE_BPS, DEFAULT_CLOCK_KHZ, CcidSettings
+from .t1_blocks import MAX_IFS, Apdu, T1Card
 
-__all__ = ["CcidDevice", "Slot"]
+__all__ = ["CcidDevice", "Slot", "first_protocol"]
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +34,13 @@ log = logging.getLogger(__name__)
 DEFAULT_T0 = bytes.fromhex("11 00 00 0A 00")
 DEFAULT_T1 = bytes.fromhex("11 10 00 4D 00 FE 00")
 _PARAMETER_SIZE = {0: len(DEFAULT_T0), 1: len(DEFAULT_T1)}
+_DEFAULT_PARAMETERS = {0: DEFAULT_T0, 1: DEFAULT_T1}
+# Section 6.1: these commands' dwLength is 00000000h; data on them is a bad dwLength.
+_NO_DATA = frozenset({m.ICC_POWER_ON, m.ICC_POWER_OFF, m.GET_SLOT_STATUS, m.GET_PARAMETERS,
+                      m.RESET_PARAMETERS, m.ICC_CLOCK, m.ABORT})
+# Table 6.2-5: bmTCCKST1 (byte 1: bit 0 set is CRC, which the box does not do) and bIFSC
+# (byte 5), as bError offsets in the message (the structure starts at offset 10).
+_TCCKS_T1, _IFSC_T1 = 1, 5
 
 
 class Slot(Protocol):
@@ -67,6 +83,7 @@ class CcidDevice:
         if self._settings.slot_count != len(self._slots):
             raise ValueError("the settings' slot count differs from the slots given")
         self._protocol = [(0, DEFAULT_T0) for _ in self._slots]
+        self._t1 = [T1Card(MAX_IFS) for _ in self._slots]
         self._handlers = {
             m.ICC_POWER_ON: self._power_on,
             m.ICC_POWER_OFF: self._power_off,
@@ -121,7 +138,8 @@ class CcidDevice:
                             m.status(m.ICC_ABSENT, m.COMMAND_FAILED), m.BAD_SLOT)
         icc = self._icc(header.slot)
         if (header.length != len(data)
-                or header.length > self._settings.max_message_length - m.HEADER_LENGTH):
+                or header.length > self._settings.max_message_length - m.HEADER_LENGTH
+                or (data and header.message_type in _NO_DATA)):
             return m.answer(kind, header.slot, header.seq,
                             m.status(icc, m.COMMAND_FAILED), m.BAD_LENGTH)
         handler = self._handlers.get(header.message_type)
@@ -165,13 +183,14 @@ class CcidDevice:
             log.info("CCID slot %d: the card did not answer the power-on", header.slot)
             return m.data_block(header.slot, header.seq,
                                 m.status(self._icc(header.slot), m.COMMAND_FAILED), m.ICC_MUTE)
-        self._protocol[header.slot] = (0, DEFAULT_T0)
+        self._use_protocol(header.slot, first_protocol(atr))
         return m.data_block(header.slot, header.seq, m.status(self._icc(header.slot)), 0, atr)
 
     def _power_off(self, header: m.Header, data: bytes) -> bytes:
         card = self._slots[header.slot]
         if card.present:
             card.power_off()
+        self._use_protocol(header.slot, 0)
         return m.slot_status(header.slot, header.seq, m.status(self._icc(header.slot)))
 
     def _slot_status(self, header: m.Header, data: bytes) -> bytes:
@@ -188,6 +207,12 @@ class CcidDevice:
         card = self._slots[header.slot]
         if not card.present or not card.powered:
             return m.data_block(header.slot, header.seq, self._failed(header), m.ICC_MUTE)
+        if self._settings.exchange_level == "tpdu" and self._protocol[header.slot][0] == 1:
+            answer = self._t1[header.slot].receive(bytes(data))
+            if isinstance(answer, Apdu):
+                answer = self._t1[header.slot].respond(card.transmit(answer.command))
+            return m.data_block(header.slot, header.seq, m.status(self._icc(header.slot)), 0,
+                                answer)
         response = card.transmit(data)
         if len(response) > self._settings.max_message_length - m.HEADER_LENGTH:
             return m.data_block(header.slot, header.seq, self._failed(header), m.XFR_OVERRUN)
@@ -200,7 +225,7 @@ class CcidDevice:
                             protocol, structure)
 
     def _reset_parameters(self, header: m.Header, data: bytes) -> bytes:
-        self._protocol[header.slot] = (0, DEFAULT_T0)
+        self._use_protocol(header.slot, 0)
         return self._get_parameters(header, data)
 
     def _set_parameters(self, header: m.Header, data: bytes) -> bytes:
@@ -210,8 +235,20 @@ class CcidDevice:
             return self._failed_parameters(header, m.BAD_PROTOCOL_NUM)
         if len(data) != _PARAMETER_SIZE[protocol]:
             return self._failed_parameters(header, m.BAD_LENGTH)
-        self._protocol[header.slot] = (protocol, bytes(data))
+        if protocol == 1 and data[_TCCKS_T1] & 0x01:
+            log.info("CCID slot %d: T=1 with CRC asked; the box does LRC only", header.slot)
+            return self._failed_parameters(header, m.HEADER_LENGTH + _TCCKS_T1)
+        if protocol == 1 and not 1 <= data[_IFSC_T1] <= MAX_IFS:
+            return self._failed_parameters(header, m.HEADER_LENGTH + _IFSC_T1)
+        self._use_protocol(header.slot, protocol, bytes(data))
         return self._get_parameters(header, data)
+
+    def _use_protocol(self, slot: int, protocol: int, structure: bytes | None = None) -> None:
+        # New parameters, a power-on or a power-off: a T=1 exchange starts afresh (ISO/IEC
+        # 7816-3 11.4.2: IFSD back to 32, sequence numbers to 0), IFSC as the host set it.
+        structure = structure or _DEFAULT_PARAMETERS[protocol]
+        self._protocol[slot] = (protocol, structure)
+        self._t1[slot].reset(ifsc=structure[_IFSC_T1] if protocol == 1 else MAX_IFS)
 
     def _failed_parameters(self, header: m.Header, error: int) -> bytes:
         protocol, structure = self._protocol[header.slot]
@@ -240,6 +277,16 @@ class CcidDevice:
             return m.escape(header.slot, header.seq, self._failed(header), m.CMD_NOT_SUPPORTED)
         answer = self._escape(bytes(data))
         return m.escape(header.slot, header.seq, m.status(self._icc(header.slot)), 0, answer)
+
+
+def first_protocol(atr: bytes) -> int:
+    """The first protocol an ATR offers: TD1's T, or T=0 without TD1 (ISO/IEC 7816-3 8.2.3)."""
+    if len(atr) < 2 or not atr[1] & 0x80:
+        return 0
+    # T0's high nibble says which of TA1, TB1, TC1, TD1 follow; TD1 is the last of them.
+    td1 = 1 + bin(atr[1] & 0xF0).count("1")
+    protocol = atr[td1] & 0x0F if td1 < len(atr) else 0
+    return protocol if protocol in _PARAMETER_SIZE else 0
 
 
 def _header_or_none(message: bytes) -> m.Header | None:

@@ -99,10 +99,16 @@ Event = Message | BadFrame | NakReceived | CardMovement
 
 
 class FrameDecoder:
-    """Turns the bytes of a serial line, in any chunks, into :data:`Event` values."""
+    """Turns the bytes of a serial line, in any chunks, into :data:`Event` values.
 
-    def __init__(self) -> None:
+    ``max_message`` is the largest CCID message taken as a frame (libccid's 271 by default).
+    A reader twin may take more, so that an over-long message reaches its CCID core and gets
+    the CCID error for it (bad ``dwLength``) rather than a NAK frame.
+    """
+
+    def __init__(self, max_message: int = MAX_MESSAGE) -> None:
         self._buffer = bytearray()
+        self._max_message = max_message
 
     @property
     def pending(self) -> int:
@@ -146,9 +152,9 @@ class FrameDecoder:
         if len(buffer) < 2 + 5:
             return None, 0
         size = _HEADER + int.from_bytes(buffer[3:7], "little")
-        if size > MAX_MESSAGE:
+        if size > self._max_message:
             # dwLength says more than a serial frame can hold: this was no frame start.
-            return BadFrame(f"message length {size} over {MAX_MESSAGE}"), 1
+            return BadFrame(f"message length {size} over {self._max_message}"), 1
         end = 2 + size + 1
         if len(buffer) < end:
             return None, 0

@@ -292,8 +292,9 @@ def test_the_workstation_survives_the_reader_falling_silent(twin: CcidTwin) -> N
     read = subprocess.run([sys.executable, "-c", READ_UNTIL_ANSWERED], env=twin.client_env(),
                           capture_output=True, text=True, timeout=40)
     assert read.stdout.split()[-1] == "CAFE01029000", (read.stdout, read.stderr[-800:], twin.log_tail())
-    # The silence was seen (the test would prove nothing otherwise).
-    assert "Error communicating to: Borne USB 00 00" in twin.log_path.read_text(errors="replace")
+    # The silence was met (the test would prove nothing otherwise): pcscd asked during it and
+    # got no answer. (Its "Error communicating" log line is buffered: not a reliable witness.)
+    assert twin.responder.unanswered > 0
 
 
 READ_UNTIL_ANSWERED = r"""

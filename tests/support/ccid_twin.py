@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import select
-import subprocess
 import threading
 import time
 import tty
@@ -36,7 +35,8 @@ from borne.ccid.serial_frame import (
     MAX_MESSAGE, NAK_FRAME, BadFrame, FrameDecoder, Message, NakReceived, encode,
 )
 
-TWIN_DRIVER = "/usr/lib/pcsc/drivers/serial/libccidtwin.so"
+from support.workstation_pcscd import WorkstationPcscd
+
 #: The simulator's CPS ATR: T=0 only (no TD1).
 CPS_ATR = bytes.fromhex("3B AC 00 40 2A 00 12 25 00 64 80 00 03 10 00 90 00")
 #: The nurse CPS ATR: T=0 then T=1 offered (TD1 80, TD2 01); libccid runs it at T=1.
@@ -135,6 +135,8 @@ class TwinResponder:
     def __post_init__(self) -> None:
         #: While set, what arrives is read and dropped: the box's daemon is down.
         self.silent = threading.Event()
+        #: Bytes the host sent while :attr:`silent` was set (and left unanswered).
+        self.unanswered = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ccid-twin", daemon=True)
         self._last = b""
@@ -171,6 +173,7 @@ class TwinResponder:
                 continue
             last_byte = time.monotonic()
             if self.silent.is_set():
+                self.unanswered += len(data)
                 decoder = FrameDecoder(max_message=FRAME_LIMIT)  # a restarted daemon starts empty
                 continue
             for event in decoder.feed(data):
@@ -200,76 +203,6 @@ class TwinResponder:
             pass  # nobody on the line any more
 
 
-class WorkstationPcscd:
-    """A private pcscd with libccidtwin on the serial line ``tty_path`` (a ``SEC1210``)."""
-
-    def __init__(self, work_dir: Path, tty_path: str, name: str = "Borne USB",
-                 debug: bool = True) -> None:
-        """Nothing starts before :meth:`start`; ``work_dir`` holds config, socket dir and log."""
-        self.work_dir = work_dir
-        self.tty_path = tty_path
-        self.name = name
-        self.debug = debug
-        self.run_dir = work_dir / "run"
-        self.config_dir = work_dir / "readers"
-        self.log_path = work_dir / "pcscd.log"
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def socket(self) -> str:
-        """pcscd's socket, for a client's ``PCSCLITE_CSOCK_NAME``."""
-        return str(self.run_dir / "pcscd.comm")
-
-    @property
-    def readers(self) -> list[str]:
-        """The PC/SC names of the SEC1210's two slots."""
-        return [f"{self.name} 00 00", f"{self.name} 00 01"]
-
-    def client_env(self) -> dict[str, str]:
-        """The environment of a PC/SC client of this pcscd."""
-        return {**os.environ, "PCSCLITE_CSOCK_NAME": self.socket}
-
-    def start(self) -> WorkstationPcscd:
-        """Start pcscd; return once its socket exists (10 s at most)."""
-        for folder in (self.run_dir, self.config_dir):
-            folder.mkdir(parents=True, exist_ok=True)
-        (self.config_dir / "reader.conf").write_text(
-            f'FRIENDLYNAME "{self.name}"\nDEVICENAME {self.tty_path}:SEC1210\nLIBPATH {TWIN_DRIVER}\n')
-        inner = (f"mount --make-rprivate / && mount --bind {self.run_dir} /run/pcscd && "
-                 f"exec pcscd --foreground --config {self.config_dir}"
-                 + (" --debug --apdu" if self.debug else ""))
-        env = {**os.environ, "LIBCCID_ifdLogLevel": "0x000F" if self.debug else "0x0003"}
-        with open(self.log_path, "ab") as log:
-            self._process = subprocess.Popen(["unshare", "--mount", "sh", "-c", inner], env=env,
-                                             stdin=subprocess.DEVNULL, stdout=log,
-                                             stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while not os.path.exists(self.socket):
-            if self._process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"pcscd did not start:\n{self.log_tail()}")
-            time.sleep(0.05)
-        return self
-
-    def stop(self) -> None:
-        """Stop pcscd (idempotent)."""
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-    def log_tail(self, lines: int = 40) -> str:
-        """The end of pcscd's log."""
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-
 class CcidTwin:
     """A pty; the box's CCID core on its master (:class:`TwinResponder`); pcscd on its slave.
 
@@ -284,7 +217,7 @@ class CcidTwin:
         self.tty_path = os.ttyname(self.slave)
         self.slots = slots or [FakeSlot(), FakeSlot()]
         self.responder = TwinResponder(self.master, twin_device(self.slots))
-        self.pcscd = WorkstationPcscd(work_dir, self.tty_path, name, debug)
+        self.pcscd = WorkstationPcscd(work_dir, self.tty_path, name, debug=debug)
 
     @property
     def socket(self) -> str:

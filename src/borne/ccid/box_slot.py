@@ -45,6 +45,11 @@ class BoxSlot:
         """A paired workstation's lease holds the slot."""
         return self._slots.busy(self._index)
 
+    def take_change(self) -> bool:
+        """True once after the card lost its power without the host asking (see
+        :meth:`HostSlots.take_change`)."""
+        return self._slots.take_change(self._index)
+
     def power_on(self) -> bytes:
         """Power or reset the card; its ATR."""
         return self._call(self._slots.power_on(self._index))

@@ -196,6 +196,12 @@ class CcidDevice:
     def _slot_status(self, header: m.Header, data: bytes) -> bytes:
         # GetSlotStatus and Abort (6.1.13: nothing is in progress to abort, a synchronous
         # core finished every command before answering) both answer the slot's state.
+        # A slot whose card lost its power behind the host's back (the box restarted) shows
+        # empty to one status question: a polling driver (libccid over serial) then sees the
+        # card leave and come back and powers it again, as after a NotifySlotChange on USB.
+        changed = getattr(self._slots[header.slot], "take_change", None)
+        if header.message_type == m.GET_SLOT_STATUS and changed is not None and changed():
+            return m.slot_status(header.slot, header.seq, m.status(m.ICC_ABSENT))
         return m.slot_status(header.slot, header.seq, m.status(self._icc(header.slot)))
 
     def _xfr_block(self, header: m.Header, data: bytes) -> bytes:

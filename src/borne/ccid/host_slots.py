@@ -4,10 +4,14 @@ A USB (or serial) host is one more client of the box's APDU channel
 (:class:`borne.apdu.service.ApduService`): its first power-on of a slot takes the slot's
 lease, as a paired workstation's ``POST /v1/leases`` does. The box then pauses its own reads
 of that slot, every APDU is journaled without its data (attributed to :data:`CLIENT_ID`),
-``[apdu] allow_pin_verification`` and the last-try protection apply. The lease ends at the
-host's power-off, at the card's removal, or after ``[usb] idle_release_s`` without a
-command: the box reads its cards again, and the host finds the card unpowered (a PC/SC
-stack powers it again at its next connection).
+``[apdu] allow_pin_verification`` and the last-try protection apply. The lease lasts as
+long as the host keeps the card powered (it is renewed meanwhile): it ends at the host's
+power-off (pcscd powers an unused card off by itself after a few seconds), at the card's
+removal, or when the box stops. It never ends while the host thinks the card powered: an
+application keeping its connection open would find its card reset under it.
+
+The box loses nothing by waiting: it reads a card as it comes (the host's power-on waits
+for that read), and the next card comes only after a removal, which ends the hold.
 
 Everything here runs on the event loop; :mod:`.box_slot` is the transport thread's view.
 """
@@ -61,7 +65,7 @@ class _HostSlot:
     pattern: str
     slot_id: str | None = None
     lease_id: str | None = None
-    idle: asyncio.TimerHandle | None = None
+    renewal: asyncio.TimerHandle | None = None
     commands: int = 0
 
 
@@ -73,17 +77,17 @@ class HostSlots:
     """
 
     def __init__(self, patterns: list[str], *, core: Any, bus: Any, apdu: Any,
-                 idle_release_s: float, notify: Any = None) -> None:
+                 notify: Any = None) -> None:
         self._core = core
         self._bus = bus
         self._apdu = apdu
-        self._idle_s = idle_release_s
         self.notify = notify
         self.slots = [_HostSlot(pattern) for pattern in patterns]
-        # Host slots whose card lost its power without the host asking (the box's daemon
-        # started: a host that was already there may think its card still powered; the
-        # hold ended idle). Each shows empty once: the host's driver sees the card leave and
-        # come back, and powers it again, instead of sending commands to an unpowered card.
+        # Host slots whose card lost its power without the host asking: the box's daemon
+        # started, and a host that was already there may think its card still powered.
+        # Each shows empty to one status question (CcidDevice: GetSlotStatus): the host's
+        # driver sees the card leave and come back and powers it again, instead of sending
+        # commands to an unpowered card.
         self._stale = set(range(len(self.slots)))
         self.map_slots()
         bus.add_listener(self._on_event)
@@ -114,16 +118,16 @@ class HostSlots:
     # -- what the transport thread reads (plain attribute reads: safe from another thread) --
 
     def present(self, index: int) -> bool:
-        """A card is in the box slot behind host slot ``index`` (False once after its power
-        was lost behind the host's back: see ``_stale``)."""
-        if index in self._stale:
-            self._stale.discard(index)
-            return False
-        return self._card_in(index)
-
-    def _card_in(self, index: int) -> bool:
+        """A card is in the box slot behind host slot ``index``."""
         state = self._box_slot(index)
         return state is not None and state.state != "empty"
+
+    def take_change(self, index: int) -> bool:
+        """True once if the card behind ``index`` lost its power without the host asking."""
+        if index in self._stale:
+            self._stale.discard(index)
+            return self.present(index)
+        return False
 
     def powered(self, index: int) -> bool:
         """The host powered the card and still holds the slot."""
@@ -155,11 +159,11 @@ class HostSlots:
                 raise SlotRefused(error.code) from None
             host.lease_id = lease.id
             self._apdu.attach(lease.id, CLIENT_ID, _HostChannel(self, index, lease.id))
+            self._renew_later(index)
             op = "power_on"
         else:
             op = "reset"
         answer = await self._request(index, {"op": op})
-        self._touch(index)
         return bytes.fromhex(answer["atr"])
 
     async def power_off(self, index: int) -> None:
@@ -172,7 +176,6 @@ class HostSlots:
         host = self.slots[index]
         if host.lease_id is None:
             raise SlotRefused("lease_expired")
-        self._touch(index)
         answer = await self._request(index, {"op": "apdu", "apdu": apdu.hex()})
         host.commands += 1
         return bytes.fromhex(answer["response"])
@@ -182,9 +185,6 @@ class HostSlots:
         lease_id = host.lease_id
         if lease_id is None:
             raise SlotRefused("lease_expired")
-        left = self._apdu.check(lease_id, CLIENT_ID).seconds_left(self._apdu.now())
-        if left < self._apdu.book.max_s / 2:
-            self._apdu.renew(lease_id, CLIENT_ID, self._apdu.book.max_s)
         answer = await self._apdu.handle(lease_id, CLIENT_ID, message)
         if answer["op"] != "error":
             return answer
@@ -213,28 +213,30 @@ class HostSlots:
 
     # -- the end of a hold --------------------------------------------------------------
 
-    def _touch(self, index: int) -> None:
+    def _renew_later(self, index: int) -> None:
+        """Renew the host's lease at half its length, for as long as the host holds it."""
         host = self.slots[index]
-        if host.idle is not None:
-            host.idle.cancel()
-        host.idle = asyncio.get_running_loop().call_later(self._idle_s, self._idle_over, index)
+        host.renewal = asyncio.get_running_loop().call_later(
+            self._apdu.book.max_s / 2, self._renew, index)
 
-    def _idle_over(self, index: int) -> None:
+    def _renew(self, index: int) -> None:
         host = self.slots[index]
-        host.idle = None
-        if host.lease_id is not None:
-            log.info("USB host idle on slot %d for %.0f s: the box reads it again",
-                     index, self._idle_s)
-            self._end(index)
-            self._stale.add(index)
-            self._notify(index, self._card_in(index))
+        host.renewal = None
+        if host.lease_id is None:
+            return
+        try:
+            self._apdu.renew(host.lease_id, CLIENT_ID, self._apdu.book.max_s)
+        except LeaseError:
+            self.lost(index, host.lease_id)
+            return
+        self._renew_later(index)
 
     def _end(self, index: int) -> None:
         host = self.slots[index]
         lease_id, host.lease_id = host.lease_id, None
-        if host.idle is not None:
-            host.idle.cancel()
-            host.idle = None
+        if host.renewal is not None:
+            host.renewal.cancel()
+            host.renewal = None
         if lease_id is not None:
             try:
                 self._apdu.release(lease_id, CLIENT_ID)
@@ -246,9 +248,9 @@ class HostSlots:
         host = self.slots[index]
         if host.lease_id == lease_id:
             host.lease_id = None
-            if host.idle is not None:
-                host.idle.cancel()
-                host.idle = None
+            if host.renewal is not None:
+                host.renewal.cancel()
+                host.renewal = None
 
     # -- the slots' news -------------------------------------------------------------------
 
@@ -259,7 +261,7 @@ class HostSlots:
             self.map_slots()
             for index, host in enumerate(self.slots):
                 if host.slot_id != before[index]:
-                    self._notify(index, self._card_in(index))
+                    self._notify(index, self.present(index))
         elif isinstance(data, (CardInserted, CardRemoved)):
             index = self.index_of(data.slot)
             if index is None:

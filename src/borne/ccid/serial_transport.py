@@ -32,6 +32,13 @@ log = logging.getLogger("borne.ccid")
 #: A host that sent nothing for this long is no longer counted as connected (libccid
 #: polls every slot's status about every 400 ms while pcscd runs).
 HOST_SILENCE_S = 5.0
+#: A frame begun and not finished within this long is dropped with a NAK frame: a torn
+#: frame must not swallow the next good one.
+PARTIAL_FRAME_S = 0.5
+#: The largest frame read whole: above libccid's 271 bytes, so an over-long CCID message
+#: reaches the core and gets its CCID error (bad dwLength) rather than a NAK; small enough
+#: that a lying dwLength waits little.
+FRAME_LIMIT = 1024
 
 
 class SerialTransport:
@@ -87,15 +94,22 @@ class SerialTransport:
         its two-byte card-movement message and learns of cards by polling GetSlotStatus."""
 
     def _run(self) -> None:
-        decoder = FrameDecoder()
+        decoder = FrameDecoder(max_message=FRAME_LIMIT)
+        last_byte = time.monotonic()
         assert self._fd is not None
         with selectors.DefaultSelector() as selector:
             selector.register(self._fd, selectors.EVENT_READ)
             selector.register(self._wake_r, selectors.EVENT_READ)
             while not self._stopping.is_set():
-                ready = selector.select()
+                ready = selector.select(PARTIAL_FRAME_S if decoder.pending else None)
                 if any(key.fd == self._wake_r for key, _ in ready):
                     return
+                if not ready:
+                    if decoder.pending and time.monotonic() - last_byte >= PARTIAL_FRAME_S:
+                        decoder = FrameDecoder(max_message=FRAME_LIMIT)
+                        self.counts["bad_frames"] += 1
+                        self._write(NAK_FRAME)
+                    continue
                 try:
                     chunk = os.read(self._fd, 4096)
                 except BlockingIOError:
@@ -107,6 +121,7 @@ class SerialTransport:
                 if not chunk:
                     self._stopping.wait(0.1)
                     continue
+                last_byte = time.monotonic()
                 for event in decoder.feed(chunk):
                     self._answer(event)
 

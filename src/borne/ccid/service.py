@@ -77,8 +77,7 @@ class UsbReaderService:
             return
         loop = asyncio.get_running_loop()
         self.host = HostSlots(list(self.config.slots), core=self._core, bus=self._bus,
-                              apdu=self.apdu, idle_release_s=self.config.idle_release_s,
-                              notify=self._slot_changed)
+                              apdu=self.apdu, notify=self._slot_changed)
         slots = [BoxSlot(self.host, index, loop) for index in range(len(self.config.slots))]
         try:
             self._links = self._build(slots)
@@ -105,7 +104,8 @@ class UsbReaderService:
             from .serial_transport import SerialTransport
 
             # libccid drives every serial reader at TPDU level with 271-byte messages: the
-            # descriptor it assumes for a SEC1210 (set_ccid_descriptor in ccid_serial.c).
+            # descriptor it assumes for a SEC1210 (set_ccid_descriptor in ccid_serial.c). T=0
+            # passes through; T=1 goes through the core's block layer (t1_blocks).
             settings = _serial_settings(len(slots))
             device = CcidDevice(slots, settings, escape=lambda _data: SERIAL_FIRMWARE)
             return [(SerialTransport(self.config.serial_device, device), device,
@@ -155,5 +155,6 @@ class UsbReaderService:
 
 
 def _serial_settings(slot_count: int) -> CcidSettings:
-    """The device settings matching libccid's serial descriptor (271-byte messages)."""
-    return CcidSettings(slot_count=slot_count, max_message_length=MIN_MESSAGE_LENGTH)
+    """The device settings matching libccid's serial descriptor (TPDU, 271-byte messages)."""
+    return CcidSettings(slot_count=slot_count, max_message_length=MIN_MESSAGE_LENGTH,
+                        exchange_level="tpdu")

@@ -51,9 +51,6 @@ class UsbConfig(Section):
     configfs_dir: str = "/sys/kernel/config/usb_gadget"
     #: The current the box asks of the workstation's port (mA, USB 2: at most 500).
     max_power_ma: int = 500
-    #: Seconds without a command after which the workstation's hold of a slot ends and the
-    #: box reads its cards again (the card is then unpowered for the workstation).
-    idle_release_s: float = 10.0
 
     def __post_init__(self) -> None:
         """Refuse a section that cannot work, naming the key."""
@@ -75,5 +72,3 @@ class UsbConfig(Section):
                               key="usb.serial_device")
         if not 1 <= self.max_power_ma <= 500:
             raise ConfigError(Message.same("1..500"), key="usb.max_power_ma")
-        if not 1 <= self.idle_release_s <= 300:
-            raise ConfigError(Message.same("1..300"), key="usb.idle_release_s")

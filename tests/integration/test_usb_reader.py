@@ -21,6 +21,7 @@ from borne.sim.cards import load_card
 from support.box import running_box
 from support.pcsc_workstation import PcscWorkstation
 from support.serial_cable import SerialCable
+from support.usb_host import ask, decoded, usb_box, usb_section
 from support.waiting import until
 from support.workstation_pcscd import WorkstationPcscd
 
@@ -30,34 +31,24 @@ SELECT_MF = "00A40000023F00"
 
 
 @pytest.fixture
-def cable():
-    with SerialCable() as cable:
-        yield cable
-
-
-def usb_section(cable: SerialCable) -> dict:
-    return {"mode": "ccid", "transport": "serial", "serial_device": cable.box_end,
-            "product": "Borne USB"}
+async def usb(tmp_path, sim_pcscd):
+    async with usb_box(tmp_path) as parts:
+        yield parts
 
 
 @pytest.fixture
-async def box(tmp_path, sim_pcscd, cable):
-    async with running_box(tmp_path, usb=usb_section(cable)) as daemon:
-        yield daemon
+def box(usb):
+    return usb[0]
 
 
 @pytest.fixture
-def host(tmp_path, cable):
-    pcscd = WorkstationPcscd(tmp_path / "workstation", cable.host_end, "Borne USB", debug=True).start()
-    yield pcscd
-    pcscd.stop()
+def host(usb):
+    return usb[1]
 
 
 @pytest.fixture
-def program(host):
-    program = PcscWorkstation(host.client_env())
-    yield program
-    program.close()
+def program(usb):
+    return usb[2]
 
 
 @pytest.fixture
@@ -86,16 +77,6 @@ def exchange_locally(reader: str, apdus: list[str]) -> list[str]:
         return answers
     finally:
         scard.SCardReleaseContext(context)
-
-
-async def ask(program: PcscWorkstation, op: str, **fields) -> dict:
-    """One command of the workstation's program, off the loop (the box answers on it)."""
-    return await asyncio.to_thread(program.ask, op, **fields)
-
-
-async def decoded(box, slot_id: str) -> None:
-    await until(lambda: box.core.slots.get(slot_id) is not None
-                and box.core.slots[slot_id].state == "decoded", timeout=10)
 
 
 async def test_the_workstation_reads_the_cards_byte_for_byte_as_the_box_does(
@@ -192,28 +173,33 @@ async def test_the_box_pauses_its_reads_while_the_workstation_holds_a_slot(
 
 
 async def test_the_workstation_survives_the_box_daemon_restarting(
-        tmp_path, sim_pcscd, cable, card_slots, box_slots):
+        tmp_path, sim_pcscd, card_slots, box_slots):
     card_slots.insert(1, "vitale-family")
-    async with running_box(tmp_path, usb=usb_section(cable)) as box:
-        await decoded(box, box_slots[1])
-        # (libccidtwin opens a serial reader only if it answers: the box is up first)
-        host = WorkstationPcscd(tmp_path / "workstation", cable.host_end).start()
-        program = PcscWorkstation(host.client_env())
-    try:
-        # The daemon is gone: the readers stay listed on the workstation.
-        assert (await ask(program, "readers"))["readers"] == host.readers, host.log_tail()
+    with SerialCable() as cable:
         async with running_box(tmp_path, usb=usb_section(cable)) as box:
             await decoded(box, box_slots[1])
-            await until(lambda: box.usb.snapshot().state == "host_connected", timeout=15)
-            waited = await ask(program, "wait", reader=1, present=True, timeout_ms=15000)
-            assert waited.get("present"), (waited, host.log_tail())
-            connected = await ask(program, "connect", reader=1)
-            assert "error" not in connected, (connected, host.log_tail())
-            read = await ask(program, "read_card")
-            assert read.get("card") == box.core.slots[box_slots[1]].card.to_dict(), read
-    finally:
-        program.close()
-        host.stop()
+            # (libccidtwin opens a serial reader only if it answers: the box is up first)
+            host = WorkstationPcscd(tmp_path / "workstation", cable.host_end).start()
+            program = PcscWorkstation(host.client_env())
+        try:
+            await restarted_box_is_read_again(tmp_path, cable, host, program, box_slots)
+        finally:
+            program.close()
+            host.stop()
+
+
+async def restarted_box_is_read_again(tmp_path, cable, host, program, box_slots) -> None:
+    # The daemon is gone: the readers stay listed on the workstation.
+    assert (await ask(program, "readers"))["readers"] == host.readers, host.log_tail()
+    async with running_box(tmp_path, usb=usb_section(cable)) as box:
+        await decoded(box, box_slots[1])
+        await until(lambda: box.usb.snapshot().state == "host_connected", timeout=15)
+        waited = await ask(program, "wait", reader=1, present=True, timeout_ms=15000)
+        assert waited.get("present"), (waited, host.log_tail())
+        connected = await ask(program, "connect", reader=1)
+        assert "error" not in connected, (connected, host.log_tail())
+        read = await ask(program, "read_card")
+        assert read.get("card") == box.core.slots[box_slots[1]].card.to_dict(), read
 
 
 async def test_pcsc_scan_and_opensc_tool_see_the_box(box, host, program, card_slots, box_slots):

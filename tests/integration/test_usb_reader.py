@@ -15,6 +15,8 @@ import subprocess
 
 import pytest
 
+from borne.control.client import call
+from borne.health import check_usb
 from borne.readers.base import slot_id_for
 from borne.sim.cards import load_card
 
@@ -92,6 +94,10 @@ async def test_the_workstation_reads_the_cards_byte_for_byte_as_the_box_does(
         assert (await ask(program, "wait", reader=index, present=True))["present"]
     await until(lambda: box.usb.snapshot().state == "host_connected")
     assert [s.box_slot for s in box.usb.snapshot().slots] == box_slots
+    # What `borne status` and `borne doctor` read from the control socket.
+    usb = (await asyncio.to_thread(call, box.config.control_socket, "status"))["usb"]
+    assert (usb["mode"], usb["transport"], usb["state"]) == ("ccid", "serial", "host_connected")
+    assert check_usb(usb).status == "ok"
 
     for index, card_name in enumerate(("cps-pharmacist", "vitale-family")):
         chip = load_card(card_name)

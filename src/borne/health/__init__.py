@@ -26,6 +26,7 @@ module                 checks
 ``timesync``           the kernel's clock synchronisation (``adjtimex(2)``)
 ``certificates``       the box's CA and HTTPS certificate, workstations' certificates
 ``update``             the system's version, booted slot and update state (doctor)
+``usb``                the box as a USB smart-card reader (doctor)
 ``box``                all of the above as the running daemon sees them
 =====================  ==========================================================
 """

@@ -29,6 +29,8 @@ CODES = (
     "mdns_unavailable", "mdns_error",
     # updates (RAUC): a tried system not committed yet, rolled back, an install failed
     "update_trial", "update_rolled_back", "update_error",
+    # the USB reader: a board without a device port, a transport that failed
+    "usb_unsupported", "usb_error",
     # the battery (mobile box)
     "battery_low", "battery_critical", "battery_error",
     # the data partition

@@ -27,7 +27,7 @@ def check_usb(status: Mapping[str, Any] | None) -> Check | None:
                      "Pi Zero 2 W, 4, 5 or CM4; systemctl status borne-usb-gadget",
                      code="usb_unsupported")
     if state == "error":
-        return Check("usb", "error", f"lecteur USB « {name} » : {detail}",
+        return Check("usb", "fail", f"lecteur USB « {name} » : {detail}",
                      f"USB reader \"{name}\": {detail}",
                      "journalctl -u borne dit pourquoi", "journalctl -u borne says why",
                      code="usb_error")

@@ -40,6 +40,7 @@ __all__ = [
     "Event",
     "Setup",
     "descriptors_blob",
+    "event_bytes",
     "parse_events",
     "strings_blob",
 ]

@@ -162,3 +162,20 @@ def test_stop_is_prompt_and_idempotent(host):
     transport.stop()
     transport.stop()
     assert time.monotonic() - started < 2.0
+
+
+def test_an_answer_filling_its_last_packet_is_followed_by_a_zero_length_packet(host):
+    card = Card()
+    device = CcidDevice([card], CcidSettings(slot_count=1, max_message_length=271))
+    transport = FunctionFsTransport(Path("/x"), device, strings=UsbStrings("x"), endpoints=host,
+                                    packet_size=64)
+    transport.start()
+    try:
+        host.send_bulk(command(m.ICC_POWER_ON, seq=1))
+        assert len(host.read("ep2")) == 30  # not a multiple of 64: no zero-length packet
+        host.send_bulk(command(m.XFR_BLOCK, seq=2, data=bytes(5) + b"\x11" * 52))
+        assert len(host.read("ep2")) == 64  # 10 + 52 + 2
+        assert host.read("ep2") == b""  # the zero-length packet that ends the host's read
+        assert host.nothing_on("ep2")
+    finally:
+        transport.stop()

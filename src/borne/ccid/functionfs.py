@@ -264,6 +264,10 @@ class FunctionFsTransport:
         bulk_out, bulk_in = self._fds["ep1"], self._fds["ep2"]
         largest = self._device.settings.max_message_length
         assembler = MessageAssembler(largest)
+        # One read takes a whole transfer of the largest message and one byte more (so an
+        # oversize one shows), rounded up to whole packets: f_fs.c splits a transfer longer
+        # than the read into several reads ("splitting request into multiple reads").
+        read_size = -(-(largest + 1) // HIGH_SPEED_PACKET) * HIGH_SPEED_PACKET
         while not self._stopping.is_set():
             for message in assembler.expire(self._clock()):
                 self._answer(bulk_in, message)
@@ -273,7 +277,7 @@ class FunctionFsTransport:
             if not ready:
                 continue
             try:
-                chunk = os.read(bulk_out, largest + 1)
+                chunk = os.read(bulk_out, read_size)
             except OSError as error:
                 if error.errno not in _GONE:
                     log.warning("CCID bulk-OUT: %s", error)
@@ -287,7 +291,9 @@ class FunctionFsTransport:
             try:
                 os.write(bulk_in, answer)
                 if len(answer) % self._packet == 0:
-                    os.write(bulk_in, b"")  # a zero-length packet ends the host's read
+                    # f_fs.c never sets the request's "zero" flag on an endpoint file: a
+                    # zero-length write is the zero-length packet that ends the host's read.
+                    os.write(bulk_in, b"")
             except OSError as error:
                 log.info("CCID bulk-IN: the answer was not delivered: %s", error)
                 return

@@ -208,8 +208,9 @@ def mount_command(function: str, mount_point: Path, uid: int, gid: int) -> list[
     """The ``mount`` of one FunctionFS instance that only the daemon's user can use.
 
     f_fs.c's mount options: ``uid``/``gid`` own the endpoint files, ``rmode`` is the
-    directory's mode, ``fmode`` the files'. 0750 / 0660: the daemon's user and group,
-    nobody else (other users must not read or answer a workstation's APDUs).
+    directory's mode (the kernel keeps only its read and search bits: 0550), ``fmode`` the
+    files' (0660). The daemon's user and group, nobody else: another local user must neither
+    read a workstation's APDUs nor answer them.
     """
     options = f"uid={uid},gid={gid},rmode=0750,fmode=0660,nodev,noexec,nosuid"
     return ["mount", "-t", "functionfs", "-o", options, function, str(mount_point)]

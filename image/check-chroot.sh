@@ -140,7 +140,8 @@ absent() { ! [ -e "$1" ] && ! [ -L "$1" ] || { echo "$1 exists"; return 1; }; }
 
 UNITS=(borne.service borne-poweroff.path borne-data-partition.service
        borne-commit-machine-id.service borne-service-ssh.service borne-timesync-state.service
-       borne-update-commit.service borne-update-reboot.path borne-rauc-state.service)
+       borne-update-commit.service borne-update-reboot.path borne-rauc-state.service
+       borne-usb-gadget.service)
 verify_units() {
   local out
   # --man=no: the image has no man pages to resolve Documentation=man:... against.

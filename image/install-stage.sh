@@ -127,7 +127,7 @@ install -d -m 755 "$ROOTFS/etc/systemd/journald.conf.d"
 install -m 644 "$HERE/files/journald-borne.conf" "$ROOTFS/etc/systemd/journald.conf.d/borne.conf"
 
 # --- units -------------------------------------------------------------------------
-for unit in borne.service borne-poweroff.path borne-poweroff.service; do
+for unit in borne.service borne-poweroff.path borne-poweroff.service borne-usb-gadget.service; do
   install -m 644 "$REPO/systemd/$unit" "$ROOTFS/etc/systemd/system/$unit"
 done
 install -d -m 755 "$ROOTFS/opt/borne/libexec"
@@ -140,7 +140,8 @@ for unit in borne-data-partition.service borne-commit-machine-id.service \
 done
 install -m 644 "$HERE/files/borne-sshd_config" "$ROOTFS/etc/borne/sshd_config"
 in_root systemctl enable borne.service borne-poweroff.path borne-data-partition.service \
-  borne-commit-machine-id.service borne-service-ssh.service borne-timesync-state.service
+  borne-commit-machine-id.service borne-service-ssh.service borne-timesync-state.service \
+  borne-usb-gadget.service
 
 # --- updates: RAUC, its backend, the A/B units, the USB stick (docs/updates.md) ------
 log "updates (RAUC)"
@@ -235,6 +236,23 @@ if [ "$RASPBERRY_PI" -eq 1 ]; then
     fi
   done
   echo i2c-dev > "$ROOTFS/etc/modules-load.d/borne-i2c.conf"
+  # The USB device port (the box as a USB smart-card reader, docs/usb-reader.md): the
+  # dwc2 controller in device mode on the boards whose port can be one, by board type
+  # (the revision code's type: 0x11 Pi 4B, 0x13 Pi 400, 0x17 Pi 5, 0x12 Zero 2 W; [pi4]
+  # would also match the CM4, whose port feeds its carrier's host ports). The Zero 2 W has
+  # one data port: otg, so an OTG adapter still makes it a host. libcomposite: configfs
+  # gadgets. Nothing happens on the USB side unless [usb] mode = "ccid".
+  if ! grep -q "^# borne: USB device port" "$config_txt"; then
+    {
+      echo "# borne: USB device port (docs/usb-reader.md)"
+      for board in 0x11 0x13 0x17; do
+        printf '[board-type=%s]\ndtoverlay=dwc2,dr_mode=peripheral\n' "$board"
+      done
+      printf '[board-type=0x12]\ndtoverlay=dwc2,dr_mode=otg\n'
+      echo "[all]"
+    } >> "$config_txt"
+  fi
+  echo libcomposite > "$ROOTFS/etc/modules-load.d/borne-usb-gadget.conf"
   # Raspberry Pi OS's first-boot helpers write to the root: the SSH switch and
   # host-key regeneration (we have our own service SSH), the first-boot wizard.
   in_root systemctl mask sshswitch.service regenerate_ssh_host_keys.service \

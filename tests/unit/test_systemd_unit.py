@@ -61,8 +61,12 @@ def test_the_units_promises() -> None:
     assert service["ProtectSystem"] == ["strict"] and service["NoNewPrivileges"] == ["yes"]
     assert service["StateDirectory"] == ["borne"] and service["RuntimeDirectory"] == ["borne"]
     assert service["ExecStart"] == ["/opt/borne/venv/bin/borne serve"]
-    # No ReadWritePaths: the state and runtime directories are the only writable places.
-    assert "ReadWritePaths" not in service
+    # The state and runtime directories are the only writable places, with the USB
+    # reader's FunctionFS endpoints (only when mounted: "-").
+    assert service.get("ReadWritePaths") == ["-/run/borne-ffs"]
+    # Binding the USB gadget is root's and may fail without stopping the daemon ("-+").
+    assert service["ExecStartPost"] == ["-+/bin/sh -c 'ls /sys/class/udc/* >/dev/null 2>&1 "
+                                        "|| exit 0; exec /opt/borne/venv/bin/borne usb gadget bind'"]
     unit = configparser.ConfigParser(strict=False, interpolation=None)
     unit.read_string(re.sub(r"^(SystemCallFilter|DeviceAllow)=.*$", "", UNIT.read_text(), flags=re.M))
     assert "pcscd.service" in unit["Unit"]["After"] and unit["Unit"]["StartLimitIntervalSec"] == "0"

@@ -91,6 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     from .bridge import add_parser as add_bridge_parser
 
     add_bridge_parser(commands)
+
+    from .usb import add_parser as add_usb_parser
+
+    add_usb_parser(commands)
     simulator = _simulator_cli()
     if simulator is not None:
         simulator.add_parser(commands)
@@ -196,6 +200,10 @@ def _run(args: argparse.Namespace, language: str) -> int:
         from .bridge import bridge
 
         return bridge(args, language=language)
+    if args.command == "usb":
+        from .usb import usb_command
+
+        return usb_command(args, language=language)
     if args.command == "sim":
         return _simulator_cli().sim(args, language=language)
     raise AssertionError(args.command)

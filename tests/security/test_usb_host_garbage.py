@@ -25,7 +25,8 @@ from borne.ccid.device import CcidDevice
 from borne.ccid.ffs_descriptors import DISABLE, ENABLE, SETUP, Setup
 from borne.ccid.functionfs import FunctionFsTransport, UsbStrings
 from borne.ccid.gadget import mount_command
-from borne.cli.usb import GadgetHost, UsbStandIn, gadget_up
+from borne.ccid.settings import UsbConfig
+from borne.cli.usb import GadgetHost, gadget_up
 from support.ffs_fake import FakeEndpoints
 
 ANSWERS = {m.DATA_BLOCK, m.SLOT_STATUS, m.PARAMETERS, m.ESCAPE_ANSWER, m.DATA_RATE_AND_CLOCK}
@@ -154,7 +155,7 @@ def test_the_functionfs_mounts_are_the_daemons_user_and_group_only(tmp_path):
     # And the mount points `borne usb gadget up` makes: no one else may even look inside.
     (tmp_path / "udc" / "fe980000.usb").mkdir(parents=True)
     (tmp_path / "configfs").mkdir()
-    usb = UsbStandIn(mode="ccid", slots=["*"], functionfs_dir=str(tmp_path / "ffs"),
+    usb = UsbConfig(mode="ccid", slots=["*"], functionfs_dir=str(tmp_path / "ffs"),
                      configfs_dir=str(tmp_path / "configfs"))
     mounted: list[list[str]] = []
     gadget_up(usb, GadgetHost(udc_class=tmp_path / "udc", run=mounted.append, user="root"))

@@ -7,10 +7,12 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from borne.cli.main import main
-from borne.cli.usb import GadgetHost, UsbStandIn, gadget_bind, gadget_down, gadget_status, gadget_up
+from borne.ccid.settings import UsbConfig
+from borne.cli.usb import GadgetHost, gadget_bind, gadget_down, gadget_status, gadget_up
 from borne.errors import BorneError
 
 
@@ -22,7 +24,7 @@ def machine(tmp_path):
     ran: list[list[str]] = []
     host = GadgetHost(udc_class=tmp_path / "udc", run=lambda argv: ran.append(list(argv)),
                       user=getpass.getuser())
-    usb = UsbStandIn(mode="ccid", slots=["*CPS*", "*Vitale*"],
+    usb = UsbConfig(mode="ccid", slots=["*CPS*", "*Vitale*"],
                      functionfs_dir=str(tmp_path / "ffs"), configfs_dir=str(tmp_path / "configfs"))
     return usb, host, ran, tmp_path
 
@@ -38,10 +40,10 @@ def test_up_lays_the_gadget_out_and_mounts_one_functionfs_per_slot(machine):
 
 
 @pytest.mark.parametrize("change,said", [
-    ({"mode": "off"}, "off"), ({"transport": "serial"}, "off"), ({"slots": []}, "off")])
+    ({"mode": "off"}, "off"), ({"transport": "serial", "serial_device": "/dev/ttyAMA0"}, "off")])
 def test_up_and_bind_do_nothing_when_usb_is_off(machine, change, said):
     usb, host, ran, tmp = machine
-    usb = replace(usb, **change)
+    usb = msgspec.structs.replace(usb, **change)
     assert gadget_up(usb, host).startswith(said) and gadget_bind(usb, host, 0).startswith(said)
     assert ran == [] and not (tmp / "configfs" / "borne").exists()
 

@@ -41,7 +41,7 @@ def test_the_unit_runs_before_the_daemon_only_on_a_board_with_a_device_controlle
 
 
 def test_the_daemon_writes_where_the_gadget_mounts_functionfs() -> None:
-    from borne.cli.usb import UsbStandIn
+    from borne.ccid.settings import UsbConfig
 
     daemon = (REPO / "systemd" / "borne.service").read_text()
-    assert f"ReadWritePaths=-{UsbStandIn().functionfs_dir}\n" in daemon
+    assert f"ReadWritePaths=-{UsbConfig().functionfs_dir}\n" in daemon

@@ -62,6 +62,9 @@ class UsbReaderService:
         #: The APDU channel's service (:class:`borne.apdu.service.ApduService`): set before
         #: :meth:`start` (the daemon builds it with the API).
         self.apdu = apdu
+        #: FunctionFS endpoint files for a function directory (None: the kernel's; tests
+        #: pass a fake set, :class:`borne.ccid.functionfs.Endpoints`).
+        self.endpoints: Any = None
         self.host: HostSlots | None = None
         #: (transport, device, the host slots it carries)
         self._links: list[tuple[CcidTransport, CcidDevice, list[int]]] = []
@@ -110,13 +113,21 @@ class UsbReaderService:
             device = CcidDevice(slots, settings, escape=lambda _data: SERIAL_FIRMWARE)
             return [(SerialTransport(self.config.serial_device, device), device,
                      list(range(len(slots))))]
-        from .functionfs import FunctionFsTransport
+        from .functionfs import FunctionFsTransport, UsbStrings
 
+        # One single-slot CCID interface per box slot, each a FunctionFS function
+        # (``borne usb gadget up`` mounts ccid0, ccid1...): Windows' class driver takes each
+        # interface of a composite device as a reader (docs/usb-reader.md, "Windows and slots").
         links: list[tuple[CcidTransport, CcidDevice, list[int]]] = []
-        for index, slot in enumerate(slots):  # one single-slot CCID interface per box slot
-            device = CcidDevice([slot])
+        for index, slot in enumerate(slots):
+            device = CcidDevice([slot], CcidSettings(slot_count=1))
             ep_dir = Path(self.config.functionfs_dir) / f"ccid{index}"
-            links.append((FunctionFsTransport(ep_dir, device), device, [index]))
+            name = f"{self.config.product} {index}" if len(slots) > 1 else self.config.product
+            transport = FunctionFsTransport(
+                ep_dir, device, strings=UsbStrings(name),
+                presence=lambda slot=slot: [slot.present],  # type: ignore[misc]
+                **({"endpoints": self.endpoints(ep_dir)} if self.endpoints else {}))
+            links.append((transport, device, [index]))
         return links
 
     def _fail(self, detail: str, *, state: str) -> None:

@@ -23,29 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from ..ccid import gadget as g
+from ..ccid.settings import UsbConfig
 from ..errors import BackendError, Message
 
-__all__ = ["GadgetHost", "UsbStandIn", "add_parser", "gadget_spec", "usb_command"]
+__all__ = ["GadgetHost", "add_parser", "gadget_spec", "usb_command"]
 
 Run = Callable[[Sequence[str]], Any]
-
-
-@dataclass(frozen=True)
-class UsbStandIn:
-    """The ``[usb]`` fields this command reads, with their defaults: what it uses while the
-    configuration has no ``[usb]`` section of its own (``borne.ccid.settings`` is the real one)."""
-
-    mode: str = "off"
-    transport: str = "functionfs"
-    vendor_id: int = 0x1D6B
-    product_id: int = 0x0104
-    manufacturer: str = "borne"
-    product: str = "Borne"
-    serial_number: str = ""
-    slots: list[str] = field(default_factory=list)
-    functionfs_dir: str = "/run/borne-ffs"
-    configfs_dir: str = "/sys/kernel/config/usb_gadget"
-    max_power_ma: int = 100
 
 
 @dataclass(frozen=True)
@@ -64,12 +47,12 @@ def _failed(en: str, fr: str) -> BackendError:
     return BackendError(Message(fr, en))
 
 
-def functions(usb: Any) -> list[str]:
+def functions(usb: UsbConfig) -> list[str]:
     """One FunctionFS function per exposed slot: ``ccid0``, ``ccid1``..."""
     return [f"ccid{index}" for index in range(len(usb.slots))]
 
 
-def gadget_spec(usb: Any) -> g.GadgetSpec:
+def gadget_spec(usb: UsbConfig) -> g.GadgetSpec:
     """The :class:`~borne.ccid.gadget.GadgetSpec` the ``[usb]`` settings describe."""
     return g.GadgetSpec(vendor_id=usb.vendor_id, product_id=usb.product_id,
                         manufacturer=usb.manufacturer, product=usb.product,
@@ -77,19 +60,17 @@ def gadget_spec(usb: Any) -> g.GadgetSpec:
                         max_power_ma=usb.max_power_ma)
 
 
-def _why_not(usb: Any, host: GadgetHost) -> str | None:
+def _why_not(usb: UsbConfig, host: GadgetHost) -> str | None:
     if usb.mode != "ccid":
         return 'off ([usb] mode is not "ccid")'
     if usb.transport != "functionfs":
         return f"off ([usb] transport is {usb.transport!r})"
     if not g.controllers(host.udc_class):
         return "unsupported: this board has no USB device controller (dwc2 off, or no device port)"
-    if not usb.slots:
-        return "off ([usb] slots is empty)"
     return None
 
 
-def gadget_up(usb: Any, host: GadgetHost) -> str:
+def gadget_up(usb: UsbConfig, host: GadgetHost) -> str:
     """Lay the gadget out and mount its FunctionFS instances; returns what was done."""
     why = _why_not(usb, host)
     if why:
@@ -112,7 +93,7 @@ def gadget_up(usb: Any, host: GadgetHost) -> str:
     return f"laid out: {gadget}, FunctionFS under {base} for {host.user}"
 
 
-def gadget_bind(usb: Any, host: GadgetHost, wait_s: float) -> str:
+def gadget_bind(usb: UsbConfig, host: GadgetHost, wait_s: float) -> str:
     """Bind once every function has its descriptors (its ``ep1`` exists), within ``wait_s``."""
     why = _why_not(usb, host)
     if why:
@@ -132,7 +113,7 @@ def gadget_bind(usb: Any, host: GadgetHost, wait_s: float) -> str:
     return f"bound to {udc}"
 
 
-def gadget_down(usb: Any, host: GadgetHost) -> str:
+def gadget_down(usb: UsbConfig, host: GadgetHost) -> str:
     """Unbind, unmount and remove the gadget (whatever ``[usb]`` says now)."""
     gadget = Path(usb.configfs_dir) / g.GADGET_NAME
     if gadget.is_dir():
@@ -145,7 +126,7 @@ def gadget_down(usb: Any, host: GadgetHost) -> str:
     return f"removed: {gadget}" if not gadget.exists() else f"left: {gadget}"
 
 
-def gadget_status(usb: Any, host: GadgetHost) -> dict[str, Any]:
+def gadget_status(usb: UsbConfig, host: GadgetHost) -> dict[str, Any]:
     """What is set up, for a person or a script."""
     now = g.state(Path(usb.configfs_dir) / g.GADGET_NAME, host.udc_class)
     return {"mode": usb.mode, "transport": usb.transport, "state": now.state, "udc": now.udc,
@@ -172,7 +153,7 @@ def usb_command(args: argparse.Namespace, *, language: str,
     """Run ``borne usb gadget ...``; 0 on success."""
     from ..config import load_config_for_tools
 
-    usb = getattr(load_config_for_tools(args.config), "usb", None) or UsbStandIn()
+    usb = load_config_for_tools(args.config).usb
     host = host or GadgetHost()
     if args.gadget_command == "up":
         print(gadget_up(usb, host))

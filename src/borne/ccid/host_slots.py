@@ -77,18 +77,19 @@ class HostSlots:
     """
 
     def __init__(self, patterns: list[str], *, core: Any, bus: Any, apdu: Any,
-                 notify: Any = None) -> None:
+                 notify: Any = None, polled: bool = False) -> None:
         self._core = core
         self._bus = bus
         self._apdu = apdu
         self.notify = notify
         self.slots = [_HostSlot(pattern) for pattern in patterns]
-        # Host slots whose card lost its power without the host asking: the box's daemon
-        # started, and a host that was already there may think its card still powered.
-        # Each shows empty to one status question (CcidDevice: GetSlotStatus): the host's
-        # driver sees the card leave and come back and powers it again, instead of sending
-        # commands to an unpowered card.
-        self._stale = set(range(len(self.slots)))
+        # ``polled``: a host that learns of cards by polling and outlives the box's daemon
+        # (libccid on a serial line) may think its card still powered after the daemon
+        # restarts. Each slot then shows empty to one status question (CcidDevice:
+        # GetSlotStatus): the host's driver sees the card leave and come back and powers it
+        # again. A USB host needs none of it: the daemon's restart re-enumerates the device,
+        # and a stale "empty" would hide a card from a driver waiting for interrupts.
+        self._stale = set(range(len(self.slots))) if polled else set()
         self.map_slots()
         bus.add_listener(self._on_event)
 

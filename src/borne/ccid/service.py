@@ -80,7 +80,8 @@ class UsbReaderService:
             return
         loop = asyncio.get_running_loop()
         self.host = HostSlots(list(self.config.slots), core=self._core, bus=self._bus,
-                              apdu=self.apdu, notify=self._slot_changed)
+                              apdu=self.apdu, notify=self._slot_changed,
+                              polled=self.config.transport == "serial")
         slots = [BoxSlot(self.host, index, loop) for index in range(len(self.config.slots))]
         try:
             self._links = self._build(slots)

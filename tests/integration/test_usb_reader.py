@@ -136,9 +136,11 @@ async def test_insertion_and_removal_reach_the_workstation_and_the_box_reads_fir
     card_slots.insert(1, "vitale-family")
     seen = await asyncio.wait_for(waiting, 15)
     assert seen == {"present": True, "atr": load_card("vitale-family").atr.hex().upper()}
-    # The workstation's pcscd powered the card as it came; the box still read it whole.
+    # The workstation's pcscd powered the card as it came; the box still read it whole, and
+    # has the slot back once pcscd powers the unused card off (at its next poll).
     await decoded(box, box_slots[1])
     assert box.core.slots[box_slots[1]].card.to_dict()["type"] == "vitale"
+    await until(lambda: box.usb.snapshot().host_using == [], timeout=5)
 
     waiting = asyncio.ensure_future(ask(program, "wait", reader=1, present=False))
     card_slots.remove(1)

@@ -6,7 +6,7 @@ lease, as a paired workstation's ``POST /v1/leases`` does. The box then pauses i
 of that slot, every APDU is journaled without its data (attributed to :data:`CLIENT_ID`),
 ``[apdu] allow_pin_verification`` and the last-try protection apply. The lease lasts as
 long as the host keeps the card powered (it is renewed meanwhile): it ends at the host's
-power-off (pcscd powers an unused card off by itself after a few seconds), at the card's
+power-off (pcscd powers an unused card off by itself at its next poll), at the card's
 removal, or when the box stops. It never ends while the host thinks the card powered: an
 application keeping its connection open would find its card reset under it.
 

@@ -394,3 +394,14 @@ def test_sequence_errors_get_answers_never_a_hang(line: CcidTwin) -> None:
     assert time.monotonic() - started < 2
     assert answer_of(line.exchange(bytes.fromhex("00 FF 42") + encode(ccid(0x65, 17)))) == (
         bytes.fromhex("81 00000000 00 11 00 00 00"))
+    # The box's transport counted the two frames it refused (garbage is skipped, not refused).
+    assert line.transport.counts["bad_frames"] == 2
+
+
+def test_a_nak_from_the_host_gets_the_last_answer_again(line: CcidTwin) -> None:
+    answer = line.exchange(framed(ccid(0x65, 1)))
+    assert answer_of(answer) == bytes.fromhex("81 00000000 00 01 01 00 00")
+    assert line.exchange(NAK_FRAME) == answer  # libccid's "resend your last frame"
+    assert line.transport.counts == {"frames": 1, "bad_frames": 0, "naks": 1}
+    assert [way for way, _ in line.log] == ["<-", "->", "<-", "->"]
+    assert line.log[2][1] == NAK_FRAME

@@ -1,13 +1,15 @@
 """CCID over a serial line to a real pcscd with libccidtwin: the path issue 18's tests take.
 
-A pseudo-terminal carries libccid's GemPC Twin framing (``borne.ccid.serial_frame``) between a
-private pcscd with ``libccidtwin.so`` (``DEVICENAME /dev/pts/N:SEC1210``) and
-``support.ccid_twin.TwinResponder``, which answers with the box's CCID core
-(``borne.ccid.device.CcidDevice`` at TPDU exchange level) over in-memory cards. A plain pyscard
-program (a subprocess, as on a workstation) lists the two slots as readers, reads a T=0 card
-and a T=1 card byte for byte (APDUs of 1 to 254 data bytes, responses of 1 to 256), and sees
-cards leave and come; ``pcsc_scan`` and ``opensc-tool`` work against it; malformed CCID
-messages written raw on the line get the CCID errors (rev 1.1, table 6.2-2), never a hang.
+A serial line carries libccid's GemPC Twin framing (``borne.ccid.serial_frame``) between a
+private pcscd with ``libccidtwin.so`` (``DEVICENAME /dev/pts/N:SEC1210``) and the box's
+serial transport (``borne.ccid.serial_transport.SerialTransport``), which answers with the
+box's CCID core (``borne.ccid.device.CcidDevice`` at TPDU exchange level) over in-memory
+cards; a serial cable of two ptys (``support.serial_cable``) joins them and logs the frames.
+A plain pyscard program (a subprocess, as on a workstation) lists the two slots as readers,
+reads a T=0 card and a T=1 card byte for byte (APDUs of 1 to 254 data bytes, responses of 1
+to 256), and sees cards leave and come; ``pcsc_scan`` and ``opensc-tool`` work against it;
+malformed CCID messages written raw on the line get the CCID errors (rev 1.1, table 6.2-2),
+never a hang.
 
 What libccid (Debian's libccid 1.5.2, pcscd 1.9.9) sends to a SEC1210, observed with
 ``LIBCCID_ifdLogLevel=0x0F`` and ``pcscd --debug`` (``bSeq`` grows by one per message, over
@@ -133,7 +135,7 @@ def test_apdus_reach_a_t0_card_as_they_come(twin: CcidTwin) -> None:
                                                    "CA FE 01 02 90 00")
         # At TPDU level T=0 goes through as libccid sends it: the case-4 APDU WITH its Le.
         sent = ["00 B0 00 00 04", "00 A4 04 00 02 3F 00 00", "00 C0 00 00 04"]
-        tpdus = [m[10:].hex(" ").upper() for way, m in twin.responder.log
+        tpdus = [m[10:].hex(" ").upper() for way, m in twin.log
                  if way == "<-" and m[0] == XFR_BLOCK]
         assert tpdus == sent
         assert [apdu.hex(" ").upper() for apdu in twin.slots[0].received] == sent
@@ -152,7 +154,7 @@ def test_apdus_reach_a_t0_card_as_they_come(twin: CcidTwin) -> None:
         if workstation.poll() is None:
             workstation.kill()
             workstation.wait()
-        print("\n".join(twin.responder.conversation()))
+        print("\n".join(twin.conversation()))
 
 
 def test_pcsc_scan_lists_both_slots(twin: CcidTwin) -> None:
@@ -174,11 +176,11 @@ def test_opensc_tool_lists_the_readers_and_reads_the_atr(twin: CcidTwin) -> None
 
 
 def test_a_nak_frame_fails_the_transmit_libccid_does_not_resend(twin: CcidTwin) -> None:
-    twin.responder.nak_once.add(XFR_BLOCK)
+    twin.nak_once(XFR_BLOCK)
     read = subprocess.run([sys.executable, "-c", TRANSMIT_TWICE], env=twin.client_env(),
                           capture_output=True, text=True, timeout=30)
     assert read.stdout.split() == ["80100016", "CAFE01029000"], read.stderr
-    assert [m[0] for way, m in twin.responder.log if way == "<-"].count(XFR_BLOCK) == 2
+    assert [m[0] for way, m in twin.log if way == "<-"].count(XFR_BLOCK) == 2
 
 
 TRANSMIT_TWICE = r"""
@@ -202,7 +204,7 @@ def test_a_t1_card_gets_blocks(twin: CcidTwin) -> None:
     assert read.stdout.split() == ["2", "CAFE01029000", "CAFE01029000"], read.stderr[-800:]
     assert twin.slots[1].received == [bytes.fromhex("00 B0 00 00 04"),
                                       bytes.fromhex("00 A4 04 00 02 3F 00 00")]
-    log = twin.responder.log
+    log = twin.log
     sent = [m for way, m in log if way == "<-"]
     assert bytes.fromhex("61 07 00 00 00 01") in {m[:6] for m in sent}  # SetParameters T=1, slot 1
     xfr = [index for index, (way, m) in enumerate(log) if way == "<-" and m[0] == XFR_BLOCK]
@@ -276,7 +278,7 @@ def test_every_short_apdu_size_goes_through_byte_for_byte(twin: CcidTwin, index:
     assert result["answers"] == [mirror_answer(a).hex() for a in apdus]
     assert slot.received == apdus
     if protocol == 2:  # I-blocks with M set went both ways
-        log = twin.responder.log
+        log = twin.log
         pairs = [(m[10:], log[i + 1][1][10:]) for i, (way, m) in enumerate(log[:-1])
                  if way == "<-" and m[0] == XFR_BLOCK]
         assert any(asked[1] & 0xA0 == 0x20 for asked, _ in pairs)
@@ -286,15 +288,15 @@ def test_every_short_apdu_size_goes_through_byte_for_byte(twin: CcidTwin, index:
 
 def test_the_workstation_survives_the_reader_falling_silent(twin: CcidTwin) -> None:
     """The box's daemon restarting: no answer for 5 s, then the card is read again."""
-    twin.responder.silent.set()
+    twin.silent.set()
     time.sleep(5)
-    twin.responder.silent.clear()
+    twin.silent.clear()
     read = subprocess.run([sys.executable, "-c", READ_UNTIL_ANSWERED], env=twin.client_env(),
                           capture_output=True, text=True, timeout=40)
     assert read.stdout.split()[-1] == "CAFE01029000", (read.stdout, read.stderr[-800:], twin.log_tail())
     # The silence was met (the test would prove nothing otherwise): pcscd asked during it and
     # got no answer. (Its "Error communicating" log line is buffered: not a reliable witness.)
-    assert twin.responder.unanswered > 0
+    assert twin.unanswered > 0
 
 
 READ_UNTIL_ANSWERED = r"""
@@ -392,3 +394,14 @@ def test_sequence_errors_get_answers_never_a_hang(line: CcidTwin) -> None:
     assert time.monotonic() - started < 2
     assert answer_of(line.exchange(bytes.fromhex("00 FF 42") + encode(ccid(0x65, 17)))) == (
         bytes.fromhex("81 00000000 00 11 00 00 00"))
+    # The box's transport counted the two frames it refused (garbage is skipped, not refused).
+    assert line.transport.counts["bad_frames"] == 2
+
+
+def test_a_nak_from_the_host_gets_the_last_answer_again(line: CcidTwin) -> None:
+    answer = line.exchange(framed(ccid(0x65, 1)))
+    assert answer_of(answer) == bytes.fromhex("81 00000000 00 01 01 00 00")
+    assert line.exchange(NAK_FRAME) == answer  # libccid's "resend your last frame"
+    assert line.transport.counts == {"frames": 1, "bad_frames": 0, "naks": 1}
+    assert [way for way, _ in line.log] == ["<-", "->", "<-", "->"]
+    assert line.log[2][1] == NAK_FRAME

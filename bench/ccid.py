@@ -260,11 +260,13 @@ async def workstation(work: Path, cable: SerialCable) -> AsyncIterator[Workstati
 
 @contextmanager
 def instant_reader(cable: SerialCable) -> Iterator[None]:
-    """On ``cable``'s box end, the CCID core over an in-memory copy of the card, answering at
-    once (``tests/support/ccid_twin.py``'s responder), and an empty second slot."""
+    """On ``cable``'s box end, the box's serial transport and CCID core over an in-memory copy
+    of the card, answering at once (as ``tests/support/ccid_twin.py`` runs them), and an empty
+    second slot: the CCID path without the box's daemon, leases and pcscd."""
+    from borne.ccid.serial_transport import SerialTransport
     from borne.sim.cards import load_card
 
-    from support.ccid_twin import FakeSlot, TwinResponder, twin_device
+    from support.ccid_twin import FakeSlot, twin_device
 
     chip = load_card(CARD)
 
@@ -275,15 +277,13 @@ def instant_reader(cable: SerialCable) -> Iterator[None]:
             chip.power_on()
             return super().power_on()
 
-    fd = os.open(cable.box_end, os.O_RDWR | os.O_NOCTTY)
-    responder = TwinResponder(fd, twin_device([InstantCard(atr=chip.atr, answer=chip.respond),
-                                               FakeSlot()]))
-    responder.start()
+    transport = SerialTransport(cable.box_end, twin_device(
+        [InstantCard(atr=chip.atr, answer=chip.respond), FakeSlot()]))
+    transport.start()
     try:
         yield
     finally:
-        responder.stop()
-        os.close(fd)
+        transport.stop()
 
 
 def _share(total: int, rounds: int, index: int) -> int:

@@ -266,7 +266,8 @@ def instant_reader(cable: SerialCable) -> Iterator[None]:
     from borne.ccid.serial_transport import SerialTransport
     from borne.sim.cards import load_card
 
-    from support.ccid_twin import FakeSlot, twin_device
+    from support.ccid_cards import FakeSlot
+    from support.ccid_twin import twin_device
 
     chip = load_card(CARD)
 

@@ -30,6 +30,7 @@ from borne.ccid import messages as m
 from borne.ccid.descriptor import CcidSettings
 from borne.ccid.device import CcidDevice
 from borne.ccid.functionfs import FunctionFsTransport, UsbStrings
+from support.ccid_cards import echo_slot
 
 pytestmark = [
     pytest.mark.skipif(os.environ.get("BORNE_HIL") != "1",
@@ -39,24 +40,6 @@ pytestmark = [
 ]
 ATR = bytes.fromhex("3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 00 01 00 00 00 00 6A")
 HOST_WAIT_S = float(os.environ.get("BORNE_HIL_USB_WAIT", "30"))
-
-
-class EchoCard:
-    """A present card that echoes ``data + 90 00`` (no real card needed)."""
-
-    present = True
-    busy = False
-    powered = False
-
-    def power_on(self) -> bytes:
-        self.powered = True
-        return ATR
-
-    def power_off(self) -> None:
-        self.powered = False
-
-    def transmit(self, apdu: bytes) -> bytes:
-        return apdu[5:] + b"\x90\x00"
 
 
 class Recording(CcidDevice):
@@ -82,7 +65,7 @@ def hil_gadget(tmp_path):
     mount_point = tmp_path / "hil0"
     mount_point.mkdir()
     subprocess.run(g.mount_command("hil0", mount_point, os.getuid(), os.getgid()), check=True)
-    device = Recording([EchoCard()], CcidSettings(slot_count=1))
+    device = Recording([echo_slot(ATR)], CcidSettings(slot_count=1))
     transport = FunctionFsTransport(mount_point, device, strings=UsbStrings("Borne HIL 0"),
                                     presence=lambda: [True])
     try:

@@ -68,9 +68,8 @@ import pytest
 
 from borne.ccid.serial_frame import NAK_FRAME, encode, lrc
 from borne.ccid.t1_blocks import block
-from support.ccid_twin import (
-    CPS_ATR, CPS_T1_ATR, XFR_BLOCK, CcidTwin, FakeSlot, mirror_answer,
-)
+from support.ccid_cards import FakeSlot, mirror_answer
+from support.ccid_twin import CPS_ATR, CPS_T1_ATR, XFR_BLOCK, CcidTwin
 
 # The workstation: a pyscard program talking to the twin's pcscd (PCSCLITE_CSOCK_NAME).
 WORKSTATION = r"""

@@ -18,29 +18,9 @@ from borne.ccid.descriptor import CcidSettings
 from borne.ccid.device import CcidDevice
 from borne.ccid.t1_blocks import MAX_COMMAND, T1Card, block, lrc
 
+from support.ccid_cards import FakeSlot
+
 CPS_T1 = bytes.fromhex("3B 9B 18 80 01 00 12 25 00 64 80 04 01 00 00 90 44")
-
-
-class Card:
-    """A slot whose card records what it is sent."""
-
-    present = True
-    busy = False
-
-    def __init__(self) -> None:
-        self.powered = False
-        self.received: list[bytes] = []
-
-    def power_on(self) -> bytes:
-        self.powered = True
-        return CPS_T1
-
-    def power_off(self) -> None:
-        self.powered = False
-
-    def transmit(self, apdu: bytes) -> bytes:
-        self.received.append(apdu)
-        return b"\x90\x00"
 
 
 def test_an_endless_chain_is_dropped_at_the_largest_apdu():
@@ -60,7 +40,7 @@ def _xfr(data: bytes, seq: int) -> bytes:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.binary(max_size=261), max_size=8))
 def test_garbage_blocks_always_get_one_block_back(blocks):
-    card = Card()
+    card = FakeSlot(CPS_T1, answer=lambda apdu: b"\x90\x00")
     device = CcidDevice([card], CcidSettings(slot_count=1, max_message_length=271,
                                              exchange_level="tpdu"))
     device.handle(bytes.fromhex("62 00000000 00 00 01 00 00"))

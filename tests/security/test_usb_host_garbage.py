@@ -27,31 +27,16 @@ from borne.ccid.functionfs import FunctionFsTransport, UsbStrings
 from borne.ccid.gadget import mount_command
 from borne.ccid.settings import UsbConfig
 from borne.cli.usb import GadgetHost, gadget_up
+from support.ccid_cards import echo_slot
 from support.ffs_fake import FakeEndpoints
 
 ANSWERS = {m.DATA_BLOCK, m.SLOT_STATUS, m.PARAMETERS, m.ESCAPE_ANSWER, m.DATA_RATE_AND_CLOCK}
 
 
-class Card:
-    present = True
-    busy = False
-    powered = False
-
-    def power_on(self) -> bytes:
-        self.powered = True
-        return bytes.fromhex("3B 02 14 50")
-
-    def power_off(self) -> None:
-        self.powered = False
-
-    def transmit(self, apdu: bytes) -> bytes:
-        return b"\x90\x00"
-
-
 @pytest.fixture
 def box():
     host = FakeEndpoints()
-    transport = FunctionFsTransport(Path("/nonexistent"), CcidDevice([Card()], CcidSettings(
+    transport = FunctionFsTransport(Path("/nonexistent"), CcidDevice([echo_slot(bytes.fromhex("3B 02 14 50"))], CcidSettings(
         slot_count=1, max_message_length=271)), strings=UsbStrings("Borne"), endpoints=host)
     transport.start()
     host.read("ep0"), host.read("ep0")  # the blobs

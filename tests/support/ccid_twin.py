@@ -26,8 +26,6 @@ import termios
 import threading
 import time
 import tty
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from borne.ccid import messages as m
@@ -38,6 +36,7 @@ from borne.ccid.serial_transport import SerialTransport
 from borne.ccid.service import SERIAL_FIRMWARE
 
 from support.serial_cable import SerialCable
+from support.ccid_cards import FakeSlot
 from support.workstation_pcscd import WorkstationPcscd
 
 #: The simulator's CPS ATR: T=0 only (no TD1).
@@ -55,62 +54,6 @@ NAMES = {m.ICC_POWER_ON: "IccPowerOn", m.ICC_POWER_OFF: "IccPowerOff",
          m.ESCAPE_ANSWER: "Escape answer"}
 #: The twin's CCID settings: two slots, libccid's serial maximum, TPDU level.
 TWIN_SETTINGS = CcidSettings(slot_count=2, max_message_length=MAX_MESSAGE, exchange_level="tpdu")
-
-
-def fixed_answer(apdu: bytes) -> bytes:
-    """A card that answers ``CA FE 01 02 90 00`` to everything."""
-    return bytes.fromhex("CA FE 01 02 90 00")
-
-
-def mirror_answer(apdu: bytes) -> bytes:
-    """A card whose answer tells the test what it received, byte for byte.
-
-    Case 2 (``CLA INS P1 P2 Le``): Le bytes counting up from P1 (Le 00: 256 bytes). Case 4:
-    the command's data reversed (then cut to Le). Case 1 and 3: nothing. Then ``90 00``.
-    """
-    if len(apdu) <= 4:
-        return b"\x90\x00"
-    if len(apdu) == 5:
-        return bytes((apdu[2] + i) & 0xFF for i in range(apdu[4] or 256)) + b"\x90\x00"
-    data = apdu[5:5 + apdu[4]]
-    le = apdu[5 + apdu[4]:]
-    return (data[::-1][:le[0] or 256] if le else b"") + b"\x90\x00"
-
-
-@dataclass
-class FakeSlot:
-    """An in-memory :class:`borne.ccid.device.Slot`: a card with ``atr`` (None: no card).
-
-    ``answer`` gives the card's response to each command APDU; ``received`` keeps them.
-    """
-
-    atr: bytes | None = None
-    answer: Callable[[bytes], bytes] = fixed_answer
-    received: list[bytes] = field(default_factory=list)
-    powered: bool = False
-    busy: bool = False
-
-    @property
-    def present(self) -> bool:
-        """A card is in the slot."""
-        return self.atr is not None
-
-    def power_on(self) -> bytes:
-        """The ATR, or ``TimeoutError`` without a card."""
-        if self.atr is None:
-            self.powered = False
-            raise TimeoutError("no card")
-        self.powered = True
-        return self.atr
-
-    def power_off(self) -> None:
-        """The card is unpowered."""
-        self.powered = False
-
-    def transmit(self, apdu: bytes) -> bytes:
-        """The card's answer to one whole APDU."""
-        self.received.append(apdu)
-        return self.answer(apdu)
 
 
 def twin_device(slots: list[FakeSlot]) -> CcidDevice:

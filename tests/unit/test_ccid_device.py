@@ -12,31 +12,9 @@ from borne.ccid import messages as m
 from borne.ccid.descriptor import CcidSettings
 from borne.ccid.device import CcidDevice
 
-ATR = bytes.fromhex("3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 00 01 00 00 00 00 6A")
+from support.ccid_cards import ECHO_ATR, echo_slot
 
-
-class FakeSlot:
-    """A slot holding a card that answers ``data + 90 00`` to every APDU."""
-
-    def __init__(self, present: bool = True, mute: bool = False) -> None:
-        self.present = present
-        self.powered = False
-        self.busy = False
-        self.mute = mute
-        self.received: list[bytes] = []
-
-    def power_on(self) -> bytes:
-        if self.mute:
-            raise TimeoutError("no ATR")
-        self.powered = True
-        return ATR
-
-    def power_off(self) -> None:
-        self.powered = False
-
-    def transmit(self, apdu: bytes) -> bytes:
-        self.received.append(apdu)
-        return apdu[5:] + b"\x90\x00"
+ATR = ECHO_ATR
 
 
 def command(kind: int, slot: int = 0, seq: int = 0, data: bytes = b"",
@@ -48,7 +26,7 @@ def command(kind: int, slot: int = 0, seq: int = 0, data: bytes = b"",
 
 @pytest.fixture
 def slots():
-    return [FakeSlot(), FakeSlot(present=False)]
+    return [echo_slot(), echo_slot(None)]
 
 
 @pytest.fixture
@@ -67,7 +45,7 @@ def test_power_on_an_empty_slot_is_icc_mute_with_no_card(device):
 
 
 def test_power_on_a_mute_card_is_icc_mute():
-    device = CcidDevice([FakeSlot(mute=True)])
+    device = CcidDevice([echo_slot(mute=True)])
     assert device.handle(command(0x62)) == [bytes.fromhex("80 00000000 00 00 41 FE 00")]
 
 
@@ -165,7 +143,7 @@ def test_a_wrong_slot_answers_berror_5(device):
     command(0x6F, data=bytes(262), length=262),  # more than dwMaxCCIDMessageLength - 10
 ])
 def test_a_bad_dwlength_answers_berror_1(message):
-    device = CcidDevice([FakeSlot()], CcidSettings(slot_count=1, max_message_length=271))
+    device = CcidDevice([echo_slot()], CcidSettings(slot_count=1, max_message_length=271))
     [answer] = device.handle(message)
     assert answer == bytes.fromhex("80 00000000 00 00 41 01 00")
 
@@ -195,14 +173,14 @@ def test_a_failing_card_answers_hw_error_not_an_exception(device, slots):
 
 def test_slot_changed_builds_notify_slot_change(device, slots):
     assert device.slot_changed(1, True) == bytes.fromhex("50 0D")  # slot 0 in, slot 1 in+changed
-    slots[0].present = False
+    slots[0].atr = None  # the card left
     assert device.slot_changed(0, False) == bytes.fromhex("50 02")
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=40))
 def test_any_bytes_get_exactly_one_answer_echoing_slot_and_seq(message):
-    device = CcidDevice([FakeSlot(), FakeSlot(present=False)])
+    device = CcidDevice([echo_slot(), echo_slot(None)])
     answers = device.handle(message)
     assert len(answers) == 1
     header = m.parse_header(answers[0])
@@ -216,7 +194,7 @@ def test_any_bytes_get_exactly_one_answer_echoing_slot_and_seq(message):
 @given(st.integers(0x50, 0x90), st.integers(0, 3), st.integers(0, 255),
        st.binary(min_size=3, max_size=3), st.binary(max_size=300))
 def test_well_framed_messages_never_raise_and_echo_the_sequence(kind, slot, seq, specific, data):
-    device = CcidDevice([FakeSlot(), FakeSlot(present=False)])
+    device = CcidDevice([echo_slot(), echo_slot(None)])
     device.handle(command(0x62))
     [answer] = device.handle(command(kind, slot, seq, data, specific))
     header = m.parse_header(answer)
@@ -227,7 +205,7 @@ def test_well_framed_messages_never_raise_and_echo_the_sequence(kind, slot, seq,
 
 def test_an_escape_handler_answers_vendor_commands():
     # libccidtwin opens a SEC1210 only if Escape 06 succeeds (LudovicRousseau/CCID ccid_serial.c).
-    device = CcidDevice([FakeSlot()], escape=lambda data: b"FW " + data)
+    device = CcidDevice([echo_slot()], escape=lambda data: b"FW " + data)
     assert device.handle(command(0x6B, seq=2, data=b"\x06")) == [
         bytes.fromhex("83 04000000 00 02 01 00 00") + b"FW \x06"]
 

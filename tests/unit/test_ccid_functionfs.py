@@ -19,29 +19,10 @@ from borne.ccid.descriptor import CcidSettings, class_descriptor
 from borne.ccid.device import CcidDevice
 from borne.ccid.ffs_descriptors import DISABLE, RESUME, descriptors_blob, strings_blob
 from borne.ccid.functionfs import FunctionFsTransport, UsbStrings
+from support.ccid_cards import ECHO_ATR, echo_slot
 from support.ffs_fake import FakeEndpoints
 
-ATR = bytes.fromhex("3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 00 01 00 00 00 00 6A")
-
-
-class Card:
-    """A one-slot card that echoes ``data + 90 00``."""
-
-    present = True
-    busy = False
-
-    def __init__(self) -> None:
-        self.powered = False
-
-    def power_on(self) -> bytes:
-        self.powered = True
-        return ATR
-
-    def power_off(self) -> None:
-        self.powered = False
-
-    def transmit(self, apdu: bytes) -> bytes:
-        return apdu[5:] + b"\x90\x00"
+ATR = ECHO_ATR
 
 
 def command(kind: int, seq: int = 0, data: bytes = b"", specific: bytes = b"\0\0\0",
@@ -58,7 +39,7 @@ def host():
 
 @pytest.fixture
 def transport(host):
-    card = Card()
+    card = echo_slot()
     device = CcidDevice([card], CcidSettings(slot_count=1, max_message_length=271))
     started = FunctionFsTransport(Path("/nonexistent"), device, strings=UsbStrings("Borne CPS"),
                                   presence=lambda: [card.present], endpoints=host)
@@ -74,7 +55,7 @@ def test_start_writes_the_descriptors_then_the_strings(host, transport):
 
 
 def test_start_without_the_function_raises_oserror():
-    device = CcidDevice([Card()], CcidSettings(slot_count=1))
+    device = CcidDevice([echo_slot()], CcidSettings(slot_count=1))
     transport = FunctionFsTransport(Path("/nonexistent/ffs"), device, strings=UsbStrings("x"))
     with pytest.raises(OSError):
         transport.start()
@@ -155,7 +136,7 @@ def test_bad_setup_requests_are_stalled(host, transport, request_type, code, val
 
 
 def test_stop_is_prompt_and_idempotent(host):
-    device = CcidDevice([Card()], CcidSettings(slot_count=1))
+    device = CcidDevice([echo_slot()], CcidSettings(slot_count=1))
     transport = FunctionFsTransport(Path("/x"), device, strings=UsbStrings("x"), endpoints=host)
     transport.start()
     started = time.monotonic()
@@ -165,7 +146,7 @@ def test_stop_is_prompt_and_idempotent(host):
 
 
 def test_an_answer_filling_its_last_packet_is_followed_by_a_zero_length_packet(host):
-    card = Card()
+    card = echo_slot()
     device = CcidDevice([card], CcidSettings(slot_count=1, max_message_length=271))
     transport = FunctionFsTransport(Path("/x"), device, strings=UsbStrings("x"), endpoints=host,
                                     packet_size=64)

@@ -14,6 +14,8 @@ from borne.ccid.descriptor import CcidSettings, class_descriptor
 from borne.ccid.device import CcidDevice
 from borne.ccid.t1_blocks import block
 
+from support.ccid_cards import FakeSlot, echo_slot
+
 T0_ATR = bytes.fromhex("3B AC 00 40 2A 00 12 25 00 64 80 00 03 10 00 90 00")
 CPS_T1_ATR = bytes.fromhex("3B 9B 18 80 01 00 12 25 00 64 80 04 01 00 00 90 44")
 T1_FIRST_ATR = bytes.fromhex("3B 80 01 81")  # TD1 = 01: T=1 is the first protocol offered
@@ -21,35 +23,12 @@ T1_FIRST_ATR = bytes.fromhex("3B 80 01 81")  # TD1 = 01: T=1 is the first protoc
 LIBCCID_T1 = bytes.fromhex("18 10 00 4D 00 20 00")
 
 
-class Card:
-    """A slot whose card answers ``90 00`` after the APDU's data, as the test reads it."""
-
-    def __init__(self, atr: bytes, answer=None) -> None:
-        self.atr = atr
-        self.present = True
-        self.powered = False
-        self.busy = False
-        self.received: list[bytes] = []
-        self.answer = answer or (lambda apdu: apdu[5:] + b"\x90\x00")
-
-    def power_on(self) -> bytes:
-        self.powered = True
-        return self.atr
-
-    def power_off(self) -> None:
-        self.powered = False
-
-    def transmit(self, apdu: bytes) -> bytes:
-        self.received.append(apdu)
-        return self.answer(apdu)
-
-
 def command(kind: int, slot: int = 0, seq: int = 0, data: bytes = b"",
             specific: bytes = b"\x00\x00\x00") -> bytes:
     return bytes([kind]) + struct.pack("<I", len(data)) + bytes([slot, seq]) + specific + data
 
 
-def tpdu_device(*cards: Card) -> CcidDevice:
+def tpdu_device(*cards: FakeSlot) -> CcidDevice:
     return CcidDevice(list(cards), CcidSettings(slot_count=len(cards), max_message_length=271,
                                                 exchange_level="tpdu"))
 
@@ -77,7 +56,7 @@ def test_the_descriptor_says_which_level():
 
 
 def test_t0_passes_the_bytes_through_as_they_come():
-    card = Card(T0_ATR, answer=lambda apdu: bytes.fromhex("61 04"))
+    card = FakeSlot(T0_ATR, answer=lambda apdu: bytes.fromhex("61 04"))
     device = tpdu_device(card)
     device.handle(command(0x62, specific=b"\x01\x00\x00"))
     device.handle(command(0x61, data=bytes.fromhex("11 00 00 2A 00")))
@@ -86,7 +65,7 @@ def test_t0_passes_the_bytes_through_as_they_come():
 
 
 def test_t1_as_libccid_drives_it():
-    card = Card(CPS_T1_ATR, answer=lambda apdu: bytes.fromhex("CA FE 01 02 90 00"))
+    card = FakeSlot(CPS_T1_ATR, answer=lambda apdu: bytes.fromhex("CA FE 01 02 90 00"))
     device = tpdu_device(card)
     [atr] = device.handle(command(0x62, seq=1, specific=b"\x01\x00\x00"))
     assert atr[10:] == CPS_T1_ATR
@@ -99,7 +78,7 @@ def test_t1_as_libccid_drives_it():
 
 
 def test_t1_chains_both_ways_within_ifsc_and_ifsd():
-    card = Card(CPS_T1_ATR, answer=lambda apdu: bytes(range(256)) + b"\x90\x00")
+    card = FakeSlot(CPS_T1_ATR, answer=lambda apdu: bytes(range(256)) + b"\x90\x00")
     device = tpdu_device(card)
     device.handle(command(0x62))
     device.handle(command(0x61, data=LIBCCID_T1, specific=b"\x01\x00\x00"))
@@ -118,7 +97,7 @@ def test_t1_chains_both_ways_within_ifsc_and_ifsd():
     ("18 10 00 4D 00 FF 00", 15),  # bIFSC 255
 ])
 def test_t1_parameters_the_box_cannot_keep_are_refused(structure, error):
-    device = tpdu_device(Card(CPS_T1_ATR))
+    device = tpdu_device(echo_slot(CPS_T1_ATR))
     device.handle(command(0x62))
     [answer] = device.handle(command(0x61, data=bytes.fromhex(structure),
                                      specific=b"\x01\x00\x00"))
@@ -126,7 +105,7 @@ def test_t1_parameters_the_box_cannot_keep_are_refused(structure, error):
 
 
 def test_power_off_and_on_go_back_to_the_atrs_first_protocol():
-    card = Card(CPS_T1_ATR)
+    card = echo_slot(CPS_T1_ATR)
     device = tpdu_device(card)
     device.handle(command(0x62))
     device.handle(command(0x61, data=LIBCCID_T1, specific=b"\x01\x00\x00"))
@@ -139,7 +118,7 @@ def test_power_off_and_on_go_back_to_the_atrs_first_protocol():
 
 
 def test_an_atr_offering_t1_first_starts_in_t1():
-    card = Card(T1_FIRST_ATR)
+    card = echo_slot(T1_FIRST_ATR)
     device = tpdu_device(card)
     device.handle(command(0x62))
     [parameters] = device.handle(command(0x6C))
@@ -149,7 +128,7 @@ def test_an_atr_offering_t1_first_starts_in_t1():
 
 
 def test_a_t1_chain_does_not_survive_a_power_cycle():
-    card = Card(CPS_T1_ATR)
+    card = echo_slot(CPS_T1_ATR)
     device = tpdu_device(card)
     device.handle(command(0x62))
     device.handle(command(0x61, data=LIBCCID_T1, specific=b"\x01\x00\x00"))
@@ -161,7 +140,7 @@ def test_a_t1_chain_does_not_survive_a_power_cycle():
 
 
 def test_at_apdu_level_t1_parameters_change_nothing_in_xfr_block():
-    card = Card(CPS_T1_ATR)
+    card = echo_slot(CPS_T1_ATR)
     device = CcidDevice([card])
     device.handle(command(0x62))
     device.handle(command(0x61, data=LIBCCID_T1, specific=b"\x01\x00\x00"))

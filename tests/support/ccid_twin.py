@@ -148,10 +148,10 @@ class CcidTwin:
         os.write(self._host_fd, frame)
         got = bytearray()
         deadline = time.monotonic() + timeout
+        poller = select.poll()  # not select(): a long run holds descriptors past 1024
+        poller.register(self._host_fd, select.POLLIN)
         while time.monotonic() < deadline:
-            ready, _, _ = select.select([self._host_fd], [], [],
-                                        max(0.0, deadline - time.monotonic()))
-            if not ready:
+            if not poller.poll(max(0.0, deadline - time.monotonic()) * 1000):
                 break
             got += os.read(self._host_fd, 4096)
             if _whole_frame(got):

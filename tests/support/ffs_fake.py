@@ -51,13 +51,13 @@ class FakeEndpoints:
     def read(self, name: str, timeout: float = 2.0) -> bytes:
         """The next record the transport wrote on ``name``; TimeoutError when none comes."""
         sock = self.host[name]
-        if not select.select([sock], [], [], timeout)[0]:
+        if not _readable(sock, timeout):
             raise TimeoutError(f"nothing on {name} within {timeout} s")
         return sock.recv(1 << 17)
 
     def nothing_on(self, name: str, wait: float = 0.3) -> bool:
         """Nothing was written on ``name`` within ``wait`` seconds."""
-        return not select.select([self.host[name]], [], [], wait)[0]
+        return not _readable(self.host[name], wait)
 
     def event(self, kind: int, setup: Setup | None = None) -> None:
         """The kernel queues one ep0 event."""
@@ -81,3 +81,11 @@ class FakeEndpoints:
         """Close every socket (the host's and the device's ends)."""
         for sock in (*self.host.values(), *self._device.values()):
             sock.close()
+
+
+def _readable(sock: socket.socket, timeout: float) -> bool:
+    """``sock`` has a record to read within ``timeout`` s (poll, not select: a long test run
+    holds descriptors past select's 1024)."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(timeout * 1000))

@@ -20,82 +20,17 @@ states of the box, not errors. The few strings both use mean the same thing ther
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import Flag, auto
+from .error_catalogue_workstation import WORKSTATION_ROWS
+from .error_surfaces import (
+    API, CAPTURE, CARD, CHANNEL, CLI, CONFIG, DAEMON, LEASE_LOST, SIM, WORKSTATION, Entry,
+    Message, Surface, catalogue,
+)
 
 __all__ = ["CATALOGUE", "MESSAGES", "Entry", "Message", "Surface", "codes", "message_for"]
 
 
-class Surface(Flag):
-    """Where a code can show. ``API`` and ``CHANNEL`` are checked against the source and the
-    OpenAPI document by the tests; the others tell a reader where to look."""
-
-    #: Card reads: ``card.error`` events, a slot's ``error`` (API, ``borne status``), the screen.
-    CARD = auto()
-    #: The presentation inputs (QR camera, scanner, NFC): ``capture.error`` events, the screen.
-    CAPTURE = auto()
-    #: The HTTP API's error body ``{"error", "message", "details"}`` (with an HTTP status).
-    API = auto()
-    #: The APDU channel's ``{"op": "error"}`` messages (docs/apdu-channel.md).
-    CHANNEL = auto()
-    #: The reason of the APDU channel's ``{"op": "lease_lost"}`` message.
-    LEASE_LOST = auto()
-    #: The control socket and the ``borne`` command.
-    CLI = auto()
-    #: A configuration file refused (the CLI, the daemon's log, ``borne doctor``).
-    CONFIG = auto()
-    #: The daemon's log and its devices' states (``devices`` in ``/v1/status``, ``borne doctor``).
-    DAEMON = auto()
-    #: The simulator and ``borne sim ...``.
-    SIM = auto()
-    #: The workstation's side: the SDK's ``BoxError``, ``borne client ...``, the bridge.
-    WORKSTATION = auto()
-
-
-CARD, CAPTURE, API, CHANNEL, LEASE_LOST = (Surface.CARD, Surface.CAPTURE, Surface.API,
-                                           Surface.CHANNEL, Surface.LEASE_LOST)
-CLI, CONFIG, DAEMON, SIM, WORKSTATION = (Surface.CLI, Surface.CONFIG, Surface.DAEMON,
-                                         Surface.SIM, Surface.WORKSTATION)
-
-
-@dataclass(frozen=True)
-class Message:
-    """One human message in both languages."""
-
-    fr: str
-    en: str
-
-    def get(self, language: str) -> str:
-        """The message in ``language`` ("fr" or "en"); French for anything else."""
-        return self.en if language == "en" else self.fr
-
-    @classmethod
-    def same(cls, text: str) -> Message:
-        """Words that are the same in both languages: a path, an id, a number."""
-        return cls(text, text)
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One code of the catalogue: where it shows, and its words (None: none yet)."""
-
-    code: str
-    surfaces: Surface
-    message: Message | None
-
-
-def _catalogue(*rows: tuple) -> dict[str, Entry]:
-    """The table from its rows ``(code, surfaces[, fr, en])``; a code declared twice is a bug."""
-    table: dict[str, Entry] = {}
-    for code, surfaces, *words in rows:
-        if code in table:
-            raise ValueError(f"error code {code!r} is declared twice")
-        table[code] = Entry(code, surfaces, Message(*words) if words else None)
-    return table
-
-
 #: Every error code, once. French first: the box speaks French.
-CATALOGUE: dict[str, Entry] = _catalogue(
+CATALOGUE: dict[str, Entry] = catalogue(
     # Any error that names no code of its own (borne.errors.BorneError)
     ("error", CLI | DAEMON, "Erreur", "Error"),
     # Device backends (borne.registry)
@@ -372,66 +307,7 @@ CATALOGUE: dict[str, Entry] = _catalogue(
     ("no_card", API | CHANNEL, "Aucune carte lue dans cet emplacement",
      "No card read in this slot"),
     ("internal_error", API | CLI, "Erreur interne de la borne", "Internal error of the box"),
-    # The workstation's side (borne.client)
-    ("already_paired", WORKSTATION,
-     "Ce dossier contient déjà un poste appairé : donnez-en un autre",
-     "This folder already holds a paired workstation: give another one"),
-    ("http_error", WORKSTATION,
-     "Réponse HTTP inattendue : est-ce bien une borne à cette adresse ?",
-     "Unexpected HTTP answer: is there a box at this address?"),
-    ("box_url_invalid", WORKSTATION,
-     "Adresse de borne invalide : écrivez https://ADRESSE:8443 (la borne ne parle que HTTPS)",
-     "Invalid box address: write https://ADDRESS:8443 (the box speaks HTTPS only)"),
-    ("box_unreachable", WORKSTATION,
-     "Borne injoignable : vérifiez qu'elle est allumée, sur ce réseau, et son adresse "
-     "(borne client find)",
-     "Box unreachable: check that it is on, on this network, and its address (borne client find)"),
-    ("box_host_unknown", WORKSTATION,
-     "Nom de la borne inconnu (DNS) : donnez son adresse IP (borne client find la montre)",
-     "Box name unknown (DNS): give its IP address (borne client find shows it)"),
-    ("box_timeout", WORKSTATION,
-     "La borne ne répond pas à temps : vérifiez le réseau (Wi-Fi, partage de connexion) "
-     "et réessayez",
-     "The box did not answer in time: check the network (Wi-Fi, hotspot) and try again"),
-    ("box_not_trusted", WORKSTATION,
-     "Ce n'est pas la borne appairée (certificat d'une autre autorité) : vérifiez l'adresse, "
-     "ou appairez à nouveau",
-     "Not the paired box (certificate from another authority): check the address, or pair again"),
-    ("box_ca_changed", WORKSTATION,
-     "La borne à cette adresse présente une autre autorité de certification que celle "
-     "appairée (remplacée, ou une autre borne) : n'y envoyez rien, vérifiez l'empreinte sur "
-     "son écran, puis appairez à nouveau",
-     "The box at this address shows another certificate authority than the paired one "
-     "(replaced, or another box): send it nothing, check the fingerprint on its screen, "
-     "then pair again"),
-    ("certificate_refused", WORKSTATION,
-     "La borne refuse le certificat de ce poste (expiré, ou d'une autre borne) : "
-     "appairez à nouveau",
-     "The box refuses this workstation's certificate (expired, or another box's): pair again"),
-    ("box_tls_failed", WORKSTATION,
-     "Connexion TLS impossible : est-ce bien le port HTTPS de la borne (8443) ?",
-     "TLS connection failed: is this the box's HTTPS port (8443)?"),
-    ("box_answer_invalid", WORKSTATION,
-     "Réponse incompréhensible : ce n'est sans doute pas une borne à cette adresse "
-     "(vérifiez l'adresse et le port)",
-     "Unintelligible answer: probably not a box at this address (check the address and port)"),
-    ("pairing_files_unreadable", WORKSTATION,
-     "Dossier d'appairage introuvable ou incomplet : donnez le dossier de « borne client "
-     "pair », ou appairez ce poste",
-     "Pairing folder missing or incomplete: give the folder of `borne client pair`, "
-     "or pair this workstation"),
-    ("network_unavailable", WORKSTATION,
-     "Aucun réseau IPv4 sur ce poste : connectez-le au réseau de la borne",
-     "No IPv4 network on this workstation: connect it to the box's network"),
-    ("pairing_files_unwritable", WORKSTATION,
-     "Impossible d'écrire les fichiers d'appairage dans ce dossier : donnez un dossier à vous",
-     "Cannot write the pairing files in this folder: give a folder of your own"),
-    ("bundle_unreadable", WORKSTATION, "Fichier de mise à jour illisible : donnez le chemin "
-     "d'un bundle .raucb", "Update file unreadable: give the path of a .raucb bundle"),
-    ("bridge_port_taken", WORKSTATION, "Port vpcd déjà utilisé par un autre pont ou lecteur",
-     "vpcd port already used by another bridge or reader"),
-    ("bridge_name_taken", WORKSTATION, "Nom de lecteur déjà utilisé sur ce poste",
-     "Reader name already used on this workstation"),
+    *WORKSTATION_ROWS,
 )
 
 #: The words of every code that has some (what :func:`message_for` reads).

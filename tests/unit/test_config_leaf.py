@@ -65,7 +65,8 @@ def test_the_configuration_is_on_no_import_cycle():
 #: What importing the configuration and reading a file loads of borne: the spine's leaves
 #: and the settings modules of the subsystems that own a section (each with its package).
 CONFIG_IMPORTS = sorted([
-    "borne", "borne.config", "borne.errors", "borne.error_catalogue", "borne.registry",
+    "borne", "borne.config", "borne.errors", "borne.error_catalogue",
+    "borne.error_catalogue_workstation", "borne.error_surfaces", "borne.registry",
     "borne.section",
     "borne.apcv", "borne.apcv.settings", "borne.apcv.recognise",
     "borne.audit", "borne.audit.settings",

@@ -150,10 +150,9 @@ class WifiCredentials:
 
 
 def _check_ssid(ssid: str) -> None:
-    try:
-        size = len(ssid.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise _malformed("the SSID is not valid text") from None
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in ssid):  # a lone surrogate: not UTF-8
+        raise _malformed("the SSID is not valid text")
+    size = len(ssid.encode("utf-8"))
     if not 1 <= size <= _SSID_MAX_BYTES:
         raise _malformed("the SSID is empty or longer than 32 bytes")
     if any(c in _BIDI_CONTROLS or unicodedata.category(c) == "Cc" for c in ssid):
@@ -246,6 +245,15 @@ def _hidden(fields: dict[str, str]) -> bool:
     return hidden == "true"
 
 
+def _utf8(data: bytes) -> str | None:
+    # The error is raised outside this ``except``: a UnicodeDecodeError holds the whole code,
+    # password included, and ``from None`` would still keep it as the new error's __context__.
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def parse_wifi(text: str | bytes) -> WifiCredentials:
     """The credentials of a ``WIFI:`` code, or :class:`WifiCodeError` with the reason's code.
 
@@ -256,10 +264,12 @@ def parse_wifi(text: str | bytes) -> WifiCredentials:
     if isinstance(text, bytes):
         if len(text) > 4 * MAX_CHARS:
             raise _malformed("the code is too long")
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _malformed("the code is not UTF-8 text") from None
+        decoded = _utf8(text)
+        if decoded is None:
+            raise _malformed("the code is not UTF-8 text")
+        text = decoded
+    if len(text) > MAX_CHARS + 2:  # checked before any copy: a crafted code may be huge
+        raise _malformed("the code is too long")
     text = text.rstrip("\r\n")
     if len(text) > MAX_CHARS:
         raise _malformed("the code is too long")

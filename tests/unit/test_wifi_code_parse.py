@@ -171,7 +171,7 @@ def test_invalid_utf8_is_malformed():
     with pytest.raises(WifiCodeError) as caught:
         parse_wifi(b"WIFI:S:\xff\xfe;;")
     assert caught.value.code == MALFORMED
-    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
 
 
 def test_errors_are_borne_errors_with_words_in_both_languages():

@@ -54,7 +54,7 @@ def test_crafted_code_is_refused_in_bounded_time_and_memory(code):
     finally:
         tracemalloc.stop()
     assert caught.value.code == MALFORMED
-    assert elapsed < 0.05
+    assert elapsed < 0.5  # parsing a capped code takes well under a millisecond
     assert peak < 64 * 1024  # the largest code is 1 MB: never copied, never split
 
 

@@ -156,7 +156,7 @@ def _check_ssid(ssid: str) -> None:
     if not 1 <= size <= _SSID_MAX_BYTES:
         raise _malformed("the SSID is empty or longer than 32 bytes")
     if any(c in _BIDI_CONTROLS or unicodedata.category(c) == "Cc" for c in ssid):
-        raise _malformed("the SSID holds a control character")
+        raise _malformed("the SSID holds a control or bidirectional override character")
 
 
 def is_wifi_code(payload: bytes) -> bool:

@@ -149,6 +149,13 @@ CATALOGUE: dict[str, Entry] = catalogue(
     ("capture_empty", CAPTURE, "Code vide", "Empty code"),
     ("capture_too_large", CAPTURE, "Code trop long", "Code too long"),
     ("capture_unrecognised", CAPTURE, "Code non reconnu", "Unrecognised code"),
+    # A phone's Wi-Fi code shown to the camera or the scanner (borne.network.wifi_code)
+    ("wifi_code_malformed", CAPTURE, "Code Wi-Fi illisible ou incomplet",
+     "Unreadable or incomplete Wi-Fi code"),
+    ("wifi_wep_refused", CAPTURE, "Réseau WEP refusé : ce chiffrement n'est plus sûr",
+     "WEP network refused: this encryption is no longer safe"),
+    ("wifi_enterprise_refused", CAPTURE, "Réseau d'entreprise (WPA-Entreprise) non pris en charge",
+     "Enterprise network (WPA-Enterprise) not supported"),
     ("nfc_target_lost", CAPTURE, "Téléphone retiré pendant la lecture",
      "Phone taken away during the read"),
     ("nfc_not_a_phone", CAPTURE, "Ce n'est pas un téléphone (appli carte Vitale)",

@@ -37,8 +37,8 @@ No control character anywhere, and no bidirectional override in the SSID: the SS
 shown on the screen ("Wi-Fi « <ssid> » ?") and an override would show another name.
 
 The password is a secret: :class:`WifiCredentials` never shows it (``password=<redacted>``)
-and no :class:`WifiCodeError` quotes any part of the code. The codes and their words are
-:data:`WORDS` (the lead moves them into the error catalogue).
+and no :class:`WifiCodeError` quotes any part of the code. The codes' words are in the
+error catalogue (:mod:`borne.error_catalogue`).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from typing import Literal
 
 from borne.errors import BorneError
 
-__all__ = ["ENTERPRISE_REFUSED", "MALFORMED", "MAX_CHARS", "WEP_REFUSED", "WORDS", "Security",
+__all__ = ["ENTERPRISE_REFUSED", "MALFORMED", "MAX_CHARS", "WEP_REFUSED", "Security",
            "WifiCodeError", "WifiCredentials", "is_wifi_code", "parse_wifi"]
 
 #: Stable error codes.
@@ -59,14 +59,6 @@ WEP_REFUSED = "wifi_wep_refused"
 ENTERPRISE_REFUSED = "wifi_enterprise_refused"
 
 #: The codes' words, French then English (for the error catalogue).
-WORDS: dict[str, tuple[str, str]] = {
-    MALFORMED: ("Code Wi-Fi illisible ou incomplet", "Unreadable or incomplete Wi-Fi code"),
-    WEP_REFUSED: ("Réseau WEP refusé : ce chiffrement n'est plus sûr",
-                  "WEP network refused: this encryption is no longer safe"),
-    ENTERPRISE_REFUSED: ("Réseau d'entreprise (WPA-Entreprise) non pris en charge",
-                         "Enterprise network (WPA-Enterprise) not supported"),
-}
-
 #: Characters in a code beyond which it is refused unread. The longest real code (a 32-byte
 #: SSID and a 63-character password, every character escaped, quoted, with T, H and R) is
 #: under 250 characters.
@@ -89,7 +81,8 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 
 
 class WifiCodeError(BorneError, ValueError):
-    """A ``WIFI:`` code the box will not join: ``code`` is one of :data:`WORDS`.
+    """A ``WIFI:`` code the box will not join: ``code`` is :data:`MALFORMED`, :data:`WEP_REFUSED` or
+    :data:`ENTERPRISE_REFUSED`.
 
     The detail says which rule the code broke, never what the code holds.
     """

@@ -1,0 +1,1 @@
+"""Networking of the box: Wi-Fi credentials from a QR code, NetworkManager over D-Bus."""

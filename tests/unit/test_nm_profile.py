@@ -71,3 +71,12 @@ def test_the_password_is_in_no_error_text_of_a_bad_ssid():
 ])
 def test_device_state_reasons_become_stable_codes(reason, code):
     assert failure_code(reason) == code
+
+
+def test_each_network_code_is_in_the_catalogue_with_the_same_words():
+    from borne.error_catalogue import CATALOGUE
+    from borne.network.nm_reasons import WORDS_BY_CODE
+
+    for code, (french, english) in WORDS_BY_CODE.items():
+        message = CATALOGUE[code].message
+        assert (message.fr, message.en) == (french, english), code

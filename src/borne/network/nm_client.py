@@ -109,7 +109,7 @@ class NmClient:
         :class:`NmError` only if the bus itself is gone."""
         device = await self._wifi_device()
         if device is None:
-            return JoinResult(False, NETWORK_NO_WIFI, ssid)
+            return JoinResult(False, code=NETWORK_NO_WIFI, ssid=ssid)
         _log.info("joining the Wi-Fi network %r (%s, hidden=%s, priority %d)",
                   ssid, key_mgmt, hidden, priority)
         try:
@@ -119,7 +119,7 @@ class NmClient:
             if error.name == "no_bus":
                 raise
             _log.warning("NetworkManager refused joining %r: %s", ssid, error.name)
-            return JoinResult(False, NETWORK_FAILED, ssid)
+            return JoinResult(False, code=NETWORK_FAILED, ssid=ssid)
 
     async def known(self) -> list[KnownNetwork]:
         """The Wi-Fi profiles NM keeps, highest priority first. Reads their settings only
@@ -222,12 +222,12 @@ class NmClient:
             if failures or state == ACTIVE_DEACTIVATED or device_state == DEVICE_FAILED:
                 code = failure_code(failures[-1] if failures else int(reason))
                 _log.warning("joining the Wi-Fi network %r failed: %s", ssid, code)
-                return JoinResult(False, code, ssid)
+                return JoinResult(False, code=code, ssid=ssid)
             if asyncio.get_running_loop().time() >= deadline:
                 await self._withdraw(active)
                 _log.warning("joining the Wi-Fi network %r: no answer in %.0f s", ssid,
                              timeout_s)
-                return JoinResult(False, NETWORK_TIMEOUT, ssid)
+                return JoinResult(False, code=NETWORK_TIMEOUT, ssid=ssid)
             await asyncio.sleep(POLL_S)
 
     async def _withdraw(self, active: str) -> None:

@@ -33,7 +33,7 @@ from __future__ import annotations
 __all__ = ["DEVICE_ACTIVATED", "DEVICE_FAILED", "DEVICE_TYPE_ETHERNET", "DEVICE_TYPE_WIFI",
            "ACTIVE_ACTIVATED", "ACTIVE_DEACTIVATED", "NETWORK_FAILED", "NETWORK_NOT_FOUND",
            "NETWORK_NO_WIFI", "NETWORK_TIMEOUT", "NETWORK_WRONG_PASSWORD", "REASON_NO_SECRETS",
-           "REASON_SSID_NOT_FOUND", "REASON_SUPPLICANT_TIMEOUT", "WORDS", "failure_code"]
+           "REASON_SSID_NOT_FOUND", "REASON_SUPPLICANT_TIMEOUT", "WORDS_BY_CODE", "failure_code"]
 
 NETWORK_WRONG_PASSWORD = "network_wrong_password"
 NETWORK_NOT_FOUND = "network_not_found"
@@ -42,7 +42,7 @@ NETWORK_FAILED = "network_failed"
 NETWORK_NO_WIFI = "network_no_wifi"
 
 #: code -> (French, English): the lead moves them to the error catalogue.
-WORDS: dict[str, tuple[str, str]] = {
+WORDS_BY_CODE: dict[str, tuple[str, str]] = {
     NETWORK_WRONG_PASSWORD: ("Mot de passe Wi-Fi refusé", "Wi-Fi password refused"),
     NETWORK_NOT_FOUND: ("Réseau Wi-Fi introuvable", "Wi-Fi network not found"),
     NETWORK_TIMEOUT: ("Wi-Fi : pas de connexion à temps", "Wi-Fi: no connection in time"),

@@ -157,3 +157,15 @@ async def test_no_networkmanager_bus_is_an_error_named_no_bus(tmp_path):
     with pytest.raises(NmError) as refused:
         await NmClient(f"unix:path={tmp_path / 'nothing'}").connect()
     assert refused.value.name == "no_bus"
+
+
+async def test_two_joins_at_once_run_one_after_the_other(nm_mock, nm):
+    await nm_mock.add_wifi()
+    first, second = await asyncio.gather(
+        nm.join("Pharmacie", PSK, "wpa-psk", timeout_s=5),
+        nm.join("Hotspot", "motdepasse", "wpa-psk", timeout_s=5))
+    assert first.ok and second.ok
+    assert sorted(n.ssid for n in await nm.known()) == ["Hotspot", "Pharmacie"]
+    # NM would let the second activation cut the first short: they must not interleave
+    assert nm_mock.call_order("AddConnection", "ActivateConnection") == [
+        "AddConnection", "ActivateConnection", "AddConnection", "ActivateConnection"]

@@ -193,6 +193,17 @@ class NmMock:
         (calls,) = await self.call(path, MOCK, "GetMethodCalls", "s", [method])
         return [[_plain(argument) for argument in arguments] for _when, arguments in calls]
 
+    def call_order(self, *methods: str) -> list[str]:
+        """Which of ``methods`` the mock received, in the order it did (its log: one line a
+        call, ``<time> <Method><args>``, across all its objects)."""
+        order = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            _time, _space, call = line.partition(" ")
+            name = call.split("(", 1)[0].split(" ", 1)[0]
+            if name in methods:
+                order.append(name)
+        return order
+
     async def settings_of(self, connection: str) -> dict[str, dict[str, Any]]:
         """A profile's settings as the mock keeps them (the mock's ``GetSettings`` gives the
         PSK back, which NM's never does: the box must not rely on it)."""

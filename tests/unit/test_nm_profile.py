@@ -80,3 +80,10 @@ def test_each_network_code_is_in_the_catalogue_with_the_same_words():
     for code, (french, english) in WORDS_BY_CODE.items():
         message = CATALOGUE[code].message
         assert (message.fr, message.en) == (french, english), code
+
+
+@pytest.mark.parametrize("priority", [-1000, 1000])
+def test_a_priority_outside_nms_range_is_refused(priority):
+    # connection.autoconnect-priority is -999..999 (nm-settings-dbus)
+    with pytest.raises(ValueError):
+        wifi_profile("X", "12345678", "wpa-psk", hidden=False, priority=priority, uuid="u")

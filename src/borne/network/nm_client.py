@@ -68,6 +68,8 @@ class NmClient:
         self._bus: Any = None
         #: device path -> reasons of its moves to FAILED, while a join watches it
         self._failures: dict[str, list[int]] = {}
+        #: One join at a time: NM lets a second activation on the device cut the first short.
+        self._joining = asyncio.Lock()
 
     async def connect(self) -> NmClient:
         """Connect; :class:`NmError` ``no_bus`` if there is no bus to talk to."""
@@ -105,8 +107,15 @@ class NmClient:
                    priority: int = 0, timeout_s: float = 30.0) -> JoinResult:
         """Add (or update) the profile for ``ssid`` and activate it on the Wi-Fi device,
         until ``ACTIVATED`` (with the address), a failure, or ``timeout_s`` (then the
-        activation is withdrawn). D-Bus failures of NM are a result (``network_failed``);
-        :class:`NmError` only if the bus itself is gone."""
+        activation is withdrawn). One join at a time: a second waits for the first. D-Bus
+        failures of NM are a result (``network_failed``); :class:`NmError` only if the bus
+        itself is gone; ``ValueError`` for what :func:`~borne.network.nm_profile.wifi_profile`
+        refuses (a caller's bug: the code was checked before)."""
+        async with self._joining:
+            return await self._join(ssid, password, key_mgmt, hidden, priority, timeout_s)
+
+    async def _join(self, ssid: str, password: str | None, key_mgmt: str, hidden: bool,
+                    priority: int, timeout_s: float) -> JoinResult:
         device = await self._wifi_device()
         if device is None:
             return JoinResult(False, code=NETWORK_NO_WIFI, ssid=ssid)

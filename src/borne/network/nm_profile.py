@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["KEY_MANAGEMENTS", "PROFILE_PREFIX", "WIFI_ROUTE_METRIC", "Settings", "profile_name",
+__all__ = ["KEY_MANAGEMENTS", "PRIORITY_MAX", "PRIORITY_MIN", "PROFILE_PREFIX", "WIFI_ROUTE_METRIC", "Settings", "profile_name",
            "wifi_profile"]
 
 PROFILE_PREFIX = "borne-wifi-"
@@ -30,6 +30,8 @@ WIFI_ROUTE_METRIC = 600
 #: ``802-11-wireless-security.key-mgmt`` values the box writes ("none": an open network).
 KEY_MANAGEMENTS = ("none", "wpa-psk", "sae")
 _SSID_MAX_BYTES = 32
+#: ``connection.autoconnect-priority``'s range (nm-settings-dbus); higher is preferred.
+PRIORITY_MIN, PRIORITY_MAX = -999, 999
 
 #: ``{section: {key: (signature, value)}}``
 Settings = dict[str, dict[str, tuple[str, Any]]]
@@ -43,11 +45,13 @@ def profile_name(ssid: str) -> str:
 def wifi_profile(ssid: str, password: str | None, key_mgmt: str, *, hidden: bool,
                  priority: int, uuid: str) -> Settings:
     """The settings of the profile for ``ssid``. ``ValueError`` (never naming the password)
-    if the SSID is empty or over 32 bytes, ``key_mgmt`` unknown, or the password missing
-    for a secured network or given for an open one."""
+    if the SSID is empty or over 32 bytes, the priority outside -999..999, ``key_mgmt``
+    unknown, or the password missing for a secured network or given for an open one."""
     raw = ssid.encode("utf-8")
     if not 1 <= len(raw) <= _SSID_MAX_BYTES:
         raise ValueError(f"an SSID is 1 to {_SSID_MAX_BYTES} bytes, not {len(raw)}")
+    if not PRIORITY_MIN <= priority <= PRIORITY_MAX:
+        raise ValueError(f"a priority is {PRIORITY_MIN}..{PRIORITY_MAX}, not {priority}")
     if key_mgmt not in KEY_MANAGEMENTS:
         raise ValueError(f"key management {key_mgmt!r} is not one the box writes")
     if (key_mgmt == "none") != (password is None):

@@ -264,13 +264,16 @@ class NmClient:
         return None
 
     async def _wifi_profiles(self) -> list[tuple[str, dict[str, dict[str, Any]]]]:
-        """(path, settings) of each Wi-Fi profile; other profiles are not even read."""
+        """(path, settings) of each Wi-Fi profile: its ``connection`` and ``802-11-wireless``
+        sections only (no security section, even from an NM that would put a secret there).
+        Other profiles are read for their type and left alone."""
         (paths,) = await self._call(_SETTINGS_PATH, _SETTINGS, "ListConnections")
         profiles = []
         for path in paths:
             (settings,) = await self._call(path, _CONNECTION, "GetSettings")
             plain = {section: {key: _plain(value) for key, value in values.items()}
-                     for section, values in settings.items()}
+                     for section, values in settings.items()
+                     if section in ("connection", _WIFI_TYPE)}
             if plain.get("connection", {}).get("type") == _WIFI_TYPE:
                 profiles.append((str(path), plain))
         return profiles

@@ -31,6 +31,7 @@ DEBIAN_PACKAGES=(
   rauc rauc-service # updates: bundles built, verified and installed for real (tests, image check)
   mtools dosfstools # the FAT partitions (autoboot.txt, bootfs) edited without mounting them
   squashfs-tools dbus  # RAUC's bundles; a private system bus for rauc service in the tests
+  libdbus-1-dev libglib2.0-dev  # to build dbus-python, which python-dbusmock (NetworkManager's stand-in in the tests) runs on
 )
 
 need_root() {

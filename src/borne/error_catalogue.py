@@ -240,6 +240,13 @@ CATALOGUE: dict[str, Entry] = catalogue(
     ("update_usb_several", DAEMON,
      "Plusieurs mises à jour sur la clé USB : n'en laissez qu'une",
      "Several updates on the USB stick: keep only one"),
+    # Joining a Wi-Fi network through NetworkManager (borne.network.nm_reasons says which
+    # NMDeviceStateReason is which)
+    ("network_wrong_password", DAEMON, "Mot de passe Wi-Fi refusé", "Wi-Fi password refused"),
+    ("network_not_found", DAEMON, "Réseau Wi-Fi introuvable", "Wi-Fi network not found"),
+    ("network_timeout", DAEMON, "Wi-Fi : pas de connexion à temps", "Wi-Fi: no connection in time"),
+    ("network_failed", DAEMON, "Connexion Wi-Fi impossible", "Wi-Fi connection failed"),
+    ("network_no_wifi", DAEMON, "Pas de Wi-Fi sur ce boîtier", "No Wi-Fi on this box"),
     ("mode_unknown", API | CLI, "Mode inconnu (counter ou mobile)",
      "Unknown mode (counter or mobile)"),
     ("clock_synchronised", API,

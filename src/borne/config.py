@@ -22,7 +22,7 @@ file or in code), raising a ``ConfigError`` that names the dotted key as the fil
 writes it; :func:`parse_config` converts the document with msgspec and adds the
 file. A section whose checks need a subsystem's knowledge is that subsystem's, in
 its ``settings`` module (``[apcv]``, ``[nfc]``, ``[mdns]``, ``[display]``, ``[battery]``,
-``[journal]``, ``[audit]``, ``[api]``, ``[update]``, ``[usb]``), re-exported here; those import nothing of borne but
+``[journal]``, ``[audit]``, ``[api]``, ``[update]``, ``[usb]``, ``[network]``), re-exported here; those import nothing of borne but
 :mod:`borne.errors`, :mod:`borne.registry`, the sections' base :mod:`borne.section`
 and their own pure helpers, and never this module: the configuration is a leaf of the
 import graph.
@@ -54,11 +54,13 @@ from .secure_channel.settings import ApiConfig
 from .section import Section
 from .update.settings import UpdateConfig
 from .ccid.settings import UsbConfig
+from .network.settings import NetworkConfig
 
 __all__ = [
     "DEFAULT_CONFIG_PATH", "DEFAULT_RULES", "ApcvConfig", "ApduConfig", "ApiConfig", "AuditConfig",
     "BatteryConfig", "CameraConfig", "Config", "ControlConfig", "CpsLayoutConfig", "DaemonConfig",
-    "DisplayConfig", "HealthConfig", "JournalConfig", "MdnsConfig", "NfcConfig", "PanelConfig",
+    "DisplayConfig", "HealthConfig", "JournalConfig", "MdnsConfig", "NetworkConfig", "NfcConfig",
+    "PanelConfig",
     "PcscConfig", "ReadersConfig", "RecognitionRule", "ScannerConfig", "UpdateConfig", "UsbConfig",
     "load_config", "load_config_for_tools", "load_config_or_defaults", "parse_config", "read_config_file"]
 
@@ -311,6 +313,7 @@ class Config(Section):
     audit: AuditConfig = msgspec.field(default_factory=AuditConfig)
     update: UpdateConfig = msgspec.field(default_factory=UpdateConfig)
     usb: UsbConfig = msgspec.field(default_factory=UsbConfig)
+    network: NetworkConfig = msgspec.field(default_factory=NetworkConfig)
     #: The file this configuration was read from (None: built-in defaults).
     source: str | None = None
 

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .ccid.service import UsbReaderService
+from .network.service import NetworkService
 from .config import Config
 from .control.commands import daemon_commands
 from .control.server import ControlServer
@@ -106,8 +107,10 @@ class Daemon:
         self.journal: JournalService | None = None
         #: Signed updates through RAUC (``unavailable`` without it: the simulator).
         self.updates: UpdateService = self._build_updates()
-        #: The box as a USB CCID reader (``[usb]``; ``off`` by default).
+        #: The box as a USB CCID reader (``[usb]``), its Wi-Fi joined by a code (``[network]``).
         self.usb = UsbReaderService(config.usb, core=self.core, bus=self.bus)
+        self.network = NetworkService(config.network, bus=self.bus, clock=self.clock, core=self.core)
+        self.apcv.wifi_sink = self.network.code_shown
         self.control = ControlServer(config.control_socket, daemon_commands(self),
                                      group=config.control.group, language=config.daemon.language)
         #: Whether the data partition still takes writes; the API refuses reads when not.
@@ -159,7 +162,9 @@ class Daemon:
             await self._start_api_server(stack)
             if self.api_context is not None:  # the USB host is a client of the APDU channel
                 self.usb.apdu = self.api_context.apdu
+                self.network.audit = self.api_context.audit  # who confirmed a Wi-Fi join
             await enter(stack, self.usb)  # never fails: its state says what went wrong
+            await enter(stack, self.network)  # never fails: without NetworkManager, "unavailable"
             await self._start_mdns(stack)
             await enter(stack, self.clock_watch)
             await self._start_display(stack)

@@ -28,7 +28,8 @@ import pytest
 from borne.client import BoxClient, pair
 from borne.control.client import call
 from borne.daemon import Daemon
-from borne.events import (EVENT_TYPES, UpdateAvailable, UpdateCommitted, UpdateInstalled,
+from borne.events import (EVENT_TYPES, NetworkFailed, NetworkJoined, NetworkLost,
+                          NetworkOffered, UpdateAvailable, UpdateCommitted, UpdateInstalled,
                           UpdateProgress, UpdateRefusedEvent, UpdateRolledBack)
 from borne.runtime.clock import Clock
 from borne.sim.pcscd import DEFAULT_SIM_READERS, SimReader
@@ -68,6 +69,7 @@ STABLE = {
     "update.available": ("origin",),
     "update.progress": ("step",),
     "update.refused": ("code", "origin"),
+    "network.failed": ("code",),
 }
 
 
@@ -275,7 +277,15 @@ async def test_every_event_type_keeps_its_recorded_json_shape(tmp_path, sim_pcsc
                           UpdateCommitted(version="1.1.0"),
                           UpdateRolledBack(version="1.2.0", back_to="1.1.0"),
                           UpdateRefusedEvent(code="update_downgrade_refused", origin="api",
-                                             version="0.9.0")):
+                                             version="0.9.0"),
+                          # network.*: what the network service publishes (against
+                          # python-dbusmock's NetworkManager in test_network_service.py)
+                          NetworkOffered(ssid="Pharmacie du Port", expires_in_s=30),
+                          NetworkJoined(ssid="Pharmacie du Port", address="192.168.1.23",
+                                        interface="wifi"),
+                          NetworkFailed(ssid="Pharmacie du Port", code="network_wrong_password",
+                                        message="Wi-Fi password refused"),
+                          NetworkLost(ssid="Pharmacie du Port")):
                 box.bus.publish(event)
 
             last = mark()

@@ -105,8 +105,8 @@ def sections(struct: type = Config) -> set[type]:
 def test_every_section_is_frozen_and_refuses_unknown_keys():
     found = sections()
     assert {BatteryConfig, DisplayConfig, RecognitionRule, CpsLayoutConfig} <= found
-    # Config, its 18 sections, [readers.pcsc], [readers.cps], [api.connections], a rule
-    assert len(found) == 23
+    # Config, its 19 sections, [readers.pcsc], [readers.cps], [api.connections], a rule
+    assert len(found) == 24
     for section in found:
         assert section.__struct_config__.frozen, section
         assert section.__struct_config__.forbid_unknown_fields, section

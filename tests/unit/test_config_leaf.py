@@ -55,7 +55,7 @@ def test_the_configuration_is_on_no_import_cycle():
     assert {"borne.apcv.settings", "borne.battery.settings", "borne.display.settings",
             "borne.mdns.settings", "borne.readers.nfc.settings",
             "borne.journal.settings", "borne.secure_channel.settings",
-            "borne.update.settings", "borne.ccid.settings"} <= edges[CONFIG]
+            "borne.update.settings", "borne.ccid.settings", "borne.network.settings"} <= edges[CONFIG]
     assert config_cycles(edges) == []
     # ... and the check sees the cycle the apCV service made by taking its section from here.
     edges["borne.apcv.service"] = edges["borne.apcv.service"] | {CONFIG}
@@ -79,6 +79,7 @@ CONFIG_IMPORTS = sorted([
     "borne.secure_channel", "borne.secure_channel.key_source", "borne.secure_channel.settings",
     "borne.update", "borne.update.settings",
     "borne.ccid", "borne.ccid.settings",
+    "borne.network", "borne.network.settings",
 ])
 
 READ_A_FILE = r"""

@@ -29,7 +29,8 @@ from ..events import (ApcvPresented, CaptureFailed, EventBus, InvoiceClaimed, In
                       SessionOpened)
 from .errors import ApcvError
 from .presentations import Presentation, PresentationStore
-from .recognise import PayloadRejected, compile_rules, recognise
+from ..network.wifi_code import is_wifi_code
+from .recognise import GS1_CHANNELS, PayloadRejected, compile_rules, recognise
 from .sessions import Change, QuotaSource, Session, SessionBook
 from .settings import ApcvConfig
 
@@ -53,6 +54,9 @@ class ApcvService:
         self._timer: asyncio.TimerHandle | None = None
         #: GS1 codes (medicine boxes) captured and ignored since start (:meth:`describe`).
         self.gs1_ignored = 0
+        #: Where a phone's Wi-Fi code goes (``(payload, channel) -> refusal code or None``):
+        #: :meth:`borne.network.service.NetworkService.code_shown`; None: refused.
+        self.wifi_sink: Any = None
 
     # -- CaptureSink ----------------------------------------------------------------------
 
@@ -60,6 +64,16 @@ class ApcvService:
         self._core.device_state(device, state, detail)
 
     def payload_captured(self, channel: str, payload: bytes, detected_ns: int) -> None:
+        if channel in GS1_CHANNELS and is_wifi_code(payload):
+            # A phone's Wi-Fi code: never an apCV, never journaled nor logged (it holds a
+            # password); the network service offers it to the person at the box.
+            if self.wifi_sink is None:
+                self.capture_error(channel, "network_service_unavailable", detected_ns)
+                return
+            refused = self.wifi_sink(payload, channel)
+            if refused is not None:
+                self.capture_error(channel, refused, detected_ns)
+            return
         try:
             verdict = recognise(payload, channel, self._rules, self._config.max_payload_bytes)
         except PayloadRejected as error:

@@ -23,6 +23,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from .base import EventData
+from .network_events import NetworkFailed, NetworkJoined, NetworkLost, NetworkOffered
 from .update_events import (
     UpdateAvailable, UpdateCommitted, UpdateInstalled, UpdateProgress, UpdateRefusedEvent,
     UpdateRolledBack,
@@ -34,7 +35,8 @@ __all__ = [
     "ClockSet", "DaemonStarted", "DaemonStopping", "DeviceState", "EventData", "InvoiceClaimed",
     "InvoiceReleased",
     "JournalCollected", "JournalPurged", "JournalRecovered", "JournalRetentionWarning",
-    "JournalStored", "ModeChanged", "PairingCompleted", "PairingOpened", "PrescriptionScanned",
+    "JournalStored", "ModeChanged", "NetworkFailed", "NetworkJoined", "NetworkLost",
+    "NetworkOffered", "PairingCompleted", "PairingOpened", "PrescriptionScanned",
     "PresentationExpired", "ReaderAttached", "ReaderDetached", "SessionExhausted",
     "SessionExpired", "SessionOpened", "UpdateAvailable", "UpdateCommitted", "UpdateInstalled",
     "UpdateProgress", "UpdateRefusedEvent", "UpdateRolledBack",
@@ -352,7 +354,8 @@ AnyEventData = Union[
     InvoiceClaimed, SessionExhausted, SessionExpired, ClockSet, ModeChanged, BatteryState,
     JournalStored, JournalCollected, JournalRetentionWarning, JournalPurged, JournalRecovered,
     InvoiceReleased, UpdateAvailable, UpdateProgress, UpdateInstalled, UpdateCommitted,
-    UpdateRolledBack, UpdateRefusedEvent,
+    UpdateRolledBack, UpdateRefusedEvent, NetworkOffered, NetworkJoined, NetworkFailed,
+    NetworkLost,
 ]
 
 #: Event name -> its struct. New types are added, never renamed.

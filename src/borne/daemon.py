@@ -329,6 +329,7 @@ class Daemon:
                                       pairing_current=pairing,
                                       reads_waiting=self.journal.waiting if self.journal else 0,
                                       on_pin_confirm=self._pin_confirmed)
+        self.display.on_wifi_confirm = self.network.button_pressed
         await enter(stack, self.display)
 
     async def _start_battery(self, stack: AsyncExitStack) -> None:

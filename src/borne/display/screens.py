@@ -22,6 +22,8 @@ from .views import (
     MobileView,
     PairingView,
     PrescriptionView,
+    WifiJoinedView,
+    WifiOfferView,
     ReauthView,
     SessionView,
     UpdateView,
@@ -152,6 +154,18 @@ def _error(view: ErrorView, lang: str) -> Screen:
     return Screen(tuple(body), header="" if main == generic else generic, alert=True)
 
 
+def _wifi_offer(view: WifiOfferView, lang: str) -> Screen:
+    return Screen((Line(text("wifi.offer", lang, ssid=view.ssid)),
+                   Line(text("wifi.confirm", lang), "small")),
+                  header_right=_countdown(view.seconds_left), alert=True)
+
+
+def _wifi_joined(view: WifiJoinedView, lang: str) -> Screen:
+    where = (text("wifi.address", lang, address=view.address) if view.address
+             else text("wifi.no_address", lang))
+    return Screen((Line(text("wifi.joined", lang, ssid=view.ssid)), Line(where, "small")))
+
+
 def _mobile(view: MobileView, lang: str) -> Screen:
     battery = ""
     if view.charging:
@@ -184,6 +198,7 @@ _COMPOSERS: dict[type[View], Callable[..., Screen]] = {
     IdleView: _idle, CpsView: _cps, VitaleView: _vitale, ApcvPresentedView: _apcv,
     SessionView: _session, ReauthView: _reauth, PrescriptionView: _prescription,
     PairingView: _pairing, ErrorView: _error, MobileView: _mobile, UpdateView: _update,
+    WifiOfferView: _wifi_offer, WifiJoinedView: _wifi_joined,
 }
 
 

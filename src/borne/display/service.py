@@ -71,6 +71,8 @@ class DisplayService:
         self._language = language
         self._on_long_press = on_long_press
         self._on_pin_confirm = on_pin_confirm
+        #: Called when the button confirms the Wi-Fi network the screen asks about.
+        self.on_wifi_confirm: Callable[[], object] | None = None
         self._device_state = device_state or (lambda *_: None)
         # Whether the pairing window is still open (it closes early on success or
         # after too many wrong codes): the code leaves the screen at once. Looked at
@@ -165,6 +167,11 @@ class DisplayService:
         self._wake.set()
 
     def _press(self) -> None:
+        if self.state.take_wifi_press(self._clock.monotonic()):
+            if self.on_wifi_confirm is not None:  # the person at the box said yes
+                self.on_wifi_confirm()
+            self._wake.set()
+            return
         slot = self.state.press(self._clock.monotonic())
         if slot is not None and self._on_pin_confirm is not None:
             self._on_pin_confirm(slot)

@@ -38,7 +38,7 @@ __all__ = ["FLASH_SECONDS", "ScreenState"]
 
 #: How long each kind of message stays on screen (seconds).
 FLASH_SECONDS = {"vitale": 10.0, "cps": 5.0, "apcv": 8.0, "prescription": 8.0, "error": 8.0,
-                 "reauth": 15.0, "update": 30.0}
+                 "reauth": 15.0, "update": 30.0, "network": 10.0}
 
 #: Devices whose failure is shown, and the error code shown for each.
 _DEVICE_ERRORS = {"pcsc": "pcsc_unavailable", "storage": "storage_unavailable",
@@ -72,6 +72,8 @@ class ScreenState:
     pairing: tuple[str, float] | None = None
     #: (slot, until): a PIN's last try waits for the button (never in an event).
     pin_request: tuple[str, float] | None = None
+    #: A Wi-Fi code shown, waiting for the button: (SSID, until).
+    wifi_request: tuple[str, float] | None = None
     #: What the open window says of other devices: (contested, wrong codes).
     pairing_trouble: tuple[bool, int] = (False, 0)
     #: Monotonic time of the last change a person would notice (dims the screen later).
@@ -113,6 +115,15 @@ class ScreenState:
                 self._flash(v.ApcvPresentedView(event.channel), now, "apcv")
             case ev.PrescriptionScanned():
                 self._flash(v.PrescriptionView(), now, "prescription")
+            case ev.NetworkOffered():
+                self.wifi_request = (event.ssid, now + event.expires_in_s)
+                self.last_activity = now
+            case ev.NetworkJoined():
+                self.wifi_request = None
+                self._flash(v.WifiJoinedView(event.ssid, event.address), now, "network")
+            case ev.NetworkFailed():
+                self.wifi_request = None
+                self._flash(v.ErrorView(event.code), now, "error")
             case ev.SessionOpened():
                 self.sessions[event.session_id] = _Session(now + event.expires_in_s, 0,
                                                            event.invoices_allowed)
@@ -236,6 +247,15 @@ class ScreenState:
         self.dismiss(now)
         return None
 
+    def take_wifi_press(self, now: float) -> bool:
+        """The OK button while the screen asks to join a Wi-Fi network: True (the press is
+        the confirmation; the question goes), else False."""
+        if isinstance(self.view(now), v.WifiOfferView):
+            self.wifi_request = None
+            self.last_activity = now
+            return True
+        return False
+
     def dismiss(self, now: float) -> bool:
         """The OK button: drop the current message; True if there was one."""
         self.last_activity = now
@@ -261,6 +281,10 @@ class ScreenState:
             if now < self.pin_request[1]:
                 return v.ErrorView("pin_last_try_protected")
             self.pin_request = None
+        if self.wifi_request is not None:
+            if now < self.wifi_request[1]:
+                return v.WifiOfferView(self.wifi_request[0], int(self.wifi_request[1] - now + 0.999))
+            self.wifi_request = None
         if self.flash is not None:
             if now < self.flash[1]:
                 return self.flash[0]

@@ -45,6 +45,8 @@ __all__ = [
     "SessionView",
     "StatusStrip",
     "UpdateView",
+    "WifiJoinedView",
+    "WifiOfferView",
     "View",
     "VitaleView",
     "looks_like_identity",
@@ -211,6 +213,24 @@ class ErrorView(View):
         # Codes are snake_case identifiers: this also keeps any data out of the screen.
         _require(re.fullmatch(r"[a-z][a-z0-9_]{0,63}", self.code) is not None,
                  f"not an error code: {self.code[:20]!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class WifiOfferView(View):
+    """A phone's Wi-Fi code was shown: join ``ssid``? (the button, within ``seconds_left``).
+    The SSID was checked by :mod:`borne.network.wifi_code` (no control nor bidi character);
+    the password is never here."""
+
+    ssid: str
+    seconds_left: int
+
+
+@dataclass(frozen=True, slots=True)
+class WifiJoinedView(View):
+    """The box joined ``ssid``; ``address`` is where it answers there."""
+
+    ssid: str
+    address: str | None
 
 
 @dataclass(frozen=True, slots=True)

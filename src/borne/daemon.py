@@ -330,6 +330,7 @@ class Daemon:
                                       reads_waiting=self.journal.waiting if self.journal else 0,
                                       on_pin_confirm=self._pin_confirmed)
         self.display.on_wifi_confirm = self.network.button_pressed
+        self.display.wifi_signal = lambda: self.network.snapshot().signal
         await enter(stack, self.display)
 
     async def _start_battery(self, stack: AsyncExitStack) -> None:
@@ -400,10 +401,9 @@ class Daemon:
     def scan(self, on: bool = True) -> bool:
         """Ask the camera to scan (on-demand mode) or stop; False without a camera."""
         camera = self.inputs.get("camera")
-        if camera is None:
-            return False
-        camera.set_scanning(on)
-        return True
+        if camera is not None:
+            camera.set_scanning(on)
+        return camera is not None
 
     def pause_reads(self, slot_id: str, paused: bool) -> None:
         """Stop (or resume) the box's own reads of a slot: it is leased through the APDU channel."""

@@ -101,6 +101,22 @@ def _draw_battery(canvas: _Canvas, marks: StatusStrip, right: int, baseline: int
     return x - 1 - ink_width(canvas.strip, label)
 
 
+def _draw_wifi(canvas: _Canvas, signal: int, right: int, baseline: int) -> int:
+    """Three bars ending at ``right``, as many filled as the signal earns (a third each)."""
+    draw, fill, cap = canvas.draw, canvas.fill("mark"), cap_height(canvas.strip)
+    filled = 0 if signal <= 0 else 1 + min(2, max(0, signal - 1) * 3 // 100)
+    x = right - 1
+    for bar in (2, 1, 0):  # right to left: the tallest last
+        top = baseline - 1 - (cap * (bar + 1)) // 3
+        box = (x - 2, top, x, baseline - 1)  # 3 px wide: an empty bar shows its hollow
+        if bar < filled:
+            draw.rectangle(box, fill=fill)
+        else:
+            draw.rectangle(box, outline=fill)
+        x -= 4
+    return x + 1
+
+
 def _draw_clock_unsynced(canvas: _Canvas, right: int, baseline: int) -> int:
     """A clock face and "?": wall time is not to be trusted yet."""
     draw, fill, cap = canvas.draw, canvas.fill("mark"), cap_height(canvas.strip)
@@ -129,7 +145,8 @@ def _draw_warning(canvas: _Canvas, left: int, baseline: int) -> int:
 
 def _draw_header(canvas: _Canvas, screen: Screen) -> int:
     """The small top line; returns the first free row below it (MARGIN if none)."""
-    has_marks = not screen.marks.clock_synced or screen.marks.battery_percent is not None
+    has_marks = not screen.marks.clock_synced or screen.marks.battery_percent is not None \
+        or screen.marks.wifi_signal is not None
     if not (screen.header or screen.header_right or has_marks or screen.alert):
         return MARGIN
     face, (width, _) = canvas.strip, canvas.image.size
@@ -143,6 +160,8 @@ def _draw_header(canvas: _Canvas, screen: Screen) -> int:
         right -= ink_width(face, screen.header_right) + 6
     if screen.marks.battery_percent is not None:
         right = _draw_battery(canvas, screen.marks, right, baseline) - 6
+    if screen.marks.wifi_signal is not None:
+        right = _draw_wifi(canvas, screen.marks.wifi_signal, right, baseline) - 6
     if not screen.marks.clock_synced:
         right = _draw_clock_unsynced(canvas, right, baseline) - 6
     left = MARGIN

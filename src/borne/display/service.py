@@ -73,6 +73,8 @@ class DisplayService:
         self._on_pin_confirm = on_pin_confirm
         #: Called when the button confirms the Wi-Fi network the screen asks about.
         self.on_wifi_confirm: Callable[[], object] | None = None
+        #: The Wi-Fi network's signal now (0..100; None: not on Wi-Fi), for the status line.
+        self.wifi_signal: Callable[[], int | None] | None = None
         self._device_state = device_state or (lambda *_: None)
         # Whether the pairing window is still open (it closes early on success or
         # after too many wrong codes): the code leaves the screen at once. Looked at
@@ -227,7 +229,8 @@ class DisplayService:
         view = self.state.view(now)
         status = StatusStrip(clock_synced=self.state.clock_synced,
                              battery_percent=self.state.battery_percent,
-                             charging=self.state.charging)
+                             charging=self.state.charging,
+                             wifi_signal=self.wifi_signal() if self.wifi_signal else None)
         image = render(view, width=self._device.width, height=self._device.height,
                        mode=self._device.mode, language=self._language, offset=offset,
                        status=status)

@@ -90,12 +90,13 @@ class StatusStrip:
 
     ``clock_synced=False`` draws a clock and "?" (wall time not to be trusted);
     ``battery_percent`` (0..100, None: no battery) draws a gauge, with a bolt
-    when ``charging``.
+    when ``charging``; ``wifi_signal`` (0..100, None: not on Wi-Fi) draws three bars.
     """
 
     clock_synced: bool = True
     battery_percent: int | None = None
     charging: bool = False
+    wifi_signal: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 
 from borne.display import views as v
 from borne.sim.qr_frames import render_qr_frame
+from borne.sim.scanner_keys import type_code
 
 from support.box import running_box
 from support.nm_bus import SETTINGS_PATH, WIFI_PATH, NmMock
@@ -42,18 +44,24 @@ async def box(tmp_path, nm):
     camera = tmp_path / "camera"
     camera.mkdir()
     async with running_box(
-            tmp_path, readers={"camera": f"images:{camera}"},
+            tmp_path, readers={"camera": f"images:{camera}",
+                               "scanner": f"keylog:{tmp_path / 'scanner.jsonl'}"},
+            scanner={"layout": "azerty"},
             display={"device": "dummy:128x64", "retry_s": 0.2},
             panel={"pins": "mock", "long_press_s": 0.3},
             network={"dbus_address": nm.address, "confirm_s": 5, "poll_s": 1}) as daemon:
         daemon.test_camera_dir = camera
+        daemon.test_keylog = tmp_path / "scanner.jsonl"
         yield daemon
     await nm.close()
 
 
-def show(box, payload: str, name: str = "phone.png") -> None:
-    """A phone showing ``payload`` before the camera (the twin picks the file up)."""
-    render_qr_frame(payload.encode()).save(box.test_camera_dir / name)
+def show(box, payload: str, name: str = "phone") -> None:
+    """A phone showing ``payload`` before the camera: the frame appears whole (renamed in),
+    as the twin must never read half a file."""
+    part = box.test_camera_dir / f".{name}.png"
+    render_qr_frame(payload.encode()).save(part, "PNG")
+    os.replace(part, box.test_camera_dir / f"{name}.png")
 
 
 def events(box, kind: str) -> list:
@@ -127,3 +135,14 @@ async def test_a_wep_code_is_refused_with_its_reason(box, nm):
     (refused,) = events(box, "capture.error")
     assert refused.data.code == "wifi_wep_refused"
     assert not events(box, "network.offered")
+
+
+async def test_a_code_read_by_the_usb_scanner_is_offered_too(box, nm):
+    await until(lambda: box.core.devices.get("scanner", {}).get("state") == "available")
+    type_code(box.test_keylog, "WIFI:T:SAE;S:Cabinet infirmier;P:Soins-2026!;;", "azerty")
+    await until(lambda: events(box, "network.offered"), timeout=10)
+    assert events(box, "network.offered")[0].data.ssid == "Cabinet infirmier"
+    await press(box)
+    await until(lambda: events(box, "network.joined"), timeout=10)
+    (added,) = await nm.calls(SETTINGS_PATH, "AddConnection")
+    assert added[0]["802-11-wireless-security"]["key-mgmt"] == "sae"

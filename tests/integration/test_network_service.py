@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from dbus_fast import Variant
+
 from borne.display import views as v
 from borne.sim.qr_frames import render_qr_frame
 from borne.sim.scanner_keys import type_code
@@ -146,3 +148,20 @@ async def test_a_code_read_by_the_usb_scanner_is_offered_too(box, nm):
     await until(lambda: events(box, "network.joined"), timeout=10)
     (added,) = await nm.calls(SETTINGS_PATH, "AddConnection")
     assert added[0]["802-11-wireless-security"]["key-mgmt"] == "sae"
+
+
+async def test_the_signal_is_on_the_status_line_and_losing_the_network_is_said(box, nm):
+    await nm.add_access_point(WIFI_PATH, "Pharmacie du Port", 70)
+    show(box, CODE)
+    await until(lambda: events(box, "network.offered"), timeout=10)
+    await press(box)
+    await until(lambda: box.network.snapshot().ssid == "Pharmacie du Port", timeout=10)
+    status = box.network.snapshot()
+    assert (status.state, status.signal, status.address) == ("wifi", 70, "192.168.43.17")
+    assert box.display.wifi_signal() == 70
+    # The access point goes away: the device falls back to DISCONNECTED.
+    await nm.call(WIFI_PATH, "org.freedesktop.DBus.Mock", "UpdateProperties", "sa{sv}",
+                  ["org.freedesktop.NetworkManager.Device", {"State": Variant("u", 30)}])
+    await until(lambda: events(box, "network.lost"), timeout=10)
+    assert events(box, "network.lost")[0].data.ssid == "Pharmacie du Port"
+    assert box.network.snapshot().state == "offline"

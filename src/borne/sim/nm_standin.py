@@ -22,10 +22,11 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["NmStandIn", "SIM_ACCESS_POINT", "SIM_WIFI_ADDRESS", "standin_missing"]
+__all__ = ["NmStandIn", "SIM_ACCESS_POINT", "SIM_WIFI_ADDRESS", "launch", "standin_missing"]
 
 #: The address the simulated box's Wi-Fi has (a phone hotspot's usual network).
 SIM_WIFI_ADDRESS = "192.168.43.17"
@@ -62,6 +63,28 @@ def standin_missing() -> str | None:
     return None
 
 
+def launch(root: Path, log: Path, timeout: float = 20.0) -> list[subprocess.Popen[bytes]]:
+    """Start a private bus in ``root`` (``unix:path=<root>/bus.sock``) and the mock on it,
+    its output to ``log``; returns (bus, mock) once the bus listens (the mock may still be
+    taking its name). The tests' harness (tests/support/nm_bus.py) starts it the same way."""
+    root.mkdir(parents=True, exist_ok=True)
+    socket, config = root / "bus.sock", root / "bus.conf"
+    config.write_text(_BUS_CONFIG.format(socket=socket))
+    bus = subprocess.Popen(["dbus-daemon", "--nofork", "--nopidfile", f"--config-file={config}"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while not socket.exists():
+        if bus.poll() is not None or time.monotonic() > deadline:
+            bus.kill()
+            raise RuntimeError("the private D-Bus did not start")
+        time.sleep(0.02)
+    env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={socket}"}
+    with open(log, "wb") as output:
+        mock = subprocess.Popen([sys.executable, "-m", "dbusmock", "--template", "networkmanager"],
+                                env=env, stdout=output, stderr=subprocess.STDOUT)
+    return [bus, mock]
+
+
 class NmStandIn:
     """The private bus and the mock under ``root``; ``address`` is what ``[network]
     dbus_address`` is set to."""
@@ -76,32 +99,13 @@ class NmStandIn:
         """The bus, the mock (waited for until it owns NetworkManager's name), its Wi-Fi."""
         from dbus_fast.aio import MessageBus
 
-        self.root.mkdir(parents=True, exist_ok=True)
-        config = self.root / "bus.conf"
-        config.write_text(_BUS_CONFIG.format(socket=self.root / "bus.sock"))
-        self._processes.append(subprocess.Popen(
-            ["dbus-daemon", "--nofork", "--nopidfile", f"--config-file={config}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        await self._until(lambda: (self.root / "bus.sock").exists(), timeout, "the private bus")
-        env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": self.address}
-        with open(self.log, "wb") as log:
-            self._processes.append(subprocess.Popen(
-                [sys.executable, "-m", "dbusmock", "--template", "networkmanager"],
-                env=env, stdout=log, stderr=subprocess.STDOUT))
+        self._processes = await asyncio.to_thread(launch, self.root, self.log, timeout)
         bus = await MessageBus(bus_address=self.address).connect()
         try:
             await self._until_owned(bus, timeout)
             await self._furnish(bus)
         finally:
             bus.disconnect()
-
-    async def _until(self, ready: Any, timeout: float, what: str) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not ready():
-            if self._processes[-1].poll() is not None or loop.time() > deadline:
-                raise RuntimeError(f"{what} did not start (see {self.log})")
-            await asyncio.sleep(0.05)
 
     async def _until_owned(self, bus: Any, timeout: float) -> None:
         from dbus_fast import Message

@@ -238,6 +238,8 @@ check "the backend and the post-install handler, executable" \
   test -x "$ROOT/usr/lib/rauc/tryboot-backend" -a -x "$ROOT/usr/lib/rauc/post-install"
 check "RAUC's D-Bus policy: only root and group borne" \
   cmp "$HERE/files/borne-rauc.conf" "$ROOT/etc/dbus-1/system.d/borne-rauc.conf"
+check "polkit: borne may add and activate NetworkManager's connections, nothing more" \
+  cmp "$HERE/files/50-borne-networkmanager.rules" "$ROOT/etc/polkit-1/rules.d/50-borne-networkmanager.rules"
 check "/etc/borne-release: VERSION and COMPATIBLE (system.conf's)" \
   equals "$(sed 's/=.*//' "$ROOT/etc/borne-release" | tr '\n' ' ')|$(sed -n 's/^COMPATIBLE=//p' "$ROOT/etc/borne-release")" \
   "VERSION COMPATIBLE |$(sed -n 's/^compatible=//p' "$ROOT/etc/rauc/system.conf")"

@@ -158,6 +158,9 @@ fi
 install -m 644 "$keyring" "$ROOTFS/etc/rauc/keyring.pem"
 # Only root and group borne may call RAUC (Debian's policy lets anyone: docs/security.md).
 install -m 644 "$HERE/files/borne-rauc.conf" "$ROOTFS/etc/dbus-1/system.d/borne-rauc.conf"
+# The daemon may add, change and activate NetworkManager's profiles (docs/network.md).
+install -d -m 755 "$ROOTFS/etc/polkit-1/rules.d"
+install -m 644 "$HERE/files/50-borne-networkmanager.rules" "$ROOTFS/etc/polkit-1/rules.d/50-borne-networkmanager.rules"
 # RAUC's data-directory: a mount point on the read-only root (borne-rauc-state.service).
 install -d -m 700 "$ROOTFS/var/lib/rauc"
 for unit in borne-update-commit.service borne-update-reboot.path borne-update-reboot.service; do

@@ -1,7 +1,7 @@
 """NetworkManager's stand-in: python-dbusmock's ``networkmanager`` template on a private bus.
 
-:class:`NmMock` starts a private "system" bus (:func:`support.rauc_box.start_private_bus`)
-and ``python -m dbusmock --template networkmanager`` on it (what GNOME's own tests use),
+:class:`NmMock` starts a private "system" bus and ``python -m dbusmock --template
+networkmanager`` on it as the simulator does (:func:`borne.sim.nm_standin.launch`) (what GNOME's own tests use),
 then drives it through its ``org.freedesktop.DBus.Mock`` interface (dbusmock's README): devices,
 access points, an IPv4 address, and how the next ``ActivateConnection`` ends:
 
@@ -19,14 +19,12 @@ extra); no root.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from support.rauc_box import start_private_bus
+from borne.sim.nm_standin import launch
 
 __all__ = ["NmMock", "WIFI_PATH", "ETHERNET_PATH"]
 
@@ -70,13 +68,7 @@ class NmMock:
 
     def start(self) -> NmMock:
         """The bus, then the mock, waited for until it owns its name."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._bus_process, _socket = start_private_bus(self.root)
-        env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": self.address}
-        with open(self.log, "wb") as log:
-            self._mock = subprocess.Popen(
-                [sys.executable, "-m", "dbusmock", "--template", "networkmanager"],
-                env=env, stdout=log, stderr=subprocess.STDOUT)
+        self._bus_process, self._mock = launch(self.root, self.log)
         deadline = time.monotonic() + 20
         while not self._owned():
             assert self._mock.poll() is None, self.log.read_text()

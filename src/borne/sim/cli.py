@@ -66,6 +66,17 @@ def add_parser(commands: Any) -> None:
         "medicine", help="scan a medicine box's GS1 DataMatrix (the box ignores it, counts it)")
     medicine.add_argument("--qr", dest="channel", action="store_const", const="qr",
                           default="scanner", help="show it to the virtual camera instead")
+    wifi = sim_commands.add_parser(
+        "wifi", help="show a phone's \"share Wi-Fi\" QR code to the virtual camera "
+                     "(then `borne sim button` confirms)")
+    wifi.add_argument("--ssid", required=True, help="the network's name")
+    wifi.add_argument("--password", help="its password (a test network's: it is on the command "
+                                         "line); none for --security open")
+    wifi.add_argument("--security", choices=("wpa", "sae", "open"), default="wpa",
+                      help="WPA/WPA2-personal (default), WPA3-personal (sae), or open")
+    wifi.add_argument("--hidden", action="store_true", help="a hidden network (H:true)")
+    wifi.add_argument("--scanner", dest="channel", action="store_const", const="scanner",
+                      default="qr", help="scan it with the virtual USB scanner instead")
 
 
 
@@ -97,6 +108,32 @@ def _said(what: str, shown: Any, language: str) -> int:
         print(words["nothing"].format(what=what, forget=shown.get("forget_after_s", "?")),
               file=sys.stderr)
     return 1
+_NETWORK_WORDS = {
+    "fr": {"network.offered": "Wi-Fi « {ssid} » proposé : appuyez (borne sim button) dans les "
+                              "{expires_in_s} s",
+           "network.joined": "network.joined : « {ssid} », adresse {address}",
+           "network.failed": "network.failed : « {ssid} », {code}",
+           "capture.error": "refusé par la borne, {code}",
+           None: "la borne n'a rien annoncé"},
+    "en": {"network.offered": "Wi-Fi \"{ssid}\" offered: press (borne sim button) within "
+                              "{expires_in_s} s",
+           "network.joined": "network.joined: \"{ssid}\", address {address}",
+           "network.failed": "network.failed: \"{ssid}\", {code}",
+           "capture.error": "refused by the box, {code}",
+           None: "the box announced nothing"},
+}
+
+
+def _networked(answer: dict[str, Any], language: str) -> int:
+    """Print what the box made of a Wi-Fi code or of the button confirming it; 1 unless it
+    offered or joined."""
+    words = _NETWORK_WORDS.get(language, _NETWORK_WORDS["fr"])
+    announced = answer.get("announced")
+    print(words[announced].format(**answer),
+          file=sys.stdout if announced in ("network.offered", "network.joined") else sys.stderr)
+    return 0 if announced in ("network.offered", "network.joined") else 1
+
+
 def _address(text: str) -> str:
     """An IP address for ``--listen`` (``0.0.0.0``, ``::``, one of this machine's)."""
     import ipaddress
@@ -140,6 +177,10 @@ def sim(args: argparse.Namespace, *, language: str) -> int:
     elif args.sim_command == "medicine":
         shown = ask("medicine", channel=args.channel)
         print(f"boîte de médicament / medicine box ({shown['channel']})")  # type: ignore[index]
+    elif args.sim_command == "wifi":
+        shown = ask("wifi", ssid=args.ssid, password=args.password, security=args.security,
+                    hidden=args.hidden, channel=args.channel)
+        return _networked(shown, language)  # type: ignore[arg-type]
     elif args.sim_command == "screen":
         import base64
         import io
@@ -157,7 +198,9 @@ def sim(args: argparse.Namespace, *, language: str) -> int:
 
             print(to_text(Image.open(io.BytesIO(png))))
     elif args.sim_command == "button":
-        ask("button", hold_s=4.0 if args.long else 0.1)
+        pressed = ask("button", hold_s=4.0 if args.long else 0.1)
+        if "announced" in pressed:  # type: ignore[operator]
+            return _networked(pressed, language)  # type: ignore[arg-type]
     elif args.sim_command == "battery":
         shown = ask("battery", percent=args.percent, charging=args.charging)
         box = shown["box"]  # type: ignore[index]

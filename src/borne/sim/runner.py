@@ -39,7 +39,9 @@ log = logging.getLogger("borne.sim")
 def _sim_handlers(slots: Any, presenter: Any, daemon: Any = None) -> dict[str, Any]:
     from .announced import present_and_watch
     from .cards import CARD_NAMES
+    from ..display.views import WifiOfferView
     from .presenter import HOLD_S, sim_apcv_token
+    from .watched import act_and_watch
 
     async def insert(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         slot, card = args.get("slot"), args.get("card")
@@ -118,8 +120,16 @@ def _sim_handlers(slots: Any, presenter: Any, daemon: Any = None) -> dict[str, A
         if panel is None or not hasattr(panel, "press_for_test"):
             raise BorneError("no simulated button", code="sim_no_twin")
         held = float(args.get("hold_s", 0.1))
-        await asyncio.to_thread(panel.press_for_test, held)
-        return {"held_s": held}
+
+        async def press() -> dict[str, Any]:
+            await asyncio.to_thread(panel.press_for_test, held)
+            return {"held_s": held}
+
+        if not isinstance(display.state.view(daemon.clock.monotonic()), WifiOfferView):
+            return await press()
+        # It confirms a Wi-Fi join: say how the join ended.
+        return await act_and_watch(daemon.bus, press, ("network.joined", "network.failed"),
+                                   daemon.config.network.join_timeout_s + 5.0)
 
     async def battery(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
         service = daemon.battery if daemon is not None else None
@@ -139,9 +149,30 @@ def _sim_handlers(slots: Any, presenter: Any, daemon: Any = None) -> dict[str, A
             seen = await service.poll_now()
         return {"percent": percent, "charging": charging, "box": seen.to_dict()}
 
+    async def wifi(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
+        from .wifi_share import phone_wifi_code
+
+        ssid, password = args.get("ssid"), args.get("password")
+        channel = str(args.get("channel", "qr"))
+        if not isinstance(ssid, str) or not isinstance(password, (str, type(None))):
+            raise BorneError("ssid, password", code="control_bad_request")
+        try:
+            code = phone_wifi_code(ssid, password, security=str(args.get("security", "wpa")),
+                                   hidden=bool(args.get("hidden", False)))
+        except ValueError as error:
+            raise BorneError(Message.same(str(error)), code="control_bad_request") from None
+        async def show() -> dict[str, Any]:
+            await presenter.present(channel, code.encode("utf-8"))
+            return {"channel": channel, "ssid": ssid}  # never the password
+
+        if daemon is None:
+            return await show()
+        return await act_and_watch(daemon.bus, show, ("network.offered", "capture.error"),
+                                   HOLD_S + 2.0)
+
     return {"insert": insert, "remove": remove, "slots": list_slots, "cards": cards,
             "apcv": apcv, "prescription": prescription, "screen": screen, "button": button,
-            "battery": battery, "medicine": medicine}
+            "battery": battery, "medicine": medicine, "wifi": wifi}
 
 
 def _slot_numbers(slots: Any) -> set[int]:
@@ -153,6 +184,7 @@ async def _run(config: Config, work_dir: Path) -> None:
     from .pcscd import DEFAULT_SIM_READERS, PrivatePcscd
     from .presenter import SimPresenter
 
+    config, standin, network_line = await _network_standin(config, work_dir)
     pcscd = PrivatePcscd(work_dir / "pcscd", DEFAULT_SIM_READERS)
     await asyncio.to_thread(pcscd.start)
     slots = CardSlots(pcscd)
@@ -166,12 +198,48 @@ async def _run(config: Config, work_dir: Path) -> None:
         await control.start()
         run = asyncio.create_task(daemon.run())
         await daemon.ready.wait()
-        print(_banner(config, pcscd, daemon.api.port if daemon.api else None), flush=True)
+        print(_banner(config, pcscd, daemon.api.port if daemon.api else None, network_line),
+              flush=True)
         await run
     finally:
         await control.stop()
         await asyncio.to_thread(slots.remove_all)
         await asyncio.to_thread(pcscd.stop)
+        if standin is not None:
+            await asyncio.to_thread(standin.stop)
+
+
+async def _network_standin(config: Config, work_dir: Path) -> tuple[Config, Any, str]:
+    """NetworkManager's stand-in on a private bus, unless the file names a bus of its own or
+    turns the network off; (the config with its address, the stand-in or None, a banner line).
+
+    Never the machine's system bus: without the stand-in the network is off ("unavailable").
+    """
+    import msgspec
+
+    from .nm_standin import NmStandIn, standin_missing
+
+    network = config.network
+    if network.enabled == "off" or network.dbus_address:
+        where = "arrêté / off" if network.enabled == "off" else network.dbus_address
+        return config, None, f"Réseau / network: {where}"
+    missing = standin_missing()
+    standin = None
+    if missing is None:
+        standin = NmStandIn(work_dir / "nm")
+        try:
+            await standin.start()
+        except RuntimeError as error:
+            await asyncio.to_thread(standin.stop)
+            standin, missing = None, str(error)
+    if standin is None:
+        log.warning("network unavailable in the simulator: %s", missing)
+        return (msgspec.structs.replace(config, network=msgspec.structs.replace(
+                    network, enabled="off")), None,
+                f"Réseau / network: indisponible / unavailable (il manque / missing: {missing})")
+    return (msgspec.structs.replace(config, network=msgspec.structs.replace(
+                network, dbus_address=standin.address)), standin,
+            "Réseau / network: NetworkManager simulé / simulated (python-dbusmock), wlan0")
 
 
 def _api_line(host: str, port: int | None) -> str:
@@ -185,9 +253,11 @@ def _api_line(host: str, port: int | None) -> str:
     return f"API : https://{shown}:{port} (ouverte au réseau / open to the LAN)"
 
 
-def _banner(config: Config, pcscd: Any, api_port: int | None = None) -> str:
+def _banner(config: Config, pcscd: Any, api_port: int | None = None,
+            network_line: str = "") -> str:
     lines = ["", "Borne simulée prête / simulated box ready.",
-             _api_line(config.api.host, api_port), "Emplacements / slots:"]
+             _api_line(config.api.host, api_port)] + ([network_line] if network_line else []) + [
+             "Emplacements / slots:"]
     for index, name, _port in pcscd.slots:
         lines.append(f"  {index}: {name}")
     lines += [
@@ -202,6 +272,7 @@ def _banner(config: Config, pcscd: Any, api_port: int | None = None) -> str:
         "  .venv/bin/borne sim screen           (--png FILE: what the box's screen shows)",
         "  .venv/bin/borne sim button --long    (the pairing button held down)",
         "  .venv/bin/borne sim battery 15       (--charging; a mobile box's battery)",
+        "  .venv/bin/borne sim wifi --ssid Pharmacie --password motdepasse  (then: sim button)",
         "Ctrl-C arrête la borne simulée / stops the simulated box.",
         "",
     ]

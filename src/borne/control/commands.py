@@ -36,6 +36,7 @@ def daemon_commands(daemon: Daemon) -> dict[str, Handler]:
         return {**daemon.core.snapshot(identity=True), "apcv": daemon.apcv.describe(),
                 "update": msgspec.to_builtins(daemon.updates.snapshot()),
                 "usb": msgspec.to_builtins(daemon.usb.snapshot()),
+                "network": msgspec.to_builtins(daemon.network.snapshot()),
                 **({"refused": tally.describe()} if tally is not None else {})}
 
     async def ping(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:

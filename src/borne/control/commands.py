@@ -89,8 +89,10 @@ def daemon_commands(daemon: Daemon) -> dict[str, Handler]:
             daemon.set_mode(str(args["mode"]))
         return {"mode": daemon.core.mode}
 
+    from ..network.commands import network_commands
     from ..update.commands import update_commands
 
     return {"status": status, "ping": ping, "paths": paths, "events": events, "pair_open": pair_open,
             "pair_close": pair_close, "clients": clients, "revoke": revoke, "scan": scan,
-            "mode": mode, **update_commands(daemon.updates)}
+            "mode": mode, **update_commands(daemon.updates),
+            **network_commands(daemon.network)}

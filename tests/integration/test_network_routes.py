@@ -80,7 +80,8 @@ async def test_an_admin_lists_and_forgets_the_kept_networks(box, nm, tmp_path):
 
 
 async def test_the_box_commands_list_forget_and_open_a_window(nm, tmp_path, capsys):
-    """`borne network list|forget|window` as the person at the box types them."""
+    """`borne network list|forget|window` and `borne doctor`'s line, as the person at the box
+    types them."""
     from borne.cli.main import main
 
     await nm.add_wifi()
@@ -102,6 +103,14 @@ async def test_the_box_commands_list_forget_and_open_a_window(nm, tmp_path, caps
         (line,) = out.splitlines()
         ident = line.split()[0]
         assert code == 0 and "Pharmacie" in line and "active" in line and "motdepasse" not in out
+        await nm.add_access_point(WIFI_PATH, "Pharmacie", 70)
+        await until(lambda: box.network.snapshot().signal == 70, timeout=10)
+        from borne.cli.doctor import run_checks
+
+        checks = await asyncio.to_thread(run_checks, str(config))
+        (line,) = [c for c in checks if c.name == "network_link"]
+        assert (line.status, line.detail("en")) == ("ok", 'Wi-Fi "Pharmacie" (signal 70%), '
+                                                          'address 192.168.43.17')
         code, out, _ = await asyncio.to_thread(borne, "network", "forget", ident)
         assert (code, out) == (0, "Wi-Fi network Pharmacie forgotten.\n")
         code, _, err = await asyncio.to_thread(borne, "network", "forget", ident)

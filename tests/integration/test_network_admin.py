@@ -111,6 +111,10 @@ async def test_the_box_commands_list_forget_and_open_a_window(nm, tmp_path, caps
         (line,) = [c for c in checks if c.name == "network_link"]
         assert (line.status, line.detail("en")) == ("ok", 'Wi-Fi "Pharmacie" (signal 70%), '
                                                           'address 192.168.43.17')
+        from borne.control.client import call
+
+        shown = (await asyncio.to_thread(call, box.config.control_socket, "status"))["network"]
+        assert (shown["state"], shown["ssid"], shown["signal"]) == ("wifi", "Pharmacie", 70)
         code, out, _ = await asyncio.to_thread(borne, "network", "forget", ident)
         assert (code, out) == (0, "Wi-Fi network Pharmacie forgotten.\n")
         code, _, err = await asyncio.to_thread(borne, "network", "forget", ident)

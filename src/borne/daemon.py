@@ -249,7 +249,7 @@ class Daemon:
             return
         self.api_context.last_known = self.last_known
         self.api_context.updates = self.updates
-        self.api_context.usb = self.usb
+        self.api_context.usb, self.api_context.network = self.usb, self.network
 
     async def _start_api_server(self, stack: AsyncExitStack) -> None:
         """Listen (a busy port degrades ``api``, never the readers); leases end before it closes."""

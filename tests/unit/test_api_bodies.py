@@ -80,6 +80,9 @@ def test_the_status():
                        "slots": [{"index": 0, "pattern": "*", "box_slot": None, "in_use": False},
                                  {"index": 1, "pattern": "*", "box_slot": "sim-00",
                                   "in_use": True}]}
+    snapshot["network"] = {"state": "wifi", "detail": None, "ethernet": False,
+                           "ssid": "Pharmacie", "signal": 70, "address": "192.168.1.20",
+                           "pending_ssid": None}
     exact(snapshot, Status)
     core.battery = None
     exact({**snapshot, "battery": None}, Status)

@@ -19,6 +19,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from ..error_catalogue import Surface, codes
 from ..health import CODES as HEALTH_CODES
 from ..ccid.status import UsbStatus
+from ..network.status import NetworkStatus
 from ..update.state import UpdateStatus
 from .schema_forms import UNDOCUMENTED
 
@@ -134,6 +135,9 @@ class Status(Struct):
         description="the system's version, the booted slot and the update's state")]
     usb: Annotated[UsbStatus, Meta(
         description="the box as a USB smart-card reader: its state and the slots in use")]
+    network: Annotated[NetworkStatus, Meta(
+        description="the box's network: Ethernet or the Wi-Fi joined, its signal and address; "
+                    "never a password")]
 
 
 # -- slots and what they hold -----------------------------------------------------------------

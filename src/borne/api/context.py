@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..secure_channel.tls import ClientIdentity
     from ..update.service import UpdateService
     from ..ccid.service import UsbReaderService
+    from ..network.service import NetworkService
 
 __all__ = ["AUDIT_DETAIL", "CLIENT", "CONTEXT", "ApiContext"]
 
@@ -65,6 +66,8 @@ class ApiContext:
     updates: UpdateService | None = None
     #: The box as a USB CCID reader (None: not built).
     usb: UsbReaderService | None = None
+    #: The Wi-Fi joined by a code, NetworkManager's profiles (None: not built).
+    network: NetworkService | None = None
     #: Where uploaded update bundles are received (:mod:`borne.api.update_routes`).
     inbox: BundleInbox | None = None
     language: str = "fr"

@@ -67,7 +67,8 @@ _GENERAL_ERRORS: dict[int, dict[str, Any]] = {
 
 def _operations() -> list[Operation]:
     from . import (apcv_routes, apdu_routes, clock_routes, journal_routes,  # noqa: F401
-                   pairing_routes, sse, update_routes)  # (they declare their operations)
+                   network_routes, pairing_routes, sse,  # (they declare their operations)
+                   update_routes)
     from .routes import operations
 
     return list(operations)

@@ -15,6 +15,7 @@ from aiohttp import web
 from msgspec import Meta
 
 from ..ccid.status import usb_off
+from ..network.status import network_off
 from ..update.service import update_status
 from .bodies import Audit, Client, Clients, Mode, ModeChange, Readers, Slot, Status, json_body
 from .context import CLIENT, CONTEXT
@@ -69,6 +70,8 @@ async def status(request: web.Request) -> web.Response:
                           "admin": identity.admin}
     snapshot["update"] = msgspec.to_builtins(update_status(context.updates))
     snapshot["usb"] = msgspec.to_builtins(context.usb.snapshot() if context.usb else usb_off())
+    snapshot["network"] = msgspec.to_builtins(context.network.snapshot() if context.network
+                                              else network_off())
     return json_body(msgspec.convert(snapshot, Status))
 
 

@@ -45,7 +45,8 @@ DESCRIPTOR_RESERVE = 1024
 def build_app(context: ApiContext) -> web.Application:
     """The aiohttp application for ``context`` (tests can drive it directly)."""
     from . import (apcv_routes, apdu_routes, clock_routes, journal_routes,  # noqa: F401
-                   pairing_routes, sse, update_routes)  # (they register their routes)
+                   network_routes, pairing_routes, sse,  # (they register their routes)
+                   update_routes)
     from .routes import routes
 
     app = web.Application(middlewares=[guard, receive_deadline], client_max_size=MAX_BODY)

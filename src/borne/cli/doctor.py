@@ -28,6 +28,7 @@ from ..health import (
     check_disk,
     check_update,
     check_usb,
+    check_network,
     configured_devices,
     device_checks,
     probe_pcscd,
@@ -91,7 +92,8 @@ def _ask_daemon(config: Config) -> list[Check]:
                             config.battery.device != "none")
     if battery is not None:
         checks.append(battery)
-    for check in (check_update(status.get("update")), check_usb(status.get("usb"))):
+    for check in (check_update(status.get("update")), check_usb(status.get("usb")),
+                  check_network(status.get("network"))):
         if check is not None:
             checks.append(check)
     try:

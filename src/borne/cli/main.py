@@ -95,6 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     from .usb import add_parser as add_usb_parser
 
     add_usb_parser(commands)
+
+    from .network import add_parser as add_network_parser
+
+    add_network_parser(commands)
     simulator = _simulator_cli()
     if simulator is not None:
         simulator.add_parser(commands)
@@ -204,6 +208,10 @@ def _run(args: argparse.Namespace, language: str) -> int:
         from .usb import usb_command
 
         return usb_command(args, language=language)
+    if args.command == "network":
+        from .network import network_command
+
+        return network_command(args, language=language)
     if args.command == "sim":
         return _simulator_cli().sim(args, language=language)
     raise AssertionError(args.command)

@@ -36,6 +36,7 @@ def daemon_commands(daemon: Daemon) -> dict[str, Handler]:
         return {**daemon.core.snapshot(identity=True), "apcv": daemon.apcv.describe(),
                 "update": msgspec.to_builtins(daemon.updates.snapshot()),
                 "usb": msgspec.to_builtins(daemon.usb.snapshot()),
+                "network": msgspec.to_builtins(daemon.network.snapshot()),
                 **({"refused": tally.describe()} if tally is not None else {})}
 
     async def ping(peer: Peer, args: dict[str, Any]) -> dict[str, Any]:
@@ -88,8 +89,10 @@ def daemon_commands(daemon: Daemon) -> dict[str, Handler]:
             daemon.set_mode(str(args["mode"]))
         return {"mode": daemon.core.mode}
 
+    from ..network.commands import network_commands
     from ..update.commands import update_commands
 
     return {"status": status, "ping": ping, "paths": paths, "events": events, "pair_open": pair_open,
             "pair_close": pair_close, "clients": clients, "revoke": revoke, "scan": scan,
-            "mode": mode, **update_commands(daemon.updates)}
+            "mode": mode, **update_commands(daemon.updates),
+            **network_commands(daemon.network)}

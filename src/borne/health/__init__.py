@@ -27,6 +27,7 @@ module                 checks
 ``certificates``       the box's CA and HTTPS certificate, workstations' certificates
 ``update``             the system's version, booted slot and update state (doctor)
 ``usb``                the box as a USB smart-card reader (doctor)
+``network``            Ethernet or the Wi-Fi joined, its signal (doctor)
 ``box``                all of the above as the running daemon sees them
 =====================  ==========================================================
 """
@@ -42,6 +43,7 @@ from .devices import configured_devices, device_checks
 from .disk import check_data_dir, check_disk
 from .update import check_update
 from .usb import check_usb
+from .network import check_network
 from .pcscd import pcscd_checks, probe_pcscd, readers_check
 from .timesync import check_clock
 
@@ -56,6 +58,7 @@ __all__ = [
     "check_client_certs",
     "check_update",
     "check_usb",
+    "check_network",
     "check_clock",
     "check_config_file",
     "check_config_problem",

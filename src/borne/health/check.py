@@ -31,6 +31,8 @@ CODES = (
     "update_trial", "update_rolled_back", "update_error",
     # the USB reader: a board without a device port, a transport that failed
     "usb_unsupported", "usb_error",
+    # the network's link: no network at all, a weak Wi-Fi signal
+    "network_offline", "network_weak_signal",
     # the battery (mobile box)
     "battery_low", "battery_critical", "battery_error",
     # the data partition

@@ -73,12 +73,12 @@ class NetworkService:
         except (NmError, OSError) as error:
             self._client = None
             self._detail = f"NetworkManager unreachable ({error})"
-            level = logging.WARNING if self.config.enabled == "on" else logging.INFO
-            log.log(level, "network: %s", self._detail)
-            self._core.device_state("network", "error" if self.config.enabled == "on"
-                                    else "unavailable", self._detail)
+            if self.config.enabled == "on":  # insisted on: a fault of the box's
+                log.warning("network: %s", self._detail)
+                self._core.device_state("network", "error", self._detail)
+            else:  # "auto" without NetworkManager (the simulator, a development machine)
+                log.info("network: %s", self._detail)
             return
-        self._core.device_state("network", "available", None)
         self._poll = asyncio.ensure_future(self._watch())
 
     async def stop(self) -> None:

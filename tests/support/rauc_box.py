@@ -29,6 +29,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from borne.sim.private_bus import start_private_bus
+
 __all__ = ["COMPATIBLE", "RaucBox", "Signer", "make_signer", "missing_tools", "start_private_bus"]
 
 #: The compatible of the test box's system.conf and of its bundles.
@@ -39,33 +41,6 @@ _BUNDLE_SH = _IMAGE / "bundle.sh"
 _DEV_KEYS = _IMAGE / "keys" / "development"
 _SLOT_BYTES = 8 * 1024 * 1024
 
-_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-"""
-
-
-def start_private_bus(directory: Path) -> tuple[subprocess.Popen, Path]:
-    """A private "system" bus in ``directory`` where anyone may do anything; (process, socket).
-
-    RAUC and its clients reach it through ``DBUS_SYSTEM_BUS_ADDRESS=unix:path=<socket>``.
-    """
-    socket, config = directory / "bus.sock", directory / "bus.conf"
-    config.write_text(_BUS_CONFIG.format(socket=socket))
-    bus = subprocess.Popen(["dbus-daemon", "--nofork", "--nopidfile", f"--config-file={config}"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _wait_for(socket.exists, "the private D-Bus")
-    return bus, socket
 
 
 def missing_tools() -> list[str]:

@@ -22,7 +22,8 @@ import os
 import shutil
 import subprocess
 import sys
-import time
+
+from .private_bus import start_private_bus
 from pathlib import Path
 from typing import Any
 
@@ -38,20 +39,6 @@ _DEVICE = "org.freedesktop.NetworkManager.Device"
 _NM = "org.freedesktop.NetworkManager"
 
 #: A bus where anyone may do anything: it lives in the simulator's private work directory.
-_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-"""
 
 
 def standin_missing() -> str | None:
@@ -68,16 +55,7 @@ def launch(root: Path, log: Path, timeout: float = 20.0) -> list[subprocess.Pope
     its output to ``log``; returns (bus, mock) once the bus listens (the mock may still be
     taking its name). The tests' harness (tests/support/nm_bus.py) starts it the same way."""
     root.mkdir(parents=True, exist_ok=True)
-    socket, config = root / "bus.sock", root / "bus.conf"
-    config.write_text(_BUS_CONFIG.format(socket=socket))
-    bus = subprocess.Popen(["dbus-daemon", "--nofork", "--nopidfile", f"--config-file={config}"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + timeout
-    while not socket.exists():
-        if bus.poll() is not None or time.monotonic() > deadline:
-            bus.kill()
-            raise RuntimeError("the private D-Bus did not start")
-        time.sleep(0.02)
+    bus, socket = start_private_bus(root, timeout)
     env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={socket}"}
     with open(log, "wb") as output:
         mock = subprocess.Popen([sys.executable, "-m", "dbusmock", "--template", "networkmanager"],

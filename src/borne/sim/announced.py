@@ -12,11 +12,11 @@ false, so the command watches the box's bus for the answer on that input's chann
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..events import ApcvPresented, CaptureFailed, EventBus, PrescriptionScanned
+from .watched import watch_after
 
 __all__ = ["BOX_CHANNELS", "present_and_watch"]
 
@@ -29,25 +29,14 @@ async def present_and_watch(bus: EventBus, present: Callable[[], Awaitable[dict[
                             channel: str, wait_s: float) -> dict[str, Any]:
     """Run ``present()`` and add what the box announced on ``channel`` to its answer:
     ``announced`` (the event's type, or None), ``presentation_id`` or ``code``."""
-    subscription = bus.subscribe()  # before showing it: the answer may come at once
-    try:
-        shown = await present()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait_s
-        while (remaining := deadline - loop.time()) > 0:
-            try:
-                event = await asyncio.wait_for(subscription.get(), remaining)
-            except asyncio.TimeoutError:
-                break
-            if event is None:  # the bus cut a slow reader: the answer is unknown
-                break
-            data = event.data
-            if getattr(data, "channel", None) != BOX_CHANNELS.get(channel):
-                continue
-            if isinstance(data, (ApcvPresented, PrescriptionScanned)):
-                return {**shown, "announced": event.type, "presentation_id": data.presentation_id}
-            if isinstance(data, CaptureFailed):
-                return {**shown, "announced": event.type, "code": data.code}
-        return {**shown, "announced": None}
-    finally:
-        subscription.close()
+    def match(event: Any) -> dict[str, Any] | None:
+        data = event.data
+        if getattr(data, "channel", None) != BOX_CHANNELS.get(channel):
+            return None
+        if isinstance(data, (ApcvPresented, PrescriptionScanned)):
+            return {"announced": event.type, "presentation_id": data.presentation_id}
+        if isinstance(data, CaptureFailed):
+            return {"announced": event.type, "code": data.code}
+        return None
+
+    return await watch_after(bus, present, match, wait_s)

@@ -17,13 +17,16 @@ import msgspec
 
 from ..events import EventBus
 
-__all__ = ["act_and_watch"]
+__all__ = ["act_and_watch", "watch_after"]
+
+#: What a watcher makes of an event: the fields to add to the answer, or None (not the one).
+Match = Callable[[Any], "dict[str, Any] | None"]
 
 
-async def act_and_watch(bus: EventBus, act: Callable[[], Awaitable[dict[str, Any]]],
-                        types: tuple[str, ...], wait_s: float) -> dict[str, Any]:
-    """Run ``act()``, then add the first event of ``types`` within ``wait_s`` to its answer:
-    ``announced`` (its type, or None) and its fields."""
+async def watch_after(bus: EventBus, act: Callable[[], Awaitable[dict[str, Any]]],
+                      match: Match, wait_s: float) -> dict[str, Any]:
+    """Run ``act()``, then add to its answer what ``match`` makes of the first event it takes
+    within ``wait_s``; ``{"announced": None}`` when none comes."""
     subscription = bus.subscribe()  # before acting: the answer may come at once
     try:
         answer = await act()
@@ -36,8 +39,21 @@ async def act_and_watch(bus: EventBus, act: Callable[[], Awaitable[dict[str, Any
                 break
             if event is None:  # the bus cut a slow reader: the answer is unknown
                 break
-            if event.type in types:
-                return {**answer, **msgspec.structs.asdict(event.data), "announced": event.type}
+            found = match(event)
+            if found is not None:
+                return {**answer, **found}
         return {**answer, "announced": None}
     finally:
         subscription.close()
+
+
+async def act_and_watch(bus: EventBus, act: Callable[[], Awaitable[dict[str, Any]]],
+                        types: tuple[str, ...], wait_s: float) -> dict[str, Any]:
+    """Run ``act()``, then add the first event of ``types`` within ``wait_s`` to its answer:
+    ``announced`` (its type, or None) and its fields."""
+    def match(event: Any) -> dict[str, Any] | None:
+        if event.type not in types:
+            return None
+        return {**msgspec.structs.asdict(event.data), "announced": event.type}
+
+    return await watch_after(bus, act, match, wait_s)

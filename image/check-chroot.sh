@@ -132,7 +132,9 @@ check() {  # check "what" command...: one line per check
   if out=$("$@" 2>&1); then
     PASSED=$((PASSED + 1)); echo "ok    $what"
   else
-    FAILED=$((FAILED + 1)); echo "FAIL  $what"; printf '%s\n' "$out" | sed 's/^/      /' | head -n 20
+    # sed alone, not `| head`: head leaving early would SIGPIPE sed, and with pipefail
+    # and set -e that ended the whole check at its first failure.
+    FAILED=$((FAILED + 1)); echo "FAIL  $what"; printf '%s\n' "$out" | sed -n '1,20s/^/      /p'
   fi
 }
 equals() { [ "$1" = "$2" ] || { echo "expected: $2"; echo "got:      $1"; return 1; }; }

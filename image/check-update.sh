@@ -216,10 +216,11 @@ other_root() { [ "$BOOTED_SLOT" = A ] && echo 6 || echo 5; }
 
 booted_as() {  # booted_as SLOT VERSION TRY: the firmware's choice and what the box says
   equals "$BOOTED_SLOT $BOOTED_TRY" "$1 $3" || return 1
-  wait_until 60 system_version && equals "$(system_version)" "$2" || { boot_journal; return 1; }
+  wait_until 60 version_is "$2"; equals "$(system_version)" "$2" || { boot_journal; return 1; }
 }
+version_is() { [ "$(system_version)" = "$1" ]; }
 boot_journal() {  # the end of this boot's journal, for a failed check
-  journalctl -D "$UPD/journal/$BOOTS" -q -o short-monotonic --no-pager -n "${1:-40}" \
+  journalctl -D "$UPD/journal/$BOOTS" -q -o short-monotonic --no-pager -n "${1:-18}" \
     | cut -c1-220
 }
 committed() {  # the commit unit marked the tried slot good: autoboot.txt [all] names it
@@ -240,7 +241,7 @@ check_here() {  # check_here "what" COMMAND...: as check, in this shell (COMMAND
   if "$@" > "$UPD/check.out" 2>&1; then
     PASSED=$((PASSED + 1)); echo "ok    $what"
   else
-    FAILED=$((FAILED + 1)); echo "FAIL  $what"; sed 's/^/      /' "$UPD/check.out" | head -n 20
+    FAILED=$((FAILED + 1)); echo "FAIL  $what"; sed -n '1,20s/^/      /p' "$UPD/check.out"
   fi
 }
 commit_done() { [ "$(box systemctl is-active borne-update-commit.service)" != activating ]; }

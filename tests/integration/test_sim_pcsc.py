@@ -283,6 +283,6 @@ def test_the_vpcd_ports_are_kept_out_of_the_ephemeral_range() -> None:
 
     reserved = open("/proc/sys/net/ipv4/ip_local_reserved_ports").read().strip()
     assert reserved == VPCD_PORT_RANGES
-    for port in (0x9C7B, 0x9C7D, 0x9C81, 0xA17B, 0xA17C, 0x8C7B):
+    for port in (0x9C7B, 0x9C7D, 0x9C81, 0xA17B, 0xA17C, 0x8C7B, 0xA47B - 4, 0xA47B + 15):
         assert any(int(low) <= port <= int(high) for low, high in
                    (part.split("-") for part in reserved.split(",")))

@@ -195,6 +195,21 @@ async def test_without_rauc_the_service_says_unavailable(tmp_path):
     await updates.stop()
 
 
+async def test_the_running_system_is_named_before_rauc_answers(tmp_path):
+    # The control socket answers while the daemon's other parts start: its status must
+    # already say which system runs (the image check read "None" there once).
+    release = tmp_path / "borne-release"
+    release.write_text("VERSION=2.3.4\nCOMPATIBLE=borne-rpi\n")
+    config = UpdateConfig(enabled="auto", dbus_address=f"unix:path={tmp_path / 'no-bus'}",
+                          release_file=str(release))
+    updates = UpdateService(config, bus=EventBus(Clock()), data_dir=tmp_path, runtime_dir=tmp_path,
+                            gate=OpenGate())
+    assert (updates.snapshot().system_version, updates.snapshot().state) == ("2.3.4", "unavailable")
+    await updates.start()
+    assert updates.snapshot().system_version == "2.3.4"
+    await updates.stop()
+
+
 async def test_a_power_cut_during_the_install_leaves_the_old_system_and_a_new_install_works(
         rauc_box, tmp_path):
     bus = EventBus(Clock())

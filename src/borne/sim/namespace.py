@@ -91,10 +91,12 @@ def isolate_network() -> None:
 
 
 #: The fixed TCP ports vpcd listens on here: the simulator's slots (0x9C7B...), the test
-#: workstation's (0xA17B...) and vpcd's own default (0x8C7B...). All sit inside Linux's
+#: workstation's (0xA17B...), the named bridges' workstation in
+#: tests/integration/test_bridge_names.py (0xA47B - 4 to 0xA47B + 15: two boxes' named
+#: slots, two ports each) and vpcd's own default (0x8C7B...). All sit inside Linux's
 #: ephemeral range (32768-60999): a client socket that happened to get one of them as its
 #: local port (thousands do, in TIME_WAIT, after the API tests) made pcscd's vpcd fail to bind.
-VPCD_PORT_RANGES = "35963-35970,40059-40070,41339-41346"
+VPCD_PORT_RANGES = "35963-35970,40059-40070,41339-41346,42103-42122"
 
 
 def _reserve_vpcd_ports() -> None:

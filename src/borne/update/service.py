@@ -65,8 +65,10 @@ class UpdateService:
         self._this_boot = this_boot or (lambda: read_boot_id())
         self._rauc: RaucClient | None = None
         self._state = "unavailable"
-        self._version: str | None = None
-        self._compatible: str | None = None
+        # Read at once, not at start: the status the control socket gives while the other
+        # parts start already names the running system.
+        release = read_release(Path(config.release_file))
+        self._version, self._compatible = release.version, release.compatible
         self._slot: str | None = None
         self._pending: PendingRecord | None = None
         self._progress = 0
@@ -83,9 +85,7 @@ class UpdateService:
     # -- start and stop -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Read the booted system, reach RAUC, and judge the last install's boot."""
-        release = read_release(Path(self.config.release_file))
-        self._version, self._compatible = release.version, release.compatible
+        """Reach RAUC, read the booted slot, and judge the last install's boot."""
         if self.config.enabled == "off":
             return
         rauc = self._connect(self.config.dbus_address)

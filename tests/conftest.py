@@ -5,7 +5,8 @@ their own ``conftest.py``; the hardware-in-the-loop tests use the box's own (``t
 The private pcscd and its virtual cards (``sim_pcscd``, ``card_slots``) are here so that both
 directories share one per session: a process has one ``/run/pcscd``, so a second private
 pcscd in the same run would find the first. Only a test that asks for them starts them
-(unit tests never do). So is ``rauc_box``, a real RAUC on loop devices for the update tests.
+(unit tests never do). So is ``rauc_box``, a real RAUC on loop devices for the update tests,
+and ``nm_mock``, NetworkManager played by python-dbusmock on a private bus.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from support.waiting import wait_for
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from support.nm_bus import NmMock
     from support.rauc_box import RaucBox
     from borne.sim.cardslots import CardSlots
     from borne.sim.pcscd import PrivatePcscd
@@ -75,3 +77,14 @@ def rauc_box(tmp_path: Path) -> Iterator[RaucBox]:
         yield box.start()
     finally:
         box.stop()
+
+
+@pytest.fixture
+def nm_mock(tmp_path: Path) -> Iterator[NmMock]:
+    """NetworkManager on a private D-Bus (python-dbusmock's template, :mod:`support.nm_bus`),
+    with no device yet; stopped after the test."""
+    from support.nm_bus import NmMock
+
+    mock = NmMock(tmp_path / "nm").start()
+    yield mock
+    mock.stop()

@@ -23,15 +23,8 @@ pytestmark = pytest.mark.skipif(shutil.which("dbus-daemon") is None,
                                 reason="needs dbus-daemon (Debian package: dbus)")
 
 
-@pytest.fixture
-def nm(tmp_path):
-    mock = NmMock(tmp_path / "nm").start()
-    yield mock
-    mock.stop()
-
-
-def network_section(nm: NmMock) -> dict:
-    return {"dbus_address": nm.address, "confirm_s": 5, "poll_s": 1}
+def network_section(nm_mock: NmMock) -> dict:
+    return {"dbus_address": nm_mock.address, "confirm_s": 5, "poll_s": 1}
 
 
 async def join(box, code: bytes) -> None:
@@ -44,18 +37,18 @@ async def join(box, code: bytes) -> None:
 
 
 @pytest.fixture
-async def box(tmp_path, nm):
-    await nm.add_wifi()
-    await nm.give_address(WIFI_PATH, "192.168.43.17", "wifi")
-    async with running_box(tmp_path, network=network_section(nm)) as daemon:
+async def box(tmp_path, nm_mock):
+    await nm_mock.add_wifi()
+    await nm_mock.give_address(WIFI_PATH, "192.168.43.17", "wifi")
+    async with running_box(tmp_path, network=network_section(nm_mock)) as daemon:
         yield daemon
-    await nm.close()
+    await nm_mock.close()
 
 
-async def test_an_admin_lists_and_forgets_the_kept_networks(box, nm, tmp_path):
+async def test_an_admin_lists_and_forgets_the_kept_networks(box, nm_mock, tmp_path):
     await join(box, b"WIFI:T:WPA;S:Pharmacie;P:motdepasse1;;")
     await join(box, b"WIFI:T:SAE;S:Claire\\;tel;P:motdepasse2;;")
-    await nm.add_access_point(WIFI_PATH, "Claire;tel", 70)  # the radio is on the last one
+    await nm_mock.add_access_point(WIFI_PATH, "Claire;tel", 70)  # the radio is on the last one
     await until(lambda: box.network.snapshot().signal == 70, timeout=10)
     async with paired_http(box, tmp_path / "admin", admin=True) as admin:
         network = (await admin.get("/v1/status")).json()["network"]
@@ -79,23 +72,23 @@ async def test_an_admin_lists_and_forgets_the_kept_networks(box, nm, tmp_path):
         [(e.action, e.status, e.detail) for e in entries]
 
 
-async def test_the_box_commands_list_forget_and_open_a_window(nm, tmp_path, capsys):
+async def test_the_box_commands_list_forget_and_open_a_window(nm_mock, tmp_path, capsys):
     """`borne network list|forget|window` and `borne doctor`'s line, as the person at the box
     types them."""
     from borne.cli.main import main
 
-    await nm.add_wifi()
-    await nm.give_address(WIFI_PATH, "192.168.43.17", "wifi")
+    await nm_mock.add_wifi()
+    await nm_mock.give_address(WIFI_PATH, "192.168.43.17", "wifi")
     config = tmp_path / "borne.toml"
     config.write_text(toml_text(merged(simulated_box(tmp_path), {
-        "api": {"enabled": False}, "network": network_section(nm)})))
+        "api": {"enabled": False}, "network": network_section(nm_mock)})))
 
     def borne(*args: str) -> tuple[int, str, str]:
         code = main([*args, "--config", str(config), "--lang", "en"])
         out = capsys.readouterr()
         return code, out.out, out.err
 
-    async with running_box(tmp_path, api={"enabled": False}, network=network_section(nm)) as box:
+    async with running_box(tmp_path, api={"enabled": False}, network=network_section(nm_mock)) as box:
         code, out, _ = await asyncio.to_thread(borne, "network", "list")
         assert (code, out) == (0, "No Wi-Fi network kept.\n")
         await join(box, b"WIFI:T:WPA;S:Pharmacie;P:motdepasse1;;")
@@ -103,7 +96,7 @@ async def test_the_box_commands_list_forget_and_open_a_window(nm, tmp_path, caps
         (line,) = out.splitlines()
         ident = line.split()[0]
         assert code == 0 and "Pharmacie" in line and "active" in line and "motdepasse" not in out
-        await nm.add_access_point(WIFI_PATH, "Pharmacie", 70)
+        await nm_mock.add_access_point(WIFI_PATH, "Pharmacie", 70)
         await until(lambda: box.network.snapshot().signal == 70, timeout=10)
         from borne.cli.doctor import run_checks
 
@@ -129,4 +122,4 @@ async def test_the_box_commands_list_forget_and_open_a_window(nm, tmp_path, caps
         with pytest.raises(SystemExit) as usage:  # 1..600 s, said by argparse
             await asyncio.to_thread(borne, "network", "window", "0")
         assert usage.value.code == 2 and "0 is not between 1 and 600" in capsys.readouterr().err
-    await nm.close()
+    await nm_mock.close()

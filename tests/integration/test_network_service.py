@@ -22,7 +22,7 @@ from borne.sim.qr_frames import render_qr_frame
 from borne.sim.scanner_keys import type_code
 
 from support.box import running_box
-from support.nm_bus import SETTINGS_PATH, WIFI_PATH, NmMock
+from support.nm_bus import SETTINGS_PATH, WIFI_PATH
 from support.waiting import until
 
 pytestmark = pytest.mark.skipif(shutil.which("dbus-daemon") is None,
@@ -33,16 +33,9 @@ CODE = "WIFI:T:WPA;S:Pharmacie du Port;P:Zq7-mot\\;de\\:passe;H:true;;"
 
 
 @pytest.fixture
-def nm(tmp_path):
-    mock = NmMock(tmp_path / "nm").start()
-    yield mock
-    mock.stop()
-
-
-@pytest.fixture
-async def box(tmp_path, nm):
-    await nm.add_wifi()
-    await nm.give_address(WIFI_PATH, "192.168.43.17", "wifi")
+async def box(tmp_path, nm_mock):
+    await nm_mock.add_wifi()
+    await nm_mock.give_address(WIFI_PATH, "192.168.43.17", "wifi")
     camera = tmp_path / "camera"
     camera.mkdir()
     async with running_box(
@@ -51,11 +44,11 @@ async def box(tmp_path, nm):
             scanner={"layout": "azerty"},
             display={"device": "dummy:128x64", "retry_s": 0.2},
             panel={"pins": "mock", "long_press_s": 0.3},
-            network={"dbus_address": nm.address, "confirm_s": 5, "poll_s": 1}) as daemon:
+            network={"dbus_address": nm_mock.address, "confirm_s": 5, "poll_s": 1}) as daemon:
         daemon.test_camera_dir = camera
         daemon.test_keylog = tmp_path / "scanner.jsonl"
         yield daemon
-    await nm.close()
+    await nm_mock.close()
 
 
 def show(box, payload: str, name: str = "phone") -> None:
@@ -74,7 +67,7 @@ async def press(box) -> None:
     await asyncio.to_thread(box.display.panel.press_for_test, 0.05)
 
 
-async def test_a_code_shown_without_the_button_does_nothing(box, nm):
+async def test_a_code_shown_without_the_button_does_nothing(box, nm_mock):
     show(box, CODE)
     await until(lambda: events(box, "network.offered"), timeout=10)
     (offered,) = events(box, "network.offered")
@@ -84,11 +77,11 @@ async def test_a_code_shown_without_the_button_does_nothing(box, nm):
     await asyncio.sleep(6)  # confirm_s passes
     await press(box)  # too late: the press dismisses, it does not join
     await asyncio.sleep(0.5)
-    assert await nm.calls(SETTINGS_PATH, "AddConnection") == []
+    assert await nm_mock.calls(SETTINGS_PATH, "AddConnection") == []
     assert not events(box, "network.joined") and not events(box, "apcv.presented")
 
 
-async def test_confirmed_by_the_button_the_box_joins_with_the_right_settings(box, nm, caplog):
+async def test_confirmed_by_the_button_the_box_joins_with_the_right_settings(box, nm_mock, caplog):
     caplog.set_level(logging.DEBUG)
     show(box, CODE)
     await until(lambda: events(box, "network.offered"), timeout=10)
@@ -96,7 +89,7 @@ async def test_confirmed_by_the_button_the_box_joins_with_the_right_settings(box
     await until(lambda: events(box, "network.joined"), timeout=10)
     (joined,) = events(box, "network.joined")
     assert (joined.data.ssid, joined.data.address) == ("Pharmacie du Port", "192.168.43.17")
-    (added,) = await nm.calls(SETTINGS_PATH, "AddConnection")
+    (added,) = await nm_mock.calls(SETTINGS_PATH, "AddConnection")
     wireless, security = added[0]["802-11-wireless"], added[0]["802-11-wireless-security"]
     assert wireless["ssid"] == b"Pharmacie du Port" and wireless["hidden"] is True
     assert security == {"key-mgmt": "wpa-psk", "psk": PASSWORD}  # the escapes decoded
@@ -119,8 +112,8 @@ async def test_confirmed_by_the_button_the_box_joins_with_the_right_settings(box
 
 @pytest.mark.parametrize("outcome, reason, code", [("fail", 7, "network_wrong_password"),
                                                    ("fail", 53, "network_not_found")])
-async def test_each_failure_is_on_screen_and_in_an_event(box, nm, outcome, reason, code):
-    await nm.next_activation(outcome, reason)
+async def test_each_failure_is_on_screen_and_in_an_event(box, nm_mock, outcome, reason, code):
+    await nm_mock.next_activation(outcome, reason)
     show(box, CODE)
     await until(lambda: events(box, "network.offered"), timeout=10)
     await press(box)
@@ -131,7 +124,7 @@ async def test_each_failure_is_on_screen_and_in_an_event(box, nm, outcome, reaso
     assert view == v.ErrorView(code)
 
 
-async def test_a_wep_code_is_refused_with_its_reason(box, nm):
+async def test_a_wep_code_is_refused_with_its_reason(box, nm_mock):
     show(box, "WIFI:T:WEP;S:Vieux;P:0123456789;;")
     await until(lambda: events(box, "capture.error"), timeout=10)
     (refused,) = events(box, "capture.error")
@@ -139,19 +132,19 @@ async def test_a_wep_code_is_refused_with_its_reason(box, nm):
     assert not events(box, "network.offered")
 
 
-async def test_a_code_read_by_the_usb_scanner_is_offered_too(box, nm):
+async def test_a_code_read_by_the_usb_scanner_is_offered_too(box, nm_mock):
     await until(lambda: box.core.devices.get("scanner", {}).get("state") == "available")
     type_code(box.test_keylog, "WIFI:T:SAE;S:Cabinet infirmier;P:Soins-2026!;;", "azerty")
     await until(lambda: events(box, "network.offered"), timeout=10)
     assert events(box, "network.offered")[0].data.ssid == "Cabinet infirmier"
     await press(box)
     await until(lambda: events(box, "network.joined"), timeout=10)
-    (added,) = await nm.calls(SETTINGS_PATH, "AddConnection")
+    (added,) = await nm_mock.calls(SETTINGS_PATH, "AddConnection")
     assert added[0]["802-11-wireless-security"]["key-mgmt"] == "sae"
 
 
-async def test_the_signal_is_on_the_status_line_and_losing_the_network_is_said(box, nm):
-    await nm.add_access_point(WIFI_PATH, "Pharmacie du Port", 70)
+async def test_the_signal_is_on_the_status_line_and_losing_the_network_is_said(box, nm_mock):
+    await nm_mock.add_access_point(WIFI_PATH, "Pharmacie du Port", 70)
     show(box, CODE)
     await until(lambda: events(box, "network.offered"), timeout=10)
     await press(box)
@@ -160,7 +153,7 @@ async def test_the_signal_is_on_the_status_line_and_losing_the_network_is_said(b
     assert (status.state, status.signal, status.address) == ("wifi", 70, "192.168.43.17")
     assert box.display.wifi_signal() == 70
     # The access point goes away: the device falls back to DISCONNECTED.
-    await nm.call(WIFI_PATH, "org.freedesktop.DBus.Mock", "UpdateProperties", "sa{sv}",
+    await nm_mock.call(WIFI_PATH, "org.freedesktop.DBus.Mock", "UpdateProperties", "sa{sv}",
                   ["org.freedesktop.NetworkManager.Device", {"State": Variant("u", 30)}])
     await until(lambda: events(box, "network.lost"), timeout=10)
     assert events(box, "network.lost")[0].data.ssid == "Pharmacie du Port"

@@ -14,19 +14,12 @@ import pytest
 from borne.network.nm_client import NmClient
 from borne.network.nm_results import JoinResult, NmError
 
-from support.nm_bus import ETHERNET_PATH, NM_PATH, SETTINGS_PATH, WIFI_PATH, NmMock
+from support.nm_bus import ETHERNET_PATH, NM_PATH, SETTINGS_PATH, WIFI_PATH
 
 pytestmark = pytest.mark.skipif(shutil.which("dbus-daemon") is None,
                                 reason="needs dbus-daemon (Debian package: dbus)")
 
 PSK = "correct horse battery"
-
-
-@pytest.fixture
-def nm_mock(tmp_path):
-    mock = NmMock(tmp_path / "nm").start()
-    yield mock
-    mock.stop()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import shutil
 import pytest
 
 from support.box import paired_http, running_box
-from support.nm_bus import WIFI_PATH, NmMock
+from support.nm_bus import WIFI_PATH
 from support.waiting import until
 
 pytestmark = pytest.mark.skipif(shutil.which("dbus-daemon") is None,
@@ -32,24 +32,17 @@ CODE = b"WIFI:T:WPA;S:Pharmacie du Port;P:Zq7-mot\\;de\\:passe;;"
 
 
 @pytest.fixture
-def nm(tmp_path):
-    mock = NmMock(tmp_path / "nm").start()
-    yield mock
-    mock.stop()
-
-
-@pytest.fixture
-async def box(tmp_path, nm):
-    await nm.add_wifi()
-    await nm.give_address(WIFI_PATH, "192.168.43.17", "wifi")
-    async with running_box(tmp_path, network={"dbus_address": nm.address, "confirm_s": 5,
+async def box(tmp_path, nm_mock):
+    await nm_mock.add_wifi()
+    await nm_mock.give_address(WIFI_PATH, "192.168.43.17", "wifi")
+    async with running_box(tmp_path, network={"dbus_address": nm_mock.address, "confirm_s": 5,
                                               "poll_s": 1}) as daemon:
         assert daemon.network.code_shown(CODE, "camera") is None  # offered, not refused
         assert daemon.network.button_pressed()  # the person at the box confirms
         await until(lambda: any(e.type == "network.joined" for e in daemon.bus.history()),
                     timeout=10)
         yield daemon
-    await nm.close()
+    await nm_mock.close()
 
 
 async def test_a_plain_workstation_can_neither_list_nor_forget(box, tmp_path):

@@ -15,7 +15,7 @@ import pytest
 
 from borne.network.nm_client import NmClient
 
-from support.nm_bus import WIFI_PATH, NmMock
+from support.nm_bus import WIFI_PATH
 
 pytestmark = pytest.mark.skipif(shutil.which("dbus-daemon") is None,
                                 reason="needs dbus-daemon (Debian package: dbus)")
@@ -25,22 +25,18 @@ PSK = "Zq7-secret-of-the-pharmacy"
 
 @pytest.mark.parametrize("outcome, reason", [("succeed", 0), ("fail", 7), ("fail", 53),
                                              ("hang", 0)])
-async def test_the_password_is_in_no_log_record_nor_result(tmp_path, caplog, outcome, reason):
+async def test_the_password_is_in_no_log_record_nor_result(nm_mock, caplog, outcome, reason):
     caplog.set_level(logging.DEBUG)
-    mock = NmMock(tmp_path / "nm").start()
-    try:
-        await mock.add_wifi()
-        await mock.give_address(WIFI_PATH, "192.168.43.2", "wifi")
-        await mock.next_activation(outcome, reason)
-        async with NmClient(mock.address) as nm:
-            result = await nm.join("Pharmacie", PSK, "wpa-psk", timeout_s=0.5)
-            again = await nm.join("Pharmacie", PSK + "-new", "sae", timeout_s=0.5)
-            known = await nm.known()
-            state = await nm.state()
-            assert await nm.forget(known[0].id)
-        await mock.close()
-    finally:
-        mock.stop()
+    await nm_mock.add_wifi()
+    await nm_mock.give_address(WIFI_PATH, "192.168.43.2", "wifi")
+    await nm_mock.next_activation(outcome, reason)
+    async with NmClient(nm_mock.address) as nm:
+        result = await nm.join("Pharmacie", PSK, "wpa-psk", timeout_s=0.5)
+        again = await nm.join("Pharmacie", PSK + "-new", "sae", timeout_s=0.5)
+        known = await nm.known()
+        state = await nm.state()
+        assert await nm.forget(known[0].id)
+    await nm_mock.close()
     assert caplog.records, "the client logs its joins"
     for record in caplog.records:
         assert PSK not in record.getMessage(), record.name
@@ -49,24 +45,20 @@ async def test_the_password_is_in_no_log_record_nor_result(tmp_path, caplog, out
         assert PSK not in repr(value)
 
 
-async def test_a_refused_profile_logs_the_error_name_not_the_settings(tmp_path, caplog):
+async def test_a_refused_profile_logs_the_error_name_not_the_settings(nm_mock, caplog):
     caplog.set_level(logging.DEBUG)
-    mock = NmMock(tmp_path / "nm").start()
-    try:
-        await mock.add_wifi()
-        # NM refusing the profile, with its settings echoed in the error text (NM does not,
-        # but the box must not count on it).
-        await mock.call("/org/freedesktop/NetworkManager/Settings", "org.freedesktop.DBus.Mock",
-                        "AddMethod", "sssss",
-                        ["org.freedesktop.NetworkManager.Settings", "AddConnection",
-                         "a{sa{sv}}", "o",
-                         "raise dbus.exceptions.DBusException('invalid: ' + repr(args[0]), "
-                         "name='org.freedesktop.NetworkManager.Settings.Connection.InvalidProperty')"])
-        async with NmClient(mock.address) as nm:
-            result = await nm.join("Pharmacie", PSK, "wpa-psk", timeout_s=0.5)
-        await mock.close()
-    finally:
-        mock.stop()
+    await nm_mock.add_wifi()
+    # NM refusing the profile, with its settings echoed in the error text (NM does not,
+    # but the box must not count on it).
+    await nm_mock.call("/org/freedesktop/NetworkManager/Settings", "org.freedesktop.DBus.Mock",
+                       "AddMethod", "sssss",
+                       ["org.freedesktop.NetworkManager.Settings", "AddConnection",
+                        "a{sa{sv}}", "o",
+                        "raise dbus.exceptions.DBusException('invalid: ' + repr(args[0]), "
+                        "name='org.freedesktop.NetworkManager.Settings.Connection.InvalidProperty')"])
+    async with NmClient(nm_mock.address) as nm:
+        result = await nm.join("Pharmacie", PSK, "wpa-psk", timeout_s=0.5)
+    await nm_mock.close()
     assert (result.ok, result.code) == (False, "network_failed")
     assert any("InvalidProperty" in record.getMessage() for record in caplog.records)
     for record in caplog.records:

@@ -34,6 +34,7 @@ from borne.network.nm_reasons import (ACTIVE_ACTIVATED, ACTIVE_DEACTIVATED, DEVI
                                       NETWORK_FAILED, NETWORK_NO_WIFI, NETWORK_TIMEOUT,
                                       failure_code)
 from borne.network.nm_results import JoinResult, KnownNetwork, NetState, NmError
+from borne.runtime.system_bus import BusUnreachable, connect_bus
 
 __all__ = ["BUS_NAME", "NmClient"]
 
@@ -73,19 +74,10 @@ class NmClient:
 
     async def connect(self) -> NmClient:
         """Connect; :class:`NmError` ``no_bus`` if there is no bus to talk to."""
-        from dbus_fast import BusType
-        from dbus_fast.aio import MessageBus
-
         try:
-            if self._address:
-                bus = MessageBus(bus_address=self._address)
-            else:
-                bus = MessageBus(bus_type=BusType.SYSTEM)
-            self._bus = await asyncio.wait_for(bus.connect(), 5.0)
-        except Exception as error:  # noqa: BLE001
-            # OSError (no socket), dbus-fast's AuthError, ValueError (a bad address), a
-            # timeout: each means "no bus" here.
-            raise NmError("no_bus", str(error) or type(error).__name__) from None
+            self._bus = await connect_bus(self._address)
+        except BusUnreachable as error:
+            raise NmError("no_bus", str(error)) from None
         self._bus.add_message_handler(self._on_message)
         return self
 

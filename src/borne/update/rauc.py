@@ -26,6 +26,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from ..runtime.system_bus import BusUnreachable, connect_bus
+
 __all__ = ["BUS_NAME", "INTERFACE", "RaucClient", "RaucError", "booted_bootname",
            "primary_bootname", "rauc_present"]
 
@@ -60,19 +62,12 @@ class RaucClient:
 
     async def connect(self) -> RaucClient:
         """Connect and listen to ``Completed``; :class:`RaucError` ``no_bus`` if no bus."""
-        from dbus_fast import BusType, Message
-        from dbus_fast.aio import MessageBus
+        from dbus_fast import Message
 
         try:
-            if self._address:
-                bus = MessageBus(bus_address=self._address)
-            else:
-                bus = MessageBus(bus_type=BusType.SYSTEM)
-            self._bus = await asyncio.wait_for(bus.connect(), 5.0)
-        except Exception as error:  # noqa: BLE001
-            # dbus-fast raises OSError (no socket), its AuthError, ValueError (a bad address),
-            # a timeout: each means "no bus to talk to" here.
-            raise RaucError("no_bus", str(error) or type(error).__name__) from None
+            self._bus = await connect_bus(self._address)
+        except BusUnreachable as error:
+            raise RaucError("no_bus", str(error)) from None
         self._bus.add_message_handler(self._on_message)
         rule = f"type='signal',sender='{BUS_NAME}',interface='{INTERFACE}',member='Completed'"
         await self._bus.call(Message(destination="org.freedesktop.DBus",

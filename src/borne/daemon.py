@@ -39,6 +39,7 @@ from .config import Config
 from .control.commands import daemon_commands
 from .control.server import ControlServer
 from .core import Core
+from .daemon_parts import start_battery, start_display, start_journal, start_mdns
 from .errors import BorneError
 from .events import DaemonStarted, DaemonStopping, EventBus, ModeChanged, PairingOpened
 from .readers.base import Pausable
@@ -155,7 +156,9 @@ class Daemon:
             await enter(stack, self.control)
             stack.callback(self.apcv.close)
             self._build_api()
-            await self._start_journal(stack)
+            self.journal = await start_journal(
+                stack, self.config, bus=self.bus, clock=self.clock, core=self.core,
+                api_context=self.api_context, apcv=self.apcv, storage=self.storage)
             await self._start_smartcard(stack, loop)
             for kind in INPUT_KINDS:
                 self._start_input(stack, kind, loop)
@@ -165,10 +168,16 @@ class Daemon:
                 self.network.audit = self.api_context.audit  # who confirmed a Wi-Fi join
             await enter(stack, self.usb)  # never fails: its state says what went wrong
             await enter(stack, self.network)  # never fails: without NetworkManager, "unavailable"
-            await self._start_mdns(stack)
+            self.mdns = await start_mdns(stack, self.config, core=self.core,
+                                         port=self.api.port if self.api else None,
+                                         api_context=self.api_context)
             await enter(stack, self.clock_watch)
-            await self._start_display(stack)
-            await self._start_battery(stack)
+            self.display = await start_display(
+                stack, self.config, bus=self.bus, clock=self.clock, core=self.core,
+                api_context=self.api_context, journal=self.journal, network=self.network,
+                on_long_press=self._long_press, on_pin_confirm=self._pin_confirmed)
+            self.battery = await start_battery(stack, self.config, bus=self.bus, core=self.core,
+                                               journal=lambda: self.journal)
             await enter(stack, self.updates)  # never fails: without RAUC, "unavailable"
             if self.updates.snapshot().state != "unavailable":  # USB sticks: where RAUC is
                 from .update.usb_watch import UsbWatch
@@ -272,75 +281,6 @@ class Daemon:
         log.error("API not started: %s", detail)
         self.core.device_state("api", "error", detail)
         self.api = None
-
-    async def _start_journal(self, stack: AsyncExitStack) -> None:
-        """The offline journal, sealing for the API's paired workstations (docs/journal.md)."""
-        if not self.config.journal.enabled or self.api_context is None:
-            return
-        from .journal.service import JournalService
-        from .journal.signature import signer
-
-        ca = self.api_context.ca  # its key signs each record: the workstations check it
-        self.journal = JournalService(
-            self.config.journal, data_dir=Path(self.config.daemon.data_dir), bus=self.bus,
-            clock=self.clock, core=self.core, clients=self.api_context.clients, apcv=self.apcv,
-            storage=self.storage, payload_ttl_s=self.config.apcv.session_seconds,
-            sign=signer(ca.sign, ca.fingerprint_sha256))
-        await enter(stack, self.journal)  # a file it cannot open degrades the "journal" device
-        self.api_context.journal = self.journal
-
-    async def _start_mdns(self, stack: AsyncExitStack) -> None:
-        """Announce the API (DNS-SD); in the background, and a failure only degrades ``mdns``."""
-        if self.api is None or self.api_context is None or not self.config.mdns.enabled:
-            return
-        from .mdns.announcer import MdnsAnnouncer
-
-        self.mdns = MdnsAnnouncer(self.config.mdns, port=self.api.port,
-                                  api_host=self.config.api.host,
-                                  ca_sha256=self.api_context.ca.fingerprint_sha256,
-                                  device_state=self.core.device_state)
-        await enter(stack, self.mdns)
-
-    async def _start_display(self, stack: AsyncExitStack) -> None:
-        """Start the screen (and the GPIO panel); a failure degrades them, never the daemon."""
-        from .display.service import DisplayService
-
-        if self.config.display.device == "none" and self.config.panel.pins == "none":
-            return
-        device = panel = None
-        try:
-            if self.config.display.device != "none":
-                device = load_backend("display", self.config.display.device, self.config)
-        except BorneError as error:
-            self.core.device_state("display", "error", error.message("en"))
-        if device is None:
-            return
-        if self.config.panel.pins != "none":
-            from .display.panel import Panel
-
-            panel = Panel(self.config.panel)  # never raises: it says what is missing
-            if panel.error is not None:
-                self.core.device_state("panel", "error", panel.error.message("en"))
-        pairing = self.api_context.pairing.current if self.api_context is not None else None
-        self.display = DisplayService(self.config, self.bus, self.clock, device, core=self.core,
-                                      panel=panel, language=self.config.daemon.language,
-                                      on_long_press=self._long_press,
-                                      device_state=self.core.device_state,
-                                      pairing_current=pairing,
-                                      reads_waiting=self.journal.waiting if self.journal else 0,
-                                      on_pin_confirm=self._pin_confirmed)
-        self.display.on_wifi_confirm = self.network.button_pressed
-        self.display.wifi_signal = lambda: self.network.snapshot().signal
-        await enter(stack, self.display)
-
-    async def _start_battery(self, stack: AsyncExitStack) -> None:
-        """The battery (a mobile box); a failure degrades ``battery``, never the daemon."""
-        from .battery.service import build_battery, journal_flush_hook
-
-        self.battery = build_battery(self.config, bus=self.bus, core=self.core,
-                                     on_critical=journal_flush_hook(lambda: self.journal))
-        if self.battery is not None:
-            await enter(stack, self.battery)
 
     # -- what the parts ask of the daemon -------------------------------------------------------
 

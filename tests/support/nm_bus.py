@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from borne.sim.nm_standin import launch
+from borne.sim.processes import terminate
 
 __all__ = ["NmMock", "WIFI_PATH", "ETHERNET_PATH"]
 
@@ -87,13 +88,8 @@ class NmMock:
     def stop(self) -> None:
         """The mock, then the bus."""
         for process in (self._mock, self._bus_process):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            if process is not None:
+                terminate(process)
 
     # -- driving the mock (async: the tests' loop) ---------------------------------------------
 

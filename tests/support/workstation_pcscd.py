@@ -18,6 +18,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from borne.sim.processes import terminate
+
 __all__ = ["TWIN_DRIVER", "WorkstationPcscd"]
 
 TWIN_DRIVER = "/usr/lib/pcsc/drivers/serial/libccidtwin.so"
@@ -79,13 +81,8 @@ class WorkstationPcscd:
     def stop(self) -> None:
         """Stop pcscd."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            terminate(process)
 
     def log_tail(self, lines: int = 40) -> str:
         """The end of pcscd's log."""

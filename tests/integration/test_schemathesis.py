@@ -8,7 +8,7 @@ schema, a valid request refused, an invalid one accepted, a 405 without ``Allow`
 test. The box has cards in its slots (the card's schemas are checked against real cards) and
 its clock is not synchronised (so ``POST /v1/clock`` is reached, not refused at once).
 
-Bounded for CI: ``BORNE_SCHEMATHESIS_MAX_TIME`` seconds in all (90 by default) and
+Bounded for CI: ``BORNE_SCHEMATHESIS_MAX_TIME`` seconds in all (60 by default) and
 ``BORNE_SCHEMATHESIS_EXAMPLES`` cases per operation and phase (50); ``BORNE_SCHEMATHESIS_SEED``
 replays a run (its seed is printed). What the fuzzer cannot reach, and the hand-written tests
 that cover it: docs/contract-testing.md.
@@ -30,7 +30,7 @@ from support.schemathesis_run import run_schemathesis
 
 pytestmark = pytest.mark.pcscd
 
-MAX_TIME = int(os.environ.get("BORNE_SCHEMATHESIS_MAX_TIME", "90"))
+MAX_TIME = int(os.environ.get("BORNE_SCHEMATHESIS_MAX_TIME", "60"))
 EXAMPLES = int(os.environ.get("BORNE_SCHEMATHESIS_EXAMPLES", "50"))
 SEED = os.environ.get("BORNE_SCHEMATHESIS_SEED")
 

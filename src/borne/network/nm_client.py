@@ -34,7 +34,7 @@ from borne.network.nm_reasons import (ACTIVE_ACTIVATED, ACTIVE_DEACTIVATED, DEVI
                                       NETWORK_FAILED, NETWORK_NO_WIFI, NETWORK_TIMEOUT,
                                       failure_code)
 from borne.network.nm_results import JoinResult, KnownNetwork, NetState, NmError
-from borne.runtime.system_bus import BusUnreachable, connect_bus
+from borne.runtime.system_bus import BusUnreachable, call_method, connect_bus
 
 __all__ = ["BUS_NAME", "NmClient"]
 
@@ -309,22 +309,9 @@ class NmClient:
 
     async def _call(self, path: str, interface: str, member: str, signature: str = "",
                     body: list[Any] | None = None, *, destination: str = BUS_NAME) -> list[Any]:
-        from dbus_fast import Message, MessageType
-
-        if self._bus is None:
-            raise NmError("no_bus", "not connected")
-        message = Message(destination=destination, path=path, interface=interface,
-                          member=member, signature=signature, body=body or [])
-        try:
-            reply = await asyncio.wait_for(self._bus.call(message), QUICK_S)
-        except asyncio.TimeoutError:
-            raise NmError("timeout", f"{member} gave no answer in {QUICK_S:.0f} s") from None
-        except (OSError, EOFError) as error:
-            raise NmError("no_bus", str(error)) from None
-        if reply.message_type == MessageType.ERROR:
-            text = reply.body[0] if reply.body else ""
-            raise NmError(reply.error_name or "error", str(text))
-        return list(reply.body)
+        return await call_method(self._bus, destination=destination, path=path,
+                                 interface=interface, member=member, signature=signature,
+                                 body=body, timeout=QUICK_S, error=NmError)
 
     def _on_message(self, message: Any) -> bool:
         if (message.member == "StateChanged" and message.interface == _DEVICE

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from borne.runtime.system_bus import BusCallError
+
 __all__ = ["JoinResult", "KnownNetwork", "NetState", "NmError"]
 
 
-class NmError(Exception):
+class NmError(BusCallError):
     """A call to NetworkManager failed: ``name`` is the D-Bus error's name (or ``no_bus``,
     ``timeout``). The text is NM's, which never holds a secret."""
-
-    def __init__(self, name: str, text: str) -> None:
-        super().__init__(f"{name}: {text}")
-        self.name = name
-        self.text = text
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from ..runtime.system_bus import BusUnreachable, connect_bus
+from ..runtime.system_bus import BusCallError, BusUnreachable, call_method, connect_bus
 
 __all__ = ["BUS_NAME", "INTERFACE", "RaucClient", "RaucError", "booted_bootname",
            "primary_bootname", "rauc_present"]
@@ -40,13 +40,8 @@ QUICK_S = 10.0
 INFO_S = 300.0
 
 
-class RaucError(Exception):
-    """A call to RAUC failed: ``name`` is the D-Bus error's name (or ``no_bus``)."""
-
-    def __init__(self, name: str, text: str) -> None:
-        super().__init__(f"{name}: {text}")
-        self.name = name
-        self.text = text
+class RaucError(BusCallError):
+    """A call to RAUC failed: ``name`` is the D-Bus error's name (or ``no_bus``, ``timeout``)."""
 
 
 class RaucClient:
@@ -93,22 +88,9 @@ class RaucClient:
     async def _call(self, member: str, signature: str = "", body: list[Any] | None = None, *,
                     destination: str = BUS_NAME, path: str = _PATH,
                     interface: str = INTERFACE, timeout: float = QUICK_S) -> list[Any]:
-        from dbus_fast import Message, MessageType
-
-        if self._bus is None:
-            raise RaucError("no_bus", "not connected")
-        message = Message(destination=destination, path=path, interface=interface,
-                          member=member, signature=signature, body=body or [])
-        try:
-            reply = await asyncio.wait_for(self._bus.call(message), timeout)
-        except asyncio.TimeoutError:
-            raise RaucError("timeout", f"{member} gave no answer in {timeout:.0f} s") from None
-        except (OSError, EOFError) as error:
-            raise RaucError("no_bus", str(error)) from None
-        if reply.message_type == MessageType.ERROR:
-            text = reply.body[0] if reply.body else ""
-            raise RaucError(reply.error_name or "error", str(text))
-        return list(reply.body)
+        return await call_method(self._bus, destination=destination, path=path,
+                                 interface=interface, member=member, signature=signature,
+                                 body=body, timeout=timeout, error=RaucError)
 
     async def present(self) -> bool:
         """Whether RAUC owns its name on the bus, or the bus can start it (activation)."""

@@ -17,8 +17,9 @@ an active connection's ``State``, ``Uuid``     the join followed until ``ACTIVAT
 A join is followed both ways: the device's ``StateChanged(new, old, reason)`` signal, listened
 to before ``ActivateConnection``, keeps the reason of a move to ``FAILED`` (NM moves on to
 ``DISCONNECTED`` at once, with reason "none"), and the active connection's ``State`` is
-polled, so a signal missed or never sent still ends the wait. Only this module (and
-``nm_results``) knows D-Bus; the PSK is sent once, inside the settings, and never logged.
+polled, so a signal missed or never sent still ends the wait. Only this module (through
+``runtime.system_bus``) knows NetworkManager on D-Bus; the PSK is sent once, inside the
+settings, and never logged.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from borne.network.nm_reasons import (ACTIVE_ACTIVATED, ACTIVE_DEACTIVATED, DEVI
                                       NETWORK_FAILED, NETWORK_NO_WIFI, NETWORK_TIMEOUT,
                                       failure_code)
 from borne.network.nm_results import JoinResult, KnownNetwork, NetState, NmError
-from borne.runtime.system_bus import BusUnreachable, call_method, connect_bus
+from borne.runtime.system_bus import call_method, connect_bus
 
 __all__ = ["BUS_NAME", "NmClient"]
 
@@ -74,10 +75,7 @@ class NmClient:
 
     async def connect(self) -> NmClient:
         """Connect; :class:`NmError` ``no_bus`` if there is no bus to talk to."""
-        try:
-            self._bus = await connect_bus(self._address)
-        except BusUnreachable as error:
-            raise NmError("no_bus", str(error)) from None
+        self._bus = await connect_bus(self._address, error=NmError)
         self._bus.add_message_handler(self._on_message)
         return self
 

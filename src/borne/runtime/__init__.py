@@ -11,6 +11,6 @@ Nothing here knows a card or a route. What each module does:
 ``logs``                    logging set-up, the event logger's allow-list, NIR redaction
 ``durable``                 fsync of a directory, so a new file's name survives a power cut
 ``storage_watch``           whether the data partition still takes writes
-``system_bus``              a D-Bus connection (RAUC's, NetworkManager's), or why there is none
+``system_bus``              D-Bus connections and calls (RAUC's, NetworkManager's), failures named
 ==========================  ==============================================================
 """

@@ -1,9 +1,9 @@
 """Connecting to D-Bus: the system bus, or the bus at an address (the tests' private one).
 
 RAUC (:mod:`borne.update.rauc`) and NetworkManager (:mod:`borne.network.nm_client`) are
-both reached this way: each client turns :class:`BusUnreachable` into its own error code, and
-makes its calls through :func:`call_method`, which raises that client's subclass of
-:class:`BusCallError`.
+both reached this way: each client connects with :func:`connect_bus` and calls with
+:func:`call_method`, and each failure is raised as that client's subclass of
+:class:`BusCallError` (``no_bus``, ``timeout``, or the D-Bus error's name).
 """
 
 from __future__ import annotations
@@ -11,20 +11,27 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-__all__ = ["BusCallError", "BusUnreachable", "call_method", "connect_bus"]
+__all__ = ["BusCallError", "call_method", "connect_bus"]
 
 #: Seconds a connection may take: a bus that does not answer in that time is no bus.
 CONNECT_TIMEOUT_S = 5.0
 
 
-class BusUnreachable(Exception):
-    """No bus to talk to; ``str()`` says why (no socket, refused authentication, ...)."""
+class BusCallError(Exception):
+    """A connection or a method call failed: ``name`` is ``no_bus``, ``timeout``, or the
+    D-Bus error's name; ``text`` says more."""
+
+    def __init__(self, name: str, text: str) -> None:
+        super().__init__(f"{name}: {text}")
+        self.name = name
+        self.text = text
 
 
-async def connect_bus(address: str | None) -> Any:
+async def connect_bus(address: str | None, *,
+                      error: type[BusCallError] = BusCallError) -> Any:
     """A connected ``dbus_fast.aio.MessageBus``: at ``address``, or the system bus if empty.
 
-    Raises :class:`BusUnreachable` for anything that means "no bus": dbus-fast raises
+    Raises ``error`` named ``no_bus`` for anything that means "no bus": dbus-fast raises
     OSError (no socket), its AuthError, ValueError (a bad address), and a timeout.
     """
     # Imported here: a box without RAUC or NetworkManager never loads dbus-fast.
@@ -34,17 +41,8 @@ async def connect_bus(address: str | None) -> Any:
     try:
         bus = MessageBus(bus_address=address) if address else MessageBus(bus_type=BusType.SYSTEM)
         return await asyncio.wait_for(bus.connect(), CONNECT_TIMEOUT_S)
-    except Exception as error:  # noqa: BLE001 (see the docstring: each means "no bus")
-        raise BusUnreachable(str(error) or type(error).__name__) from None
-
-
-class BusCallError(Exception):
-    """A method call failed: ``name`` is the D-Bus error's name, or ``no_bus``, ``timeout``."""
-
-    def __init__(self, name: str, text: str) -> None:
-        super().__init__(f"{name}: {text}")
-        self.name = name
-        self.text = text
+    except Exception as failure:  # noqa: BLE001 (see the docstring: each means "no bus")
+        raise error("no_bus", str(failure) or type(failure).__name__) from None
 
 
 async def call_method(bus: Any, *, destination: str, path: str, interface: str, member: str,

@@ -17,7 +17,8 @@ call                what the box uses it for
 ``BootSlot``
 ==================  =========================================================================
 
-Only this module knows D-Bus: its failures become :class:`RaucError` here.
+Only this module (through :mod:`borne.runtime.system_bus`) knows RAUC on D-Bus: its failures
+become :class:`RaucError` here.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from ..runtime.system_bus import BusCallError, BusUnreachable, call_method, connect_bus
+from ..runtime.system_bus import BusCallError, call_method, connect_bus
 
 __all__ = ["BUS_NAME", "INTERFACE", "RaucClient", "RaucError", "booted_bootname",
            "primary_bootname", "rauc_present"]
@@ -59,10 +60,7 @@ class RaucClient:
         """Connect and listen to ``Completed``; :class:`RaucError` ``no_bus`` if no bus."""
         from dbus_fast import Message
 
-        try:
-            self._bus = await connect_bus(self._address)
-        except BusUnreachable as error:
-            raise RaucError("no_bus", str(error)) from None
+        self._bus = await connect_bus(self._address, error=RaucError)
         self._bus.add_message_handler(self._on_message)
         rule = f"type='signal',sender='{BUS_NAME}',interface='{INTERFACE}',member='Completed'"
         await self._bus.call(Message(destination="org.freedesktop.DBus",
